@@ -1,0 +1,104 @@
+"""Shared fixtures: fresh SQLite files, and a real PostgreSQL server started once per test session.
+
+The PostgreSQL server comes from scripts/postgres.sh (Debian's package, 127.0.0.1 only) and is stopped
+when the session ends. Set WINBACK_TEST_POSTGRES_URL to use an existing server instead (each test still
+gets a database of its own, created and dropped around it).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from winback.config import get_settings
+from winback.data.db import make_engine
+from winback.data.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """URL of a PostgreSQL server (maintenance database) for this test session."""
+    given = os.environ.get("WINBACK_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    directory = Path(tempfile.mkdtemp(prefix="winback-pg-"))
+    script = ROOT / "scripts" / "postgres.sh"
+    started = subprocess.run(
+        [str(script), "start", str(directory), str(_free_port())], capture_output=True, text=True, timeout=600
+    )
+    if started.returncode != 0:
+        subprocess.run([str(script), "stop", str(directory)], capture_output=True)
+        pytest.fail(f"could not start PostgreSQL: {started.stderr.strip()[-2000:]}")
+    try:
+        yield started.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run([str(script), "stop", str(directory)], capture_output=True, timeout=120)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped after the test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'winback.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each data test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'winback.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated, empty database."""
+    eng = make_engine(database_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No test sees the developer's WINBACK_* variables or winback.toml."""
+    for key in list(os.environ):
+        if key.startswith("WINBACK_") and key != "WINBACK_TEST_POSTGRES_URL":
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("WINBACK_CONFIG_FILE", str(tmp_path / "no-such-winback.toml"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -1,0 +1,279 @@
+"""The `winback` command line: set up the database, load data, inspect it.
+
+Every command reads the settings from winback.config (env vars WINBACK_*, winback.toml). Errors that
+are the user's to fix print one line on stderr and exit with status 2 (rejected rows: status 1).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.exc import OperationalError, ArgumentError
+
+from winback.config import get_settings
+
+app = typer.Typer(help="winback: a retention assistant.", no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Create and migrate the database.", no_args_is_help=True)
+import_app = typer.Typer(help="Load your own data into the contract tables.", no_args_is_help=True)
+export_app = typer.Typer(help="Write the contract tables out.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+
+console = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    from winback.data.db import make_engine
+
+    return make_engine(settings=get_settings())
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,  # no bar in logs and pipes
+    )
+
+
+@app.command("config")
+def config_command(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Print the effective settings (passwords and keys masked)."""
+    values = get_settings().masked()
+    if as_json:
+        console.print_json(json.dumps(values))
+        return
+    table = Table("setting", "value", "env var", title="winback settings")
+    for name, value in values.items():
+        table.add_row(name, value or "(unset)", f"WINBACK_{name.upper()}")
+    console.print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Create or migrate the contract tables (Alembic)."""
+    from winback.data.migrate import current_revision, upgrade
+
+    engine = _engine()
+    before = current_revision(engine)
+    upgrade(engine, revision)
+    after = current_revision(engine)
+    where = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        console.print(f"database {where} already at revision {after}")
+    else:
+        console.print(f"database {where} upgraded from {before or 'empty'} to {after}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's migration revision and the newest one available."""
+    from winback.data.migrate import current_revision, head_revision
+
+    console.print(f"current: {current_revision(_engine()) or 'none'}  head: {head_revision()}")
+
+
+@db_app.command("fingerprint")
+def db_fingerprint(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Print a content hash per table (equal data gives equal hashes on SQLite and PostgreSQL)."""
+    from winback.data.fingerprint import database_fingerprint
+
+    hashes = database_fingerprint(_engine())
+    if as_json:
+        console.print_json(json.dumps(hashes))
+        return
+    for name, digest in hashes.items():
+        console.print(f"{'all tables' if name == '*' else name:<16} {digest}")
+
+
+@app.command("seed")
+def seed_command(
+    customers: Annotated[int, typer.Option(help="How many customers to simulate.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same shop, byte for byte.")] = 7,
+    as_of: Annotated[
+        Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Last day of the simulated history.")
+    ] = None,
+    replace: Annotated[bool, typer.Option(help="Empty the contract tables first (destroys their data).")] = False,
+    workers: Annotated[Optional[int], typer.Option(help="Simulation processes (default: up to 2).")] = None,
+) -> None:
+    """Fill the database with a simulated online shop (see docs/demo-shop.md)."""
+    from winback.data.demo.seed import DEFAULT_AS_OF, seed_demo
+
+    engine = _engine()
+    with _progress() as progress:
+        task = progress.add_task("simulating customers", total=customers)
+        report = seed_demo(
+            engine,
+            customers=customers,
+            seed=seed,
+            as_of=as_of or DEFAULT_AS_OF,
+            replace=replace,
+            workers=workers,
+            progress=lambda n: progress.advance(task, n),
+        )
+    rows = ", ".join(f"{n:,} {t}" for t, n in report.rows.items())
+    console.print(
+        f"seeded {report.customers:,} customers (seed {seed}) in {report.seconds:.1f} s: {rows} "
+        f"({report.total_rows / report.seconds:,.0f} rows/s)"
+    )
+
+
+def _parse_mappings(mappings: list[str]) -> dict[str, str]:
+    out = {}
+    for item in mappings:
+        theirs, sep, ours = item.partition("=")
+        if not sep or not theirs.strip() or not ours.strip():
+            raise typer.BadParameter(f"{item!r} is not their_col=contract_col", param_hint="--map")
+        out[theirs.strip()] = ours.strip()
+    return out
+
+
+@import_app.command("csv")
+def import_csv_command(
+    table: Annotated[str, typer.Argument(help="Contract table, e.g. customers or orders.")],
+    file: Annotated[Path, typer.Argument(help="CSV file with a header row.")],
+    mapping: Annotated[
+        Optional[list[str]], typer.Option("--map", help="their_col=contract_col, repeatable.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Rows validated and committed together.")] = 5_000,
+    all_or_nothing: Annotated[
+        bool, typer.Option(help="One transaction for the whole file: any rejected row imports nothing.")
+    ] = False,
+    date_format: Annotated[
+        Optional[str], typer.Option(help="strptime format for dates that are not ISO 8601, e.g. %d/%m/%Y.")
+    ] = None,
+    encoding: Annotated[str, typer.Option(help="Text encoding of the file.")] = "utf-8-sig",
+    delimiter: Annotated[str, typer.Option(help="Field separator.")] = ",",
+) -> None:
+    """Validate and load a CSV into one table; rejected rows go to FILE.rejects.csv (exit status 1)."""
+    from winback.data.importer import import_csv
+
+    engine = _engine()
+    with _progress() as progress:
+        task = progress.add_task(f"importing {file.name} into {table}", total=None)
+        report = import_csv(
+            engine,
+            table,
+            file,
+            mapping=_parse_mappings(mapping or []),
+            batch_size=batch_size,
+            all_or_nothing=all_or_nothing,
+            date_format=date_format,
+            encoding=encoding,
+            delimiter=delimiter,
+            progress=lambda n: progress.advance(task, n),
+        )
+    if report.ignored_columns:
+        err.print(f"ignored columns not in {table}: {', '.join(report.ignored_columns)}")
+    for rejection in report.rejections[:20]:
+        err.print(f"line {rejection.line}: {rejection.reason}", markup=False, highlight=False)
+    if report.rejected > 20:
+        err.print(f"... and {report.rejected - 20:,} more")
+    summary = f"{report.rows_inserted:,} of {report.rows_read:,} rows imported into {table} in {report.seconds:.1f} s"
+    if report.rolled_back:
+        summary += " (--all-or-nothing: rolled back because rows were rejected)"
+    console.print(summary)
+    if report.rejected:
+        err.print(f"{report.rejected:,} rows rejected; details in {report.rejects_path}")
+        raise typer.Exit(1)
+
+
+@export_app.command("csv")
+def export_csv_command(
+    directory: Annotated[Path, typer.Argument(help="Folder to write <table>.csv files into.")],
+    tables: Annotated[Optional[list[str]], typer.Option("--table", help="Only these tables (repeatable).")] = None,
+) -> None:
+    """Export the contract tables as CSV files that `winback import csv` reads back losslessly."""
+    from winback.data.exporter import export_csv
+    from winback.data.schema import CONTRACT_TABLES
+
+    unknown = sorted(set(tables or []) - set(CONTRACT_TABLES))
+    if unknown:
+        raise typer.BadParameter(f"unknown table(s) {', '.join(unknown)}", param_hint="--table")
+    counts = export_csv(_engine(), directory, tables or CONTRACT_TABLES)
+    for name, rows in counts.items():
+        console.print(f"{name:<16} {rows:>10,} rows -> {directory / (name + '.csv')}")
+
+
+def _date(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d") if value else ""
+
+
+@app.command("stats")
+def stats_command(
+    as_of: Annotated[
+        Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Reference date (default: latest order).")
+    ] = None,
+    quiet_days: Annotated[int, typer.Option(min=1, help="Days without an order that count as quiet.")] = 90,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Row counts, date ranges and the share of customers with no recent order."""
+    from winback.data.stats import collect_stats
+
+    stats = collect_stats(_engine(), as_of=as_of, quiet_days=quiet_days)
+    if as_json:
+        console.print_json(
+            json.dumps(
+                {
+                    "tables": {t.name: {"rows": t.rows, "first": _date(t.first), "last": _date(t.last)} for t in stats.tables},
+                    "reference_date": _date(stats.reference_date),
+                    "customers": stats.customers,
+                    "quiet_days": stats.quiet_days,
+                    "quiet_customers": stats.quiet_customers,
+                    "quiet_share": round(stats.quiet_share, 4),
+                    "segments": stats.segments,
+                }
+            )
+        )
+        return
+    table = Table("table", "rows", "from", "to", title="winback database")
+    for t in stats.tables:
+        table.add_row(t.name, f"{t.rows:,}", _date(t.first), _date(t.last))
+    console.print(table)
+    if stats.segments:
+        console.print("segments: " + ", ".join(f"{k} {v:,}" for k, v in stats.segments.items()))
+    console.print(
+        f"customers with no order in the {stats.quiet_days} days before {_date(stats.reference_date) or 'today'}: "
+        f"{stats.quiet_customers:,} of {stats.customers:,} ({stats.quiet_share:.1%})"
+    )
+
+
+def main() -> None:
+    """Console-script entry point: user errors become one line on stderr, not a traceback."""
+    from winback.data.db import DatabaseError
+    from winback.data.demo.seed import SeedError
+    from winback.data.importer import ImportFileError
+
+    user_errors = (DatabaseError, SeedError, ImportFileError, OperationalError, ArgumentError, ValidationError, OSError)
+    try:
+        app()
+    except user_errors as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, OperationalError):
+            message = f"cannot use the database: {str(exc.orig).strip().splitlines()[0]}"
+        elif isinstance(exc, ValidationError):
+            message = "invalid setting: " + "; ".join(
+                f"WINBACK_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+            )
+        err.print(f"error: {message}", markup=False, highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

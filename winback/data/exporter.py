@@ -1,0 +1,57 @@
+"""Write contract tables to CSV files in the form `winback import csv` reads back without loss."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Engine, select
+
+from winback.data.schema import CONTRACT_TABLES, Base
+
+
+def _text(value: Any, is_json: bool) -> str:
+    if value is None:
+        return ""
+    if is_json:
+        return json.dumps(value, sort_keys=True)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+def export_csv(
+    engine: Engine,
+    directory: Path,
+    tables: Iterable[str] = CONTRACT_TABLES,
+    progress: Callable[[str, int], None] | None = None,
+) -> dict[str, int]:
+    """Export each table to `<directory>/<table>.csv` (NULL as an empty field); returns row counts."""
+    directory.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for name in tables:
+        table = Base.metadata.tables[name]
+        json_flags = [isinstance(c.type, JSON) for c in table.columns]
+        bool_flags = [isinstance(c.type, Boolean) for c in table.columns]
+        rows = 0
+        with engine.connect() as connection, (directory / f"{name}.csv").open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow([c.name for c in table.columns])
+            result = connection.execution_options(yield_per=10_000).execute(
+                select(table).order_by(*table.primary_key.columns)
+            )
+            for row in result:
+                writer.writerow(
+                    [_text(bool(v) if b and v is not None else v, j) for v, j, b in zip(row, json_flags, bool_flags)]
+                )
+                rows += 1
+                if progress and rows % 10_000 == 0:
+                    progress(name, 10_000)
+        counts[name] = rows
+    return counts

@@ -1,0 +1,245 @@
+"""The data contract: the tables every part of winback reads, as a typed SQLAlchemy 2 ORM.
+
+The column names here are public: users map their own data onto them (docs/data-contract.md), and
+the churn model, SQL tool and search read them. Change them only with an Alembic migration.
+Timestamps are naive UTC; money is NUMERIC(12, 2) in the shop's single currency.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ORDER_STATUSES = ("placed", "shipped", "delivered", "returned", "cancelled")
+TICKET_STATUSES = ("open", "pending", "resolved")
+OFFER_STATUSES = ("draft", "approved", "sent", "rejected", "redeemed")
+RISK_BANDS = ("low", "medium", "high", "critical")
+
+Money = Numeric(12, 2, asdecimal=True)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Customer(Base):
+    """One customer account of the shop."""
+
+    __tablename__ = "customers"
+
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    country: Mapped[str] = mapped_column(String(64), index=True)
+    city: Mapped[str] = mapped_column(String(128))
+    signup_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    segment: Mapped[str] = mapped_column(String(32), index=True)
+    acquisition_channel: Mapped[str] = mapped_column(String(32))
+    marketing_opt_in: Mapped[bool] = mapped_column(Boolean)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+
+
+class Order(Base):
+    """One order; `total_amount` is what the customer paid, after `discount_amount`."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", ORDER_STATUSES), name="status"),
+        CheckConstraint("total_amount >= 0", name="total_amount"),
+        CheckConstraint("discount_amount >= 0", name="discount_amount"),
+        Index(None, "customer_id", "ordered_at"),
+    )
+
+    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"), index=True)
+    ordered_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    total_amount: Mapped[Decimal] = mapped_column(Money)
+    discount_amount: Mapped[Decimal] = mapped_column(Money)
+    promised_delivery_at: Mapped[datetime | None] = mapped_column(DateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    returned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    channel: Mapped[str] = mapped_column(String(32))
+
+
+class OrderItem(Base):
+    """One line of an order."""
+
+    __tablename__ = "order_items"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity"),
+        CheckConstraint("unit_price >= 0", name="unit_price"),
+    )
+
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.order_id"), primary_key=True, index=True)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[str] = mapped_column(String(64), index=True)
+    category: Mapped[str] = mapped_column(String(64), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+
+
+class Review(Base):
+    """A product or shop review written by a customer (untrusted text)."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),)
+
+    review_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"), index=True)
+    order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.order_id"), index=True)
+    product_id: Mapped[str | None] = mapped_column(String(64))
+    rating: Mapped[int] = mapped_column(Integer, index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class SupportTicket(Base):
+    """A support conversation opened by a customer (untrusted text)."""
+
+    __tablename__ = "support_tickets"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", TICKET_STATUSES), name="status"),
+        CheckConstraint("satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5", name="satisfaction"),
+    )
+
+    ticket_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"), index=True)
+    order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.order_id"), index=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    topic: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class Offer(Base):
+    """A retention offer: drafted by the assistant or a person, decided by a person."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", OFFER_STATUSES), name="status"),
+        CheckConstraint("value >= 0", name="value"),
+        CheckConstraint(
+            "churn_probability_at_creation IS NULL OR churn_probability_at_creation BETWEEN 0 AND 1",
+            name="churn_probability_at_creation",
+        ),
+    )
+
+    offer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+    offer_type: Mapped[str] = mapped_column(String(32))
+    value: Mapped[Decimal] = mapped_column(Money)
+    channel: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(300))
+    message: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    churn_probability_at_creation: Mapped[float | None] = mapped_column(Numeric(6, 5, asdecimal=False))
+
+
+class OfferEvent(Base):
+    """Append-only audit trail of everything done to an offer: never updated, never deleted."""
+
+    __tablename__ = "offer_events"
+
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    offer_id: Mapped[str] = mapped_column(ForeignKey("offers.offer_id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ChurnScore(Base):
+    """One customer's churn probability from one model version at one time."""
+
+    __tablename__ = "churn_scores"
+    __table_args__ = (
+        CheckConstraint("probability BETWEEN 0 AND 1", name="probability"),
+        CheckConstraint(_one_of("risk_band", RISK_BANDS), name="risk_band"),
+        Index(None, "customer_id", "scored_at"),
+    )
+
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"), primary_key=True, index=True)
+    model_version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scored_at: Mapped[datetime] = mapped_column(DateTime, primary_key=True, index=True)
+    probability: Mapped[float] = mapped_column(Numeric(6, 5, asdecimal=False))
+    risk_band: Mapped[str] = mapped_column(String(16), index=True)
+    drivers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+
+
+CONTRACT_TABLES: tuple[str, ...] = (
+    "customers",
+    "orders",
+    "order_items",
+    "reviews",
+    "support_tickets",
+    "offers",
+    "offer_events",
+    "churn_scores",
+)
+"""Contract tables in foreign-key order: load in this order, delete in reverse."""
+
+
+class DemoBase(DeclarativeBase):
+    """Tables that exist only in demo databases, kept out of the contract's metadata and migrations."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class DemoTruth(DemoBase):
+    """What the demo generator knows and a real shop never does: each customer's true churn hazard and causes.
+
+    Hazards are weekly probabilities of leaving. `causes` maps each planted driver to its share of the
+    hazard above the base rate at the end of the customer's life (churn, or the as-of date).
+    """
+
+    __tablename__ = "demo_truth"
+
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    price_sensitivity: Mapped[float] = mapped_column(Numeric(6, 4, asdecimal=False))
+    patience: Mapped[float] = mapped_column(Numeric(6, 4, asdecimal=False))
+    base_satisfaction: Mapped[float] = mapped_column(Numeric(6, 4, asdecimal=False))
+    orders_per_month: Mapped[float] = mapped_column(Numeric(8, 4, asdecimal=False))
+    base_hazard: Mapped[float] = mapped_column(Numeric(8, 6, asdecimal=False))
+    final_hazard: Mapped[float] = mapped_column(Numeric(8, 6, asdecimal=False))
+    churned: Mapped[bool] = mapped_column(Boolean, index=True)
+    churned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    primary_cause: Mapped[str | None] = mapped_column(String(32), index=True)
+    causes: Mapped[dict[str, float]] = mapped_column(JSON)

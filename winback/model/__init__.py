@@ -1,0 +1,1 @@
+"""Features, the churn model, training, scoring and explanations (reads `winback.data` only)."""

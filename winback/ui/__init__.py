@@ -1,0 +1,1 @@
+"""The Gradio chat UI (talks to `winback.assistant` only)."""
