@@ -31,7 +31,13 @@ case "$cmd" in
       bin=$(find_bin)
     fi
     mkdir -p "$dir"
-    if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; fi
+    if [ "$(id -u)" = 0 ]; then
+      chown postgres "$dir"
+      runuser -u postgres -- test -w "$dir" || {
+        echo "error: user postgres cannot reach $dir (a parent folder is private); use a folder under /tmp" >&2
+        exit 2
+      }
+    fi
     as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
       -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \

@@ -206,7 +206,9 @@ def export_csv_command(
     unknown = sorted(set(tables or []) - set(CONTRACT_TABLES))
     if unknown:
         raise typer.BadParameter(f"unknown table(s) {', '.join(unknown)}", param_hint="--table")
-    counts = export_csv(_engine(), directory, tables or CONTRACT_TABLES)
+    with _progress() as progress:
+        task = progress.add_task(f"exporting to {directory}", total=None)
+        counts = export_csv(_engine(), directory, tables or CONTRACT_TABLES, progress=lambda _t, n: progress.advance(task, n))
     for name, rows in counts.items():
         console.print(f"{name:<16} {rows:>10,} rows -> {directory / (name + '.csv')}")
 

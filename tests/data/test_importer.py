@@ -198,3 +198,22 @@ def test_cli_reports_rejects_and_exits_non_zero(sqlite_url: str, tmp_path: Path)
     result = subprocess.run([*winback, "import", "csv", "customers", str(header_only)], env=env, capture_output=True, text=True)
     assert result.returncode == 2 and result.stderr.startswith("error: customers needs column(s)")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_review_of_someone_elses_order_is_rejected(small_shop: Engine, tmp_path: Path) -> None:
+    with small_shop.connect() as c:
+        order_id, owner = c.execute(select(Order.order_id, Order.customer_id).order_by(Order.order_id)).first()
+    other = "C-1029" if owner != "C-1029" else "C-1028"
+    path = _write(
+        tmp_path / "r.csv",
+        [
+            "review_id,customer_id,order_id,rating,title,body,created_at",
+            f"Y-1,{owner},{order_id},4,ok,fine,2026-02-01",
+            f"Y-2,{other},{order_id},1,bad,awful,2026-02-01",
+        ],
+    )
+    report = import_csv(small_shop, "reviews", path)
+    assert [(r.line, r.reason) for r in report.rejections] == [
+        (3, f"order_id {order_id!r} belongs to customer_id {owner!r}, not {other!r}")
+    ]
+    assert report.rows_inserted == 1

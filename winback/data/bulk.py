@@ -6,10 +6,11 @@ get an executemany INSERT. Both run inside the caller's transaction, so a batch 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import JSON, Connection, Table
 
 
 def bulk_insert(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -17,7 +18,7 @@ def bulk_insert(connection: Connection, table: Table, rows: Sequence[Mapping[str
         return 0
     if connection.dialect.name == "postgresql":
         columns = [c.name for c in table.columns if c.name in rows[0]]
-        json_columns = {c.name for c in table.columns if c.type.__class__.__name__ == "JSON"}
+        json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
         dbapi = connection.connection.driver_connection
         quoted = ", ".join(f'"{c}"' for c in columns)
         with dbapi.cursor() as cursor:  # type: ignore[union-attr]
@@ -31,7 +32,5 @@ def bulk_insert(connection: Connection, table: Table, rows: Sequence[Mapping[str
 
 def _copy_value(value: Any, is_json: bool) -> Any:
     if is_json and value is not None:
-        import json
-
         return json.dumps(value, sort_keys=True)
     return value

@@ -275,6 +275,26 @@ def _existing(connection: Connection, table: Table, columns: list[str], keys: se
     return found
 
 
+def _lookup(
+    connection: Connection, table: Table, key: str, extra: list[str], keys: set[tuple[Any, ...]]
+) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """For each of `keys` present in `table`, the values of its `extra` columns."""
+    found: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    key_list = [k[0] for k in keys]
+    columns = [table.c[key], *(table.c[e] for e in extra)]
+    for start in range(0, len(key_list), LOOKUP_CHUNK):
+        condition = table.c[key].in_(key_list[start : start + LOOKUP_CHUNK])
+        for row in connection.execute(select(*columns).where(condition)):
+            found[(row[0],)] = tuple(row[1:])
+    return found
+
+
+def _shared_references(plan: _Plan, parent: Table, column: str) -> list[str]:
+    """Reference columns the row and its parent both carry (e.g. customer_id on a review and its order)."""
+    parent_refs = {fk.parent.name for fk in parent.foreign_keys}
+    return [name for name, _, _ in plan.foreign_keys if name != column and name in parent_refs]
+
+
 def _validate_batch(
     connection: Connection, plan: _Plan, batch: list[tuple[int, list[str]]]
 ) -> tuple[list[dict[str, Any]], list[Rejection]]:
@@ -304,16 +324,28 @@ def _validate_batch(
                 kept.append((line, values, row))
         converted = kept
 
-    # foreign keys: the referenced row must already be in the database
+    # foreign keys: the referenced row must already be in the database, and agree on shared references
+    # (a review's order must belong to the review's customer)
     for column, parent, parent_column in plan.foreign_keys:
+        shared = _shared_references(plan, parent, column)
         wanted = {(row[column],) for _, _, row in converted if row[column] is not None}
-        present = _existing(connection, parent, [parent_column], wanted)
+        present = _lookup(connection, parent, parent_column, shared, wanted)
         kept = []
         for line, values, row in converted:
-            if row[column] is not None and (row[column],) not in present:
-                rejections.append(
-                    Rejection(line, f"{column} {row[column]!r} does not exist in {parent.name}", values)
-                )
+            value = row[column]
+            if value is None:
+                kept.append((line, values, row))
+                continue
+            if (value,) not in present:
+                rejections.append(Rejection(line, f"{column} {value!r} does not exist in {parent.name}", values))
+                continue
+            clash = [
+                f"{column} {value!r} belongs to {name} {theirs!r}, not {row[name]!r}"
+                for name, theirs in zip(shared, present[(value,)])
+                if row.get(name) is not None and theirs != row[name]
+            ]
+            if clash:
+                rejections.append(Rejection(line, "; ".join(clash), values))
             else:
                 kept.append((line, values, row))
         converted = kept

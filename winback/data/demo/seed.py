@@ -75,7 +75,7 @@ def _chunks(seed: int, as_of: datetime, customers: int, workers: int) -> Iterato
         yield from map(_simulate_chunk, jobs)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        # map keeps order; at most `workers` chunks are simulated ahead of the writer
+        # results are written in chunk order; at most `workers` + 1 chunks are in flight, bounding memory
         pending = []
         for job in jobs:
             pending.append(pool.submit(_simulate_chunk, job))

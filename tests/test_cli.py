@@ -1,0 +1,75 @@
+"""The `winback` command as a user runs it: clear one-line errors, masked settings, useful stats."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "winback.cli", *args],
+        env={"PATH": os.environ["PATH"], "COLUMNS": "200", **env},
+        cwd=cwd, capture_output=True, text=True, timeout=300,
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], fragment: str) -> None:
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], result.stderr
+
+
+def test_config_masks_secrets_and_reads_winback_toml(tmp_path: Path) -> None:
+    (tmp_path / "winback.toml").write_text('llm_model = "qwen"\n')
+    env = {"WINBACK_DATABASE_URL": "postgresql+psycopg://app:hunter2@127.0.0.1/shop", "WINBACK_LLM_API_KEY": "sk-9"}
+    result = run(["config", "--json"], env, tmp_path)
+    values = json.loads(result.stdout)
+    assert values["database_url"] == "postgresql+psycopg://app:***@127.0.0.1/shop"
+    assert values["llm_api_key"] == "********" and values["llm_model"] == "qwen"
+    assert "hunter2" not in result.stdout + result.stderr
+
+
+def test_demo_flow_upgrade_seed_stats(tmp_path: Path) -> None:
+    env = {"WINBACK_DATA_DIR": str(tmp_path / "data")}
+    one_line_error(run(["stats"], env, tmp_path), "run `winback db upgrade` first")
+    assert "upgraded from empty" in run(["db", "upgrade"], env, tmp_path).stdout
+    assert "already at revision" in run(["db", "upgrade"], env, tmp_path).stdout
+    seeded = run(["seed", "--customers", "400", "--seed", "3"], env, tmp_path)
+    assert seeded.returncode == 0 and "seeded 400 customers (seed 3)" in seeded.stdout
+    one_line_error(run(["seed", "--customers", "10"], env, tmp_path), "already holds 400 customers")
+    stats = json.loads(run(["stats", "--json"], env, tmp_path).stdout)
+    assert stats["customers"] == 400 and stats["tables"]["orders"]["rows"] > 400
+    assert stats["reference_date"] == "2026-10-31" and 0 < stats["quiet_share"] < 1
+    assert stats["quiet_customers"] == round(stats["quiet_share"] * 400)
+    text = run(["stats"], env, tmp_path).stdout
+    assert "customers with no order in the 90 days before 2026-10-31" in text
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "fragment"),
+    [
+        ({"WINBACK_DATABASE_URL": "postgresql+psycopg://u:pw@127.0.0.1:1/x"}, ["stats"], "cannot use the database"),
+        ({"WINBACK_DATABASE_URL": "nonsense"}, ["config"], "invalid setting"),
+        ({"WINBACK_LOG_LEVEL": "chatty"}, ["config"], "WINBACK_LOG_LEVEL"),
+    ],
+)
+def test_bad_settings_and_unreachable_databases_give_one_line(
+    tmp_path: Path, env: dict[str, str], args: list[str], fragment: str
+) -> None:
+    result = run(args, env, tmp_path)
+    one_line_error(result, fragment)
+    assert ":pw@" not in result.stderr  # never echo a password
+
+
+def test_export_rejects_unknown_tables(tmp_path: Path) -> None:
+    env = {"WINBACK_DATA_DIR": str(tmp_path / "d")}
+    run(["db", "upgrade"], env, tmp_path)
+    result = run(["export", "csv", str(tmp_path / "out"), "--table", "clients"], env, tmp_path)
+    assert result.returncode == 2 and "unknown table(s) clients" in result.stderr

@@ -1,0 +1,46 @@
+"""Imports point one way: ui/cli -> assistant -> tools -> model -> data -> config."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "winback"
+LAYERS = ["config", "data", "model", "tools", "assistant", "ui"]  # each may import only those before it
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] != "winback" or len(parts) < 2:
+        return None
+    return parts[1] if parts[1] in LAYERS else None
+
+
+def _imports(path: Path) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def test_no_layer_imports_a_higher_one() -> None:
+    violations = []
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PACKAGE)
+        own = rel.parts[0].removesuffix(".py")
+        if own not in LAYERS:
+            continue  # cli.py and __init__.py sit on top
+        for module in _imports(path):
+            target = _layer(module)
+            if target is not None and LAYERS.index(target) > LAYERS.index(own):
+                violations.append(f"{rel} imports {module}")
+    assert violations == []
+
+
+def test_the_layout_exists() -> None:
+    for part in ("assistant", "tools", "prompts", "model", "ui", "data"):
+        assert (PACKAGE / part).is_dir(), part
+    assert (PACKAGE / "cli.py").is_file()
