@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "winback"
-LAYERS = ["config", "data", "model", "tools", "assistant", "ui"]  # each may import only those before it
+LAYERS = ["errors", "config", "data", "model", "tools", "assistant", "ui"]  # each may import only those before it
 
 
 def _layer(module: str) -> str | None:

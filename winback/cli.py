@@ -20,6 +20,7 @@ from rich.table import Table
 from sqlalchemy.exc import OperationalError, ArgumentError
 
 from winback.config import get_settings
+from winback.errors import UserError
 
 app = typer.Typer(help="winback: a retention assistant.", no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Create and migrate the database.", no_args_is_help=True)
@@ -212,6 +213,75 @@ def export_csv_command(
     for name, rows in counts.items():
         console.print(f"{name:<16} {rows:>10,} rows -> {directory / (name + '.csv')}")
 
+@app.command("train")
+def train_command(
+    horizon: Annotated[int, typer.Option(min=7, help="Churn = no order in this many days after a cutoff.")] = 90,
+    cutoffs: Annotated[int, typer.Option(min=1, help="Historical training cutoffs, one horizon apart.")] = 3,
+    members: Annotated[int, typer.Option(min=1, help="Networks in the ensemble.")] = 3,
+    seed: Annotated[int, typer.Option(help="Seed: the same data and seed give the same model.")] = 7,
+    device: Annotated[Optional[str], typer.Option(help="cpu or cuda (default: cuda when available).")] = None,
+) -> None:
+    """Train the churn model on historical cutoffs, evaluate it out of time, save a versioned artefact."""
+    from winback.model.pipeline import train_churn_model
+    from winback.model.train import TrainConfig
+
+    settings = get_settings()
+    config = TrainConfig(members=members, seed=seed, device=device)
+    with _progress() as progress:
+        task = progress.add_task("preparing", total=None)
+        report = train_churn_model(
+            _engine(), settings.data_dir, horizon, cutoffs, config,
+            progress=lambda step: progress.update(task, description=step),
+            on_epoch=lambda: progress.advance(task),
+        )
+    m = report.metrics
+    table = Table("metric", "value", title=f"model {report.version}: out-of-time test ({m['rows']:,} customers)")
+    for name, label in [("roc_auc", "ROC-AUC"), ("pr_auc", "PR-AUC"), ("brier", "Brier score"),
+                        ("ece", "expected calibration error"), ("top_decile_lift", "top-decile lift"),
+                        ("positive_rate", "churn rate")]:
+        table.add_row(label, f"{m[name]:.3f}")
+    console.print(table)
+    console.print("top drivers: " + ", ".join(report.global_drivers["feature"].head(6)))
+    console.print(f"saved to {report.folder}")
+
+
+@app.command("score")
+def score_command(
+    as_of: Annotated[
+        Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Score as of this date (default: latest order).")
+    ] = None,
+    chunk_size: Annotated[int, typer.Option(min=100, help="Customers per chunk (bounds memory).")] = 10_000,
+    version: Annotated[Optional[str], typer.Option(help="Model version (default: the latest).")] = None,
+    customer: Annotated[
+        Optional[list[str]], typer.Option("--customer", help="Only print these customers' scores (repeatable).")
+    ] = None,
+) -> None:
+    """Score every customer into churn_scores (or print the scores of --customer ids)."""
+    from winback.model.scoring import ChurnScorer, score_all, score_customers
+
+    settings = get_settings()
+    scorer = ChurnScorer.load(settings.data_dir, version)
+    engine = _engine()
+    if customer:
+        for score in score_customers(engine, scorer, customer, as_of):
+            console.print(f"{score.customer_id}: {score.probability:.0%} churn risk ({score.risk_band})")
+            for driver in score.drivers:
+                console.print(f"  - {driver.text}", markup=False, highlight=False)
+        return
+    with _progress() as progress:
+        task = progress.add_task("scoring customers", total=None)
+        report = score_all(engine, scorer, as_of, chunk_size, progress=lambda n: progress.advance(task, n))
+    table = Table("risk band", "customers", "share", title=f"scored {report.customers:,} customers as of {report.as_of:%Y-%m-%d}")
+    for band in ("low", "medium", "high", "critical"):
+        n = report.bands.get(band, 0)
+        table.add_row(band, f"{n:,}", f"{n / report.customers:.1%}" if report.customers else "-")
+    console.print(table)
+    console.print(
+        f"model {report.model_version}, mean probability {report.mean_probability:.3f}, "
+        f"{report.seconds:.1f} s ({report.customers / max(report.seconds, 1e-9):,.0f} customers/s)"
+    )
+
+
 
 def _date(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value else ""
@@ -240,6 +310,9 @@ def stats_command(
                     "quiet_customers": stats.quiet_customers,
                     "quiet_share": round(stats.quiet_share, 4),
                     "segments": stats.segments,
+                    "risk_bands": stats.risk_bands,
+                    "model_version": stats.model_version,
+                    "scored_at": stats.scored_at.isoformat() if stats.scored_at else None,
                 }
             )
         )
@@ -254,15 +327,19 @@ def stats_command(
         f"customers with no order in the {stats.quiet_days} days before {_date(stats.reference_date) or 'today'}: "
         f"{stats.quiet_customers:,} of {stats.customers:,} ({stats.quiet_share:.1%})"
     )
+    if stats.risk_bands:
+        scored = sum(stats.risk_bands.values())
+        console.print(
+            f"churn risk (model {stats.model_version}, scored {stats.scored_at:%Y-%m-%d %H:%M}): "
+            + ", ".join(f"{band} {n:,} ({n / scored:.1%})" for band, n in stats.risk_bands.items())
+        )
+    else:
+        console.print("churn risk: not scored yet (run `winback train` and `winback score`)")
 
 
 def main() -> None:
     """Console-script entry point: user errors become one line on stderr, not a traceback."""
-    from winback.data.db import DatabaseError
-    from winback.data.demo.seed import SeedError
-    from winback.data.importer import ImportFileError
-
-    user_errors = (DatabaseError, SeedError, ImportFileError, OperationalError, ArgumentError, ValidationError, OSError)
+    user_errors = (UserError, OperationalError, ArgumentError, ValidationError, OSError)
     try:
         app()
     except user_errors as exc:

@@ -8,10 +8,11 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
 from winback.config import Settings, get_settings
+from winback.errors import UserError
 from winback.data.schema import CONTRACT_TABLES
 
 
-class DatabaseError(RuntimeError):
+class DatabaseError(UserError, RuntimeError):
     """A database problem stated in one line for the user (not a bug in winback)."""
 
 

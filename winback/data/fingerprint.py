@@ -15,9 +15,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Engine, Numeric, Table, inspect, select
+from sqlalchemy import JSON, Boolean, DateTime, Engine, Numeric, Table, func, inspect, select
 
-from winback.data.schema import CONTRACT_TABLES, Base, DemoBase
+from winback.data.schema import CONTRACT_TABLES, Base, Customer, DemoBase, Order, Review, SupportTicket
 
 
 def _canonical(column_type: Any) -> Callable[[Any], str]:
@@ -59,3 +59,21 @@ def database_fingerprint(engine: Engine, tables: Iterable[str] | None = None) ->
         out[name] = table_hash(engine, all_tables[name])[0]
     overall = hashlib.sha256("".join(f"{k}={v};" for k, v in out.items()).encode()).hexdigest()
     return {**out, "*": overall}
+
+
+def data_summary_fingerprint(engine: Engine) -> str:
+    """A cheap stamp of what a model was trained on: row counts and latest timestamps of the source tables.
+
+    Computed with a few aggregate queries, so it costs the same at a million customers as at a thousand.
+    """
+    parts = []
+    with engine.connect() as connection:
+        for table, column in (
+            (Customer, Customer.signup_at),
+            (Order, Order.ordered_at),
+            (Review, Review.created_at),
+            (SupportTicket, SupportTicket.opened_at),
+        ):
+            count, latest = connection.execute(select(func.count(), func.max(column)).select_from(table)).one()
+            parts.append(f"{table.__tablename__}:{count}:{latest}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]

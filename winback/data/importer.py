@@ -24,6 +24,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from winback.data.bulk import bulk_insert
 from winback.data.db import require_contract
+from winback.errors import UserError
 from winback.data.schema import CONTRACT_TABLES, OFFER_STATUSES, ORDER_STATUSES, RISK_BANDS, TICKET_STATUSES, Base
 
 DEFAULT_BATCH = 5_000
@@ -54,7 +55,7 @@ TRUE = {"true", "t", "yes", "y", "1"}
 FALSE = {"false", "f", "no", "n", "0"}
 
 
-class ImportFileError(RuntimeError):
+class ImportFileError(UserError, RuntimeError):
     """The file as a whole cannot be imported (unknown table, missing columns, unreadable); nothing was written."""
 
 

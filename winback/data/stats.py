@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, and_, exists, func, select
 
 from winback.data.db import require_contract
-from winback.data.schema import CONTRACT_TABLES, Base, Customer, Order, Review, SupportTicket
+from winback.data.schema import CONTRACT_TABLES, RISK_BANDS, Base, ChurnScore, Customer, Order, Review, SupportTicket
 
 DATE_COLUMNS = {
     "customers": Customer.signup_at,
@@ -34,6 +34,9 @@ class DatabaseStats:
     customers: int
     quiet_customers: int
     segments: dict[str, int]
+    risk_bands: dict[str, int] = field(default_factory=dict)  # from the latest scoring run
+    scored_at: datetime | None = None
+    model_version: str | None = None
 
     @property
     def quiet_share(self) -> float:
@@ -75,4 +78,20 @@ def collect_stats(engine: Engine, as_of: datetime | None = None, quiet_days: int
         segments = dict(
             connection.execute(select(Customer.segment, func.count()).group_by(Customer.segment).order_by(Customer.segment)).all()
         )
-    return DatabaseStats(tables, reference, quiet_days, customers, quiet, segments)
+        latest_run = connection.execute(
+            select(ChurnScore.scored_at, ChurnScore.model_version).order_by(ChurnScore.scored_at.desc()).limit(1)
+        ).first()
+        bands: dict[str, int] = {}
+        if latest_run is not None:
+            counts = dict(
+                connection.execute(
+                    select(ChurnScore.risk_band, func.count())
+                    .where(ChurnScore.scored_at == latest_run.scored_at, ChurnScore.model_version == latest_run.model_version)
+                    .group_by(ChurnScore.risk_band)
+                ).all()
+            )
+            bands = {band: counts.get(band, 0) for band in RISK_BANDS}
+    return DatabaseStats(
+        tables, reference, quiet_days, customers, quiet, segments, bands,
+        _as_datetime(latest_run.scored_at) if latest_run else None, latest_run.model_version if latest_run else None,
+    )

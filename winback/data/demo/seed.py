@@ -22,6 +22,7 @@ from winback.data.db import require_contract
 from winback.data.demo.simulate import CustomerSimulator
 from winback.data.demo.world import Calendar
 from winback.data.schema import CONTRACT_TABLES, Base, Customer, DemoBase
+from winback.errors import UserError
 
 DEFAULT_AS_OF = datetime(2026, 11, 1)
 DEFAULT_CUSTOMERS = 20_000
@@ -29,7 +30,7 @@ CHUNK = 2_000
 DEMO_TABLES = ("customers", "orders", "order_items", "reviews", "support_tickets")
 
 
-class SeedError(RuntimeError):
+class SeedError(UserError, RuntimeError):
     pass
 
 

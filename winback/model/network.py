@@ -1,0 +1,63 @@
+"""The churn network: an ensemble of small MLPs over normalised numerics and embedded categoricals.
+
+Categoricals enter as one-hot vectors multiplied by an embedding matrix (equivalent to nn.Embedding).
+Keeping the whole input in one dense space lets integrated gradients attribute the ensemble's calibrated
+probability to every feature, categoricals included (see explain.py).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def embedding_dim(cardinality: int) -> int:
+    return int(min(8, max(2, round(1.6 * cardinality**0.56))))
+
+
+class TabularMLP(nn.Module):
+    def __init__(self, n_numeric: int, cardinalities: list[int], hidden: tuple[int, ...] = (128, 64), dropout: float = 0.15):
+        super().__init__()
+        self.n_numeric = n_numeric
+        self.cardinalities = list(cardinalities)
+        self.embeddings = nn.ModuleList(nn.Linear(c, embedding_dim(c), bias=False) for c in cardinalities)
+        width = n_numeric + sum(embedding_dim(c) for c in cardinalities)
+        layers: list[nn.Module] = []
+        for size in hidden:
+            layers += [nn.Linear(width, size), nn.SiLU(), nn.Dropout(dropout)]
+            width = size
+        layers.append(nn.Linear(width, 1))
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, dense: torch.Tensor) -> torch.Tensor:
+        """Logits from the dense input: numerics, then each categorical's one-hot block."""
+        parts = [dense[:, : self.n_numeric]]
+        start = self.n_numeric
+        for embedding, cardinality in zip(self.embeddings, self.cardinalities):
+            parts.append(embedding(dense[:, start : start + cardinality]))
+            start += cardinality
+        return self.body(torch.cat(parts, dim=1)).squeeze(1)
+
+
+class CalibratedEnsemble(nn.Module):
+    """Mean of the members' logits, then Platt scaling (slope and bias fitted on held-out data)."""
+
+    def __init__(self, members: list[TabularMLP], slope: float = 1.0, bias: float = 0.0):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.register_buffer("slope", torch.tensor(float(slope)))
+        self.register_buffer("bias", torch.tensor(float(bias)))
+
+    def logits(self, dense: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m(dense) for m in self.members]).mean(0)
+
+    def forward(self, dense: torch.Tensor) -> torch.Tensor:
+        """Calibrated churn probability."""
+        return torch.sigmoid(self.slope * self.logits(dense) + self.bias)
+
+
+def dense_input(numeric: torch.Tensor, categorical: torch.Tensor, cardinalities: list[int]) -> torch.Tensor:
+    blocks = [numeric]
+    for j, cardinality in enumerate(cardinalities):
+        blocks.append(nn.functional.one_hot(categorical[:, j], cardinality).to(numeric.dtype))
+    return torch.cat(blocks, dim=1)

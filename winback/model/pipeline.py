@@ -1,0 +1,141 @@
+"""`winback train`: build labelled frames at historical cutoffs, fit, evaluate out of time, save an artefact.
+
+Splits: the training cutoffs' customers are split by a stable hash of their id (80 % fit, 10 % early
+stopping, 10 % calibration, the last taken at the most recent training cutoff, closest in time to the
+future being predicted). The test cutoff is later than every training label window: an honest
+out-of-time estimate of how the model does on the next 90 days.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from sqlalchemy import Engine
+
+from winback.data.fingerprint import data_summary_fingerprint
+from winback.model.artifact import ModelArtifact, save_artifact
+from winback.model.dataset import CutoffPlan, NotEnoughHistory, customer_bucket, labelled_frame, plan_cutoffs
+from winback.model.explain import attribute, baseline_dense, category_frequencies, summarise
+from winback.model.features import CATEGORICAL, NUMERIC
+from winback.model.metrics import evaluate
+from winback.model.train import TrainConfig, fit_ensemble, predict
+
+
+@dataclass
+class TrainingData:
+    plan: CutoffPlan
+    train_x: pd.DataFrame
+    train_y: np.ndarray
+    train_cutoff_index: np.ndarray  # which training cutoff each row comes from
+    test_x: pd.DataFrame
+    test_y: np.ndarray
+
+
+@dataclass
+class TrainReport:
+    version: str
+    folder: Path
+    metrics: dict[str, float]
+    global_drivers: pd.DataFrame
+    rows: dict[str, int]
+    seconds_per_epoch: float | None = None
+
+
+def build_training_data(
+    engine: Engine, horizon_days: int = 90, train_cutoffs: int = 3, progress: Callable[[str], None] | None = None
+) -> TrainingData:
+    plan = plan_cutoffs(engine, horizon_days, train_cutoffs)
+    xs, ys, idx = [], [], []
+    for i, cutoff in enumerate(plan.train):
+        if progress:
+            progress(f"features at {cutoff:%Y-%m-%d}")
+        x, y = labelled_frame(engine, cutoff, horizon_days)
+        xs.append(x)
+        ys.append(y)
+        idx.append(np.full(len(y), i))
+    if progress:
+        progress(f"features at {plan.test:%Y-%m-%d} (test)")
+    test_x, test_y = labelled_frame(engine, plan.test, horizon_days)
+    train_x = pd.concat(xs)
+    train_y = np.concatenate(ys)
+    if len(train_y) < 200 or len(set(train_y)) < 2 or len(test_y) < 50 or len(set(test_y)) < 2:
+        raise NotEnoughHistory(
+            f"too few labelled customers to train ({len(train_y)} training rows, {len(test_y)} test rows, "
+            "both classes needed); load more history"
+        )
+    return TrainingData(plan, train_x, train_y, np.concatenate(idx), test_x, test_y)
+
+
+def split_training(data: TrainingData) -> dict[str, tuple[pd.DataFrame, np.ndarray]]:
+    bucket = customer_bucket(data.train_x.index)
+    latest = data.train_cutoff_index == data.train_cutoff_index.max()
+    fit = bucket < 80
+    stop = (bucket >= 80) & (bucket < 90)
+    calibrate = (bucket >= 90) & latest
+    return {
+        "fit": (data.train_x[fit], data.train_y[fit]),
+        "stop": (data.train_x[stop], data.train_y[stop]),
+        "calibrate": (data.train_x[calibrate], data.train_y[calibrate]),
+    }
+
+
+def train_churn_model(
+    engine: Engine,
+    data_dir: Path,
+    horizon_days: int = 90,
+    train_cutoffs: int = 3,
+    config: TrainConfig | None = None,
+    progress: Callable[[str], None] | None = None,
+    on_epoch: Callable[[], None] | None = None,
+) -> TrainReport:
+    config = config or TrainConfig()
+    data = build_training_data(engine, horizon_days, train_cutoffs, progress)
+    parts = split_training(data)
+    if progress:
+        progress("training")
+    result = fit_ensemble(
+        *parts["fit"], *parts["stop"], *parts["calibrate"], NUMERIC, CATEGORICAL, config, on_epoch=on_epoch
+    )
+    test_p = predict(result.model, result.encoder, data.test_x)
+    metrics = evaluate(data.test_y, test_p)
+
+    frequencies = category_frequencies(result.encoder, parts["fit"][0])
+    baseline = baseline_dense(result.encoder, frequencies)
+    if progress:
+        progress("explaining")
+    sample = data.test_x.iloc[:: max(1, len(data.test_x) // 4000)]
+    drivers = summarise(attribute(result.model, result.encoder, baseline, sample), [*NUMERIC, *CATEGORICAL])
+
+    created = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    fingerprint = data_summary_fingerprint(engine)
+    version = f"{created:%Y%m%d-%H%M%S}-{hashlib.sha256((fingerprint + str(config.seed)).encode()).hexdigest()[:6]}"
+    artifact = ModelArtifact(
+        version=version,
+        model=result.model,
+        encoder=result.encoder,
+        baseline=baseline,
+        meta={
+            "created_at": created.isoformat(),
+            "horizon_days": horizon_days,
+            "training_cutoffs": [c.isoformat() for c in data.plan.train],
+            "test_cutoff": data.plan.test.isoformat(),
+            "data_end": data.plan.data_end.isoformat(),
+            "data_fingerprint": fingerprint,
+            "rows": {k: int(len(v[1])) for k, v in parts.items()} | {"test": int(len(data.test_y))},
+            "metrics_out_of_time": metrics,
+            "epochs": result.epochs,
+            "train_config": config.to_dict(),
+            "device": result.device,
+            "torch": torch.__version__,
+            "global_drivers": drivers.head(15).to_dict(orient="records"),
+        },
+    )
+    folder = save_artifact(artifact, data_dir)
+    return TrainReport(version, folder, metrics, drivers, artifact.meta["rows"])
