@@ -283,6 +283,25 @@ def score_command(
 
 
 
+@app.command("drivers")
+def drivers_command(
+    segment: Annotated[Optional[str], typer.Option(help="Only this segment, e.g. gold.")] = None,
+    country: Annotated[Optional[str], typer.Option(help="Only this country.")] = None,
+    top: Annotated[int, typer.Option(min=1, help="How many drivers to list.")] = 10,
+    sample: Annotated[int, typer.Option(min=100, help="Customers explained (evenly spread over the group).")] = 5_000,
+) -> None:
+    """What drives churn risk overall, or in a segment or country (mean contribution to the probability)."""
+    from winback.model.scoring import ChurnScorer, group_drivers
+
+    scorer = ChurnScorer.load(get_settings().data_dir)
+    summary, size = group_drivers(_engine(), scorer, segment=segment, country=country, sample=sample)
+    who = " ".join(x for x in (segment, country) if x) or "all customers"
+    table = Table("feature", "importance", "mean effect", title=f"churn drivers: {who} ({size:,} customers)")
+    for row in summary.head(top).itertuples():
+        table.add_row(row.feature, f"{row.importance:.3f}", f"{row.mean_contribution:+.3f}")
+    console.print(table)
+
+
 def _date(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value else ""
 

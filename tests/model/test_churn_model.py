@@ -157,3 +157,17 @@ def test_planted_drivers_rank_among_the_top_global_drivers(tmp_path: Path) -> No
     assert "unresolved_tickets" in top  # unresolved tickets
     assert {"returns_365d", "min_rating_365d", "mean_rating_365d", "last_rating", "days_since_bad_review"} & set(top)
     assert report.metrics["roc_auc"] > 0.75 and report.metrics["ece"] < 0.04
+
+
+def test_drivers_of_a_segment(trained) -> None:  # type: ignore[no-untyped-def]
+    from winback.model.scoring import group_drivers
+
+    engine, root, _ = trained
+    scorer = ChurnScorer.load(root)
+    summary, size = group_drivers(engine, scorer, segment="gold", sample=300)
+    with engine.connect() as c:
+        golds = c.execute(select(func.count()).select_from(Customer).where(Customer.segment == "gold")).scalar_one()
+    assert size == golds and set(summary["feature"]) == set(scorer.artifact.features)
+    assert summary["importance"].is_monotonic_decreasing
+    with pytest.raises(NotScorable, match="no customers match"):
+        group_drivers(engine, scorer, segment="diamond")

@@ -99,3 +99,11 @@ def test_sqlite_and_postgres_compute_the_same_features(tmp_path, postgres_url) -
         frames.append(compute_features(eng, CUTOFF))
         eng.dispose()
     pd.testing.assert_frame_equal(frames[0], frames[1], check_exact=False, rtol=1e-6)
+
+
+def test_every_feature_is_documented() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "churn-model.md").read_text()
+    for feature in FEATURES:
+        assert f"| `{feature.name}` | {feature.kind} | {feature.unit} | {feature.definition} |" in doc, feature.name

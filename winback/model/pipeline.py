@@ -73,8 +73,8 @@ def build_training_data(
     return TrainingData(plan, train_x, train_y, np.concatenate(idx), test_x, test_y)
 
 
-def split_training(data: TrainingData) -> dict[str, tuple[pd.DataFrame, np.ndarray]]:
-    bucket = customer_bucket(data.train_x.index)
+def split_training(data: TrainingData, salt: str = "split") -> dict[str, tuple[pd.DataFrame, np.ndarray]]:
+    bucket = customer_bucket(data.train_x.index, salt)
     latest = data.train_cutoff_index == data.train_cutoff_index.max()
     fit = bucket < 80
     stop = (bucket >= 80) & (bucket < 90)

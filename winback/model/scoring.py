@@ -199,3 +199,37 @@ def score_all(
     report.seconds = time.perf_counter() - started
     report.mean_probability = total / report.customers if report.customers else 0.0
     return report
+
+
+def group_drivers(
+    engine: Engine,
+    scorer: ChurnScorer,
+    segment: str | None = None,
+    country: str | None = None,
+    customer_ids: Sequence[str] | None = None,
+    as_of: datetime | None = None,
+    sample: int = 5_000,
+) -> tuple[pd.DataFrame, int]:
+    """What drives churn risk in a group (a segment, a country, listed customers, or everyone).
+
+    Returns the summary (feature, importance = mean |contribution|, mean_contribution) over up to `sample`
+    customers of the group, evenly spread, and the group's size.
+    """
+    from winback.model.explain import summarise
+
+    require_contract(engine)
+    reference = _reference_date(engine, as_of)
+    query = select(Customer.customer_id).where(Customer.signup_at <= reference)
+    if segment is not None:
+        query = query.where(Customer.segment == segment)
+    if country is not None:
+        query = query.where(Customer.country == country)
+    if customer_ids is not None:
+        query = query.where(Customer.customer_id.in_(list(customer_ids)))
+    with engine.connect() as connection:
+        ids = list(connection.scalars(query.order_by(Customer.customer_id)))
+    if not ids:
+        raise NotScorable("no customers match that group")
+    chosen = ids[:: max(1, len(ids) // sample)][:sample]
+    frame = compute_features(engine, reference, chosen)
+    return summarise(scorer.contributions(frame), scorer.artifact.features), len(ids)
