@@ -116,6 +116,19 @@ class Scope:
         return literal(True)
 
 
+def _ranked(customer_id: ColumnElement, newest_first: ColumnElement, where: list, **values: ColumnElement):  # type: ignore[no-untyped-def]
+    """Rows numbered per customer, newest first (rn = 1 is the latest), for "last N" features."""
+    return (
+        select(
+            customer_id.label("customer_id"),
+            *(value.label(name) for name, value in values.items()),
+            func.row_number().over(partition_by=customer_id, order_by=newest_first.desc()).label("rn"),
+        )
+        .where(*where)
+        .subquery()
+    )
+
+
 def _query_frames(engine: Engine, cutoff: datetime, scope: Scope) -> dict[str, pd.DataFrame]:
     d90, d180, d365 = (cutoff - timedelta(days=n) for n in (90, 180, 365))
     placed = Order.ordered_at <= cutoff
@@ -167,14 +180,8 @@ def _query_frames(engine: Engine, cutoff: datetime, scope: Scope) -> dict[str, p
         .group_by(Order.customer_id)
     )
 
-    ranked_deliveries = (
-        select(
-            Order.customer_id,
-            case((late, 1), else_=0).label("is_late"),
-            func.row_number().over(partition_by=Order.customer_id, order_by=Order.delivered_at.desc()).label("rn"),
-        )
-        .where(delivered, scope.where(Order.customer_id))
-        .subquery()
+    ranked_deliveries = _ranked(
+        Order.customer_id, Order.delivered_at, [delivered, scope.where(Order.customer_id)], is_late=case((late, 1), else_=0)
     )
     last_four = (
         select(ranked_deliveries.c.customer_id, func.sum(ranked_deliveries.c.is_late).label("late_of_last_4"))
@@ -192,16 +199,11 @@ def _query_frames(engine: Engine, cutoff: datetime, scope: Scope) -> dict[str, p
         .where(SupportTicket.opened_at <= cutoff, scope.where(SupportTicket.customer_id))
         .group_by(SupportTicket.customer_id)
     )
-    ranked_ratings = (
-        select(
-            SupportTicket.customer_id,
-            SupportTicket.satisfaction,
-            func.row_number()
-            .over(partition_by=SupportTicket.customer_id, order_by=SupportTicket.closed_at.desc())
-            .label("rn"),
-        )
-        .where(resolved_by_cutoff, SupportTicket.satisfaction.is_not(None), scope.where(SupportTicket.customer_id))
-        .subquery()
+    ranked_ratings = _ranked(
+        SupportTicket.customer_id,
+        SupportTicket.closed_at,
+        [resolved_by_cutoff, SupportTicket.satisfaction.is_not(None), scope.where(SupportTicket.customer_id)],
+        satisfaction=SupportTicket.satisfaction,
     )
     last_satisfaction = select(
         ranked_ratings.c.customer_id, ranked_ratings.c.satisfaction.label("last_ticket_satisfaction")
@@ -219,14 +221,8 @@ def _query_frames(engine: Engine, cutoff: datetime, scope: Scope) -> dict[str, p
         .where(Review.created_at <= cutoff, scope.where(Review.customer_id))
         .group_by(Review.customer_id)
     )
-    ranked_reviews = (
-        select(
-            Review.customer_id,
-            Review.rating,
-            func.row_number().over(partition_by=Review.customer_id, order_by=Review.created_at.desc()).label("rn"),
-        )
-        .where(Review.created_at <= cutoff, scope.where(Review.customer_id))
-        .subquery()
+    ranked_reviews = _ranked(
+        Review.customer_id, Review.created_at, [Review.created_at <= cutoff, scope.where(Review.customer_id)], rating=Review.rating
     )
     last_review = select(ranked_reviews.c.customer_id, ranked_reviews.c.rating.label("last_rating")).where(
         ranked_reviews.c.rn == 1
