@@ -302,6 +302,94 @@ def drivers_command(
     console.print(table)
 
 
+def _feedback_collection(create: bool = True):  # type: ignore[no-untyped-def]
+    from winback.search.embeddings import get_embedder
+    from winback.search.store import open_collection
+
+    settings = get_settings()
+    embedder = get_embedder(settings.embedding_model)
+    return open_collection(settings, embedder, create=create), embedder
+
+
+def _filters(**values: object) -> dict[str, object]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+@app.command("index")
+def index_command() -> None:
+    """Index reviews and support tickets for search (incremental: only new, changed or deleted rows)."""
+    from winback.search.indexer import count_sources, index_feedback
+
+    engine = _engine()
+    collection, embedder = _feedback_collection()
+    with _progress() as progress:
+        task = progress.add_task("indexing reviews and tickets", total=count_sources(engine))
+        report = index_feedback(engine, collection, embedder, progress=lambda n: progress.advance(task, n))
+    console.print(
+        f"index: {report.added:,} added, {report.updated:,} updated, {report.deleted:,} deleted, "
+        f"{report.unchanged:,} unchanged, {report.skipped_empty:,} empty skipped; {report.chunks_written:,} chunks "
+        f"embedded in {report.seconds:.1f} s ({report.texts_per_second:,.0f} texts/s); "
+        f"{collection.count():,} chunks in the index"
+    )
+
+
+@app.command("search")
+def search_command(
+    query: Annotated[str, typer.Argument(help="What to look for, in plain words; ids and \"quoted phrases\" match exactly.")],
+    k: Annotated[int, typer.Option(min=1, max=100, help="How many results.")] = 10,
+    mode: Annotated[str, typer.Option(help="hybrid, semantic or keyword.")] = "hybrid",
+    customer: Annotated[Optional[str], typer.Option(help="Only this customer.")] = None,
+    kind: Annotated[Optional[str], typer.Option(help="review or ticket.")] = None,
+    min_rating: Annotated[Optional[int], typer.Option()] = None,
+    max_rating: Annotated[Optional[int], typer.Option()] = None,
+    since: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"])] = None,
+    until: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"])] = None,
+    segment: Annotated[Optional[str], typer.Option()] = None,
+    risk_band: Annotated[Optional[str], typer.Option()] = None,
+    topic: Annotated[Optional[str], typer.Option(help="Ticket topic, e.g. refund.")] = None,
+) -> None:
+    """Search reviews and tickets (customer-written text, shown quoted)."""
+    from winback.search.search import search_feedback
+
+    if mode not in ("hybrid", "semantic", "keyword"):
+        raise typer.BadParameter("choose hybrid, semantic or keyword", param_hint="--mode")
+    collection, embedder = _feedback_collection(create=False)
+    filters = _filters(customer_id=customer, kind=kind, min_rating=min_rating, max_rating=max_rating,
+                       since=since.date() if since else None, until=until.date() if until else None,
+                       segment=segment, risk_band=risk_band, topic=topic)
+    results = search_feedback(collection, embedder, query, filters, k, mode)  # type: ignore[arg-type]
+    if not results:
+        console.print("no matching reviews or tickets")
+    for r in results:
+        console.print(f"{r.score:.2f}  {r.quoted()}", markup=False, highlight=False)
+
+
+@app.command("themes")
+def themes_command(
+    max_rating: Annotated[Optional[int], typer.Option(help="Only reviews rated at most this.")] = 2,
+    kind: Annotated[Optional[str], typer.Option(help="review or ticket.")] = "review",
+    since: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"])] = None,
+    segment: Annotated[Optional[str], typer.Option()] = None,
+    risk_band: Annotated[Optional[str], typer.Option()] = None,
+    themes: Annotated[Optional[int], typer.Option(help="Number of themes (default: chosen by silhouette).")] = None,
+) -> None:
+    """Complaint themes in what a group of customers wrote, with size, trend, quotes and churn rate."""
+    from winback.search.themes import complaint_themes
+
+    collection, _ = _feedback_collection(create=False)
+    filters = _filters(max_rating=max_rating if kind != "ticket" else None, kind=kind,
+                       since=since.date() if since else None, segment=segment, risk_band=risk_band)
+    report = complaint_themes(_engine(), collection, filters, n_themes=themes)
+    overall = f"{report.overall_churn_rate:.0%}" if report.overall_churn_rate is not None else "n/a"
+    table = Table("theme", "texts", "share", "churn after", "last 3 months", "example",
+                  title=f"{len(report.themes)} themes in {report.total:,} texts ({report.filters}); overall churn after writing {overall}")
+    for t in report.themes:
+        recent = sum(list(t.monthly.values())[-3:])
+        churn = f"{t.churn_rate:.0%}" if t.churn_rate is not None else "n/a"
+        table.add_row(t.label, f"{t.size:,}", f"{t.share:.0%}", churn, f"{recent:,}", t.examples[0].short if t.examples else "")
+    console.print(table)
+
+
 def _date(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value else ""
 

