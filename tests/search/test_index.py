@@ -14,7 +14,9 @@ import pytest
 from sqlalchemy import Engine, delete, insert, select, update
 
 from winback.config import Settings
+from winback.data.db import make_engine
 from winback.data.demo.seed import seed_demo
+from winback.data.migrate import upgrade
 from winback.data.schema import Review, SupportTicket
 from winback.search.indexer import MAX_CHUNKS, chunk_text, index_feedback, iter_sources
 from winback.search.store import SearchUnavailable, open_collection
@@ -34,6 +36,14 @@ def all_ids(collection) -> list[str]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def shop(engine: Engine) -> Engine:
+    seed_demo(engine, customers=150, seed=31)
+    return engine
+
+
+@pytest.fixture
+def sqlite_shop(sqlite_url: str) -> Engine:
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
     seed_demo(engine, customers=150, seed=31)
     return engine
 
@@ -61,7 +71,8 @@ def test_reindex_after_add_edit_delete_gives_exactly_the_right_collection(shop, 
     assert len(edited["ids"]) > 1 and all(d.startswith("Edited") or "faded" in d for d in edited["documents"])
 
 
-def test_long_and_empty_texts(shop, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_long_and_empty_texts(sqlite_shop, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    shop = sqlite_shop
     chunks, truncated = chunk_text("Late again. " * 9_000)  # ~100 kB
     assert len(chunks) == MAX_CHUNKS and truncated and all(len(c) <= 1_000 for c in chunks)
     assert chunk_text("   ") == ([], False)
@@ -79,7 +90,9 @@ def test_long_and_empty_texts(shop, tmp_path: Path, embedder) -> None:  # type: 
     assert not collection.get(where={"source_id": "EMPTY"})["ids"]
 
 
-def test_killed_indexer_is_completed_by_the_next_run(engine: Engine, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_killed_indexer_is_completed_by_the_next_run(sqlite_url: str, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
     seed_demo(engine, customers=700, seed=32)
     settings = Settings(data_dir=tmp_path, database_url=engine.url.render_as_string(hide_password=False))
     env = {**os.environ, "WINBACK_DATA_DIR": str(tmp_path), "WINBACK_DATABASE_URL": settings.database_url}
