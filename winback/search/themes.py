@@ -1,10 +1,13 @@
 """Complaint themes: cluster what a group of customers wrote and name each cluster by its distinctive words.
 
-For any filtered subset (e.g. 1-2 star reviews since March, or reviews of high-risk customers): k-means on
-the stored embeddings (k chosen by silhouette unless given), class-based TF-IDF for the names, and per
-theme its size, share, monthly trend, the quotes closest to its centre, and the churn rate of its authors
-against the subset's. "Churned after writing" = no order in the 90 days after the text (texts from the
-last 90 days of data have no outcome yet and are left out of the rates).
+For any filtered subset (e.g. 1-2 star reviews since March, or reviews of high-risk customers). A review
+often complains about several things at once ("late, and the seams came undone"), so themes are found
+among **sentences**: each text is split into sentences of at least five words, the sentences are embedded
+and clustered with k-means (k chosen by silhouette unless given), and each cluster is named by
+class-based TF-IDF. A text belongs to every theme one of its sentences falls in. Per theme: texts,
+share of the subset, monthly trend, the sentences closest to its centre as quotes, and the churn rate of
+its authors against the subset's. "Churned after writing" = no order in the 90 days after the text
+(texts from the last 90 days of data have no outcome yet and are left out of the rates).
 """
 
 from __future__ import annotations
@@ -21,10 +24,15 @@ from sklearn.metrics import silhouette_score
 from sqlalchemy import Engine, func, select
 
 from winback.data.schema import Order
+import re
+
+from winback.search.embeddings import Embedder
 from winback.search.search import FeedbackFilter, SearchError, Snippet, _snippets
 
 CHURN_WINDOW_DAYS = 90
 LOOKUP_CHUNK = 500
+MIN_WORDS = 5
+SENTENCE = re.compile(r"(?<=[.!?])\s+")
 EXTRA_STOP_WORDS = {"just", "really", "order", "ordered", "time", "item", "items", "bought", "did", "don", "got", "shop"}
 
 
@@ -114,55 +122,79 @@ def _rate(flags: list[bool | None]) -> float | None:
     return sum(known) / len(known) if known else None
 
 
+def sentences(text: str) -> list[str]:
+    return [x.strip() for x in SENTENCE.split(text) if len(x.split()) >= MIN_WORDS]
+
+
 def complaint_themes(
     engine: Engine,
     collection: Any,
+    embedder: Embedder,
     filters: dict[str, Any] | FeedbackFilter | None = None,
     n_themes: int | None = None,
-    max_texts: int = 20_000,
+    max_texts: int = 10_000,
     examples: int = 3,
     seed: int = 0,
 ) -> ThemeReport:
     spec = filters if isinstance(filters, FeedbackFilter) else FeedbackFilter.parse(filters)
-    got = collection.get(where=spec.where(), include=["embeddings", "documents", "metadatas"], limit=max_texts)
+    got = collection.get(where=spec.where(), include=["documents", "metadatas"], limit=max_texts)
     n = len(got["ids"])
     if n < 20:
         raise SearchError(f"only {n} texts match those filters; themes need at least 20")
-    vectors = np.asarray(got["embeddings"], dtype=np.float32)
     docs, metas = list(got["documents"]), list(got["metadatas"])
-    k = n_themes or _choose_k(vectors, seed, range(3, max(4, min(10, n // 25) + 1)))
-    if not 2 <= k <= n // 5:
-        raise SearchError(f"cannot split {n} texts into {k} themes")
+    parts: list[str] = []
+    owner: list[int] = []
+    for i, doc in enumerate(docs):
+        for sentence in sentences(doc):
+            parts.append(sentence)
+            owner.append(i)
+    if len(parts) < 20:
+        raise SearchError("those texts are too short to find themes in")
+    vectors = embedder.encode(parts)
+    owners = np.array(owner)
+    k = n_themes or _choose_k(vectors, seed, range(4, max(5, min(12, len(parts) // 30) + 1)))
+    if not 2 <= k <= len(parts) // 5:
+        raise SearchError(f"cannot split {len(parts)} sentences into {k} themes")
     model = KMeans(n_clusters=k, n_init=8, random_state=seed).fit(vectors)
     labels = model.labels_
-    names = class_tfidf_terms(docs, labels, k)
+    names = class_tfidf_terms(parts, labels, k)
     dated = [(m["customer_id"], datetime.fromisoformat(m["created_date"])) for m in metas]
     churned = _churned_after(engine, dated)
+
+    def first_outcomes(texts: np.ndarray) -> dict[str, bool | None]:
+        outcome: dict[str, bool | None] = {}
+        for i in sorted(texts, key=lambda i: dated[i][1]):  # one outcome per customer: after their first text
+            outcome.setdefault(dated[i][0], churned[i])
+        return outcome
 
     themes = []
     for c in range(k):
         members = np.flatnonzero(labels == c)
+        texts = np.unique(owners[members])
         distance = np.linalg.norm(vectors[members] - model.cluster_centers_[c], axis=1)
-        closest = members[np.argsort(distance)[:examples]]
-        first_text: dict[str, bool | None] = {}
-        for i in sorted(members, key=lambda i: dated[i][1]):  # one outcome per customer: after their first text
-            first_text.setdefault(dated[i][0], churned[i])
+        closest = [int(members[j]) for j in np.argsort(distance)]
+        quoted: list[int] = []
+        for j in closest:  # the most typical sentences, from different texts
+            if owners[j] not in {owners[q] for q in quoted}:
+                quoted.append(j)
+            if len(quoted) == examples:
+                break
+        outcomes = first_outcomes(texts)
         themes.append(
             Theme(
                 label=" / ".join(names[c]),
                 terms=names[c],
-                size=len(members),
-                share=len(members) / n,
-                monthly=dict(sorted(Counter(metas[i]["created_date"][:7] for i in members).items())),
-                examples=_snippets([got["ids"][i] for i in closest], [docs[i] for i in closest], [metas[i] for i in closest],
-                                   [1.0 - float(d) for d in np.sort(distance)[:examples]]),
-                churn_rate=_rate(list(first_text.values())),
-                customers=len(first_text),
-                source_ids=[metas[i]["source_id"] for i in members],
+                size=len(texts),
+                share=len(texts) / n,
+                monthly=dict(sorted(Counter(metas[i]["created_date"][:7] for i in texts).items())),
+                examples=_snippets([got["ids"][owners[j]] for j in quoted], [parts[j] for j in quoted],
+                                   [metas[owners[j]] for j in quoted],
+                                   [1.0 - float(np.linalg.norm(vectors[j] - model.cluster_centers_[c])) for j in quoted]),
+                churn_rate=_rate(list(outcomes.values())),
+                customers=len(outcomes),
+                source_ids=[metas[i]["source_id"] for i in texts],
             )
         )
     themes.sort(key=lambda t: -t.size)
-    overall: dict[str, bool | None] = {}
-    for i in sorted(range(n), key=lambda i: dated[i][1]):
-        overall.setdefault(dated[i][0], churned[i])
+    overall = first_outcomes(np.arange(n))
     return ThemeReport(themes, n, _rate(list(overall.values())), spec.model_dump(exclude_none=True, mode="json"))

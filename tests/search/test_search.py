@@ -1,0 +1,85 @@
+"""Search behaviour through the public API: filters, exact ids, untrusted text, bad input."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine, select
+
+from winback.data.db import make_engine
+from winback.data.demo.seed import seed_demo
+from winback.data.migrate import upgrade
+from winback.data.schema import SupportTicket
+from winback.search.indexer import index_feedback
+from winback.search.search import SearchError, search_feedback
+from winback.search.store import open_collection
+
+from .conftest import store_settings
+
+
+@pytest.fixture(scope="module", params=["embedded", "server"])
+def indexed(request, tmp_path_factory, embedder):  # type: ignore[no-untyped-def]
+    folder = tmp_path_factory.mktemp("search")
+    engine = make_engine(f"sqlite:///{folder / 'shop.db'}")
+    upgrade(engine)
+    seed_demo(engine, customers=200, seed=33)
+    collection = open_collection(store_settings(request.param, request, folder), embedder)
+    index_feedback(engine, collection, embedder)
+    return engine, collection
+
+
+def test_semantic_search_finds_meaning_and_respects_filters(indexed, embedder) -> None:  # type: ignore[no-untyped-def]
+    engine, collection = indexed
+    results = search_feedback(collection, embedder, "my parcel came much later than promised",
+                              {"kind": "review", "max_rating": 2}, k=8, mode="semantic")
+    assert len(results) == 8
+    assert all(r.kind == "review" and r.rating <= 2 for r in results)
+    assert sum(any(w in r.text.lower() for w in ("late", "deliver", "parcel", "wait", "slow")) for r in results) >= 6
+    assert results == sorted(results, key=lambda r: -r.score)
+    since = search_feedback(collection, embedder, "refund", {"since": "2026-06-01", "until": date(2026, 9, 30)}, k=5)
+    assert all("2026-06-01" <= r.created_date <= "2026-09-30" for r in since)
+    mine = search_feedback(collection, embedder, "anything", {"customer_id": "C-1005"}, k=50)
+    assert mine and {r.customer_id for r in mine} == {"C-1005"}
+
+
+def test_exact_ids_come_first_in_hybrid_search(indexed, embedder) -> None:  # type: ignore[no-untyped-def]
+    engine, collection = indexed
+    with engine.connect() as c:
+        ticket_id, order_id = c.execute(
+            select(SupportTicket.ticket_id, SupportTicket.order_id).where(SupportTicket.order_id.is_not(None)).limit(1)
+        ).one()
+    results = search_feedback(collection, embedder, f"what happened with {order_id}", k=5)
+    assert results[0].order_id == order_id and order_id in results[0].text
+    keyword = search_feedback(collection, embedder, order_id, k=5, mode="keyword")
+    assert keyword and all(order_id in r.text for r in keyword)
+
+
+def test_snippets_are_quoted_as_untrusted(indexed, embedder) -> None:  # type: ignore[no-untyped-def]
+    _, collection = indexed
+    (first,) = search_feedback(collection, embedder, "lovely quality", k=1)
+    quoted = first.quoted()
+    assert "customer-written, untrusted" in quoted and quoted.endswith(f'"{first.short}"')
+
+
+@pytest.mark.parametrize(
+    ("filters", "message"),
+    [
+        ({"colour": "red"}, "unknown filter field 'colour'"),
+        ({"min_rating": 7}, "min_rating"),
+        ({"min_rating": 4, "max_rating": 2}, "min_rating is above max_rating"),
+        ({"risk_band": "purple"}, "risk_band"),
+        ({"since": "last tuesday"}, "since"),
+    ],
+)
+def test_bad_filters_are_refused_clearly(indexed, embedder, filters, message) -> None:  # type: ignore[no-untyped-def]
+    _, collection = indexed
+    with pytest.raises(SearchError, match=message):
+        search_feedback(collection, embedder, "late", filters)
+
+
+def test_empty_query_and_no_results(indexed, embedder) -> None:  # type: ignore[no-untyped-def]
+    _, collection = indexed
+    with pytest.raises(SearchError, match="empty search query"):
+        search_feedback(collection, embedder, "   ")
+    assert search_feedback(collection, embedder, "late", {"customer_id": "C-nobody"}) == []
