@@ -304,9 +304,10 @@ def drivers_command(
 
 def _feedback_collection(create: bool = True):  # type: ignore[no-untyped-def]
     from winback.search.embeddings import get_embedder
-    from winback.search.store import open_collection
+    from winback.search.store import chroma_client, open_collection
 
     settings = get_settings()
+    chroma_client(settings)  # a server that is down fails here, before seconds of model loading
     embedder = get_embedder(settings.embedding_model)
     return open_collection(settings, embedder, create=create), embedder
 
@@ -336,7 +337,7 @@ def index_command() -> None:
 @app.command("search")
 def search_command(
     query: Annotated[str, typer.Argument(help="What to look for, in plain words; ids and \"quoted phrases\" match exactly.")],
-    k: Annotated[int, typer.Option(min=1, max=100, help="How many results.")] = 10,
+    k: Annotated[int, typer.Option("-k", "--top", min=1, max=100, help="How many results.")] = 10,
     mode: Annotated[str, typer.Option(help="hybrid, semantic or keyword.")] = "hybrid",
     customer: Annotated[Optional[str], typer.Option(help="Only this customer.")] = None,
     kind: Annotated[Optional[str], typer.Option(help="review or ticket.")] = None,
