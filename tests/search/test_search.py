@@ -83,3 +83,17 @@ def test_empty_query_and_no_results(indexed, embedder) -> None:  # type: ignore[
     with pytest.raises(SearchError, match="empty search query"):
         search_feedback(collection, embedder, "   ")
     assert search_feedback(collection, embedder, "late", {"customer_id": "C-nobody"}) == []
+
+
+def test_overfetch_and_chroma_filtering_agree(indexed, embedder) -> None:  # type: ignore[no-untyped-def]
+    from winback.search.search import FeedbackFilter, nearest
+
+    _, collection = indexed
+    for query, filters in [("late parcel", {"kind": "review", "max_rating": 2}),
+                           ("refund please", {"kind": "ticket", "since": "2025-01-01"}),
+                           ("great fit", {"min_rating": 4, "until": "2026-06-30"})]:
+        spec = FeedbackFilter.parse(filters)
+        vector = embedder.encode([query])
+        ours = nearest(collection, vector, 10, spec, [])["ids"]
+        chroma = collection.query(query_embeddings=vector, n_results=10, where=spec.where(), include=[])["ids"][0]
+        assert ours == chroma, query
