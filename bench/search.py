@@ -4,7 +4,7 @@
     python -m bench.search --sizes 100000,1000000 --json
 
 - Indexing: real review texts embedded with the packaged MiniLM and upserted into embedded Chroma (texts/s).
-- Scale: vectors made from real review embeddings plus noise (so they cluster like real text), metadata
+- Scale: vectors made by blending pairs of real review embeddings plus noise (spread like real text), metadata
   with a rating and a kind; query latency p50/p95 with and without a metadata filter; recall@10 of
   Chroma's HNSW against exact brute-force search over the same vectors.
 - Precision@10 on the 23,486 real clothing reviews for 24 queries, semantic (embeddings) vs keyword (BM25).
@@ -137,7 +137,10 @@ def scale(base: np.ndarray, size: int, queries: int = 200, seed: int = 0) -> dic
 
     rng = np.random.default_rng(seed)
     def make(n: int) -> np.ndarray:
-        v = base[rng.integers(0, len(base), n)] + rng.normal(0, 0.04, (n, base.shape[1])).astype(np.float32)
+        # a random blend of two real review embeddings plus noise: spread like real text, not tight clusters
+        w = rng.uniform(0.0, 1.0, (n, 1)).astype(np.float32)
+        v = w * base[rng.integers(0, len(base), n)] + (1 - w) * base[rng.integers(0, len(base), n)]
+        v += rng.normal(0, 0.03, v.shape).astype(np.float32)
         return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
     vectors = make(size)
     ratings = rng.integers(1, 6, size)

@@ -97,3 +97,15 @@ def test_overfetch_and_chroma_filtering_agree(indexed, embedder) -> None:  # typ
         ours = nearest(collection, vector, 10, spec, [])["ids"]
         chroma = collection.query(query_embeddings=vector, n_results=10, where=spec.where(), include=[])["ids"][0]
         assert ours == chroma, query
+
+
+def test_selective_filters_are_ranked_exactly(indexed, embedder) -> None:  # type: ignore[no-untyped-def]
+    from winback.search.search import FeedbackFilter, nearest
+
+    _, collection = indexed
+    spec = FeedbackFilter(customer_id="C-1010")
+    vector = embedder.encode(["anything wrong with my order"])
+    ours = nearest(collection, vector, 5, spec, ["distances"])
+    chroma = collection.query(query_embeddings=vector, n_results=5, where=spec.where(), include=["distances"])
+    assert ours["ids"] == chroma["ids"][0]
+    assert ours["distances"] == pytest.approx(chroma["distances"][0], abs=1e-4)

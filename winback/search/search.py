@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from winback.errors import UserError
@@ -139,6 +140,7 @@ def _snippets(ids: list[str], docs: list[str], metas: list[dict[str, Any]], scor
 
 
 OVERFETCH = 200
+BRUTE_FORCE_LIMIT = 2_000
 
 
 def nearest(collection: Any, vector: Any, k: int, filters: FeedbackFilter, include: list[str]) -> dict[str, list[Any]]:
@@ -146,16 +148,30 @@ def nearest(collection: Any, vector: Any, k: int, filters: FeedbackFilter, inclu
 
     Chroma's own metadata filter costs 60-180 ms a query at 100k vectors (measured, bench/search.py), while
     an unfiltered HNSW query costs a few ms. So: fetch the unfiltered top OVERFETCH and keep those that pass.
-    If at least k pass they are exactly the first k matches of the ranking; if not (a selective filter, such
-    as one customer), ask Chroma to filter.
+    If at least k pass they are exactly the first k matches of the ranking. If not, the filter is selective
+    (one customer, a rare topic): fetch the matching texts themselves and rank them exactly when there are
+    at most BRUTE_FORCE_LIMIT, else let Chroma filter.
     """
     where = filters.where()
     fields = sorted(set(include) | {"metadatas"})
-    if where is not None:
-        wide = collection.query(query_embeddings=vector, n_results=max(OVERFETCH, k), include=fields)
-        keep = [i for i, m in enumerate(wide["metadatas"][0]) if filters.matches(m)][:k]
-        if len(keep) == k:
-            return {f: [wide[f][0][i] for i in keep] for f in ("ids", *fields)}
+    if where is None:
+        got = collection.query(query_embeddings=vector, n_results=k, include=fields)
+        return {f: got[f][0] for f in ("ids", *fields)}
+    wide = collection.query(query_embeddings=vector, n_results=max(OVERFETCH, k), include=fields)
+    keep = [i for i, m in enumerate(wide["metadatas"][0]) if filters.matches(m)][:k]
+    if len(keep) == k:
+        return {f: [wide[f][0][i] for i in keep] for f in ("ids", *fields)}
+    stored = [f for f in fields if f != "distances"]
+    subset = collection.get(where=where, include=[*stored, "embeddings"], limit=BRUTE_FORCE_LIMIT + 1)
+    if len(subset["ids"]) <= BRUTE_FORCE_LIMIT:
+        if not subset["ids"]:
+            return {f: [] for f in ("ids", *fields)}
+        distances = 1.0 - np.asarray(subset["embeddings"], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)[0]
+        order = np.argsort(distances, kind="stable")[:k]
+        out = {f: [subset[f][i] for i in order] for f in ("ids", *stored)}
+        if "distances" in fields:
+            out["distances"] = [float(distances[i]) for i in order]
+        return out
     got = collection.query(query_embeddings=vector, n_results=k, where=where, include=fields)
     return {f: got[f][0] for f in ("ids", *fields)}
 
