@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 from rich.console import Console
@@ -25,10 +24,13 @@ from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from winback.data.db import make_engine  # noqa: E402
 from winback.data.importer import import_csv  # noqa: E402
 from winback.data.migrate import upgrade  # noqa: E402
+
+from throwaway_postgres import postgres_url  # noqa: E402
 
 HEADER = ["customer_id", "name", "email", "country", "city", "signup_at", "segment", "acquisition_channel", "marketing_opt_in"]
 
@@ -54,6 +56,17 @@ def child(url: str, path: Path) -> None:
     print(f"RESULT {report.rows_read} {report.rows_inserted} {report.rejected} {report.seconds:.3f} {peak:.1f}")
 
 
+def _fresh_database(server: str, name: str) -> str:
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", default="100000,1000000")
@@ -67,33 +80,15 @@ def main() -> None:
     table = Table("database", "rows in file", "imported", "rejected", "seconds", "rows/s", "peak RSS (MiB)",
                   title="bench/import_scale.py: winback import csv customers")
     work = Path(tempfile.mkdtemp(prefix="winback-import-bench-"))
-    pg_dir = None
-    try:
+    with ExitStack() as stack:
+        stack.callback(subprocess.run, ["rm", "-rf", str(work)])
         for database in args.databases.split(","):
+            server = stack.enter_context(postgres_url()) if database == "postgres" else None
             for rows in [int(r) for r in args.rows.split(",")]:
                 path = work / f"customers_{rows}.csv"
                 if not path.exists():
                     write_csv(path, rows)
-                if database == "sqlite":
-                    url = f"sqlite:///{work / f'import_{rows}.db'}"
-                else:
-                    url = os.environ.get("WINBACK_BENCH_POSTGRES_URL", "")
-                    if not url:
-                        if pg_dir is None:
-                            pg_dir = Path(tempfile.mkdtemp(prefix="winback-bench-pg-"))
-                            with socket.socket() as s:
-                                s.bind(("127.0.0.1", 0))
-                                port = s.getsockname()[1]
-                            out = subprocess.run([str(ROOT / "scripts/postgres.sh"), "start", str(pg_dir), str(port)],
-                                                 check=True, capture_output=True, text=True)
-                            pg_base = out.stdout.strip().splitlines()[-1]
-                        import sqlalchemy as sa
-                        name = f"import_{rows}"
-                        admin = sa.create_engine(pg_base, isolation_level="AUTOCOMMIT")
-                        with admin.connect() as c:
-                            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-                            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-                        url = pg_base.rsplit("/", 1)[0] + "/" + name
+                url = f"sqlite:///{work / f'import_{rows}.db'}" if server is None else _fresh_database(server, f"import_{rows}")
                 result = subprocess.run([sys.executable, __file__, "--child", url, str(path)],
                                         check=True, capture_output=True, text=True)
                 line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT"))
@@ -101,10 +96,6 @@ def main() -> None:
                 table.add_row(database, f"{int(read):,}", f"{int(inserted):,}", f"{int(rejected):,}", seconds,
                               f"{int(read) / float(seconds):,.0f}", peak)
                 console.print(f"{database} {rows:,}: {seconds} s")
-    finally:
-        if pg_dir is not None:
-            subprocess.run([str(ROOT / "scripts/postgres.sh"), "stop", str(pg_dir)], capture_output=True)
-        subprocess.run(["rm", "-rf", str(work)])
     console.print(table)
 
 

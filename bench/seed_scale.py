@@ -11,13 +11,12 @@ scripts/postgres.sh on 127.0.0.1 and stops it afterwards.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from rich.console import Console
@@ -25,10 +24,13 @@ from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from winback.data.db import make_engine  # noqa: E402
 from winback.data.demo.seed import seed_demo  # noqa: E402
 from winback.data.migrate import upgrade  # noqa: E402
+
+from throwaway_postgres import postgres_url  # noqa: E402
 
 
 def _peak_rss_mib() -> tuple[float, float]:
@@ -67,23 +69,13 @@ def main() -> None:
         title=f"bench/seed_scale.py: demo shop, {args.customers:,} customers, {args.workers} simulation workers",
     )
     work = Path(tempfile.mkdtemp(prefix="winback-bench-"))
-    pg_dir = None
-    try:
+    with ExitStack() as stack:
+        stack.callback(subprocess.run, ["rm", "-rf", str(work)])
         for database in args.databases.split(","):
             if database == "sqlite":
                 url = f"sqlite:///{work / 'bench.db'}"
             elif database == "postgres":
-                url = os.environ.get("WINBACK_BENCH_POSTGRES_URL", "")
-                if not url:
-                    pg_dir = Path(tempfile.mkdtemp(prefix="winback-bench-pg-"))
-                    with socket.socket() as s:
-                        s.bind(("127.0.0.1", 0))
-                        port = s.getsockname()[1]
-                    out = subprocess.run(
-                        [str(ROOT / "scripts" / "postgres.sh"), "start", str(pg_dir), str(port)],
-                        check=True, capture_output=True, text=True,
-                    )
-                    url = out.stdout.strip().splitlines()[-1]
+                url = stack.enter_context(postgres_url())
             else:
                 raise SystemExit(f"unknown database {database!r}")
             child = subprocess.run(
@@ -96,10 +88,6 @@ def main() -> None:
             rows_i, secs = int(rows), float(seconds)
             table.add_row(database, f"{args.customers:,}", f"{rows_i:,}", f"{secs:.1f}", f"{rows_i / secs:,.0f}", own, children)
             console.print(f"{database}: done in {secs:.1f} s")
-    finally:
-        if pg_dir is not None:
-            subprocess.run([str(ROOT / "scripts" / "postgres.sh"), "stop", str(pg_dir)], capture_output=True)
-        subprocess.run(["rm", "-rf", str(work)])
     console.print(table)
 
 
