@@ -382,13 +382,16 @@ def themes_command(
                        since=since.date() if since else None, segment=segment, risk_band=risk_band)
     report = complaint_themes(_engine(), collection, embedder, filters, n_themes=themes)
     overall = f"{report.overall_churn_rate:.0%}" if report.overall_churn_rate is not None else "n/a"
-    table = Table("theme", "texts", "share", "churn after", "last 3 months", "example",
-                  title=f"{len(report.themes)} themes in {report.total:,} texts ({report.filters}); overall churn after writing {overall}")
-    for t in report.themes:
-        recent = sum(list(t.monthly.values())[-3:])
+    console.print(f"{len(report.themes)} themes in {report.total:,} texts {report.filters}; "
+                  f"churn after writing, all of them: {overall}")
+    for number, t in enumerate(report.themes, 1):
         churn = f"{t.churn_rate:.0%}" if t.churn_rate is not None else "n/a"
-        table.add_row(t.label, f"{t.size:,}", f"{t.share:.0%}", churn, f"{recent:,}", t.examples[0].short if t.examples else "")
-    console.print(table)
+        months = list(t.monthly.items())[-3:]
+        trend = ", ".join(f"{m} {n}" for m, n in months)
+        console.print(f"\n{number}. {t.label}: {t.size:,} texts ({t.share:.0%}), churn after writing {churn}; "
+                      f"latest months: {trend}", markup=False, highlight=False)
+        for example in t.examples:
+            console.print(f"   {example.quoted()}", markup=False, highlight=False)
 
 
 def _date(value: datetime | None) -> str:

@@ -174,8 +174,8 @@ def complaint_themes(
         distance = np.linalg.norm(vectors[members] - model.cluster_centers_[c], axis=1)
         closest = [int(members[j]) for j in np.argsort(distance)]
         quoted: list[int] = []
-        for j in closest:  # the most typical sentences, from different texts
-            if owners[j] not in {owners[q] for q in quoted}:
+        for j in closest:  # the most typical sentences, different ones, from different texts
+            if owners[j] not in {owners[q] for q in quoted} and parts[j] not in {parts[q] for q in quoted}:
                 quoted.append(j)
             if len(quoted) == examples:
                 break
