@@ -73,3 +73,18 @@ def test_export_rejects_unknown_tables(tmp_path: Path) -> None:
     run(["db", "upgrade"], env, tmp_path)
     result = run(["export", "csv", str(tmp_path / "out"), "--table", "clients"], env, tmp_path)
     assert result.returncode == 2 and "unknown table(s) clients" in result.stderr
+
+
+def test_sql_command_exit_codes(tmp_path: Path) -> None:
+    env = {"WINBACK_DATA_DIR": str(tmp_path / "d")}
+    run(["db", "upgrade"], env, tmp_path)
+    run(["seed", "--customers", "200", "--seed", "3"], env, tmp_path)
+    ok = run(["sql", "SELECT segment, count(*) AS n FROM customers GROUP BY segment", "--json"], env, tmp_path)
+    assert ok.returncode == 0 and sum(r["n"] for r in json.loads(ok.stdout)["rows"]) == 200
+    refused = run(["sql", "SELECT email FROM customers"], env, tmp_path)
+    assert refused.returncode == 2 and refused.stderr.startswith("refused: column email is personal data")
+    assert run(["sql", "SELECT email FROM customers", "--role", "support", "--max-rows", "3"], env, tmp_path).returncode == 0
+    slow = run(["sql", "SELECT count(*) FROM orders a, order_items b, reviews c", "--timeout", "0.5"], env, tmp_path)
+    assert slow.returncode == 3 and "longer than 0.5 s" in slow.stderr
+    bad_column = run(["sql", "SELECT nonsense FROM orders"], env, tmp_path)
+    assert bad_column.returncode == 3 and "no such column" in bad_column.stderr

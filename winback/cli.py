@@ -394,6 +394,40 @@ def themes_command(
             console.print(f"   {example.quoted()}", markup=False, highlight=False)
 
 
+@app.command("sql")
+def sql_command(
+    statement: Annotated[str, typer.Argument(help="One SELECT over the contract tables.")],
+    role: Annotated[str, typer.Option(help="Whose permissions: admin, support, manager or analyst.")] = "analyst",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
+    max_rows: Annotated[int, typer.Option(min=1, max=100_000, help="Row cap (a LIMIT is enforced).")] = 1_000,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds before the query is stopped.")] = 5.0,
+) -> None:
+    """Run a read-only, validated SQL query; refusals exit with status 2, database errors and timeouts with 3."""
+    from winback.data.readonly import QueryFailed, readonly_engine, run_readonly
+    from winback.data.sqlguard import SqlRefused, check_sql
+
+    settings = get_settings()
+    dialect = "postgresql" if settings.database_url.startswith("postgres") else "sqlite"
+    try:
+        checked = check_sql(statement, dialect, role, max_rows)
+    except SqlRefused as exc:
+        err.print(f"refused: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    try:
+        result = run_readonly(readonly_engine(settings.database_url, timeout), checked.sql, checked.limit, timeout)
+    except QueryFailed as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(3) from None
+    if as_json:
+        rows = [dict(zip(result.columns, row)) for row in result.rows]
+        console.print_json(json.dumps({"columns": result.columns, "rows": rows, "truncated": result.truncated}, default=str))
+        return
+    table = Table(*result.columns, title=f"{len(result.rows):,} rows{' (truncated)' if result.truncated else ''}")
+    for row in result.rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+
+
 def _date(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value else ""
 
