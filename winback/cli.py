@@ -307,9 +307,9 @@ def _feedback_collection(create: bool = True):  # type: ignore[no-untyped-def]
     from winback.search.store import chroma_client, open_collection
 
     settings = get_settings()
-    chroma_client(settings)  # a server that is down fails here, before seconds of model loading
+    client = chroma_client(settings)  # a server that is down fails here, before seconds of model loading
     embedder = get_embedder(settings.embedding_model)
-    return open_collection(settings, embedder, create=create), embedder
+    return open_collection(settings, embedder, create=create, client=client), embedder
 
 
 def _filters(**values: object) -> dict[str, object]:

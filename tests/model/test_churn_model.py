@@ -8,7 +8,6 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from sqlalchemy import Engine, func, insert, select

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from winback.data.db import make_engine
 from winback.data.demo.seed import seed_demo

@@ -45,7 +45,6 @@ class TrainReport:
     metrics: dict[str, float]
     global_drivers: pd.DataFrame
     rows: dict[str, int]
-    seconds_per_epoch: float | None = None
 
 
 def build_training_data(

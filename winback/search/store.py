@@ -38,9 +38,9 @@ def chroma_client(settings: Settings) -> Any:
     return chromadb.PersistentClient(path=settings.chroma, settings=chroma_settings)
 
 
-def open_collection(settings: Settings, embedder: Embedder, create: bool = True) -> Any:
-    """The feedback collection (cosine space), created on first use when `create`."""
-    client = chroma_client(settings)
+def open_collection(settings: Settings, embedder: Embedder, create: bool = True, client: Any = None) -> Any:
+    """The feedback collection (cosine space), created on first use when `create`; `client` reuses a checked one."""
+    client = client if client is not None else chroma_client(settings)
     function = chroma_embedding_function(embedder)
     if create:
         return client.get_or_create_collection(

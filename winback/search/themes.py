@@ -12,6 +12,7 @@ its authors against the subset's. "Churned after writing" = no order in the 90 d
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,8 +25,6 @@ from sklearn.metrics import silhouette_score
 from sqlalchemy import Engine, func, select
 
 from winback.data.schema import Order
-import re
-
 from winback.search.embeddings import Embedder
 from winback.search.search import FeedbackFilter, SearchError, Snippet, _snippets
 

@@ -28,7 +28,6 @@ from winback.data.demo.world import (
     COUNTRY_WEIGHTS,
     FIRST_NAMES,
     LAST_NAMES,
-    ORDER_CHANNELS,
     PRODUCTS_PER_NAME,
     SEGMENT_HAZARD_FACTOR,
     SEGMENT_SPEND_THRESHOLDS,

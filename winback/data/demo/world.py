@@ -53,7 +53,6 @@ ACQUISITION_CHANNELS: tuple[AcquisitionChannel, ...] = (
 )
 ACQUISITION_WEIGHTS = cumulative([c.weight for c in ACQUISITION_CHANNELS])
 
-ORDER_CHANNELS = ("web", "app", "marketplace")
 
 SEGMENTS = ("bronze", "silver", "gold", "platinum")
 # Loyalty tiers by expected yearly spend at sign-up (EUR): thresholds chosen so that roughly
