@@ -397,7 +397,7 @@ def themes_command(
 @app.command("sql")
 def sql_command(
     statement: Annotated[str, typer.Argument(help="One SELECT over the contract tables.")],
-    role: Annotated[str, typer.Option(help="Whose permissions: admin, support, manager or analyst.")] = "analyst",
+    role: Annotated[str, typer.Option(help="Whose permissions: cs_staff, support_agent, manager or admin.")] = "manager",
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
     max_rows: Annotated[int, typer.Option(min=1, max=100_000, help="Row cap (a LIMIT is enforced).")] = 1_000,
     timeout: Annotated[float, typer.Option(min=0.1, help="Seconds before the query is stopped.")] = 5.0,

@@ -202,6 +202,13 @@ class ChurnScore(Base):
     probability: Mapped[float] = mapped_column(Numeric(6, 5, asdecimal=False))
     risk_band: Mapped[str] = mapped_column(String(16), index=True)
     drivers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # the customer's figures on the scoring reference date, so lists and segment reports read one table
+    lifetime_value: Mapped[Decimal | None] = mapped_column(Money)
+    spend_365d: Mapped[Decimal | None] = mapped_column(Money)
+    orders_365d: Mapped[int | None] = mapped_column(Integer)
+    deliveries_365d: Mapped[int | None] = mapped_column(Integer)
+    late_deliveries_365d: Mapped[int | None] = mapped_column(Integer)
+    last_order_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 CONTRACT_TABLES: tuple[str, ...] = (

@@ -17,11 +17,10 @@ from sqlglot import exp
 
 from winback.data.schema import CONTRACT_TABLES
 from winback.errors import UserError
+from winback.roles import Role, UnknownRole, may_see_pii
 
 ALLOWED_TABLES = frozenset(CONTRACT_TABLES)
 PII_COLUMNS = frozenset({"name", "email"})  # customers.name, customers.email
-ROLES_WITH_PII = frozenset({"admin", "support"})
-KNOWN_ROLES = frozenset({"admin", "support", "manager", "analyst"})
 DEFAULT_MAX_ROWS = 1_000
 
 FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = tuple(
@@ -61,10 +60,13 @@ def _function_name(node: exp.Func) -> str:
     return node.sql_name().lower()
 
 
-def check_sql(sql: str, dialect: str, role: str = "analyst", max_rows: int = DEFAULT_MAX_ROWS) -> CheckedQuery:
+def check_sql(sql: str, dialect: str, role: str | Role = Role.MANAGER, max_rows: int = DEFAULT_MAX_ROWS) -> CheckedQuery:
     """Return the statement ready to run, or raise SqlRefused with the reason."""
-    if role not in KNOWN_ROLES:
-        raise SqlRefused(f"unknown role {role!r} (known: {', '.join(sorted(KNOWN_ROLES))})")
+    try:
+        hide_pii = not may_see_pii(role)
+    except UnknownRole as exc:
+        raise SqlRefused(str(exc)) from None
+    role = str(role)
     if not sql or not sql.strip():
         raise SqlRefused("empty statement")
     read = "postgres" if dialect.startswith("postgres") else dialect
@@ -80,6 +82,8 @@ def check_sql(sql: str, dialect: str, role: str = "analyst", max_rows: int = DEF
         raise SqlRefused(f"only SELECT queries are allowed, not {tree.key.upper()}")
 
     cte_names = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    # PostgreSQL reads a bare table name or alias as the whole row (`SELECT to_json(c) FROM customers c`)
+    customer_row_names = {t.alias_or_name.lower() for t in tree.find_all(exp.Table) if t.name.lower() == "customers"}
     tables: set[str] = set()
     personal: str | None = None  # reported after structural problems, which matter more
     for node in tree.walk():
@@ -101,11 +105,16 @@ def check_sql(sql: str, dialect: str, role: str = "analyst", max_rows: int = DEF
             fname = _function_name(node)
             if fname in FORBIDDEN_FUNCTIONS or fname.startswith(FORBIDDEN_PREFIXES):
                 raise SqlRefused(f"function {fname}() is not allowed")
-        elif isinstance(node, exp.Column) and role not in ROLES_WITH_PII and node.name.lower() in PII_COLUMNS:
+        elif isinstance(node, exp.Column) and hide_pii and node.name.lower() in PII_COLUMNS:
             personal = personal or (
                 f"column {node.name} is personal data that role {role!r} may not see; use customer_id instead"
             )
-        elif (isinstance(node, exp.Star) and role not in ROLES_WITH_PII and _is_projection(node)
+        elif (isinstance(node, exp.Column) and hide_pii and not node.table
+              and node.name.lower() in customer_row_names and not isinstance(node.this, exp.Star)):
+            personal = personal or (
+                f"{node.name} names a whole customers row, which holds personal data that role {role!r} may not see"
+            )
+        elif (isinstance(node, exp.Star) and hide_pii and _is_projection(node)
               and "customers" in _tables_in_scope(node)):
             personal = personal or (
                 f"SELECT * over customers would include personal data that role {role!r} may not see; name the columns"

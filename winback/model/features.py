@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, Float, and_, case, func, literal, or_, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy import Engine, and_, case, func, literal, or_, select
+from sqlalchemy.sql.expression import ColumnElement
 
 from winback.data.schema import Customer, Order, Review, SupportTicket
+from winback.data.sqlfuncs import epoch_days
 
 FEATURE_SPEC_VERSION = 1
 NO_EVENT_DAYS = 730.0  # "days since" a thing that never happened: capped at two years
@@ -73,23 +73,6 @@ def feature_spec_hash() -> str:
     """Identifies the feature definitions; a model artefact trained on another spec is refused."""
     payload = json.dumps([FEATURE_SPEC_VERSION, [(f.name, f.kind, f.definition) for f in FEATURES]])
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
-
-class epoch_days(FunctionElement):  # noqa: N801 - SQL function style
-    """A timestamp as fractional days since an epoch, so lateness can be averaged in SQL on any dialect."""
-
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(epoch_days, "sqlite")
-def _epoch_days_sqlite(element, compiler, **kw):  # type: ignore[no-untyped-def]
-    return f"julianday({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(epoch_days, "postgresql")
-def _epoch_days_postgresql(element, compiler, **kw):  # type: ignore[no-untyped-def]
-    return f"(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) / 86400.0)"
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:

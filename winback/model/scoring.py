@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from winback.data.bulk import bulk_insert
 from winback.data.db import require_contract
-from winback.data.schema import Base, Customer
+from winback.data.schema import Customer
+from winback.data.scores import ScoreRecord, write_scores
 from winback.errors import UserError
 from winback.model.artifact import ModelArtifact, load_artifact
 from winback.model.dataset import latest_activity
@@ -174,28 +174,18 @@ def score_all(
     reference = _reference_date(engine, as_of)
     scored_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     report = ScoreReport(scorer.version, reference, scored_at)
-    table = Base.metadata.tables["churn_scores"]
     total = 0.0
     for frame in iter_feature_chunks(engine, reference, chunk_size):
         scores = scorer.score_frame(frame, reference, top_k)
-        rows = [
-            {
-                "customer_id": s.customer_id,
-                "model_version": s.model_version,
-                "scored_at": scored_at,
-                "probability": round(s.probability, 5),
-                "risk_band": s.risk_band,
-                "drivers": [d.to_dict() for d in s.drivers],
-            }
-            for s in scores
+        records = [
+            ScoreRecord(s.customer_id, s.probability, s.risk_band, [d.to_dict() for d in s.drivers]) for s in scores
         ]
-        with engine.begin() as connection:
-            bulk_insert(connection, table, rows)
-        report.customers += len(rows)
+        write_scores(engine, records, scorer.version, scored_at, reference)
+        report.customers += len(records)
         report.bands.update(s.risk_band for s in scores)
         total += sum(s.probability for s in scores)
         if progress:
-            progress(len(rows))
+            progress(len(records))
     report.seconds = time.perf_counter() - started
     report.mean_probability = total / report.customers if report.customers else 0.0
     return report

@@ -1,0 +1,125 @@
+"""Who is most likely to leave, with filters a customer-success team asks for, ranked and explained."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine, func, select
+
+from winback.data.lookups.common import as_datetime, capped, reference_date, require_run, resolve_value
+from winback.data.schema import RISK_BANDS, ChurnScore, Customer
+from winback.roles import Role, mask_name, may_see_pii
+
+RiskBand = Literal["low", "medium", "high", "critical"]
+Population = Literal["active", "lapsed", "all"]
+ACTIVE_WITHIN_DAYS = 365  # the churn model's population: ordered or signed up within a year
+AtRiskSort = Literal["probability", "revenue_at_risk", "lifetime_value", "days_inactive"]
+
+
+class AtRiskArgs(BaseModel):
+    segment: str | None = Field(None, description="customer segment, e.g. gold")
+    country: str | None = Field(None, description="country name, e.g. France")
+    risk_bands: list[RiskBand] | None = Field(None, description="only these risk bands")
+    min_lifetime_value: float | None = Field(None, ge=0, description="only customers who paid at least this much")
+    inactive_days: int | None = Field(None, ge=0, le=36500, description="only customers with no order for N days")
+    limit: int = Field(10, ge=1, description="how many customers")
+    sort: AtRiskSort = Field("probability", description="ranking: probability, revenue_at_risk, lifetime_value, days_inactive")
+    population: Population = Field(
+        "active", description="active: ordered or joined within a year (default); lapsed: no order for a year; all",
+    )
+
+
+class AtRiskRow(BaseModel):
+    rank: int
+    customer_id: str
+    name: str
+    segment: str
+    country: str
+    probability: float
+    risk_band: str
+    lifetime_value: float
+    spend_365d: float
+    revenue_at_risk: float  # probability x spend of the last 365 days: the yearly revenue expected to be lost
+    days_since_last_order: int | None
+    top_driver: str | None
+
+
+class AtRiskList(BaseModel):
+    rows: list[AtRiskRow]
+    matching: int  # customers matching the filters in the latest scoring run
+    as_of: datetime
+    scored_at: datetime
+    model_version: str
+    filters: AtRiskArgs
+    notes: list[str]
+
+
+def at_risk_customers(engine: Engine, args: AtRiskArgs, role: str | Role) -> AtRiskList:
+    """Ranked list from the latest scoring run. Raises InvalidLookup for unknown segments or countries.
+
+    Money and activity figures come from the snapshot `winback score` stores beside each score, so the
+    whole list reads one table (indexed by run) joined to customers.
+    """
+    show_pii = may_see_pii(role)
+    notes: list[str] = []
+    limit = capped(args.limit, notes)
+    with engine.connect() as connection:
+        run = require_run(connection)
+        as_of = reference_date(connection)
+        year_ago = as_of - timedelta(days=ACTIVE_WITHIN_DAYS)
+        segment = resolve_value(connection, Customer.segment, args.segment, "segment") if args.segment else None
+        country = resolve_value(connection, Customer.country, args.country, "country") if args.country else None
+        ltv = func.coalesce(ChurnScore.lifetime_value, 0)
+        spend = func.coalesce(ChurnScore.spend_365d, 0)
+        last_seen = func.coalesce(ChurnScore.last_order_at, Customer.signup_at)
+        conditions = [ChurnScore.scored_at == run.scored_at, ChurnScore.model_version == run.model_version]
+        if segment:
+            conditions.append(Customer.segment == segment)
+        if country:
+            conditions.append(Customer.country == country)
+        if args.risk_bands:
+            conditions.append(ChurnScore.risk_band.in_(args.risk_bands))
+        if args.population == "active":
+            conditions.append(last_seen > year_ago)
+        elif args.population == "lapsed":
+            conditions.append(last_seen <= year_ago)
+        if args.inactive_days is not None:
+            conditions.append(last_seen <= as_of - timedelta(days=args.inactive_days))
+        if args.min_lifetime_value is not None:
+            conditions.append(ltv >= args.min_lifetime_value)
+        order = {
+            "probability": ChurnScore.probability.desc(),
+            "revenue_at_risk": (ChurnScore.probability * spend).desc(),
+            "lifetime_value": ltv.desc(),
+            "days_inactive": last_seen.asc(),
+        }[args.sort]
+        base = select(ChurnScore.customer_id).join(Customer, Customer.customer_id == ChurnScore.customer_id)
+        base = base.where(*conditions)
+        rows = connection.execute(
+            base.add_columns(
+                Customer.name, Customer.segment, Customer.country, ChurnScore.probability, ChurnScore.risk_band,
+                ChurnScore.drivers, ltv.label("ltv"), spend.label("spend"), ChurnScore.last_order_at,
+            ).order_by(order, ChurnScore.customer_id).limit(limit)
+        ).all()
+        matching = connection.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    if matching == 0:
+        notes.append("no customer in the latest scoring run matches these filters")
+    out = []
+    for rank, r in enumerate(rows, start=1):
+        last = as_datetime(r.last_order_at)
+        drivers = r.drivers or []
+        out.append(AtRiskRow(
+            rank=rank, customer_id=r.customer_id, name=r.name if show_pii else mask_name(r.name),
+            segment=r.segment, country=r.country, probability=float(r.probability), risk_band=r.risk_band,
+            lifetime_value=round(float(r.ltv), 2), spend_365d=round(float(r.spend), 2),
+            revenue_at_risk=round(float(r.probability) * float(r.spend), 2),
+            days_since_last_order=(as_of - last).days if last else None,
+            top_driver=drivers[0].get("text") if drivers else None,
+        ))
+    return AtRiskList(rows=out, matching=matching, as_of=as_of, scored_at=run.scored_at,
+                      model_version=run.model_version, filters=args, notes=notes)
+
+
+assert set(RiskBand.__args__) == set(RISK_BANDS)  # type: ignore[attr-defined]

@@ -1,0 +1,43 @@
+"""Writing a scoring run into churn_scores: probabilities, bands and drivers from the model, plus the
+snapshot of each customer's figures that lists and segment reports read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from winback.data.bulk import bulk_insert
+from winback.data.customer_facts import customer_facts
+from winback.data.schema import Base
+
+
+@dataclass(frozen=True)
+class ScoreRecord:
+    customer_id: str
+    probability: float
+    risk_band: str
+    drivers: list[dict[str, Any]] = field(default_factory=list)
+
+
+def write_scores(
+    engine: Engine, records: Sequence[ScoreRecord], model_version: str, scored_at: datetime, reference: datetime
+) -> int:
+    """Append one chunk of a run (one transaction); the snapshot is taken at `reference`."""
+    with engine.connect() as connection:
+        facts = customer_facts(connection, reference, [r.customer_id for r in records])
+    rows = []
+    for r in records:
+        f = facts[r.customer_id]
+        rows.append({
+            "customer_id": r.customer_id, "model_version": model_version, "scored_at": scored_at,
+            "probability": round(r.probability, 5), "risk_band": r.risk_band, "drivers": r.drivers,
+            "lifetime_value": f.lifetime_value, "spend_365d": f.spend_365d, "orders_365d": f.orders_365d,
+            "deliveries_365d": f.deliveries_365d, "late_deliveries_365d": f.late_deliveries_365d,
+            "last_order_at": f.last_order_at,
+        })
+    with engine.begin() as connection:
+        return bulk_insert(connection, Base.metadata.tables["churn_scores"], rows)

@@ -1,0 +1,24 @@
+"""Portable SQL expressions that SQLite and PostgreSQL spell differently."""
+
+from __future__ import annotations
+
+from sqlalchemy import Float
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class epoch_days(FunctionElement):  # noqa: N801 - SQL function style
+    """A timestamp as fractional days since an epoch, so lateness can be averaged in SQL on any dialect."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(epoch_days, "sqlite")
+def _epoch_days_sqlite(element, compiler, **kw):  # type: ignore[no-untyped-def]
+    return f"julianday({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(epoch_days, "postgresql")
+def _epoch_days_postgresql(element, compiler, **kw):  # type: ignore[no-untyped-def]
+    return f"(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) / 86400.0)"

@@ -1,0 +1,50 @@
+"""Who may do what: the four roles of the product and the personal-data rule, enforced in code.
+
+Roles travel with every call (CLI option, logged-in UI user, agent session); no prompt can change them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from winback.errors import UserError
+
+
+class Role(StrEnum):
+    CS_STAFF = "cs_staff"  # customer-success staff: lists, drivers, themes; no personal data
+    SUPPORT_AGENT = "support_agent"  # talks to customers: sees names and emails, drafts offers
+    MANAGER = "manager"  # analytics and free SQL; no personal data
+    ADMIN = "admin"  # everything
+
+
+ROLES_WITH_PII = frozenset({Role.SUPPORT_AGENT, Role.ADMIN})
+ROLES_WITH_FREE_SQL = frozenset({Role.MANAGER, Role.ADMIN})
+
+
+class UnknownRole(UserError, ValueError):
+    pass
+
+
+def parse_role(value: str | Role) -> Role:
+    try:
+        return Role(str(value).strip().lower())
+    except ValueError:
+        raise UnknownRole(f"unknown role {value!r} (known: {', '.join(r.value for r in Role)})") from None
+
+
+def may_see_pii(role: str | Role) -> bool:
+    return parse_role(role) in ROLES_WITH_PII
+
+
+def mask_email(email: str) -> str:
+    """`jane.doe@example.com` -> `j•••@e•••.com`: enough to recognise a row, not to write to it."""
+    local, _, domain = email.partition("@")
+    host, dot, tld = domain.rpartition(".")
+    if not domain:
+        return (local[:1] + "•••") if local else ""
+    return f"{local[:1]}•••@{(host or tld)[:1]}•••{dot}{tld if host else ''}"
+
+
+def mask_name(name: str) -> str:
+    """`Jane Doe` -> `J. D.`."""
+    return " ".join(f"{part[0]}." for part in name.split() if part) or ""
