@@ -88,3 +88,39 @@ def test_sql_command_exit_codes(tmp_path: Path) -> None:
     assert slow.returncode == 3 and "longer than 0.5 s" in slow.stderr
     bad_column = run(["sql", "SELECT nonsense FROM orders"], env, tmp_path)
     assert bad_column.returncode == 3 and "no such column" in bad_column.stderr
+
+
+def test_lookup_commands(tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from winback.data.db import make_engine
+    from winback.data.lookups.common import reference_date
+    from winback.data.schema import Customer
+    from winback.data.scores import ScoreRecord, write_scores
+
+    env = {"WINBACK_DATA_DIR": str(tmp_path / "d")}
+    run(["db", "upgrade"], env, tmp_path)
+    run(["seed", "--customers", "200", "--seed", "3"], env, tmp_path)
+    engine = make_engine(f"sqlite:///{tmp_path / 'd' / 'winback.db'}")
+    with engine.connect() as connection:
+        ids = sorted(connection.scalars(select(Customer.customer_id).where(Customer.closed_at.is_(None))))
+        as_of = reference_date(connection)
+    write_scores(engine, [ScoreRecord(c, (i % 100) / 100, "low") for i, c in enumerate(ids)], "m1", as_of, as_of)
+    engine.dispose()
+
+    listing = run(["at-risk", "--limit", "5", "--population", "all", "--json"], env, tmp_path)
+    rows = json.loads(listing.stdout)["rows"]
+    expected = sorted(((i % 100) / 100, c) for i, c in enumerate(ids))
+    expected = sorted(expected, key=lambda pc: (-pc[0], pc[1]))[:5]
+    assert listing.returncode == 0 and [(r["probability"], r["customer_id"]) for r in rows] == expected
+    card = run(["customer", rows[0]["customer_id"], "--role", "cs_staff"], env, tmp_path)
+    assert card.returncode == 0 and "•••@" in card.stdout and "churn probability 99%" in card.stdout
+    one_line_error(run(["customer", "C-0"], env, tmp_path), "no customer with id 'C-0'")
+    one_line_error(run(["at-risk", "--segment", "diamond"], env, tmp_path), "Known values: bronze")
+    one_line_error(run(["segments", "--since", "2099-01-01"], env, tmp_path), "after the latest data")
+    huge = run(["at-risk", "--limit", "1000000000", "--population", "all", "--json"], env, tmp_path)
+    assert huge.returncode == 0 and len(json.loads(huge.stdout)["rows"]) == len(ids)
+    report = run(["segments", "--by", "risk_band", "--json"], env, tmp_path)
+    assert sum(r["customers"] for r in json.loads(report.stdout)["rows"]) == len(ids)
+    assert "no offers" in run(["offers"], env, tmp_path).stdout
+    one_line_error(run(["db", "create-reader"], env, tmp_path), "PostgreSQL feature")

@@ -103,6 +103,25 @@ def db_fingerprint(as_json: Annotated[bool, typer.Option("--json")] = False) -> 
         console.print(f"{'all tables' if name == '*' else name:<16} {digest}")
 
 
+@db_app.command("create-reader")
+def db_create_reader(
+    name: Annotated[str, typer.Option(help="Role name.")] = "winback_reader",
+    password_env: Annotated[Optional[str], typer.Option(help="Read the password from this env var "
+                                                        "(default: a random one).")] = None,
+) -> None:
+    """PostgreSQL: create a SELECT-only role for model-written SQL and print its URL (shown once)."""
+    import os
+
+    from winback.data.reader_role import create_reader_role
+
+    password = os.environ.get(password_env) if password_env else None
+    if password_env and not password:
+        raise UserError(f"environment variable {password_env} is empty")
+    url = create_reader_role(_engine(), name, password, get_settings().sql_timeout_s)
+    console.print(f"role {name} can read the contract tables only; set:\nWINBACK_READONLY_DATABASE_URL={url}",
+                  markup=False, highlight=False)
+
+
 @app.command("seed")
 def seed_command(
     customers: Annotated[int, typer.Option(help="How many customers to simulate.")] = 20_000,
@@ -399,32 +418,170 @@ def sql_command(
     statement: Annotated[str, typer.Argument(help="One SELECT over the contract tables.")],
     role: Annotated[str, typer.Option(help="Whose permissions: cs_staff, support_agent, manager or admin.")] = "manager",
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
-    max_rows: Annotated[int, typer.Option(min=1, max=100_000, help="Row cap (a LIMIT is enforced).")] = 1_000,
-    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds before the query is stopped.")] = 5.0,
+    max_rows: Annotated[Optional[int], typer.Option(min=1, max=100_000, help="Row cap (default: WINBACK_SQL_MAX_ROWS).")] = None,
+    timeout: Annotated[Optional[float], typer.Option(min=0.1, help="Seconds before the query is stopped.")] = None,
 ) -> None:
     """Run a read-only, validated SQL query; refusals exit with status 2, database errors and timeouts with 3."""
-    from winback.data.readonly import QueryFailed, readonly_engine, run_readonly
-    from winback.data.sqlguard import SqlRefused, check_sql
+    from winback.data.guarded import run_guarded
+    from winback.data.readonly import QueryFailed
+    from winback.data.shaping import format_value
+    from winback.data.sqlguard import SqlRefused
 
     settings = get_settings()
-    dialect = "postgresql" if settings.database_url.startswith("postgres") else "sqlite"
     try:
-        checked = check_sql(statement, dialect, role, max_rows)
+        answer = run_guarded(settings, statement, role, max_rows, timeout)
     except SqlRefused as exc:
         err.print(f"refused: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None
-    try:
-        result = run_readonly(readonly_engine(settings.database_url, timeout), checked.sql, checked.limit, timeout)
     except QueryFailed as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(3) from None
+    frame = answer.result.frame
     if as_json:
-        rows = [dict(zip(result.columns, row)) for row in result.rows]
-        console.print_json(json.dumps({"columns": result.columns, "rows": rows, "truncated": result.truncated}, default=str))
+        rows = [dict(zip(frame.columns, row)) for row in frame.itertuples(index=False)]
+        console.print_json(json.dumps({"columns": list(frame.columns), "rows": rows,
+                                       "truncated": answer.result.truncated, "sql": answer.checked.sql}, default=str))
         return
-    table = Table(*result.columns, title=f"{len(result.rows):,} rows{' (truncated)' if result.truncated else ''}")
-    for row in result.rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+    note = " (cut by the row cap)" if answer.result.truncated else ""
+    table = Table(*map(str, frame.columns), title=f"{len(frame):,} rows{note} in {answer.seconds * 1000:.0f} ms")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(format_value(v) for v in row))
+    console.print(table)
+
+
+ROLE_OPTION = typer.Option(help="Whose permissions: cs_staff, support_agent, manager or admin.")
+JSON_OPTION = typer.Option("--json", help="Print JSON instead of a table.")
+
+
+def _print_model(model, as_json: bool) -> bool:  # type: ignore[no-untyped-def]
+    """Print a pydantic result as JSON when asked; tell the caller whether it did."""
+    if as_json:
+        print(model.model_dump_json(indent=2))
+    return as_json
+
+
+@app.command("customer")
+def customer_command(
+    customer_id: Annotated[str, typer.Argument(help="Customer id, e.g. C-1042.")],
+    role: Annotated[str, ROLE_OPTION] = "cs_staff",
+    as_json: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """One customer's card: activity, open tickets, recent reviews, churn score and drivers, offers."""
+    from winback.data.lookups import customer_profile
+    from winback.data.shaping import format_value as fmt
+
+    card = customer_profile(_engine(), customer_id, role)
+    if _print_model(card, as_json):
+        return
+    console.print(f"[bold]{card.customer_id}[/] {card.name} <{card.email}> · {card.segment} · {card.city}, "
+                  f"{card.country} · customer for {card.tenure_days} days", highlight=False)
+    console.print(f"{card.orders} orders ({card.late_deliveries} late, {card.returned} returned, {card.cancelled} "
+                  f"cancelled) · lifetime value {fmt(card.lifetime_value)} · last 365 days {fmt(card.spend_365d)} · "
+                  f"last order {_date(card.last_order_at)} ({card.days_since_last_order} days before {_date(card.as_of)})",
+                  highlight=False)
+    if card.churn:
+        console.print(f"churn probability {card.churn.probability:.0%} ({card.churn.risk_band}), "
+                      f"model {card.churn.model_version}, scored {_date(card.churn.scored_at)}", highlight=False)
+        for driver in card.churn.drivers:
+            console.print(f"  • {driver.get('text', driver.get('feature'))}", markup=False, highlight=False)
+    for t in card.open_tickets:
+        console.print(f"open ticket {t.ticket_id} ({t.topic}, {t.status}, {t.days_open} days): [customer text] "
+                      f"{t.excerpt!r}", markup=False, highlight=False)
+    for r in card.recent_reviews:
+        console.print(f"review {r.review_id} {r.rating}★ {_date(r.created_at)}: [customer text] {r.excerpt!r}",
+                      markup=False, highlight=False)
+    for o in card.offers:
+        console.print(f"offer {o.offer_id} {o.offer_type} {fmt(o.value)} {o.status} ({_date(o.created_at)})",
+                      markup=False, highlight=False)
+
+
+@app.command("at-risk")
+def at_risk_command(
+    segment: Annotated[Optional[str], typer.Option(help="Only this segment.")] = None,
+    country: Annotated[Optional[str], typer.Option(help="Only this country.")] = None,
+    band: Annotated[Optional[list[str]], typer.Option(help="Only these risk bands (repeat the option).")] = None,
+    min_value: Annotated[Optional[float], typer.Option(help="Minimum lifetime value.")] = None,
+    inactive_days: Annotated[Optional[int], typer.Option(help="No order for at least N days.")] = None,
+    population: Annotated[str, typer.Option(help="active (default), lapsed (no order for a year) or all.")] = "active",
+    sort: Annotated[str, typer.Option(help="probability, revenue_at_risk, lifetime_value or days_inactive.")] = "probability",
+    limit: Annotated[int, typer.Option(help="How many customers.")] = 20,
+    role: Annotated[str, ROLE_OPTION] = "cs_staff",
+    as_json: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Customers most likely to churn, from the latest scoring run, with their top driver."""
+    from winback.data.lookups import AtRiskArgs, at_risk_customers
+    from winback.data.shaping import format_value as fmt
+
+    args = AtRiskArgs(segment=segment, country=country, risk_bands=band or None, min_lifetime_value=min_value,
+                      inactive_days=inactive_days, population=population, sort=sort, limit=limit)
+    result = at_risk_customers(_engine(), args, role)
+    if _print_model(result, as_json):
+        return
+    table = Table("#", "customer", "name", "segment", "country", "churn", "band", "value", "at risk", "days quiet",
+                  "top driver", title=f"{len(result.rows)} of {result.matching:,} matching customers "
+                  f"(scored {_date(result.scored_at)}, model {result.model_version})")
+    for r in result.rows:
+        table.add_row(str(r.rank), r.customer_id, r.name, r.segment, r.country, f"{r.probability:.0%}", r.risk_band,
+                      fmt(r.lifetime_value), fmt(r.revenue_at_risk), fmt(r.days_since_last_order), r.top_driver or "")
+    console.print(table)
+    for note in result.notes:
+        err.print(f"note: {note}", markup=False, highlight=False)
+
+
+@app.command("segments")
+def segments_command(
+    by: Annotated[str, typer.Option(help="segment, country, city, acquisition_channel, marketing_opt_in, "
+                                         "signup_year, risk_band or all.")] = "segment",
+    segment: Annotated[Optional[str], typer.Option(help="Only this segment.")] = None,
+    country: Annotated[Optional[str], typer.Option(help="Only this country.")] = None,
+    since: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Order metrics from this date "
+                                                      "(default: the 365 days to the scoring date).")] = None,
+    as_json: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Churn risk, revenue at risk, order value and late deliveries per group of customers."""
+    from winback.data.lookups import SegmentArgs, segment_aggregates
+    from winback.data.shaping import format_value as fmt
+
+    report = segment_aggregates(_engine(), SegmentArgs(by=by, segment=segment, country=country, since=since))
+    if _print_model(report, as_json):
+        return
+    table = Table(by, "customers", "mean churn", "high+critical", "revenue", "revenue at risk", "orders",
+                  "mean order", "late share",
+                  title=f"{_date(report.window_start)} to {_date(report.as_of)}, scores of {_date(report.scored_at)}")
+    for r in report.rows:
+        table.add_row(r.group, fmt(r.customers), fmt(r.mean_probability), fmt(r.high_risk_share), fmt(r.revenue),
+                      fmt(r.revenue_at_risk), fmt(r.orders), fmt(r.mean_order_value), fmt(r.late_delivery_share))
+    console.print(table)
+
+
+@app.command("offers")
+def offers_command(
+    customer: Annotated[Optional[str], typer.Option(help="Only offers to this customer.")] = None,
+    status: Annotated[Optional[str], typer.Option(help="draft, approved, sent, rejected or redeemed.")] = None,
+    offer_type: Annotated[Optional[str], typer.Option("--type", help="Only this kind of offer.")] = None,
+    since: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Created on or after.")] = None,
+    limit: Annotated[int, typer.Option(help="How many offers to list.")] = 20,
+    as_json: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Offers made so far and how they turned out."""
+    from winback.data.lookups import OfferHistoryArgs, offer_history
+    from winback.data.shaping import format_value as fmt
+
+    history = offer_history(_engine(), OfferHistoryArgs(customer_id=customer, status=status, offer_type=offer_type,
+                                                        since=since, limit=limit))
+    if _print_model(history, as_json):
+        return
+    o = history.outcomes
+    if not o.offers:
+        console.print("no offers match these filters yet")
+        return
+    console.print(f"{o.offers:,} offers · " + ", ".join(f"{k} {v}" for k, v in o.by_status.items() if v)
+                  + f" · redemption rate {fmt(o.redemption_rate) or 'n/a'} · reorder within 30 days "
+                  f"{fmt(o.reorder_rate) or 'n/a'}", highlight=False)
+    table = Table("offer", "customer", "created", "by", "type", "value", "status", "events", "reordered")
+    for r in history.rows:
+        table.add_row(r.offer_id, r.customer_id, _date(r.created_at), r.created_by, r.offer_type, fmt(r.value),
+                      r.status, str(r.events), "yes" if r.ordered_within_30d else "no")
     console.print(table)
 
 

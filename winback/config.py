@@ -31,6 +31,12 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path(".winback"), description="Where the SQLite file, model artefacts and embedded Chroma live.")
     database_url: str = Field("", description="SQLAlchemy URL; default is a SQLite file in the data dir.")
+    readonly_database_url: str | None = Field(
+        None, description="URL for model-written SQL, e.g. a SELECT-only PostgreSQL role (`winback db create-reader`); "
+        "unset = the main URL opened read-only.",
+    )
+    sql_timeout_s: float = Field(5.0, gt=0, description="Seconds before a model-written query is stopped.")
+    sql_max_rows: int = Field(1_000, ge=1, le=100_000, description="Row cap on model-written queries.")
     chroma: str = Field("", description="Embedded Chroma path, or http(s) URL of a Chroma server; default <data_dir>/chroma.")
     llm_base_url: str | None = Field(None, description="OpenAI-compatible server (e.g. vLLM); unset = the embedded local model.")
     llm_model: str | None = Field(None, description="Model name on that server.")
@@ -81,7 +87,7 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 value = "********"
-            elif name == "database_url" or (name in {"chroma", "llm_base_url"} and value):
+            elif value and name in {"database_url", "readonly_database_url", "chroma", "llm_base_url"}:
                 value = mask_url_password(str(value))
             out[name] = "" if value is None else str(value)
         return out

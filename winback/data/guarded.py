@@ -1,0 +1,42 @@
+"""The one path for SQL that a model (or a person) wrote: validate, run on a connection that cannot
+write, shape the result. Used by `winback sql` and by the text-to-SQL tool."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy import Engine
+
+from winback.config import Settings
+from winback.data.readonly import readonly_engine, run_readonly
+from winback.data.shaping import ShapedResult, shape_result
+from winback.data.sqlguard import CheckedQuery, check_sql
+from winback.roles import Role
+
+
+@dataclass(frozen=True)
+class GuardedResult:
+    checked: CheckedQuery  # the statement as it ran (LIMIT applied)
+    result: ShapedResult
+    seconds: float
+
+
+def dialect_of(url: str) -> str:
+    return "postgresql" if url.startswith("postgres") else "sqlite"
+
+
+@lru_cache(maxsize=8)
+def _reader(url: str, timeout_s: float) -> Engine:
+    return readonly_engine(url, timeout_s)
+
+
+def run_guarded(settings: Settings, statement: str, role: str | Role, max_rows: int | None = None,
+                timeout_s: float | None = None) -> GuardedResult:
+    """Raises SqlRefused (the statement may not run) or QueryFailed/QueryTimeout (the database stopped it)."""
+    url = settings.readonly_database_url or settings.database_url
+    cap = min(max_rows or settings.sql_max_rows, settings.sql_max_rows)
+    timeout = timeout_s or settings.sql_timeout_s
+    checked = check_sql(statement, dialect_of(url), role, cap)
+    raw = run_readonly(_reader(url, timeout), checked.sql, checked.limit, timeout)
+    return GuardedResult(checked, shape_result(raw.columns, raw.rows, raw.truncated), raw.seconds)
