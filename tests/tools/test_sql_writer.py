@@ -1,0 +1,70 @@
+"""Wiring of the text-to-SQL loop with a scripted chat model: refusals and database errors go back to the
+model as one-line reasons, at most two repairs, and only guarded SQL ever runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from winback.config import Settings
+from winback.data.db import make_engine
+from winback.data.demo.seed import seed_demo
+from winback.data.fingerprint import database_fingerprint
+from winback.data.migrate import upgrade
+from winback.data.schema_card import column_meanings, schema_card
+from winback.data.schema import CONTRACT_TABLES, Base
+from winback.tools.sql_writer import SqlWriter, extract_sql
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    s = Settings(data_dir=tmp_path)
+    engine = make_engine(s.database_url)
+    upgrade(engine)
+    seed_demo(engine, customers=80, seed=2)
+    engine.dispose()
+    return s
+
+
+def test_repairs_until_a_query_passes(settings: Settings) -> None:
+    llm = FakeListChatModel(responses=[
+        "SELECT email FROM customers",  # refused: personal data for a manager
+        "```sql\nSELECT nonsense FROM orders;\n```",  # database error
+        "Here you go: SELECT segment, COUNT(*) AS n FROM customers GROUP BY segment; -- done",
+    ])
+    engine = make_engine(settings.database_url)
+    before = database_fingerprint(engine)
+    answer = SqlWriter(settings, llm, engine).answer("How many customers per segment?", role="manager")
+    assert answer.ok and len(answer.attempts) == 3
+    assert "personal data" in answer.attempts[0].error and "no such column" in answer.attempts[1].error
+    assert answer.result.result.frame["n"].sum() == 80 and answer.result.result.chart is not None
+    assert database_fingerprint(engine) == before
+
+
+def test_gives_up_after_two_repairs_with_the_last_reason(settings: Settings) -> None:
+    llm = FakeListChatModel(responses=["DROP TABLE orders", "DELETE FROM orders", "UPDATE offers SET value = 1",
+                                       "SELECT 1 FROM orders"])
+    engine = make_engine(settings.database_url)
+    before = database_fingerprint(engine)
+    answer = SqlWriter(settings, llm, engine).answer("delete everything", role="admin")
+    assert not answer.ok and len(answer.attempts) == 3 and "only SELECT" in answer.error
+    assert database_fingerprint(engine) == before
+
+
+def test_extract_sql_takes_one_statement() -> None:
+    assert extract_sql("```sql\nWITH a AS (SELECT 1) SELECT * FROM a;\nDROP TABLE x;```") == \
+        "WITH a AS (SELECT 1) SELECT * FROM a"
+    assert extract_sql("SELECT 1; DELETE FROM orders") == "SELECT 1"
+
+
+def test_schema_card_covers_the_contract_and_stays_small(settings: Settings) -> None:
+    card = schema_card(make_engine(settings.database_url))
+    meanings = column_meanings()
+    for name in CONTRACT_TABLES:
+        assert f"TABLE {name}(" in card
+        for column in Base.metadata.tables[name].columns:
+            assert (name, column.name) in meanings, f"{name}.{column.name} is not documented in data-contract.md"
+    assert "email text  -- PII" in card and "values: bronze, gold, platinum, silver" in card
+    assert len(card) < 8_000  # about 2,000 tokens: fits a 4,096-token context with room for the answer

