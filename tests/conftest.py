@@ -139,3 +139,27 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def llm_server() -> Iterator[tuple[Path, int]]:
+    """The embedded vLLM server with the shipped model: (data dir holding the converted model, port).
+
+    The converted model is cached in .cache/llm (WINBACK_TEST_LLM_CACHE) across runs; the server runs
+    from .venv-llm (scripts/setup_llm, which scripts/test runs) on a free port and stops after the session.
+    """
+    from winback.config import Settings
+    from winback.llm.model_files import prepare_model
+    from winback.llm.server import start_server, stop_server
+
+    cache = Path(os.environ.get("WINBACK_TEST_LLM_CACHE", ROOT / ".cache" / "llm"))
+    venv = ROOT / ".venv-llm"
+    if not (venv / "bin" / "python").is_file():
+        pytest.fail("the LLM server environment is missing: run scripts/setup_llm (scripts/test does)")
+    prepare_model(cache)
+    settings = Settings(data_dir=cache, llm_port=_free_port(), llm_venv=venv)
+    start_server(settings)
+    try:
+        yield cache, settings.llm_port
+    finally:
+        stop_server(settings)

@@ -24,11 +24,16 @@ from winback.errors import UserError
 
 app = typer.Typer(help="winback: a retention assistant.", no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Create and migrate the database.", no_args_is_help=True)
+llm_app = typer.Typer(help="The generator LLM: the embedded model and its local vLLM server.", no_args_is_help=True)
 import_app = typer.Typer(help="Load your own data into the contract tables.", no_args_is_help=True)
 export_app = typer.Typer(help="Write the contract tables out.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+app.add_typer(llm_app, name="llm")
+ROLE_OPTION = typer.Option(help="Whose permissions: cs_staff, support_agent, manager or admin.")
+JSON_OPTION = typer.Option("--json", help="Print JSON instead of a table.")
+
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -120,6 +125,65 @@ def db_create_reader(
     url = create_reader_role(_engine(), name, password, get_settings().sql_timeout_s)
     console.print(f"role {name} can read the contract tables only; set:\nWINBACK_READONLY_DATABASE_URL={url}",
                   markup=False, highlight=False)
+
+
+@llm_app.command("prepare")
+def llm_prepare() -> None:
+    """Join, verify and convert the shipped model into the data dir (once; about a minute on 2 cores)."""
+    from winback.llm.model_files import prepare_model
+
+    prepared = prepare_model(get_settings().data_dir)
+    took = f"converted in {prepared.seconds:.0f} s" if prepared.seconds else "already prepared"
+    console.print(f"{prepared.folder} ({took})", markup=False, highlight=False)
+
+
+@llm_app.command("serve")
+def llm_serve(
+    foreground: Annotated[bool, typer.Option(help="Stay attached and stop the server on Ctrl-C.")] = False,
+) -> None:
+    """Start the embedded vLLM server on 127.0.0.1 (preparing the model first if needed)."""
+    import time as _time
+
+    from winback.llm.model_files import prepare_model
+    from winback.llm.server import start_server, stop_server
+
+    settings = get_settings()
+    prepare_model(settings.data_dir)
+    err.print("starting the embedded LLM server (about a minute on 2 cores)...", highlight=False)
+    handle = start_server(settings)
+    ready = f"ready in {handle.seconds_to_ready:.0f} s" if handle.seconds_to_ready else "already running"
+    console.print(f"LLM server {ready} at {handle.base_url} (pid {handle.pid}, log {handle.log})",
+                  markup=False, highlight=False)
+    if foreground:
+        try:
+            while True:
+                _time.sleep(3600)
+        except KeyboardInterrupt:
+            stop_server(settings)
+
+
+@llm_app.command("stop")
+def llm_stop() -> None:
+    """Stop the embedded server started from this data dir."""
+    from winback.llm.server import stop_server
+
+    console.print("stopped" if stop_server(get_settings()) else "no embedded LLM server was running")
+
+
+@llm_app.command("status")
+def llm_status(as_json: Annotated[bool, JSON_OPTION] = False) -> None:
+    """Probe the LLM server: model, context length, tool calling, structured output, tokens/s."""
+    from winback.llm.probe import probe
+
+    caps = probe(get_settings())
+    if as_json:
+        print(json.dumps(caps.to_dict(), indent=2))
+    else:
+        for key, value in caps.to_dict().items():
+            if value is not None:
+                console.print(f"{key:<18} {value}", markup=False, highlight=False)
+    if not caps.reachable:
+        raise typer.Exit(3)
 
 
 @app.command("seed")
@@ -449,8 +513,6 @@ def sql_command(
     console.print(table)
 
 
-ROLE_OPTION = typer.Option(help="Whose permissions: cs_staff, support_agent, manager or admin.")
-JSON_OPTION = typer.Option("--json", help="Print JSON instead of a table.")
 
 
 def _print_model(model, as_json: bool) -> bool:  # type: ignore[no-untyped-def]

@@ -194,6 +194,7 @@ class ChurnScore(Base):
         CheckConstraint("probability BETWEEN 0 AND 1", name="probability"),
         CheckConstraint(_one_of("risk_band", RISK_BANDS), name="risk_band"),
         Index(None, "customer_id", "scored_at"),
+        Index(None, "scored_at", "probability"),  # a run's ranking: the at-risk list reads it from the top
     )
 
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"), primary_key=True, index=True)

@@ -8,7 +8,11 @@ examples in winback/prompts/sql_examples.v1.sql. PII columns are marked so the m
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+
+import sqlglot
 
 from sqlalchemy import Boolean, DateTime, Engine, Integer, Numeric, String, Text, func, select
 
@@ -21,6 +25,34 @@ MAX_LISTED_VALUES = 10
 LISTED_COLUMNS = {"segment", "status", "risk_band", "channel", "acquisition_channel", "topic", "country",
                   "offer_type", "category"}
 SKIPPED_COLUMNS = {("churn_scores", "drivers"), ("offer_events", "details")}
+
+
+@dataclass(frozen=True)
+class SqlExample:
+    question: str
+    sql: str
+
+
+@lru_cache(maxsize=4)
+def sql_examples(dialect: str = "sqlite") -> tuple[SqlExample, ...]:
+    """The worked examples of prompts/sql_examples.v1.sql (SQLite), transpiled to `dialect` with sqlglot."""
+    examples = []
+    for block in re.split(r"\n(?=-- Q: )", load_prompt("sql_examples.v1.sql")):
+        match = re.match(r"-- Q: (.+?)\n(.+)", block.strip(), re.S)
+        if not match:
+            continue
+        sql = match.group(2).strip().rstrip(";")
+        if dialect != "sqlite":
+            sql = sqlglot.transpile(sql, read="sqlite", write="postgres" if dialect.startswith("postgres") else dialect)[0]
+        examples.append(SqlExample(match.group(1).strip(), " ".join(sql.split())))
+    return tuple(examples)
+
+
+def dialect_tips(dialect: str) -> str:
+    """The dialect's section of prompts/sql_dialect_tips.v1.txt (date functions differ most)."""
+    text = load_prompt("sql_dialect_tips.v1.txt")
+    match = re.search(rf"^\[{re.escape(dialect)}\]\n(.*?)(?=^\[|\Z)", text, re.S | re.M)
+    return match.group(1).strip() if match else ""
 
 
 def column_meanings(doc: Path = CONTRACT_DOC) -> dict[tuple[str, str], str]:
@@ -68,7 +100,8 @@ def _type(column) -> str:  # type: ignore[no-untyped-def]
     return "json"
 
 
-def schema_card(engine: Engine | None = None, dialect: str = "sqlite", with_examples: bool = True) -> str:
+def schema_card(engine: Engine | None = None, dialect: str = "sqlite", examples: int = 3) -> str:
+    """The card; `examples` worked queries are appended (the text-to-SQL writer picks its own instead)."""
     meanings = column_meanings()
     values: dict[tuple[str, str], list[str]] = {}
     data_end = None
@@ -105,10 +138,12 @@ def schema_card(engine: Engine | None = None, dialect: str = "sqlite", with_exam
                 notes.append("values: " + ", ".join(values[(name, column.name)]))
             lines.append(f"  {column.name} {_type(column)}" + (f"  -- {'; '.join(notes)}" if notes else ""))
         lines.append(")")
+    joins = sorted({f"{fk.parent.table.name}.{fk.parent.name} = {fk.target_fullname}"
+                    for name in CONTRACT_TABLES for fk in Base.metadata.tables[name].foreign_keys})
+    lines.append("-- Joins: " + "; ".join(joins))
     lines.append("-- Late delivery: delivered_at > promised_delivery_at. Revenue: total_amount of orders not "
                  "cancelled.")
     lines.append("-- Latest churn scores: WHERE scored_at = (SELECT MAX(scored_at) FROM churn_scores).")
-    if with_examples:
-        lines.append("")
-        lines.append(load_prompt("sql_examples.v1.sql").strip())
+    for example in sql_examples(dialect)[:examples]:
+        lines.append(f"-- Q: {example.question}\n{example.sql};")
     return "\n".join(lines)

@@ -1,6 +1,6 @@
-"""Questions nobody anticipated, answered with SQL the LLM writes: generated against the schema card,
-validated and run only through the guarded path, and repaired at most twice with the one-line reason
-the guard or the database gave."""
+"""Questions nobody anticipated, answered with SQL the LLM writes: generated against the schema card with
+the few worked examples closest to the question, validated and run only through the guarded path, and
+repaired at most twice with the one-line reason the guard or the database gave."""
 
 from __future__ import annotations
 
@@ -8,19 +8,25 @@ import re
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+import sqlglot
+from sqlglot import exp
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from sqlalchemy import Engine
 
 from winback.config import Settings
 from winback.data.guarded import GuardedResult, dialect_of, run_guarded
 from winback.data.readonly import QueryFailed
-from winback.data.schema_card import schema_card
+from winback.data.schema import CONTRACT_TABLES, Base
+from winback.data.schema_card import SqlExample, dialect_tips, schema_card, sql_examples
 from winback.data.sqlguard import SqlRefused
 from winback.prompts import load_prompt
 from winback.roles import Role
+from winback.search.embeddings import EmbeddingModelError, get_embedder
 
 MAX_REPAIRS = 2
+EXAMPLES_SHOWN = 4
 _FENCE = re.compile(r"```(?:sql)?\s*(.*?)```", re.S | re.I)
 _START = re.compile(r"\b(WITH|SELECT)\b", re.I)
 
@@ -36,6 +42,7 @@ class SqlAnswer:
     question: str
     attempts: list[SqlAttempt] = field(default_factory=list)
     result: GuardedResult | None = None
+    examples: list[str] = field(default_factory=list)  # questions of the worked examples shown
     seconds: float = 0.0
 
     @property
@@ -59,38 +66,86 @@ def extract_sql(text: str) -> str:
     return (body[:cut] if cut >= 0 else body).strip()
 
 
+def explain_failure(reason: str, sql: str, dialect: str) -> str:
+    """Add the real column lists to an unknown-column error: the one fact a model needs to repair it."""
+    lowered = reason.lower()
+    if "column" not in lowered or not ("no such" in lowered or "does not exist" in lowered):
+        return reason
+    try:
+        tree = sqlglot.parse_one(sql, read="postgres" if dialect.startswith("postgres") else dialect)
+        tables = sorted({t.name.lower() for t in tree.find_all(exp.Table)} & set(CONTRACT_TABLES))
+    except sqlglot.errors.SqlglotError:
+        tables = []
+    listing = "; ".join(
+        f"{name}({', '.join(c.name for c in Base.metadata.tables[name].columns)})" for name in tables
+    )
+    return f"{reason}. Columns that exist: {listing}" if listing else reason
+
+
+class ExampleSelector:
+    """The worked examples most similar to a question (MiniLM embeddings); the first ones without the model."""
+
+    def __init__(self, examples: tuple[SqlExample, ...], embedding_model: str | None) -> None:
+        self.examples = examples
+        self.embedder = None
+        if embedding_model:
+            try:
+                self.embedder = get_embedder(embedding_model)
+                self.vectors = self.embedder.encode([e.question for e in examples])
+            except EmbeddingModelError:
+                self.embedder = None
+
+    def select(self, question: str, k: int) -> list[SqlExample]:
+        if self.embedder is None:
+            return list(self.examples[:k])
+        scores = self.vectors @ self.embedder.encode([question])[0]
+        best = np.argsort(-scores, kind="stable")[:k]
+        return [self.examples[i] for i in best[::-1]]  # the closest last, next to the question
+
+
 class SqlWriter:
     """`SqlWriter(settings, llm).answer("how many gold customers in Lyon ordered less this quarter?", role)`."""
 
     def __init__(self, settings: Settings, llm: BaseChatModel, engine: Engine | None = None,
-                 max_repairs: int = MAX_REPAIRS) -> None:
+                 max_repairs: int = MAX_REPAIRS, examples_shown: int = EXAMPLES_SHOWN,
+                 retrieve_examples: bool = True) -> None:
         self.settings = settings
         self.llm = llm
         self.dialect = dialect_of(settings.database_url)
-        self.card = schema_card(engine, self.dialect)
+        self.system = load_prompt("text_to_sql.v2.txt").format(
+            dialect=self.dialect, dialect_tips=dialect_tips(self.dialect),
+            schema_card=schema_card(engine, self.dialect, examples=0),
+        )
+        self.selector = ExampleSelector(sql_examples(self.dialect),
+                                        settings.embedding_model if retrieve_examples else None)
         self.max_repairs = max_repairs
+        self.examples_shown = examples_shown
 
-    def _ask(self, prompt: str) -> str:
-        reply = self.llm.invoke([HumanMessage(prompt)])
-        return extract_sql(str(reply.content))
+    def _ask(self, messages: list[BaseMessage]) -> str:
+        return extract_sql(str(self.llm.invoke(messages).content))
 
     def answer(self, question: str, role: str | Role) -> SqlAnswer:
         started = time.perf_counter()
+        question = " ".join(question.split())
         answer = SqlAnswer(question)
-        prompt = load_prompt("text_to_sql.v1.txt").format(dialect=self.dialect, schema_card=self.card,
-                                                           question=" ".join(question.split()))
-        sql = self._ask(prompt)
+        messages: list[BaseMessage] = [SystemMessage(self.system)]
+        for example in self.selector.select(question, self.examples_shown):
+            messages += [HumanMessage(example.question), AIMessage(example.sql)]
+            answer.examples.append(example.question)
+        messages.append(HumanMessage(question))
+        sql = self._ask(messages)
         for attempt in range(self.max_repairs + 1):
+            answer.attempts.append(SqlAttempt(sql))
             try:
-                answer.attempts.append(SqlAttempt(sql))
                 answer.result = run_guarded(self.settings, sql, role)
                 break
             except (SqlRefused, QueryFailed) as exc:
                 answer.attempts[-1].error = str(exc)
                 if attempt == self.max_repairs:
                     break
-                repair = load_prompt("sql_repair.v1.txt").format(question=question, sql=sql, reason=exc,
-                                                                 dialect=self.dialect)
-                sql = self._ask(prompt + "\n" + sql + "\n\n" + repair)
+                reason = explain_failure(str(exc), sql, self.dialect)
+                messages += [AIMessage(sql), HumanMessage(load_prompt("sql_repair.v2.txt").format(
+                    reason=reason, dialect=self.dialect, question=question))]
+                sql = self._ask(messages)
         answer.seconds = time.perf_counter() - started
         return answer

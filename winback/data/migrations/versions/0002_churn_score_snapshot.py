@@ -23,13 +23,18 @@ COLUMNS = (
 )
 
 
+INDEX = "ix_churn_scores_scored_at_probability"
+
+
 def upgrade() -> None:
     with op.batch_alter_table("churn_scores") as batch:
         for name, type_ in COLUMNS:
             batch.add_column(sa.Column(name, type_, nullable=True))
+    op.create_index(INDEX, "churn_scores", ["scored_at", "probability"])
 
 
 def downgrade() -> None:
+    op.drop_index(INDEX, table_name="churn_scores")
     with op.batch_alter_table("churn_scores") as batch:
         for name, _ in reversed(COLUMNS):
             batch.drop_column(name)
