@@ -45,7 +45,7 @@ def _add_offers(engine: Any, every: int = 20) -> int:
         created = end - timedelta(days=1 + i % 300)
         oid = f"OF-BENCH-{i:07d}"
         offers.append({"offer_id": oid, "customer_id": cid, "created_at": created, "created_by": "bench",
-                       "offer_type": ["percent_discount", "fixed_credit", "free_shipping"][i % 3], "value": 10 + i % 15,
+                       "offer_type": ["percent_discount", "free_shipping", "loyalty_points"][i % 3], "value": 10 + i % 15,
                        "channel": "email", "subject": "We miss you", "message": "…", "status": statuses[i % 5],
                        "decided_by": None, "decided_at": None, "churn_probability_at_creation": 0.5})
         events += [{"offer_id": oid, "at": created, "actor": "bench", "action": "drafted", "details": None},

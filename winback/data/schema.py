@@ -171,6 +171,12 @@ class Offer(Base):
     decided_by: Mapped[str | None] = mapped_column(String(128))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     churn_probability_at_creation: Mapped[float | None] = mapped_column(Numeric(6, 5, asdecimal=False))
+    # filled by the offer policy (migration 0003): what the offer is expected to cost, how it is redeemed,
+    # until when, and what wrote the text ("llm", "llm_repaired", "template", "person")
+    expected_cost: Mapped[Decimal | None] = mapped_column(Money)
+    redeem_code: Mapped[str | None] = mapped_column(String(32))
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime)
+    draft_source: Mapped[str | None] = mapped_column(String(16))
 
 
 class OfferEvent(Base):

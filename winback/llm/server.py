@@ -93,16 +93,16 @@ def start_server(settings: Settings, timeout_s: float = READY_TIMEOUT_S) -> Serv
     """Start in the background, wait until it answers, write a pid file; reuse one already running."""
     base_url = local_base_url(settings)
     state = _state_dir(settings)
-    log = state / "server.log"
+    log = state / f"server-{settings.llm_port}.log"
     if is_ready(base_url):
-        return ServerHandle(_read_pid(state) or 0, base_url, log, 0.0)
+        return ServerHandle(_read_pid(settings) or 0, base_url, log, 0.0)
     if not (model_folder(settings.data_dir) / "config.json").is_file():
         raise LlmServerError("the model is not prepared yet; run `winback llm prepare`")
     started = time.perf_counter()
     with log.open("w") as out:
         process = subprocess.Popen(server_command(settings), env=server_env(), stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
-    (state / "server.pid").write_text(str(process.pid))
+    _pid_file(settings).write_text(str(process.pid))
     while time.perf_counter() - started < timeout_s:
         if process.poll() is not None:
             lines = log.read_text(errors="replace").splitlines()
@@ -116,23 +116,29 @@ def start_server(settings: Settings, timeout_s: float = READY_TIMEOUT_S) -> Serv
     raise LlmServerError(f"the LLM server did not answer within {timeout_s:.0f} s; see {log}")
 
 
-def _read_pid(state: Path) -> int | None:
+def _pid_file(settings: Settings) -> Path:
+    """One per data dir and port, so a test server never forgets the developer's."""
+    return _state_dir(settings) / f"server-{settings.llm_port}.pid"
+
+
+def _read_pid(settings: Settings) -> int | None:
     try:
-        return int((state / "server.pid").read_text().strip())
+        return int(_pid_file(settings).read_text().strip())
     except (OSError, ValueError):
         return None
 
 
 def stop_server(settings: Settings, grace_s: float = 20.0) -> bool:
     """Stop the server this data dir started; True if one was running."""
-    state = _state_dir(settings)
-    pid = _read_pid(state)
+    pid = _read_pid(settings)
     if pid is None:
         return False
     try:
+        if b"vllm" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            raise ProcessLookupError  # a stale pid file: that process is not our server
         os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        (state / "server.pid").unlink(missing_ok=True)
+    except (ProcessLookupError, FileNotFoundError):
+        _pid_file(settings).unlink(missing_ok=True)
         return False
     deadline = time.monotonic() + grace_s
     while time.monotonic() < deadline:
@@ -143,5 +149,5 @@ def stop_server(settings: Settings, grace_s: float = 20.0) -> bool:
         time.sleep(0.5)
     else:
         os.killpg(pid, signal.SIGKILL)
-    (state / "server.pid").unlink(missing_ok=True)
+    _pid_file(settings).unlink(missing_ok=True)
     return True

@@ -1,0 +1,43 @@
+"""The deterministic fallback: a message built from the same facts with the templates in
+prompts/offer_templates.v1.toml, the variant picked by the customer id so a batch is varied."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from functools import lru_cache
+from typing import Any
+
+from winback.prompts import load_prompt
+from winback.tools.offers.facts import DraftFacts
+from winback.tools.offers.validation import Draft
+
+SIGN_OFF = "Warm regards,\nThe customer care team"
+SHORT_SIGN_OFF = "- Customer care"
+
+
+@lru_cache(maxsize=1)
+def templates() -> dict[str, Any]:
+    return tomllib.loads(load_prompt("offer_templates.v1.toml"))
+
+
+def _pick(options: list[str], key: str) -> str:
+    return options[int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(options)]
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def template_draft(facts: DraftFacts, channel: str, variant_key: str | None = None) -> Draft:
+    key = variant_key or facts.customer_id
+    fields = {
+        "first_name": facts.first_name, "problem": facts.problem, "problem_capitalised": _capitalised(facts.problem),
+        "offer_what": facts.terms.what, "offer_how": facts.terms.how,
+        "offer_how_capitalised": _capitalised(facts.terms.how), "tenure": facts.tenure,
+        "sign_off": SIGN_OFF, "short_sign_off": SHORT_SIGN_OFF,
+    }
+    section = templates()[channel][facts.situation]
+    body = _pick(section["bodies"], key + ":body").format(**fields)
+    subject = _pick(section["subjects"], key + ":subject").format(**fields) if channel == "email" else ""
+    return Draft(subject=subject, body=body)
