@@ -122,5 +122,5 @@ def test_lookup_commands(tmp_path: Path) -> None:
     assert huge.returncode == 0 and len(json.loads(huge.stdout)["rows"]) == len(ids)
     report = run(["segments", "--by", "risk_band", "--json"], env, tmp_path)
     assert sum(r["customers"] for r in json.loads(report.stdout)["rows"]) == len(ids)
-    assert "no offers" in run(["offers"], env, tmp_path).stdout
+    assert "no offers" in run(["offers", "list"], env, tmp_path).stdout
     one_line_error(run(["db", "create-reader"], env, tmp_path), "PostgreSQL feature")

@@ -24,6 +24,8 @@ from winback.errors import UserError
 
 app = typer.Typer(help="winback: a retention assistant.", no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Create and migrate the database.", no_args_is_help=True)
+offers_app = typer.Typer(help="Retention offers: history, outcomes and drafting within the policy.",
+                         no_args_is_help=True)
 llm_app = typer.Typer(help="The generator LLM: the embedded model and its local vLLM server.", no_args_is_help=True)
 import_app = typer.Typer(help="Load your own data into the contract tables.", no_args_is_help=True)
 export_app = typer.Typer(help="Write the contract tables out.", no_args_is_help=True)
@@ -31,6 +33,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(llm_app, name="llm")
+app.add_typer(offers_app, name="offers")
 ROLE_OPTION = typer.Option(help="Whose permissions: cs_staff, support_agent, manager or admin.")
 JSON_OPTION = typer.Option("--json", help="Print JSON instead of a table.")
 
@@ -616,8 +619,8 @@ def segments_command(
     console.print(table)
 
 
-@app.command("offers")
-def offers_command(
+@offers_app.command("list")
+def offers_list(
     customer: Annotated[Optional[str], typer.Option(help="Only offers to this customer.")] = None,
     status: Annotated[Optional[str], typer.Option(help="draft, approved, sent, rejected or redeemed.")] = None,
     offer_type: Annotated[Optional[str], typer.Option("--type", help="Only this kind of offer.")] = None,
@@ -645,6 +648,59 @@ def offers_command(
         table.add_row(r.offer_id, r.customer_id, _date(r.created_at), r.created_by, r.offer_type, fmt(r.value),
                       r.status, str(r.events), "yes" if r.ordered_within_30d else "no")
     console.print(table)
+
+
+@offers_app.command("draft")
+def offers_draft(
+    top: Annotated[int, typer.Option(min=1, max=10_000, help="Draft for the N customers with the most revenue at risk.")] = 20,
+    segment: Annotated[Optional[str], typer.Option(help="Only this segment.")] = None,
+    channel: Annotated[str, typer.Option(help="email or sms.")] = "email",
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Requests in flight (vLLM batches them).")] = 8,
+    actor: Annotated[str, typer.Option(help="Recorded as the drafter.")] = "assistant",
+    no_llm: Annotated[bool, typer.Option("--no-llm", help="Templates only, no model.")] = False,
+) -> None:
+    """Draft win-back offers within the policy for the top-N at-risk customers (resumable)."""
+    from winback.llm.backend import LlmBackend, connect_llm
+    from winback.tools.offers.batch import draft_batch
+    from winback.tools.offers.drafting import OfferDrafter
+
+    if channel not in {"email", "sms"}:
+        raise UserError(f"channel must be email or sms, not {channel!r}")
+    settings = get_settings()
+    engine = _engine()
+    if no_llm:
+        backend = LlmBackend(None, "none", False, "--no-llm: templates only")
+    else:
+        err.print("connecting to the LLM (the embedded server takes about a minute to start)...", highlight=False)
+        backend = connect_llm(settings, max_tokens=160)
+    if backend.note:
+        err.print(f"note: {backend.note}", markup=False, highlight=False)
+    drafter = OfferDrafter(engine, settings, backend.llm, structured=backend.structured)
+    try:
+        with Progress(SpinnerColumn(), TextColumn("drafting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err) as bar:
+            task = bar.add_task("drafting", total=top)
+            report = draft_batch(engine, drafter, top, segment, channel, concurrency, actor,
+                                 progress=lambda _: bar.advance(task))
+    finally:
+        backend.close(settings)
+    table = Table("outcome", "customers", title=f"{report.asked} customers in {report.seconds:.0f} s")
+    table.add_row("drafted", str(report.drafted))
+    for source, n in sorted(report.sources.items()):
+        table.add_row(f"  written by {source}", str(n))
+    table.add_row("skipped: already have an offer", str(report.already_offered))
+    for reason, n in report.no_offer.most_common():
+        table.add_row(f"no offer: {reason}", str(n))
+    for note, n in report.notes.most_common():
+        table.add_row(f"note: {note}", str(n))
+    if report.failed:
+        table.add_row("failed", str(len(report.failed)))
+    console.print(table)
+    share = report.first_try_valid_share
+    if share is not None and backend.llm is not None:
+        console.print(f"written by {backend.kind}; model drafts valid at first try: {share:.0%}", highlight=False)
+    for failure in report.failed[:5]:
+        err.print(f"failed: {failure}", markup=False, highlight=False)
 
 
 def _date(value: datetime | None) -> str:

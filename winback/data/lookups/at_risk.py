@@ -15,6 +15,7 @@ from winback.roles import Role, mask_name, may_see_pii
 RiskBand = Literal["low", "medium", "high", "critical"]
 Population = Literal["active", "lapsed", "all"]
 ACTIVE_WITHIN_DAYS = 365  # the churn model's population: ordered or signed up within a year
+COUNT_CAP = 100_000
 AtRiskSort = Literal["probability", "revenue_at_risk", "lifetime_value", "days_inactive"]
 
 
@@ -48,7 +49,7 @@ class AtRiskRow(BaseModel):
 
 class AtRiskList(BaseModel):
     rows: list[AtRiskRow]
-    matching: int  # customers matching the filters in the latest scoring run
+    matching: int  # customers matching the filters in the latest scoring run (COUNT_CAP + 1 means more)
     as_of: datetime
     scored_at: datetime
     model_version: str
@@ -103,7 +104,10 @@ def at_risk_customers(engine: Engine, args: AtRiskArgs, role: str | Role) -> AtR
                 ChurnScore.drivers, ltv.label("ltv"), spend.label("spend"), ChurnScore.last_order_at,
             ).order_by(order, ChurnScore.customer_id).limit(limit)
         ).all()
-        matching = connection.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+        # counting stops at COUNT_CAP: on a million customers an exact count costs more than the list
+        matching = connection.execute(select(func.count()).select_from(base.limit(COUNT_CAP + 1).subquery())).scalar_one()
+        if matching > COUNT_CAP:
+            notes.append(f"more than {COUNT_CAP:,} customers match")
     if matching == 0:
         notes.append("no customer in the latest scoring run matches these filters")
     out = []
