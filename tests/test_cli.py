@@ -124,3 +124,37 @@ def test_lookup_commands(tmp_path: Path) -> None:
     assert sum(r["customers"] for r in json.loads(report.stdout)["rows"]) == len(ids)
     assert "no offers" in run(["offers", "list"], env, tmp_path).stdout
     one_line_error(run(["db", "create-reader"], env, tmp_path), "PostgreSQL feature")
+
+
+def test_llm_status_says_when_no_server_answers(tmp_path: Path) -> None:
+    env = {"WINBACK_DATA_DIR": str(tmp_path / "d"), "WINBACK_LLM_BASE_URL": "http://127.0.0.1:9/v1"}
+    result = run(["llm", "status", "--json"], env, tmp_path)
+    caps = json.loads(result.stdout)
+    assert result.returncode == 3 and not caps["reachable"] and "no answer from http://127.0.0.1:9/v1" in caps["error"]
+
+
+def test_offers_draft_with_templates_then_resume(tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from winback.data.db import make_engine
+    from winback.data.lookups.common import reference_date
+    from winback.data.schema import Customer
+    from winback.data.scores import ScoreRecord, write_scores
+
+    env = {"WINBACK_DATA_DIR": str(tmp_path / "d")}
+    run(["db", "upgrade"], env, tmp_path)
+    run(["seed", "--customers", "200", "--seed", "3"], env, tmp_path)
+    engine = make_engine(f"sqlite:///{tmp_path / 'd' / 'winback.db'}")
+    with engine.connect() as connection:
+        ids = sorted(connection.scalars(select(Customer.customer_id).where(Customer.closed_at.is_(None))))
+        as_of = reference_date(connection)
+    write_scores(engine, [ScoreRecord(c, 0.95, "critical") for c in ids], "m1", as_of, as_of)
+    engine.dispose()
+    first = run(["offers", "draft", "--top", "15", "--no-llm"], env, tmp_path)
+    assert first.returncode == 0 and "drafted" in first.stdout, first.stderr
+    drafted = int(first.stdout.split("drafted")[1].split("│")[1].strip())
+    again = run(["offers", "draft", "--top", "15", "--no-llm"], env, tmp_path)
+    assert "skipped: already have an offer" in again.stdout and f"│ {drafted} " in again.stdout.split("skipped")[1]
+    listing = run(["offers", "list", "--status", "draft", "--limit", "50"], env, tmp_path)
+    assert listing.returncode == 0 and f"{drafted} offers" in listing.stdout
+    one_line_error(run(["offers", "draft", "--channel", "fax", "--no-llm"], env, tmp_path), "email or sms")
