@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
@@ -58,3 +59,10 @@ def require_contract(engine: Engine) -> None:
             f"database {engine.url.render_as_string(hide_password=True)} lacks tables {', '.join(missing)}; "
             "run `winback db upgrade` first"
         )
+
+
+def refresh_planner_statistics(engine: Engine, tables: Sequence[str]) -> None:
+    """ANALYZE after a bulk write, so the planner picks the ranking indexes (SQLite has no auto-analyze)."""
+    with engine.begin() as connection:
+        for name in tables:
+            connection.exec_driver_sql(f'ANALYZE "{name}"')

@@ -201,6 +201,7 @@ class ChurnScore(Base):
         CheckConstraint(_one_of("risk_band", RISK_BANDS), name="risk_band"),
         Index(None, "customer_id", "scored_at"),
         Index(None, "scored_at", "probability"),  # a run's ranking: the at-risk list reads it from the top
+        Index(None, "scored_at", "lapsed", "probability"),  # the same ranking among active (or lapsed) customers
     )
 
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"), primary_key=True, index=True)
@@ -216,6 +217,8 @@ class ChurnScore(Base):
     deliveries_365d: Mapped[int | None] = mapped_column(Integer)
     late_deliveries_365d: Mapped[int | None] = mapped_column(Integer)
     last_order_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # no order and no sign-up in the year before the reference date: outside the model's population (0004)
+    lapsed: Mapped[bool | None] = mapped_column(Boolean)
 
 
 CONTRACT_TABLES: tuple[str, ...] = (

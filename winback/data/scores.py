@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from winback.data.bulk import bulk_insert
 from winback.data.customer_facts import customer_facts
-from winback.data.schema import Base
+from winback.data.schema import Base, Customer
+
+ACTIVE_WITHIN_DAYS = 365  # the churn model's population: ordered or signed up within a year of the reference
 
 
 @dataclass(frozen=True)
@@ -27,17 +29,22 @@ def write_scores(
     engine: Engine, records: Sequence[ScoreRecord], model_version: str, scored_at: datetime, reference: datetime
 ) -> int:
     """Append one chunk of a run (one transaction); the snapshot is taken at `reference`."""
+    ids = [r.customer_id for r in records]
     with engine.connect() as connection:
-        facts = customer_facts(connection, reference, [r.customer_id for r in records])
+        facts = customer_facts(connection, reference, ids)
+        signups = dict(connection.execute(select(Customer.customer_id, Customer.signup_at)
+                                          .where(Customer.customer_id.in_(ids))).all())
+    year_ago = reference - timedelta(days=ACTIVE_WITHIN_DAYS)
     rows = []
     for r in records:
         f = facts[r.customer_id]
+        last_seen = f.last_order_at or signups.get(r.customer_id)
         rows.append({
             "customer_id": r.customer_id, "model_version": model_version, "scored_at": scored_at,
             "probability": round(r.probability, 5), "risk_band": r.risk_band, "drivers": r.drivers,
             "lifetime_value": f.lifetime_value, "spend_365d": f.spend_365d, "orders_365d": f.orders_365d,
             "deliveries_365d": f.deliveries_365d, "late_deliveries_365d": f.late_deliveries_365d,
-            "last_order_at": f.last_order_at,
+            "last_order_at": f.last_order_at, "lapsed": last_seen is not None and last_seen <= year_ago,
         })
     with engine.begin() as connection:
         return bulk_insert(connection, Base.metadata.tables["churn_scores"], rows)

@@ -16,10 +16,10 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from winback.data.schema import Customer, Order
+from winback.data.scores import ACTIVE_WITHIN_DAYS
 from winback.errors import UserError
 from winback.model.features import compute_features
 
-ACTIVE_WITHIN_DAYS = 365.0
 
 
 class NotEnoughHistory(UserError, ValueError):

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from winback.data.db import require_contract
+from winback.data.db import refresh_planner_statistics, require_contract
 from winback.data.schema import Customer
 from winback.data.scores import ScoreRecord, write_scores
 from winback.errors import UserError
@@ -186,6 +186,7 @@ def score_all(
         total += sum(s.probability for s in scores)
         if progress:
             progress(len(records))
+    refresh_planner_statistics(engine, ["churn_scores"])
     report.seconds = time.perf_counter() - started
     report.mean_probability = total / report.customers if report.customers else 0.0
     return report

@@ -14,8 +14,7 @@ from winback.roles import Role, mask_name, may_see_pii
 
 RiskBand = Literal["low", "medium", "high", "critical"]
 Population = Literal["active", "lapsed", "all"]
-ACTIVE_WITHIN_DAYS = 365  # the churn model's population: ordered or signed up within a year
-COUNT_CAP = 100_000
+COUNT_CAP = 10_000
 AtRiskSort = Literal["probability", "revenue_at_risk", "lifetime_value", "days_inactive"]
 
 
@@ -69,7 +68,6 @@ def at_risk_customers(engine: Engine, args: AtRiskArgs, role: str | Role) -> AtR
     with engine.connect() as connection:
         run = require_run(connection)
         as_of = reference_date(connection)
-        year_ago = as_of - timedelta(days=ACTIVE_WITHIN_DAYS)
         segment = resolve_value(connection, Customer.segment, args.segment, "segment") if args.segment else None
         country = resolve_value(connection, Customer.country, args.country, "country") if args.country else None
         ltv = func.coalesce(ChurnScore.lifetime_value, 0)
@@ -82,10 +80,8 @@ def at_risk_customers(engine: Engine, args: AtRiskArgs, role: str | Role) -> AtR
             conditions.append(Customer.country == country)
         if args.risk_bands:
             conditions.append(ChurnScore.risk_band.in_(args.risk_bands))
-        if args.population == "active":
-            conditions.append(last_seen > year_ago)
-        elif args.population == "lapsed":
-            conditions.append(last_seen <= year_ago)
+        if args.population != "all":  # the flag `winback score` stores, so the ranking index can be used
+            conditions.append(ChurnScore.lapsed.is_(args.population == "lapsed"))
         if args.inactive_days is not None:
             conditions.append(last_seen <= as_of - timedelta(days=args.inactive_days))
         if args.min_lifetime_value is not None:
