@@ -80,8 +80,12 @@ def at_risk_customers(engine: Engine, args: AtRiskArgs, role: str | Role) -> AtR
             conditions.append(Customer.country == country)
         if args.risk_bands:
             conditions.append(ChurnScore.risk_band.in_(args.risk_bands))
-        if args.population != "all":  # the flag `winback score` stores, so the ranking index can be used
-            conditions.append(ChurnScore.lapsed.is_(args.population == "lapsed"))
+        if args.population != "all":
+            # the flag `winback score` stores: ranked by probability, the (scored_at, lapsed, probability) index
+            # is read from the top; any other order sorts every matching row, where a plain scan is faster
+            # than the index's random reads, so the flag is wrapped to keep the planner off that index
+            flag = ChurnScore.lapsed if args.sort == "probability" else func.coalesce(ChurnScore.lapsed, False)
+            conditions.append(flag.is_(args.population == "lapsed"))
         if args.inactive_days is not None:
             conditions.append(last_seen <= as_of - timedelta(days=args.inactive_days))
         if args.min_lifetime_value is not None:
