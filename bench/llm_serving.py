@@ -5,9 +5,9 @@ greedy decoding, at most 160 new tokens.
     python -m bench.llm_serving                      # needs a scored demo (scripts/demo) and .venv-llm
     python -m bench.llm_serving --levels 1,8 --backends vllm --json
 
-For each concurrency level C: vLLM gets C requests in flight at once (streamed, so time to first token is
-measured per request); transformers generates the same C prompts as one left-padded batch (its time to
-first token is the time to the first decoding step of the batch). Figures: median time to first token,
+For each concurrency level C (at least 4 requests per level): vLLM gets C requests in flight at once
+(streamed, so time to first token is measured per request); transformers generates the same prompts in
+left-padded batches of C (its time to first token is the time to the first decoding step of the batch). Figures: median time to first token,
 output tokens per second over the whole level, drafts per minute, and the share of model drafts that
 pass validation at the first try (the same checks as `winback offers draft`).
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
 import sys
 import time
@@ -27,6 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 MAX_NEW_TOKENS = 160
+MIN_REQUESTS = 4  # at concurrency 1, four requests one after the other
 
 
 def _prompts(settings: Any, count: int) -> list[tuple[list[dict[str, str]], Any]]:
@@ -88,7 +88,7 @@ def bench_vllm(base_url: str, model: str, prompts: list, level: int, example: st
                 tokens = chunk.usage.completion_tokens
         return first or 0.0, tokens, _valid("".join(parts), facts, example)
 
-    batch = prompts[:level]
+    batch = prompts[:max(level, MIN_REQUESTS)]
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=level) as pool:
         results = list(pool.map(one, batch))
@@ -112,22 +112,24 @@ def bench_transformers(folder: Path, prompts: list, level: int, example: str, lo
             self.at = self.at or time.perf_counter()
             return scores
 
-    batch = prompts[:level]
-    texts = [tokenizer.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m, _ in batch]
-    first = FirstStep()
-    started = time.perf_counter()
-    inputs = tokenizer(texts, return_tensors="pt", padding=True)
-    with torch.inference_mode():
-        output = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False,
-                                logits_processor=LogitsProcessorList([first]),
-                                pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
-    wall = time.perf_counter() - started
-    new = output[:, inputs["input_ids"].shape[1]:]
+    everything = prompts[:max(level, MIN_REQUESTS)]
+    pad = tokenizer.pad_token_id or tokenizer.eos_token_id
     results = []
-    for row, (_, facts) in zip(new, batch):
-        tokens = int((row != (tokenizer.pad_token_id or tokenizer.eos_token_id)).sum())
-        text = tokenizer.decode(row, skip_special_tokens=True)
-        results.append(((first.at or started) - started, tokens, _valid(text, facts, example)))
+    started = time.perf_counter()
+    for start in range(0, len(everything), level):  # batches of `level`, one after the other
+        batch = everything[start:start + level]
+        texts = [tokenizer.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m, _ in batch]
+        first = FirstStep()
+        batch_started = time.perf_counter()
+        inputs = tokenizer(texts, return_tensors="pt", padding=True)
+        with torch.inference_mode():
+            output = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False,
+                                    logits_processor=LogitsProcessorList([first]), pad_token_id=pad)
+        for row, (_, facts) in zip(output[:, inputs["input_ids"].shape[1]:], batch):
+            text = tokenizer.decode(row, skip_special_tokens=True)
+            results.append(((first.at or batch_started) - batch_started, int((row != pad).sum()),
+                            _valid(text, facts, example)))
+    wall = time.perf_counter() - started
     return _row("transformers (in-process)", level, results, wall)
 
 
@@ -152,14 +154,13 @@ def main() -> None:
     from winback.config import Settings
     from winback.llm.model_files import MODEL_NAME, model_folder, prepare_model
     from winback.llm.server import start_server, stop_server
-    from winback.prompts import load_prompt
+    from winback.tools.offers.drafting import example_opening
 
     settings = Settings(**({"data_dir": Path(args.data_dir)} if args.data_dir else {}))
     prepare_model(settings.data_dir)
     levels = [int(x) for x in args.levels.split(",")]
     prompts = _prompts(settings, max(levels))
-    match = re.search(r'"opening": "(.*?)"', load_prompt("offer_draft.v1.txt"))
-    example = match.group(1) if match else ""
+    example = example_opening()
     rows = []
     if "vllm" in args.backends:
         handle = start_server(settings)

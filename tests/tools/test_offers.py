@@ -167,3 +167,27 @@ def test_budget_blocks_offers_once_spent(shop: tuple[Engine, Settings]) -> None:
     assert all(c.cost <= 1.0 or "remaining budget" in " ".join(c.reasons) for c in decision.candidates)
     assert decision.budget_left == pytest.approx(1.0)
 
+
+
+def test_a_draft_copying_the_prompt_example_is_rejected(shop: tuple[Engine, Settings]) -> None:
+    from winback.tools.offers.drafting import example_opening
+
+    engine, settings = shop
+    cid = _valuable(engine, 1)[0]
+    first = customer_profile(engine, cid, "admin").name.split()[0]
+    copy = '{"subject": "%s, sorry", "opening": "%s"}' % (first, example_opening())
+    outcome = OfferDrafter(engine, settings, FakeListChatModel(responses=[copy] * 3), structured=False).draft(
+        cid, "email", now=NOW)
+    assert outcome.source == "template" and any("copies the example" in p for p in outcome.problems[0])
+
+
+def test_monthly_limit_of_an_offer_type(shop: tuple[Engine, Settings]) -> None:
+    engine, settings = shop
+    policy = load_policy(settings.data_dir)
+    limited = policy.model_copy(update={"offers": [
+        r.model_copy(update={"monthly_limit": 0}) if r.type == "personal_call" else r for r in policy.offers]})
+    for cid in _valuable(engine, 5):
+        decision = choose_offer(engine, cid, limited, NOW)
+        call = next(c for c in decision.candidates if c.offer_type == "personal_call")
+        assert not call.eligible and any("limit of 0 personal call offers" in r for r in call.reasons)
+        assert decision.chosen is None or decision.chosen.offer_type != "personal_call"

@@ -59,18 +59,28 @@ def offer_cost(rule: OfferRule, value: float, mean_order_value: float) -> float:
     return round(value, 2)
 
 
-def month_spent(engine: Engine, now: datetime) -> float:
+@dataclass(frozen=True)
+class MonthToDate:
+    spent: float  # expected cost of offers approved, sent or redeemed this month
+    made: dict[str, int]  # offers per type this month, drafts included, rejected ones not
+
+
+def month_to_date(engine: Engine, now: datetime) -> MonthToDate:
     start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     with engine.connect() as connection:
         spent = connection.execute(
             select(func.coalesce(func.sum(Offer.expected_cost), 0))
             .where(Offer.status.in_(BUDGET_STATUSES), Offer.created_at >= start)
         ).scalar_one()
-    return float(spent or Decimal(0))
+        made = dict(connection.execute(
+            select(Offer.offer_type, func.count()).where(Offer.status != "rejected", Offer.created_at >= start)
+            .group_by(Offer.offer_type)
+        ).all())
+    return MonthToDate(float(spent or Decimal(0)), {k: int(v) for k, v in made.items()})
 
 
 def decide(profile: CustomerProfile, policy: OfferPolicy, save_rates: dict[str, SaveRate], budget_left: float,
-           now: datetime) -> OfferDecision:
+           now: datetime, made_this_month: dict[str, int] | None = None) -> OfferDecision:
     """The policy applied to one customer's card (pure: no database access, easy to test)."""
     churn = profile.churn
     order_value = profile.mean_order_value or DEFAULT_ORDER_VALUE
@@ -103,6 +113,9 @@ def decide(profile: CustomerProfile, policy: OfferPolicy, save_rates: dict[str, 
             reasons.append("the customer has not accepted marketing messages")
         if cost > budget_left:
             reasons.append(f"cost {cost:.2f} exceeds this month's remaining budget {budget_left:.2f}")
+        made = (made_this_month or {}).get(rule.type, 0)
+        if rule.monthly_limit is not None and made >= rule.monthly_limit:
+            reasons.append(f"this month's limit of {rule.monthly_limit} {rule.type.replace('_', ' ')} offers is reached")
         decision.candidates.append(Candidate(rule.type, value, cost, round(rate, 4), ev, not reasons, tuple(reasons)))
     eligible = [c for c in decision.candidates if c.eligible]
     if blockers:
@@ -128,4 +141,5 @@ def choose_offer(engine: Engine, customer_id: str, policy: OfferPolicy, now: dat
     now = now or datetime.now()
     profile = customer_profile(engine, customer_id, role="admin")
     rates = estimate_save_rates(engine, policy, now)
-    return decide(profile, policy, rates, policy.monthly_budget - month_spent(engine, now), now)
+    month = month_to_date(engine, now)
+    return decide(profile, policy, rates, policy.monthly_budget - month.spent, now, month.made)

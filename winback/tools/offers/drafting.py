@@ -73,6 +73,16 @@ def _parse_reply(content: object) -> DraftSchema | None:
         return None
 
 
+def prompt_sections() -> dict[str, str]:
+    """prompts/offer_draft.v1.txt, split at its `### name` headings."""
+    return dict(re.findall(r"^### (\w+)\n(.*?)(?=^### |\Z)", load_prompt("offer_draft.v1.txt"), re.S | re.M))
+
+
+def example_opening() -> str:
+    """The worked example's opening: a model that copies it is not describing this customer."""
+    return str(json.loads(prompt_sections()["example_assistant"])["opening"])
+
+
 def compose(written: DraftSchema, facts: DraftFacts, channel: str) -> Draft:
     """Greeting, the model's opening, the offer in the policy's exact words, sign-off."""
     opening = " ".join(written.opening.split())
@@ -94,14 +104,13 @@ class OfferDrafter:
         self.policy = policy or load_policy(settings.data_dir)
         self.llm = llm
         self.writer = None
-        example = re.search(r'"opening": "(.*?)"', load_prompt("offer_draft.v1.txt"))
-        self.example_opening = example.group(1) if example else ""
+        self.example_opening = example_opening()
         if llm is not None:
             self.writer = llm.with_structured_output(DraftSchema, method="json_schema") if structured else llm
 
     def prompt(self, facts: DraftFacts, tone: str) -> list[BaseMessage]:
         """System rules, one worked example, then this customer's facts (their own words quoted as data)."""
-        sections = dict(re.findall(r"^### (\w+)\n(.*?)(?=^### |\Z)", load_prompt("offer_draft.v1.txt"), re.S | re.M))
+        sections = prompt_sections()
         complaint = ""
         if facts.complaint:
             quoted = facts.complaint.replace("<<<", "< < <").replace(">>>", "> > >")

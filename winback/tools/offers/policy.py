@@ -30,6 +30,7 @@ class OfferRule(BaseModel, extra="forbid"):
     segments: list[str] = Field(default_factory=list)  # empty: every segment
     min_lifetime_value: float = Field(0, ge=0)
     point_value: float = Field(0.01, gt=0)  # loyalty points only
+    monthly_limit: int | None = Field(None, ge=0)  # at most this many per calendar month (drafts count): capacity
 
 
 class OfferPolicy(BaseModel, extra="forbid"):

@@ -90,6 +90,10 @@ def validate_opening(subject: str, opening: str, facts: DraftFacts, channel: str
     text = " ".join(opening.split())
     if example and difflib.SequenceMatcher(None, text.lower(), example.lower()).ratio() > 0.6:
         problems.append("the opening copies the example instead of describing this customer's problem")
+    if facts.complaint:
+        matcher = difflib.SequenceMatcher(None, text.lower(), facts.complaint.lower(), autojunk=False)
+        if matcher.find_longest_match().size >= 30:
+            problems.append("the opening repeats the customer's own words; describe the problem in the shop's words")
     if not 40 <= len(text) <= (220 if channel == "sms" else 450):
         problems.append(f"the opening must be 1-3 sentences (40-{220 if channel == 'sms' else 450} characters), "
                         f"not {len(text)}")
