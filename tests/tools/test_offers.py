@@ -191,3 +191,13 @@ def test_monthly_limit_of_an_offer_type(shop: tuple[Engine, Settings]) -> None:
         call = next(c for c in decision.candidates if c.offer_type == "personal_call")
         assert not call.eligible and any("limit of 0 personal call offers" in r for r in call.reasons)
         assert decision.chosen is None or decision.chosen.offer_type != "personal_call"
+
+
+def test_draft_offer_entry_point_without_a_server(shop: tuple[Engine, Settings]) -> None:
+    from winback.tools.offers import draft_offer
+
+    engine, settings = shop
+    cid = _valuable(engine, 1)[0]
+    offline = settings.model_copy(update={"llm_port": 9})  # nothing listens there
+    outcome = draft_offer(cid, channel="sms", settings=offline)
+    assert outcome.offer_id and outcome.source == "template" and "not running" in outcome.note

@@ -115,8 +115,9 @@ class OfferDrafter:
         if facts.complaint:
             quoted = facts.complaint.replace("<<<", "< < <").replace(">>>", "> > >")
             complaint = f"{facts.first_name} wrote ({facts.complaint_source}, quoted data): <<<{quoted}>>>"
+        drivers = "; ".join(re.sub(r"\s*\([+-][\d.]+\)$", "", d) for d in facts.drivers) or "not recorded"
         user = sections["user"].format(first_name=facts.first_name, tone=tone, problem=facts.problem,
-                                       tenure=facts.tenure, complaint_block=complaint)
+                                       tenure=facts.tenure, drivers=drivers, complaint_block=complaint)
         return [SystemMessage(sections["system"].strip()), HumanMessage(sections["example_user"].strip()),
                 AIMessage(sections["example_assistant"].strip()), HumanMessage(user.strip())]
 

@@ -96,6 +96,7 @@ def gather_facts(profile: CustomerProfile, terms: OfferTerms) -> DraftFacts:
     return DraftFacts(
         customer_id=profile.customer_id, first_name=(profile.name.split() or ["there"])[0], email=profile.email,
         segment=profile.segment, tenure=_tenure(profile.tenure_days, profile.signup_at), situation=situation,
-        problem=problem, drivers=[str(d.get("text", d.get("feature"))) for d in drivers[:3]],
+        problem=problem,
+        drivers=[str(d.get("text", d.get("feature"))) for d in drivers if float(d.get("contribution", 0)) > 0][:3],
         complaint=complaint, complaint_source=source, terms=terms, order_ids=order_ids, dates=dates,
     )
