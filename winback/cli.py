@@ -154,9 +154,12 @@ def llm_serve(
     prepare_model(settings.data_dir)
     err.print("starting the embedded LLM server (about a minute on 2 cores)...", highlight=False)
     handle = start_server(settings)
-    ready = f"ready in {handle.seconds_to_ready:.0f} s" if handle.seconds_to_ready else "already running"
-    console.print(f"LLM server {ready} at {handle.base_url} (pid {handle.pid}, log {handle.log})",
-                  markup=False, highlight=False)
+    if handle.seconds_to_ready:
+        console.print(f"LLM server ready in {handle.seconds_to_ready:.0f} s at {handle.base_url} (pid {handle.pid}, "
+                      f"log {handle.log})", markup=False, highlight=False)
+    else:
+        console.print(f"an LLM server is already answering at {handle.base_url}; using it", markup=False,
+                      highlight=False)
     if foreground:
         try:
             while True:
@@ -583,7 +586,7 @@ def at_risk_command(
     if _print_model(result, as_json):
         return
     table = Table("#", "customer", "name", "segment", "country", "churn", "band", "value", "at risk", "days quiet",
-                  "top driver", title=f"{len(result.rows)} of {result.matching:,} matching customers "
+                  "top driver", title=f"{len(result.rows)} of {_matching(result.matching)} matching customers "
                   f"(scored {_date(result.scored_at)}, model {result.model_version})")
     for r in result.rows:
         table.add_row(str(r.rank), r.customer_id, r.name, r.segment, r.country, f"{r.probability:.0%}", r.risk_band,
@@ -701,6 +704,12 @@ def offers_draft(
         console.print(f"written by {backend.kind}; model drafts valid at first try: {share:.0%}", highlight=False)
     for failure in report.failed[:5]:
         err.print(f"failed: {failure}", markup=False, highlight=False)
+
+
+def _matching(count: int) -> str:
+    from winback.data.lookups.at_risk import COUNT_CAP
+
+    return f"more than {COUNT_CAP:,}" if count > COUNT_CAP else f"{count:,}"
 
 
 def _date(value: datetime | None) -> str:
