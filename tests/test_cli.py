@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -90,7 +91,9 @@ def test_sql_command_exit_codes(tmp_path: Path) -> None:
     assert bad_column.returncode == 3 and "no such column" in bad_column.stderr
 
 
-def test_lookup_commands(tmp_path: Path) -> None:
+def _scored_shop(tmp_path: Path, probability: Callable[[int], float], band: str) -> tuple[dict[str, str], list[str]]:
+    """A 200-customer demo seeded through the CLI, with a scoring run written directly (no model needed):
+    the i-th open customer, by id, gets probability(i). Returns the env and the open customers' ids."""
     from sqlalchemy import select
 
     from winback.data.db import make_engine
@@ -105,8 +108,13 @@ def test_lookup_commands(tmp_path: Path) -> None:
     with engine.connect() as connection:
         ids = sorted(connection.scalars(select(Customer.customer_id).where(Customer.closed_at.is_(None))))
         as_of = reference_date(connection)
-    write_scores(engine, [ScoreRecord(c, (i % 100) / 100, "low") for i, c in enumerate(ids)], "m1", as_of, as_of)
+    write_scores(engine, [ScoreRecord(c, probability(i), band) for i, c in enumerate(ids)], "m1", as_of, as_of)
     engine.dispose()
+    return env, ids
+
+
+def test_lookup_commands(tmp_path: Path) -> None:
+    env, ids = _scored_shop(tmp_path, lambda i: (i % 100) / 100, "low")
 
     listing = run(["at-risk", "--limit", "5", "--population", "all", "--json"], env, tmp_path)
     rows = json.loads(listing.stdout)["rows"]
@@ -134,22 +142,7 @@ def test_llm_status_says_when_no_server_answers(tmp_path: Path) -> None:
 
 
 def test_offers_draft_with_templates_then_resume(tmp_path: Path) -> None:
-    from sqlalchemy import select
-
-    from winback.data.db import make_engine
-    from winback.data.lookups.common import reference_date
-    from winback.data.schema import Customer
-    from winback.data.scores import ScoreRecord, write_scores
-
-    env = {"WINBACK_DATA_DIR": str(tmp_path / "d")}
-    run(["db", "upgrade"], env, tmp_path)
-    run(["seed", "--customers", "200", "--seed", "3"], env, tmp_path)
-    engine = make_engine(f"sqlite:///{tmp_path / 'd' / 'winback.db'}")
-    with engine.connect() as connection:
-        ids = sorted(connection.scalars(select(Customer.customer_id).where(Customer.closed_at.is_(None))))
-        as_of = reference_date(connection)
-    write_scores(engine, [ScoreRecord(c, 0.95, "critical") for c in ids], "m1", as_of, as_of)
-    engine.dispose()
+    env, ids = _scored_shop(tmp_path, lambda i: 0.95, "critical")
     first = run(["offers", "draft", "--top", "15", "--no-llm"], env, tmp_path)
     assert first.returncode == 0 and "drafted" in first.stdout, first.stderr
     drafted = int(first.stdout.split("drafted")[1].split("│")[1].strip())

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from winback.data.schema import Order
+from winback.data.sqlfuncs import as_datetime
 
 YEAR = timedelta(days=365)
 
@@ -71,6 +72,6 @@ def customer_facts(
         facts[cid] = CustomerFacts(
             *(int(v) for v in values[:5]), Decimal(values[5]).quantize(Decimal("0.01")),
             Decimal(values[6]).quantize(Decimal("0.01")), *(int(v) for v in values[7:10]),
-            last if last is None or isinstance(last, datetime) else datetime.fromisoformat(str(last)),
+            as_datetime(last),
         )
     return {cid: facts.get(cid, CustomerFacts()) for cid in customer_ids}

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, and_, exists, func, select
 
 from winback.data.db import require_contract
 from winback.data.schema import CONTRACT_TABLES, RISK_BANDS, Base, ChurnScore, Customer, Order, Review, SupportTicket
+from winback.data.sqlfuncs import as_datetime
 
 DATE_COLUMNS = {
     "customers": Customer.signup_at,
@@ -43,12 +44,6 @@ class DatabaseStats:
         return self.quiet_customers / self.customers if self.customers else 0.0
 
 
-def _as_datetime(value: object) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
-
-
 def collect_stats(engine: Engine, as_of: datetime | None = None, quiet_days: int = 90) -> DatabaseStats:
     """Stats of the contract tables; "quiet" = no order in the `quiet_days` before `as_of`.
 
@@ -64,7 +59,7 @@ def collect_stats(engine: Engine, as_of: datetime | None = None, quiet_days: int
             column = DATE_COLUMNS.get(name)
             if column is not None and rows:
                 first, last = connection.execute(select(func.min(column), func.max(column))).one()
-                stats.first, stats.last = _as_datetime(first), _as_datetime(last)
+                stats.first, stats.last = as_datetime(first), as_datetime(last)
             tables.append(stats)
         reference = as_of or next(t.last for t in tables if t.name == "orders")
         customers = tables[0].rows
@@ -93,5 +88,5 @@ def collect_stats(engine: Engine, as_of: datetime | None = None, quiet_days: int
             bands = {band: counts.get(band, 0) for band in RISK_BANDS}
     return DatabaseStats(
         tables, reference, quiet_days, customers, quiet, segments, bands,
-        _as_datetime(latest_run.scored_at) if latest_run else None, latest_run.model_version if latest_run else None,
+        as_datetime(latest_run.scored_at) if latest_run else None, latest_run.model_version if latest_run else None,
     )

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from winback.data.schema import ChurnScore, Customer, Order
+from winback.data.sqlfuncs import as_datetime
 from winback.errors import UserError
 
 MAX_ROWS = 500  # the most rows a lookup returns; asking for more is answered with a note, not an error
@@ -29,14 +30,6 @@ class CustomerNotFound(InvalidLookup, LookupError):
 class ScoringRun:
     scored_at: datetime
     model_version: str
-
-
-def as_datetime(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime.combine(value, time())
-    return datetime.fromisoformat(str(value))
 
 
 def reference_date(connection: Connection | Session) -> datetime:

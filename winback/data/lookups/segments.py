@@ -66,24 +66,31 @@ def _band_counts() -> list:  # type: ignore[type-arg]
     return [func.sum(case((ChurnScore.risk_band == band, 1), else_=0)).label(f"band_{band}") for band in RISK_BANDS]
 
 
-def _from_snapshot(run: ScoringRun, group):  # type: ignore[no-untyped-def]
-    """The default window (365 days to the scoring date) reads the snapshot stored with each score."""
+def _aggregate(run: ScoringRun, group, revenue, orders, promised, late):  # type: ignore[no-untyped-def]
+    """One row per group over the customers of the run; the money and delivery figures come from the caller."""
     return (
         select(
             group,
             func.count().label("customers"),
-            func.count().label("scored"),
             func.avg(ChurnScore.probability).label("mean_probability"),
             *_band_counts(),
-            func.sum(func.coalesce(ChurnScore.spend_365d, 0)).label("revenue"),
-            func.sum(ChurnScore.probability * func.coalesce(ChurnScore.spend_365d, 0)).label("revenue_at_risk"),
-            func.sum(func.coalesce(ChurnScore.orders_365d, 0)).label("orders"),
-            func.sum(func.coalesce(ChurnScore.deliveries_365d, 0)).label("promised"),
-            func.sum(func.coalesce(ChurnScore.late_deliveries_365d, 0)).label("late"),
+            func.sum(revenue).label("revenue"),
+            func.sum(ChurnScore.probability * revenue).label("revenue_at_risk"),
+            func.sum(orders).label("orders"),
+            func.sum(promised).label("promised"),
+            func.sum(late).label("late"),
         )
         .select_from(ChurnScore)
         .join(Customer, Customer.customer_id == ChurnScore.customer_id)
         .where(ChurnScore.scored_at == run.scored_at, ChurnScore.model_version == run.model_version)
+    )
+
+
+def _from_snapshot(run: ScoringRun, group):  # type: ignore[no-untyped-def]
+    """The default window (365 days to the scoring date) reads the snapshot stored with each score."""
+    return _aggregate(
+        run, group, func.coalesce(ChurnScore.spend_365d, 0), func.coalesce(ChurnScore.orders_365d, 0),
+        func.coalesce(ChurnScore.deliveries_365d, 0), func.coalesce(ChurnScore.late_deliveries_365d, 0),
     )
 
 
@@ -105,25 +112,10 @@ def _from_orders(run: ScoringRun, group, start: datetime, as_of: datetime):  # t
         .group_by(Order.customer_id)
         .subquery("totals")
     )
-    revenue = func.coalesce(totals.c.revenue, 0)
-    return (
-        select(
-            group,
-            func.count().label("customers"),
-            func.count().label("scored"),
-            func.avg(ChurnScore.probability).label("mean_probability"),
-            *_band_counts(),
-            func.sum(revenue).label("revenue"),
-            func.sum(ChurnScore.probability * revenue).label("revenue_at_risk"),
-            func.sum(func.coalesce(totals.c.orders, 0)).label("orders"),
-            func.sum(func.coalesce(totals.c.promised, 0)).label("promised"),
-            func.sum(func.coalesce(totals.c.late, 0)).label("late"),
-        )
-        .select_from(ChurnScore)
-        .join(Customer, Customer.customer_id == ChurnScore.customer_id)
-        .outerjoin(totals, totals.c.customer_id == ChurnScore.customer_id)
-        .where(ChurnScore.scored_at == run.scored_at, ChurnScore.model_version == run.model_version)
-    )
+    return _aggregate(
+        run, group, func.coalesce(totals.c.revenue, 0), func.coalesce(totals.c.orders, 0),
+        func.coalesce(totals.c.promised, 0), func.coalesce(totals.c.late, 0),
+    ).outerjoin(totals, totals.c.customer_id == ChurnScore.customer_id)
 
 
 def segment_aggregates(engine: Engine, args: SegmentArgs) -> SegmentReport:
@@ -153,7 +145,7 @@ def segment_aggregates(engine: Engine, args: SegmentArgs) -> SegmentReport:
         if not r.customers:
             continue  # an aggregate without GROUP BY returns one empty row when nothing matches
         bands = {band: int(getattr(r, f"band_{band}") or 0) for band in RISK_BANDS}
-        n_scored = int(r.scored or 0)
+        n_scored = int(r.customers)  # every customer of the run has a score
         orders = int(r.orders or 0)
         revenue_total = float(r.revenue or 0)
         out.append(SegmentRow(
