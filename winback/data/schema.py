@@ -221,6 +221,45 @@ class ChurnScore(Base):
     lapsed: Mapped[bool | None] = mapped_column(Boolean)
 
 
+
+class ChatSession(Base):
+    """One conversation with the assistant: who held it, with which role (assistant tables, migration 0005;
+    not readable by model-written SQL)."""
+
+    __tablename__ = "chat_sessions"
+
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(128), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class ChatMessage(Base):
+    """One turn's question or answer, with the tool calls behind it: the conversation's memory and audit trail."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (
+        CheckConstraint(_one_of("sender", ("user", "assistant")), name="sender"),
+        Index(None, "session_id", "position", unique=True),
+    )
+
+    message_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("chat_sessions.session_id"))
+    position: Mapped[int] = mapped_column(Integer)
+    sender: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    planner: Mapped[str | None] = mapped_column(String(32))
+    # [{name, args, ok, summary, seconds, text}]: what each tool returned, so later turns can be checked against it
+    tool_calls: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # what later turns resolve references against: {"customer_ids": [...], "focus": "C-1042"}
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    grounding: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # numbers/ids no tool returned, if any
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+
+
 CONTRACT_TABLES: tuple[str, ...] = (
     "customers",
     "orders",

@@ -19,14 +19,13 @@ import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert
 
 from winback.config import Settings
-from winback.data.lookups import customer_profile
-from winback.data.schema import Offer, OfferEvent, Order
+from winback.data.schema import Offer, OfferEvent
 from winback.prompts import load_prompt
 from winback.tools.offers.choice import OfferDecision, choose_offer
-from winback.tools.offers.facts import DraftFacts, gather_facts
+from winback.tools.offers.facts import DraftFacts, load_facts
 from winback.tools.offers.policy import OfferPolicy, load_policy
 from winback.tools.offers.templates import SIGN_OFF, SHORT_SIGN_OFF, template_draft
 from winback.tools.offers.terms import OfferTerms, redeem_code
@@ -166,10 +165,7 @@ class OfferDrafter:
         terms = OfferTerms(chosen.offer_type, chosen.value, self.policy.currency,
                            None if chosen.offer_type == "personal_call" else redeem_code(offer_id),
                            now + timedelta(days=self.policy.validity_days))
-        facts = gather_facts(customer_profile(self.engine, customer_id, role="admin"), terms)
-        with self.engine.connect() as connection:  # any of the customer's own orders may be named, no other
-            facts.order_ids += [o for o in connection.scalars(select(Order.order_id).where(
-                Order.customer_id == facts.customer_id)) if o not in facts.order_ids]
+        facts = load_facts(self.engine, customer_id, terms)
         draft = self._write(outcome, facts, channel, tone)
         if outcome.source is None:
             outcome.source = "template"

@@ -7,7 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from winback.data.lookups import CustomerProfile
+from sqlalchemy import Engine, select
+
+from winback.data.lookups import CustomerProfile, customer_profile
+from winback.data.schema import Order
 from winback.tools.offers.situation import Situation, situation_of
 from winback.tools.offers.terms import OfferTerms, format_day
 
@@ -100,3 +103,12 @@ def gather_facts(profile: CustomerProfile, terms: OfferTerms) -> DraftFacts:
         drivers=[str(d.get("text", d.get("feature"))) for d in drivers if float(d.get("contribution", 0)) > 0][:3],
         complaint=complaint, complaint_source=source, terms=terms, order_ids=order_ids, dates=dates,
     )
+
+
+def load_facts(engine: Engine, customer_id: str, terms: OfferTerms) -> DraftFacts:
+    """The facts a message about these terms may use, read from the database (drafting and hand edits)."""
+    facts = gather_facts(customer_profile(engine, customer_id, role="admin"), terms)
+    with engine.connect() as connection:  # any of the customer's own orders may be named, no other
+        facts.order_ids += [o for o in connection.scalars(select(Order.order_id).where(
+            Order.customer_id == facts.customer_id)) if o not in facts.order_ids]
+    return facts

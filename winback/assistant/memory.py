@@ -1,0 +1,60 @@
+"""Conversation memory: the messages of a session (persisted by winback.data.conversations) and the state
+follow-ups resolve against — the last list of customers ("the second customer") and the customer the
+conversation is about ("and her tickets?")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from winback.data.conversations import StoredMessage
+
+HISTORY_TURNS = 6  # what a model sees of earlier turns: enough for follow-ups, short enough for a 4k context
+
+
+@dataclass
+class ConversationState:
+    customer_ids: list[str] = field(default_factory=list)  # the last list shown, in order
+    focus: str | None = None  # the customer the conversation is about now
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"customer_ids": self.customer_ids, "focus": self.focus}
+
+    @classmethod
+    def from_messages(cls, messages: list[StoredMessage]) -> "ConversationState":
+        for message in reversed(messages):
+            if message.sender == "assistant" and message.context:
+                return cls(list(message.context.get("customer_ids") or []), message.context.get("focus"))
+        return cls()
+
+    def after(self, named: list[str], results: list[list[str]]) -> "ConversationState":
+        """The state after a turn: a tool that listed several customers sets the list; one customer (named,
+        picked from the list, or the only one a tool was about) becomes the focus."""
+        state = ConversationState(list(self.customer_ids), self.focus)
+        for ids in results:
+            if len(ids) > 1:
+                state.customer_ids = ids
+            elif len(ids) == 1:
+                state.focus = ids[0]
+        if len(named) == 1:
+            state.focus = named[0]
+        return state
+
+    def describe(self) -> str:
+        """For a model: what references can point at."""
+        parts = []
+        if self.customer_ids:
+            numbered = ", ".join(f"{n}. {c}" for n, c in enumerate(self.customer_ids[:20], 1))
+            parts.append(f"the last list of customers: {numbered}")
+        if self.focus:
+            parts.append(f"the customer being discussed: {self.focus}")
+        return "; ".join(parts) or "no customer discussed yet"
+
+
+def evidence(messages: list[StoredMessage]) -> list[str]:
+    """Every tool output of the conversation so far: what an answer's figures may come from."""
+    return [call.get("text", "") for m in messages if m.sender == "assistant" for call in m.tool_calls]
+
+
+def history(messages: list[StoredMessage], turns: int = HISTORY_TURNS) -> list[tuple[str, str]]:
+    return [(m.sender, m.content) for m in messages[-2 * turns:]]

@@ -1,0 +1,207 @@
+"""The router: intent from embeddings over example utterances (MiniLM, prompts/router_intents.v1.toml),
+arguments from deterministic slots and the conversation. It plans every lookup on its own, so lookups
+work with no LLM at all; with the embedded model it is the planner and the model only breaks close ties."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from winback.assistant.memory import ConversationState
+from winback.assistant.slots import Slots, Vocabulary, parse_slots
+from winback.prompts import load_prompt
+
+INTENTS_FILE = "router_intents.v1.toml"
+NEEDS_CUSTOMER = {"get_customer_profile", "explain_churn_risk", "customer_feedback", "draft_offer"}
+MAX_CUSTOMERS_PER_TURN = 5
+RESPOND = "respond"
+CLARIFY = "ask_clarifying_question"
+LOOKS_LIKE_SQL = re.compile(r"^\s*(select|with)\s", re.IGNORECASE)
+DRAFT_WORDS = re.compile(r"\b(draft|write|compose|prepare|send)\b.*\b(offer|message|e-?mail|sms|win-?back|note)\b",
+                         re.IGNORECASE)
+TOTAL_WORDS = re.compile(r"\b(in total|overall|altogether|all customers|whole base|company-wide)\b", re.IGNORECASE)
+
+
+@dataclass
+class IntentScores:
+    ranked: list[tuple[str, float]]  # (intent, score), best first
+
+    @property
+    def top(self) -> str:
+        return self.ranked[0][0]
+
+    @property
+    def margin(self) -> float:
+        return self.ranked[0][1] - self.ranked[1][1] if len(self.ranked) > 1 else 1.0
+
+
+@dataclass
+class PlannedCall:
+    tool: str
+    args: dict[str, Any]
+
+
+@dataclass
+class Plan:
+    """What to do this turn: tool calls, or a reply (help / a clarifying question) without one."""
+
+    intent: str
+    calls: list[PlannedCall] = field(default_factory=list)
+    reply: str | None = None  # for respond / clarify
+    reason: str = ""
+    scores: IntentScores | None = None
+    slots: Slots | None = None
+
+
+@dataclass(frozen=True)
+class IntentSet:
+    names: list[str]
+    tools: dict[str, str]
+    examples: list[str]
+    owners: np.ndarray  # index into names per example
+    aliases: dict[str, dict[str, str]]
+
+
+@lru_cache(maxsize=1)
+def load_intents() -> IntentSet:
+    spec = tomllib.loads(load_prompt(INTENTS_FILE))
+    names, tools, examples, owners = [], {}, [], []
+    for number, (name, intent) in enumerate(spec["intents"].items()):
+        names.append(name)
+        tools[name] = intent["tool"]
+        examples += intent["examples"]
+        owners += [number] * len(intent["examples"])
+    return IntentSet(names, tools, examples, np.array(owners), spec.get("aliases", {}))
+
+
+class IntentRouter:
+    def __init__(self, embedder: Any) -> None:
+        self.embedder = embedder
+        self.intents = load_intents()
+        self.vectors = self._embed(self.intents.examples)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.encode(texts)  # unit length
+
+    def score(self, question: str) -> IntentScores:
+        """Per intent: the mean of its two closest examples (one lucky neighbour is not enough)."""
+        similarity = self._embed([CUSTOMER_TOKEN.sub("C-1", question)])[0] @ self.vectors.T
+        scores = []
+        for number, name in enumerate(self.intents.names):
+            mine = np.sort(similarity[self.intents.owners == number])[::-1]
+            scores.append((name, float(mine[:2].mean())))
+        scores = _lexical(question, scores)
+        return IntentScores(sorted(scores, key=lambda s: -s[1]))
+
+
+CUSTOMER_TOKEN = re.compile(r"\bC-\d+\b", re.IGNORECASE)
+
+
+def _lexical(question: str, scores: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Signals no embedding should overrule: a SELECT is SQL; 'draft ... offer' is drafting."""
+    boost = {}
+    if LOOKS_LIKE_SQL.match(question):
+        boost["run_sql_question"] = 1.0
+    if DRAFT_WORDS.search(question):
+        boost["draft_offer"] = 0.15
+    return [(name, score + boost.get(name, 0.0)) for name, score in scores]
+
+
+def _datetime(day: date | None) -> str | None:
+    return datetime.combine(day, time.min).isoformat() if day else None
+
+
+def resolve_customers(slots: Slots, state: ConversationState, intent: str, implicit: bool) -> tuple[list[str], str]:
+    """Customer ids for this turn and where they came from: named, an ordinal over the last list, a
+    pronoun (or nothing, when `implicit`) for the conversation's current customer."""
+    if slots.customer_ids:
+        return slots.customer_ids[:MAX_CUSTOMERS_PER_TURN], "named in the question"
+    if slots.ordinal is not None and state.customer_ids:
+        index = slots.ordinal - 1 if slots.ordinal > 0 else len(state.customer_ids) - 1
+        if 0 <= index < len(state.customer_ids):
+            return [state.customer_ids[index]], f"number {index + 1} of the last list"
+        return [], f"the last list has {len(state.customer_ids)} customers"
+    if (slots.pronoun or implicit) and state.focus:
+        return [state.focus], "the customer this conversation is about"
+    return [], ""
+
+
+def build_plan(intent: str, question: str, slots: Slots, state: ConversationState) -> Plan:
+    """Arguments for the intent's tool, from slots and the conversation; a clarifying question when a
+    needed customer cannot be resolved."""
+    plan = Plan(intent, slots=slots)
+    tool = load_intents().tools.get(intent, "")
+    if intent == RESPOND or not tool:
+        plan.intent = RESPOND
+        return plan
+    needs = intent in NEEDS_CUSTOMER
+    customers, source = resolve_customers(slots, state, intent, implicit=needs)
+    if needs and not customers:
+        plan.intent = CLARIFY
+        plan.reply = (f"Which customer do you mean? {source.capitalize() + '. ' if source else ''}"
+                      "Name an id such as C-1042, or ask for a list first (e.g. \"who is most likely to churn?\").")
+        return plan
+    plan.reason = f"customer {', '.join(customers)} ({source})" if customers else ""
+    if intent == "list_at_risk_customers":
+        args: dict[str, Any] = {"limit": slots.limit or 10, "segment": slots.segment, "country": slots.country,
+                                "risk_bands": slots.risk_bands or None, "min_lifetime_value": slots.min_value,
+                                "inactive_days": slots.inactive_days, "sort": slots.sort,
+                                "population": slots.population}
+        plan.calls = [PlannedCall(tool, args)]
+    elif intent in ("get_customer_profile", "explain_churn_risk"):
+        plan.calls = [PlannedCall(tool, {"customer_id": c}) for c in customers]
+    elif intent == "customer_feedback":
+        plan.calls = [PlannedCall(tool, {"customer_id": c, "kind": slots.kind}) for c in customers]
+    elif intent == "draft_offer":
+        plan.calls = [PlannedCall(tool, {"customer_id": c, "channel": slots.channel, "tone": slots.tone})
+                      for c in customers[:1]]
+    elif intent == "search_feedback":
+        plan.calls = [PlannedCall(tool, {"query": question, "customer_id": customers[0] if slots.customer_ids else None,
+                                         "kind": slots.kind, "max_rating": slots.max_rating,
+                                         "since": slots.since.isoformat() if slots.since else None,
+                                         "segment": slots.segment,
+                                         "risk_band": slots.risk_bands[0] if len(slots.risk_bands) == 1 else None})]
+    elif intent == "complaint_themes":
+        plan.calls = [PlannedCall(tool, {"kind": slots.kind or "review", "max_rating": slots.max_rating,
+                                         "since": slots.since.isoformat() if slots.since else None,
+                                         "segment": slots.segment,
+                                         "risk_band": slots.risk_bands[0] if len(slots.risk_bands) == 1 else None})]
+    elif intent == "churn_drivers":
+        plan.calls = [PlannedCall(tool, {"segment": slots.segment, "country": slots.country})]
+    elif intent == "segment_aggregates":
+        by = slots.group_by or ("all" if TOTAL_WORDS.search(question) else "segment")
+        plan.calls = [PlannedCall(tool, {"by": by, "segment": slots.segment if by != "segment" else None,
+                                         "country": slots.country if by != "country" else None,
+                                         "since": _datetime(slots.since)})]
+    elif intent == "run_sql_question":
+        plan.calls = [PlannedCall(tool, {"question": question})]
+    elif intent == "offer_policy":
+        plan.calls = [PlannedCall(tool, {"customer_id": customers[0] if customers else None})]
+    elif intent == "offer_history":
+        plan.calls = [PlannedCall(tool, {"customer_id": customers[0] if customers else None,
+                                         "since": _datetime(slots.since)})]
+    for call in plan.calls:
+        call.args = {k: v for k, v in call.args.items() if v is not None}
+    return plan
+
+
+class Router:
+    """Question + conversation -> plan, with no model but the embedder."""
+
+    def __init__(self, embedder: Any, vocabulary: Vocabulary) -> None:
+        self.intent_router = IntentRouter(embedder)
+        self.vocabulary = vocabulary
+        self.vocabulary.aliases = self.vocabulary.aliases or load_intents().aliases
+
+    def plan(self, question: str, state: ConversationState, today: date | datetime) -> Plan:
+        slots = parse_slots(question, self.vocabulary, today)
+        scores = self.intent_router.score(question)
+        plan = build_plan(scores.top, question, slots, state)
+        plan.scores = scores
+        return plan

@@ -1,0 +1,179 @@
+"""Deterministic slot parsing: the facts a question names (customer ids, segments, countries, bands, dates,
+limits, channels, ordinals, pronouns) read with rules, not guessed by a model. Known segment and country
+names come from the database, so a question can only name values that exist."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "fifty": 50,
+                "hundred": 100}
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+            "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6, "7th": 7, "8th": 8,
+            "9th": 9, "10th": 10, "last": -1}
+CUSTOMER_ID = re.compile(r"\bC-\d{1,9}\b", re.IGNORECASE)
+OFFER_ID = re.compile(r"\bOF-\d{8}-[0-9A-F]{8}\b", re.IGNORECASE)
+NUMBER = r"(\d[\d,]*(?:\.\d+)?|" + "|".join(NUMBER_WORDS) + r")"
+LIMIT = re.compile(r"\b(?:top|first|best|worst|show(?: me)?|list|give me)\s+" + NUMBER + r"\b|\b" + NUMBER +
+                   r"\s+(?:most\s+\w+\s+|riskiest\s+|at-risk\s+|high-risk\s+|[a-z]+\s+)?(?:customers|clients|people|accounts|shoppers|names)\b",
+                   re.IGNORECASE)
+ORDINAL_REF = re.compile(r"\b(?:the\s+)?(" + "|".join(ORDINALS) + r")\s+(?:one|customer|client|person|on the list|row)\b"
+                         r"|\b(?:number|no\.?|#)\s*(\d{1,3})\b", re.IGNORECASE)
+PRONOUN_REF = re.compile(r"\b(she|her|hers|he|him|his|they|them|their|this customer|that customer|the customer|"
+                         r"this person|this one|that one|same customer)\b", re.IGNORECASE)
+INACTIVE = re.compile(r"\b(?:no orders?|not ordered|haven'?t ordered|hasn'?t ordered|inactive|quiet|silent|without an order)"
+                      r"\s+(?:for|in)\s+(?:the\s+last\s+|over\s+|more than\s+|at least\s+)?" + NUMBER + r"\s+(day|week|month)s?",
+                      re.IGNORECASE)
+MIN_VALUE = re.compile(r"\b(?:worth|value|valued|spent|spend|ltv|lifetime value)\s+(?:of\s+)?(?:more than|over|above|at least|>=?)\s*"
+                       r"[€$£]?\s*(\d[\d,]*(?:\.\d+)?)\s*(k\b)?", re.IGNORECASE)
+RATING = re.compile(r"\b([1-5])[- ]?(?:stars?|★)", re.IGNORECASE)
+ISO_DATE = re.compile(r"\b(20\d\d)-(\d\d)-(\d\d)\b")
+SINCE_MONTH = re.compile(r"\b(?:since|from|after)\s+(" + "|".join(calendar.month_name[1:]) + r")(?:\s+(20\d\d))?\b", re.IGNORECASE)
+LAST_PERIOD = re.compile(r"\b(?:in\s+)?(?:the\s+)?(?:last|past)\s+" + NUMBER + r"?\s*(day|week|month|year)s?\b", re.IGNORECASE)
+BANDS = ("low", "medium", "high", "critical")
+GROUP_BY = {"segment": "segment", "segments": "segment", "tier": "segment", "tiers": "segment", "country": "country",
+            "countries": "country", "city": "city", "cities": "city", "channel": "acquisition_channel",
+            "channels": "acquisition_channel", "acquisition": "acquisition_channel", "signup year": "signup_year",
+            "cohort": "signup_year", "cohorts": "signup_year", "risk band": "risk_band", "band": "risk_band",
+            "bands": "risk_band", "opt-in": "marketing_opt_in", "opt in": "marketing_opt_in"}
+
+
+@dataclass
+class Vocabulary:
+    """Values that exist in the data, and words people use for them."""
+
+    segments: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    aliases: dict[str, dict[str, str]] = field(default_factory=dict)  # {"segment": {"premium": "platinum"}, ...}
+
+
+@dataclass
+class Slots:
+    customer_ids: list[str] = field(default_factory=list)
+    offer_id: str | None = None
+    segment: str | None = None
+    country: str | None = None
+    risk_bands: list[str] = field(default_factory=list)
+    limit: int | None = None
+    since: date | None = None
+    inactive_days: int | None = None
+    min_value: float | None = None
+    channel: str | None = None
+    tone: str | None = None
+    kind: str | None = None  # review / ticket
+    max_rating: int | None = None
+    ordinal: int | None = None  # "the second customer" -> 2; "the last one" -> -1
+    pronoun: bool = False  # "her", "this customer": the conversation's current customer
+    sort: str | None = None
+    population: str | None = None
+    group_by: str | None = None
+
+    def found(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, [], False)}
+
+
+def _number(text: str) -> float:
+    word = text.lower()
+    return float(NUMBER_WORDS[word]) if word in NUMBER_WORDS else float(text.replace(",", ""))
+
+
+def _word(pattern: str, text: str) -> bool:
+    return re.search(rf"\b{pattern}\b", text, re.IGNORECASE) is not None
+
+
+def _match_value(text: str, values: list[str], aliases: dict[str, str]) -> str | None:
+    lowered = text.lower()
+    for value in sorted(values, key=len, reverse=True):
+        if re.search(rf"\b{re.escape(value.lower())}\b", lowered):
+            return value
+    for alias, value in aliases.items():
+        if re.search(rf"\b{re.escape(alias.lower())}\b", lowered) and value in values:
+            return value
+    return None
+
+
+def _month_start(month_name: str, year: str | None, today: date) -> date:
+    month = list(calendar.month_name).index(month_name.capitalize())
+    if year:
+        return date(int(year), month, 1)
+    candidate = date(today.year, month, 1)
+    return candidate if candidate <= today else date(today.year - 1, month, 1)
+
+
+def _since(text: str, today: date) -> date | None:
+    if m := ISO_DATE.search(text):
+        try:
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            return None
+    if m := SINCE_MONTH.search(text):
+        return _month_start(m[1], m[2], today)
+    if m := LAST_PERIOD.search(text):
+        n = int(_number(m[1])) if m[1] else 1
+        days = {"day": 1, "week": 7, "month": 30, "year": 365}[m[2].lower()] * n
+        return today - timedelta(days=days)
+    if _word("this year", text):
+        return date(today.year, 1, 1)
+    if _word("this month", text):
+        return today.replace(day=1)
+    if _word("this quarter", text):
+        return date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    return None
+
+
+def parse_slots(text: str, vocabulary: Vocabulary, today: date | datetime) -> Slots:
+    today = today.date() if isinstance(today, datetime) else today
+    slots = Slots()
+    slots.customer_ids = list(dict.fromkeys(m.upper() for m in CUSTOMER_ID.findall(text)))
+    if m := OFFER_ID.search(text):
+        slots.offer_id = m.group(0).upper()
+    slots.segment = _match_value(text, vocabulary.segments, vocabulary.aliases.get("segment", {}))
+    slots.country = _match_value(text, vocabulary.countries, vocabulary.aliases.get("country", {}))
+    slots.risk_bands = [b for b in BANDS if re.search(rf"\b{b}(?:[- ]risk|\b(?=.*\brisk))", text, re.IGNORECASE)
+                        or re.search(rf"\b{b} band\b", text, re.IGNORECASE)]
+    if m := LIMIT.search(text):
+        value = m.group(1) or m.group(2)
+        if value:
+            slots.limit = max(1, int(_number(value)))
+    if m := INACTIVE.search(text):
+        slots.inactive_days = int(_number(m[1]) * {"day": 1, "week": 7, "month": 30}[m[2].lower()])
+    if m := MIN_VALUE.search(text):
+        slots.min_value = _number(m[1]) * (1000 if m[2] else 1)
+    slots.since = _since(text, today)
+    if _word("sms|text message", text):
+        slots.channel = "sms"
+    elif _word("e-?mail", text):
+        slots.channel = "email"
+    for tone in ("formal", "brief", "warm"):
+        if _word(tone, text):
+            slots.tone = tone
+    if _word("tickets?|support requests?|complaints? to support", text):
+        slots.kind = "ticket"
+    elif _word("reviews?", text):
+        slots.kind = "review"
+    if m := RATING.search(text):
+        slots.max_rating = int(m[1])
+    elif _word("negative|bad|low[- ]rated|unhappy|angry", text):
+        slots.max_rating = 2
+    if m := ORDINAL_REF.search(text):
+        slots.ordinal = ORDINALS[m[1].lower()] if m[1] else int(m[2])
+    slots.pronoun = PRONOUN_REF.search(text) is not None
+    if _word("revenue at risk|money at risk|most revenue|biggest revenue", text):
+        slots.sort = "revenue_at_risk"
+    elif _word("most valuable|highest value|biggest spenders|top spenders|lifetime value", text) and not slots.min_value:
+        slots.sort = "lifetime_value"
+    elif _word("longest inactive|quiet the longest|longest without", text):
+        slots.sort = "days_inactive"
+    if _word("lapsed|already churned|already gone|churned customers", text):
+        slots.population = "lapsed"
+    elif _word("including lapsed|all customers including|even lapsed", text):
+        slots.population = "all"
+    for words, dimension in GROUP_BY.items():
+        if re.search(rf"\b(?:by|per|across|each|every|between)\s+(?:\w+\s+)?{words}\b", text, re.IGNORECASE):
+            slots.group_by = dimension
+            break
+    return slots

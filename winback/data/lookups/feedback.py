@@ -1,0 +1,48 @@
+"""Everything one customer wrote (reviews and support tickets), newest first, straight from the database:
+exact for "and her tickets?", where a semantic search would rank rather than list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from winback.data.lookups.common import capped, require_customer
+from winback.data.schema import Review, SupportTicket
+
+
+class FeedbackItem(BaseModel):
+    kind: Literal["review", "ticket"]
+    source_id: str
+    created_at: datetime
+    rating: int | None  # reviews
+    topic: str | None  # tickets
+    status: str | None  # tickets
+    order_id: str | None
+    text: str  # untrusted, written by the customer
+
+
+def customer_feedback(engine: Engine, customer_id: str, kind: Literal["review", "ticket"] | None = None,
+                      limit: int = 20) -> tuple[list[FeedbackItem], list[str]]:
+    """The customer's texts and notes (e.g. a capped limit). Raises CustomerNotFound."""
+    notes: list[str] = []
+    limit = capped(limit, notes)
+    items: list[FeedbackItem] = []
+    with Session(engine) as session:
+        require_customer(session, customer_id)
+        if kind in (None, "review"):
+            for r in session.scalars(select(Review).where(Review.customer_id == customer_id)
+                                     .order_by(Review.created_at.desc()).limit(limit)):
+                text = f"{r.title}. {r.body}" if r.title else r.body
+                items.append(FeedbackItem(kind="review", source_id=r.review_id, created_at=r.created_at, rating=r.rating,
+                                          topic=None, status=None, order_id=r.order_id, text=text))
+        if kind in (None, "ticket"):
+            for t in session.scalars(select(SupportTicket).where(SupportTicket.customer_id == customer_id)
+                                     .order_by(SupportTicket.opened_at.desc()).limit(limit)):
+                items.append(FeedbackItem(kind="ticket", source_id=t.ticket_id, created_at=t.opened_at, rating=None,
+                                          topic=t.topic, status=t.status, order_id=t.order_id, text=t.body))
+    items.sort(key=lambda i: i.created_at, reverse=True)
+    return items[:limit], notes

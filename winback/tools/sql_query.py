@@ -1,0 +1,75 @@
+"""Tool: answer a data question no named lookup covers, with SQL the LLM writes and three walls check
+(sqlglot allow-list for the role, a read-only connection, a timeout and row cap)."""
+
+from __future__ import annotations
+
+import re
+
+import openai
+from pydantic import BaseModel, Field
+
+from winback.data.guarded import GuardedResult, run_guarded
+from winback.data.readonly import QueryFailed
+from winback.data.sqlguard import SqlRefused
+from winback.roles import Role
+from winback.tools.base import Tool, ToolContext, ToolFailure, ToolResult
+from winback.tools.markdown import table, table_data
+
+SHOWN_ROWS = 20
+LOOKS_LIKE_SQL = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
+
+
+class SqlQuestionArgs(BaseModel):
+    question: str = Field(min_length=3, max_length=2_000, description="the data question in plain words "
+                          "(or one SELECT statement)")
+
+
+def _shown(result: GuardedResult, sql: str, attempts: int) -> ToolResult:
+    frame = result.result.frame
+    columns = [str(c) for c in frame.columns]
+    rows = [list(r) for r in frame.head(SHOWN_ROWS).itertuples(index=False)]
+    more = f" (first {SHOWN_ROWS} shown)" if len(frame) > SHOWN_ROWS else ""
+    cut = "; cut by the row cap" if result.result.truncated else ""
+    text = (f"{len(frame):,} rows{more}{cut}, from this read-only query:\n\n```sql\n{sql}\n```\n\n"
+            + (table(columns, rows) if rows else "No rows."))
+    data = {"table": table_data(columns, [list(r) for r in frame.itertuples(index=False)]), "sql": sql,
+            "attempts": attempts}
+    hint = result.result.chart
+    if hint is not None:
+        data["chart"] = {"type": hint.kind, "title": "", "x": [str(v) for v in frame[hint.x]],
+                         "y": [float(v) for v in frame[hint.y[0]]], "y_title": hint.y[0], "x_title": hint.x}
+    ids = [str(v) for v in frame["customer_id"]] if "customer_id" in frame.columns else []
+    return ToolResult(True, f"{len(frame):,} rows", text, data, ids)
+
+
+def run(args: SqlQuestionArgs, ctx: ToolContext) -> ToolResult:
+    if LOOKS_LIKE_SQL.match(args.question):
+        try:
+            result = run_guarded(ctx.settings, args.question, ctx.role)
+        except (SqlRefused, QueryFailed) as exc:
+            raise ToolFailure(f"that query cannot run: {exc}") from None
+        return _shown(result, result.checked.sql, 0)
+    backend = ctx.services.llm()
+    if backend.llm is None:
+        raise ToolFailure(f"free questions need the LLM to write SQL, and none is answering ({backend.note}); "
+                          "the named lookups still work")
+    from winback.tools.sql_writer import SqlWriter
+
+    writer = ctx.services.cached("llm:sql_writer", lambda: SqlWriter(ctx.settings, backend.llm, ctx.engine))
+    try:
+        answer = writer.answer(args.question, ctx.role)
+    except (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError):
+        ctx.services.forget_llm()
+        raise ToolFailure("the LLM server stopped answering while writing the query; the named lookups still work") from None
+    if answer.result is None:
+        tried = answer.attempts[-1].sql if answer.attempts else ""
+        raise ToolFailure(f"no safe query answered that after {len(answer.attempts)} attempts: {answer.error}"
+                          + (f" (last query: {tried})" if tried else ""))
+    return _shown(answer.result, answer.result.checked.sql, len(answer.attempts))
+
+
+TOOL = Tool(
+    name="run_sql_question",
+    description="Answer a data question no other tool covers by writing a read-only SQL query (managers, admins).",
+    args_schema=SqlQuestionArgs, run=run, roles=frozenset({Role.MANAGER, Role.ADMIN}), kind="analysis",
+)
