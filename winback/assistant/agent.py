@@ -168,7 +168,7 @@ class Assistant:
             else:
                 answer = render(calls)
             answer = "\n\n".join([answer, *(f"_Note: {n}_" for n in notes)])
-            own = [help_text(role)] if plan.intent == RESPOND else []
+            own = [help_text(role)] if plan.intent == RESPOND else [plan.reply or ""]
             grounding = check_grounding(answer, prior + own + _evidence(calls) + notes, question)
             intent = plan.intent
             for piece in _chunks(answer):

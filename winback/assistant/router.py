@@ -25,7 +25,16 @@ CLARIFY = "ask_clarifying_question"
 LOOKS_LIKE_SQL = re.compile(r"^\s*(select|with)\s", re.IGNORECASE)
 DRAFT_WORDS = re.compile(r"\b(draft|write|compose|prepare|send)\b.*\b(offer|message|e-?mail|sms|win-?back|note)\b",
                          re.IGNORECASE)
-TOTAL_WORDS = re.compile(r"\b(in total|overall|altogether|all customers|whole base|company-wide)\b", re.IGNORECASE)
+TOTAL_WORDS = re.compile(r"\b(in total|overall|altogether|all customers|whole (?:customer )?base|entire (?:customer )?base|"
+                         r"company-wide|across all)\b", re.IGNORECASE)
+SEARCH_WORDS = re.compile(r"\b(find|search|look for|looking for|mentioning|that mention)\b", re.IGNORECASE)
+QUANTITY_WORDS = re.compile(r"^\s*(how many|how much|what is the (?:average|total|median|share|number|percentage)|"
+                            r"what's the (?:average|total|median|share|number)|average|total number|count|median|"
+                            r"what (?:share|percentage|fraction))\b", re.IGNORECASE)
+TEXT_INTENTS = {"complaint_themes", "search_feedback", "customer_feedback"}
+GROUP_TO_CUSTOMER = {"churn_drivers": "explain_churn_risk", "complaint_themes": "customer_feedback",
+                     "search_feedback": "customer_feedback", "list_at_risk_customers": "get_customer_profile",
+                     "segment_aggregates": "get_customer_profile"}
 
 
 @dataclass
@@ -110,6 +119,8 @@ def _lexical(question: str, scores: list[tuple[str, float]]) -> list[tuple[str, 
         boost["run_sql_question"] = 1.0
     if DRAFT_WORDS.search(question):
         boost["draft_offer"] = 0.15
+    if SEARCH_WORDS.search(question):
+        boost["search_feedback"] = 0.1
     return [(name, score + boost.get(name, 0.0)) for name, score in scores]
 
 
@@ -202,6 +213,18 @@ class Router:
     def plan(self, question: str, state: ConversationState, today: date | datetime) -> Plan:
         slots = parse_slots(question, self.vocabulary, today)
         scores = self.intent_router.score(question)
-        plan = build_plan(scores.top, question, slots, state)
+        plan = build_plan(refine_intent(scores.top, question, slots, state), question, slots, state)
         plan.scores = scores
         return plan
+
+
+def refine_intent(intent: str, question: str, slots: Slots, state: ConversationState) -> str:
+    """Rules that hold whatever the embeddings say: a question about one customer (named once, picked
+    from the last list, or "her") is not a question about a group; texts cannot answer "how many"."""
+    one_customer = (len(slots.customer_ids) == 1 or (slots.ordinal is not None and bool(state.customer_ids))
+                    or (slots.singular and state.focus is not None))
+    if one_customer and intent in GROUP_TO_CUSTOMER and not slots.limit:
+        return GROUP_TO_CUSTOMER[intent]
+    if intent in TEXT_INTENTS and QUANTITY_WORDS.search(question) and not slots.customer_ids:
+        return "run_sql_question"
+    return intent

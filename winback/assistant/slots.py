@@ -25,6 +25,8 @@ ORDINAL_REF = re.compile(r"\b(?:the\s+)?(" + "|".join(ORDINALS) + r")\s+(?:one|c
                          r"|\b(?:number|no\.?|#)\s*(\d{1,3})\b", re.IGNORECASE)
 PRONOUN_REF = re.compile(r"\b(she|her|hers|he|him|his|they|them|their|this customer|that customer|the customer|"
                          r"this person|this one|that one|same customer)\b", re.IGNORECASE)
+SINGULAR_REF = re.compile(r"\b(she|her|hers|he|him|his|this customer|that customer|this person|this one|that one|"
+                          r"same customer|this client|that client)\b", re.IGNORECASE)
 INACTIVE = re.compile(r"\b(?:no orders?|not ordered|haven'?t ordered|hasn'?t ordered|inactive|quiet|silent|without an order)"
                       r"\s+(?:for|in)\s+(?:the\s+last\s+|over\s+|more than\s+|at least\s+)?" + NUMBER + r"\s+(day|week|month)s?",
                       re.IGNORECASE)
@@ -67,7 +69,8 @@ class Slots:
     kind: str | None = None  # review / ticket
     max_rating: int | None = None
     ordinal: int | None = None  # "the second customer" -> 2; "the last one" -> -1
-    pronoun: bool = False  # "her", "this customer": the conversation's current customer
+    pronoun: bool = False  # "her", "their", "this customer": the conversation's current customer
+    singular: bool = False  # a reference that can only mean one customer ("her", "this customer")
     sort: str | None = None
     population: str | None = None
     group_by: str | None = None
@@ -151,10 +154,10 @@ def parse_slots(text: str, vocabulary: Vocabulary, today: date | datetime) -> Sl
     for tone in ("formal", "brief", "warm"):
         if _word(tone, text):
             slots.tone = tone
-    if _word("tickets?|support requests?|complaints? to support", text):
-        slots.kind = "ticket"
-    elif _word("reviews?", text):
+    if _word("reviews?|rated|ratings?", text) and not _word("tickets?", text):
         slots.kind = "review"
+    elif _word("tickets?|support", text):
+        slots.kind = "ticket"
     if m := RATING.search(text):
         slots.max_rating = int(m[1])
     elif _word("negative|bad|low[- ]rated|unhappy|angry", text):
@@ -162,6 +165,7 @@ def parse_slots(text: str, vocabulary: Vocabulary, today: date | datetime) -> Sl
     if m := ORDINAL_REF.search(text):
         slots.ordinal = ORDINALS[m[1].lower()] if m[1] else int(m[2])
     slots.pronoun = PRONOUN_REF.search(text) is not None
+    slots.singular = SINGULAR_REF.search(text) is not None
     if _word("revenue at risk|money at risk|most revenue|biggest revenue", text):
         slots.sort = "revenue_at_risk"
     elif _word("most valuable|highest value|biggest spenders|top spenders|lifetime value", text) and not slots.min_value:
@@ -172,8 +176,8 @@ def parse_slots(text: str, vocabulary: Vocabulary, today: date | datetime) -> Sl
         slots.population = "lapsed"
     elif _word("including lapsed|all customers including|even lapsed", text):
         slots.population = "all"
-    for words, dimension in GROUP_BY.items():
-        if re.search(rf"\b(?:by|per|across|each|every|between)\s+(?:\w+\s+)?{words}\b", text, re.IGNORECASE):
-            slots.group_by = dimension
-            break
+    mentioned = [(m.start(), dimension) for words, dimension in GROUP_BY.items()
+                 for m in re.finditer(rf"\b{words}\b", text, re.IGNORECASE)]
+    if mentioned:  # the first dimension word named ("which country...", "by channel", "compare segments")
+        slots.group_by = min(mentioned)[1]
     return slots

@@ -11,6 +11,8 @@ from winback.search.themes import complaint_themes
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.markdown import pct, quoted, table, table_data
 
+MAX_TEXTS = 10_000  # texts clustered at most; beyond this the report says it is a sample
+
 
 class ComplaintThemesArgs(BaseModel):
     kind: Literal["review", "ticket"] = Field("review", description="reviews (rated at most max_rating) or tickets")
@@ -30,7 +32,7 @@ def run(args: ComplaintThemesArgs, ctx: ToolContext) -> ToolResult:
     # index state, computed once and reused (the answer says when it was computed)
     key = f"themes:{sorted(filters.items())}:{args.themes}:{collection.count()}"
     computed_at, report = ctx.services.cached(key, lambda: (datetime.now(), complaint_themes(
-        ctx.engine, collection, embedder, filters, n_themes=args.themes)))
+        ctx.engine, collection, embedder, filters, n_themes=args.themes, max_texts=MAX_TEXTS)))
     columns = ["theme", "texts", "share", "churn after writing", "latest months"]
     rows, lines = [], []
     for t in report.themes:
@@ -39,7 +41,8 @@ def run(args: ComplaintThemesArgs, ctx: ToolContext) -> ToolResult:
         lines += [f"- {t.label}: {quoted(e.kind + ' ' + e.source_id, e.short)}" for e in t.examples[:2]]
     what = "complaints in reviews rated ≤ %d" % args.max_rating if args.kind == "review" else "support tickets"
     scope = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in filters.items() if k not in ("kind", "max_rating"))
-    header = (f"{len(report.themes)} themes in {report.total:,} {what}{' (' + scope + ')' if scope else ''}; "
+    sampled = " (a sample: more texts match)" if report.total >= MAX_TEXTS else ""
+    header = (f"{len(report.themes)} themes in {report.total:,} {what}{sampled}{' (' + scope + ')' if scope else ''}; "
               f"churn after writing, all of them: {pct(report.overall_churn_rate, 0)} (computed {computed_at:%Y-%m-%d %H:%M}).")
     text = header + "\n\n" + table(columns, rows) + "\n\nExample quotes:\n" + "\n".join(lines)
     chart = {"type": "bar", "title": "Complaint themes", "x": [t.label for t in report.themes],
