@@ -19,7 +19,7 @@ from winback.assistant.answers import help_text, render
 from winback.assistant.forced_choice import forced_choice
 from winback.assistant.grounding import GroundingReport, check_grounding
 from winback.assistant.memory import ConversationState, evidence, history
-from winback.assistant.router import CLARIFY, RESPOND, Plan, Router, build_plan, load_intents
+from winback.assistant.router import CLARIFY, RESPOND, Plan, Router, build_plan, load_intents, refine_intent
 from winback.assistant.slots import Vocabulary
 from winback.config import Settings
 from winback.data import conversations
@@ -222,7 +222,12 @@ class Assistant:
         if chosen_intent is None or chosen_intent == plan.intent:
             return plan, detail + f"; the model chose {choice.tool}" + (", agreeing" if chosen_intent else
                                                                         ", not a candidate: router's plan kept")
-        replanned = build_plan(chosen_intent, question, plan.slots or router.plan(question, state, today).slots, state)  # type: ignore[arg-type]
+        slots = plan.slots
+        assert slots is not None
+        chosen_intent = refine_intent(chosen_intent, question, slots, state)  # the rules hold whoever chose
+        if chosen_intent == plan.intent:
+            return plan, detail + f"; the model chose {choice.tool}, the same after the rules"
+        replanned = build_plan(chosen_intent, question, slots, state)
         replanned.scores = scores
         return replanned, detail + f"; unsure, the model broke the tie: {chosen_intent}"
 

