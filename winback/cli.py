@@ -464,15 +464,15 @@ def themes_command(
     themes: Annotated[Optional[int], typer.Option(help="Number of themes (default: chosen by silhouette).")] = None,
 ) -> None:
     """Complaint themes in what a group of customers wrote, with size, trend, quotes and churn rate."""
-    from winback.search.themes import complaint_themes
+    from winback.search.theme_cache import cached_themes
 
     collection, embedder = _feedback_collection(create=False)
     filters = _filters(max_rating=max_rating if kind != "ticket" else None, kind=kind,
                        since=since.date() if since else None, segment=segment, risk_band=risk_band)
-    report = complaint_themes(_engine(), collection, embedder, filters, n_themes=themes)
+    computed_at, report = cached_themes(get_settings().data_dir, _engine(), collection, embedder, filters, themes)
     overall = f"{report.overall_churn_rate:.0%}" if report.overall_churn_rate is not None else "n/a"
     console.print(f"{len(report.themes)} themes in {report.total:,} texts {report.filters}; "
-                  f"churn after writing, all of them: {overall}")
+                  f"churn after writing, all of them: {overall} (computed {computed_at:%Y-%m-%d %H:%M})")
     for number, t in enumerate(report.themes, 1):
         churn = f"{t.churn_rate:.0%}" if t.churn_rate is not None else "n/a"
         months = list(t.monthly.items())[-3:]

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from winback.search.themes import complaint_themes
+from winback.search.theme_cache import cached_themes
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.markdown import pct, quoted, table, table_data
 
@@ -28,11 +28,11 @@ def run(args: ComplaintThemesArgs, ctx: ToolContext) -> ToolResult:
     if args.kind == "review":
         filters["max_rating"] = args.max_rating
     collection, embedder = ctx.services.feedback()
-    # clustering thousands of sentences takes tens of seconds on a CPU: one report per filter set and
-    # index state, computed once and reused (the answer says when it was computed)
+    # clustering thousands of sentences takes tens of seconds on a CPU: each report is computed once per
+    # filter set and index state, kept on disk, and the answer says when it was computed
     key = f"themes:{sorted(filters.items())}:{args.themes}:{collection.count()}"
-    computed_at, report = ctx.services.cached(key, lambda: (datetime.now(), complaint_themes(
-        ctx.engine, collection, embedder, filters, n_themes=args.themes, max_texts=MAX_TEXTS)))
+    computed_at, report = ctx.services.cached(key, lambda: cached_themes(
+        ctx.settings.data_dir, ctx.engine, collection, embedder, filters, args.themes, MAX_TEXTS))
     columns = ["theme", "texts", "share", "churn after writing", "latest months"]
     rows, lines = [], []
     for t in report.themes:

