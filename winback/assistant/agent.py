@@ -327,8 +327,8 @@ def _allowed_tools(registry: ToolRegistry, ctx: ToolContext, intents: list[str] 
 
 
 def _intent_for(tool: str, router_intent: str, candidates: list[str] | None) -> str | None:
-    if tool in (RESPOND, CLARIFY):
-        return RESPOND if tool == RESPOND else None
+    if tool in (RESPOND, CLARIFY):  # a reply without tools wins only if the router had it among its candidates
+        return RESPOND if tool == RESPOND and (candidates is None or RESPOND in candidates) else None
     tools = load_intents().tools
     if tools.get(router_intent) == tool:
         return router_intent
