@@ -163,3 +163,6 @@ def llm_server() -> Iterator[tuple[Path, int]]:
         yield cache, settings.llm_port
     finally:
         stop_server(settings)
+
+
+from tests.shop_fixtures import scored_shop, shop_dir, shop_settings  # noqa: E402,F401 - shared fixtures

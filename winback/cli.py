@@ -810,6 +810,62 @@ def ask_command(
                   highlight=False)
 
 
+users_app = typer.Typer(help="Who may sign in to the web UI, and with which role.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, ROLE_OPTION] = "cs_staff",
+    password: Annotated[Optional[str], typer.Option(help="At least 10 characters; default: a random one, printed once.")] = None,
+    replace: Annotated[bool, typer.Option(help="Reset an existing user's role and password.")] = False,
+) -> None:
+    """Add a user (the password is stored only as a scrypt hash)."""
+    from winback.ui.users import UserStore
+
+    settings = get_settings()
+    given = UserStore(settings.users_file).add(name, role, password, replace)  # type: ignore[arg-type]
+    console.print(f"user {name} ({role}) saved in {settings.users_file}" + ("" if password else f"; password: {given}"),
+                  highlight=False)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Users and roles (never passwords)."""
+    from winback.ui.users import UserStore
+
+    for user in UserStore(get_settings().users_file).users().values():  # type: ignore[arg-type]
+        console.print(f"{user.name}\t{user.role.value}", highlight=False)
+
+
+@users_app.command("remove")
+def users_remove(name: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+    from winback.ui.users import UserStore
+
+    UserStore(get_settings().users_file).remove(name)  # type: ignore[arg-type]
+    console.print(f"user {name} removed")
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Interface to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 7860,
+) -> None:
+    """Start the web UI: chat, at-risk table, customer cards with offers, manager view (sign-in required)."""
+    from winback.ui.app import App, launch
+
+    settings = get_settings()
+    ui = App(settings)
+    password = ui.users.ensure_admin()
+    if password:
+        console.print(f"[bold]first start: created user 'admin' with password {password}[/] — it is shown only "
+                      f"this once; add people with `winback users add NAME --role cs_staff|support_agent|manager|admin`",
+                      highlight=False)
+    console.print(f"winback UI on http://{host}:{port} (Ctrl+C to stop)", highlight=False)
+    launch(ui, host, port, block=True)
+
+
 def main() -> None:
     """Console-script entry point: user errors become one line on stderr, not a traceback."""
     user_errors = (UserError, OperationalError, ArgumentError, ValidationError, OSError)

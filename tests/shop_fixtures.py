@@ -1,4 +1,4 @@
-"""A small real shop for the assistant: seeded, trained (fast settings), scored and indexed once per test
+"""A small real shop for the assistant and the UI: seeded, trained (fast settings), scored and indexed once per test
 session; tests that write (drafts, planted reviews) work on their own copy of its data dir."""
 
 from __future__ import annotations

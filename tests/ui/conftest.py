@@ -1,0 +1,94 @@
+"""The web UI as users see it: `winback serve` in its own process on 127.0.0.1 over a copy of the small
+scored shop, with three users, and Debian's chromium driven by Playwright (never a downloaded browser)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from winback.ui.users import UserStore
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PASSWORDS = {"sam": "sam-password-1", "carol": "carol-password-1", "maria": "maria-password-1"}
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ui_server(scored_shop: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """(base URL, data dir) of a running UI; users sam (support agent), carol (cs staff), maria (manager)."""
+    data_dir = tmp_path_factory.mktemp("ui") / "shop"
+    shutil.copytree(scored_shop, data_dir)
+    store = UserStore(data_dir / "users.toml")
+    for name, role in (("sam", "support_agent"), ("carol", "cs_staff"), ("maria", "manager")):
+        store.add(name, role, PASSWORDS[name])
+    port = _free_port()
+    env = {**os.environ, "WINBACK_DATA_DIR": str(data_dir), "WINBACK_LLM_PORT": "9",
+           "WINBACK_ASSISTANT_PLANNER": "router"}
+    log = (data_dir / "serve.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "winback.cli", "serve", "--port", str(port)], env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the UI did not start: " + (data_dir / "serve.log").read_text()[-2000:])
+                time.sleep(0.5)
+        yield url, data_dir
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture
+def browser_page(request: pytest.FixtureRequest) -> Iterator[object]:
+    """A fresh chromium profile and page; a screenshot lands in test-artifacts/ when the test fails."""
+    if not Path(CHROMIUM).is_file():
+        pytest.fail("Debian's chromium is missing: scripts/test installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=FLAGS, headless=True, viewport={"width": 1400, "height": 1000})
+        page = context.pages[0] if context.pages else context.new_page()
+        page.set_default_timeout(60_000)
+        yield page
+        outcome = getattr(request.node, "rep_call", None)
+        if outcome is not None and outcome.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            for number, open_page in enumerate(context.pages):
+                open_page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{number}.png"), full_page=True)
+        context.close()
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

@@ -1,0 +1,109 @@
+"""End to end in a real browser: sign in, ask, see the right table, open the customer, see the drivers
+chart, draft, edit, approve (checked again against the policy), find it in the database with its audit
+trail; a cs_staff login sees masked e-mails; bad input gets a sentence, never a stack trace."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from winback.data.db import make_engine
+from winback.data.schema import Offer, OfferEvent
+from tests.ui.conftest import PASSWORDS
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def sign_in(page: Any, url: str, user: str) -> None:
+    page.goto(url)
+    page.get_by_label("username").fill(user)
+    page.get_by_label("password").fill(PASSWORDS[user])
+    page.get_by_role("button", name="Login").click()
+    page.wait_for_selector("#chat-input textarea")
+
+
+def ask(page: Any, question: str, wait_for: str = "#chatbot table") -> None:
+    page.locator("#chat-input textarea").fill(question)
+    page.locator("#chat-input textarea").press("Enter")
+    page.wait_for_selector(wait_for)
+
+
+def top_ids(data_dir: Path, n: int) -> list[str]:
+    with make_engine(f"sqlite:///{data_dir / 'winback.db'}").connect() as connection:
+        return list(connection.scalars(text(
+            "SELECT customer_id FROM churn_scores WHERE scored_at = (SELECT MAX(scored_at) FROM churn_scores) "
+            "AND lapsed = 0 ORDER BY probability DESC, customer_id LIMIT :n"), {"n": n}))
+
+
+def test_support_agent_from_question_to_approved_offer(ui_server: tuple[str, Path], browser_page: Any) -> None:
+    url, data_dir = ui_server
+    page = browser_page
+    sign_in(page, url, "sam")
+    assert "sam" in page.get_by_text("Signed in as").inner_text()
+    ask(page, "who is most likely to churn?")
+    expected = top_ids(data_dir, 1)[0]
+    first_row = page.locator("#chatbot table tbody tr").first
+    assert first_row.locator("td").nth(1).inner_text().strip() == expected
+    assert page.get_by_text("Used tool list_at_risk_customers").count() >= 1  # the tool step is shown
+
+    page.get_by_role("tab", name="At risk").click()
+    page.locator("#atrisk-show").click()
+    page.locator("#atrisk-table").get_by_text(expected, exact=True).locator("visible=true").first.click()
+    page.wait_for_selector("#drivers-chart .js-plotly-plot")
+    assert expected in page.locator("#customer-headline").inner_text()
+    assert page.locator("#drivers-chart .js-plotly-plot .bars path").count() >= 1
+
+    page.locator("#draft-offer").click()
+    page.wait_for_function("document.querySelector('#offer-id input, #offer-id textarea').value.startsWith('OF-')")
+    offer_id = page.locator("#offer-id input, #offer-id textarea").first.input_value()
+    message = page.locator("#offer-message textarea")
+    original = message.input_value()
+    message.fill(original.replace("\n\n", "\n\nWe have read everything you told us.\n\n", 1) + " 50% off everything!")
+    page.locator("#offer-approve").click()
+    page.wait_for_selector("#offer-status :text('not approved')")  # a hand-edited 50% is refused
+    message.fill(original.replace("\n\n", "\n\nWe have read everything you told us.\n\n", 1))
+    page.locator("#offer-approve").click()
+    page.wait_for_selector("#offer-status :text('approved by sam')")
+
+    engine = make_engine(f"sqlite:///{data_dir / 'winback.db'}")
+    with engine.connect() as connection:
+        offer = connection.execute(select(Offer).where(Offer.offer_id == offer_id)).one()
+        events = connection.execute(select(OfferEvent.action, OfferEvent.actor).where(OfferEvent.offer_id == offer_id)
+                                    .order_by(OfferEvent.event_id)).all()
+    assert offer.customer_id == expected and offer.status == "approved" and offer.decided_by == "sam"
+    assert "We have read everything you told us." in offer.message and "50%" not in offer.message
+    assert [tuple(e) for e in events] == [("drafted", "sam"), ("edited", "sam"), ("approved", "sam")]
+
+
+def test_cs_staff_sees_masked_emails(ui_server: tuple[str, Path], browser_page: Any) -> None:
+    url, data_dir = ui_server
+    page = browser_page
+    sign_in(page, url, "carol")
+    customer = top_ids(data_dir, 2)[1]
+    ask(page, f"tell me about {customer}", wait_for="#chatbot :text('•••@')")
+    chat = page.locator("#chatbot").inner_text()
+    assert customer in chat
+    assert not [e for e in EMAIL.findall(chat) if "•" not in e]
+    page.get_by_role("tab", name="Customer").click()
+    page.locator("#customer-id textarea, #customer-id input").first.fill(customer)
+    page.locator("#customer-open").click()
+    page.wait_for_selector("#customer-card :text('•••@')")
+    assert not [e for e in EMAIL.findall(page.locator("#customer-card").inner_text()) if "•" not in e]
+
+
+def test_bad_input_gets_a_sentence(ui_server: tuple[str, Path], browser_page: Any) -> None:
+    url, _ = ui_server
+    page = browser_page
+    sign_in(page, url, "maria")
+    ask(page, "x" * 50_000, wait_for="#chatbot :text('characters long')")
+    ask(page, "how many orders were returned last month?", wait_for="#chatbot :text('need the LLM')")
+    page.get_by_role("tab", name="Customer").click()
+    page.locator("#customer-id textarea, #customer-id input").first.fill("C-99999999")  # e.g. from a stale table
+    page.locator("#customer-open").click()
+    page.wait_for_selector("#customer-headline :text('no customer with id')")
+    assert "Traceback" not in page.content()

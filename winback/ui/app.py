@@ -1,0 +1,292 @@
+"""The web UI (Gradio Blocks): a streaming chat with visible tool steps, the at-risk table, the customer
+card with its drivers chart, timeline and offer editor, and the manager view. Every action runs with the
+logged-in user's role; every offer decision is recorded under their name."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Iterator
+
+import gradio as gr
+import pandas as pd
+
+from winback.assistant import Assistant
+from winback.config import Settings
+from winback.data.conversations import list_sessions, load_messages
+from winback.errors import UserError
+from winback.roles import Role
+from winback.ui.users import User, UserStore
+from winback.ui.views import Views
+
+log = logging.getLogger(__name__)
+EXAMPLES = {
+    "Customer success": ["Who is most likely to churn?", "Top 10 gold customers at risk in France",
+                         "Why is the second one at risk?", "And her tickets?"],
+    "Support": ["Draft a win-back email for the first one", "Which offer can C-1042 get?",
+                "What did C-1042 write to support?"],
+    "Manager": ["What drives churn among premium customers?", "Revenue at risk by country",
+                "What do unhappy customers complain about?", "How many orders were returned last month?"],
+}
+CSS = """
+.wb-header {display:flex; justify-content:space-between; align-items:center}
+.wb-band {font-size: 1.1em}
+footer {display:none !important}
+"""
+TABLE_COLUMNS = ["#", "customer", "name", "segment", "country", "churn %", "band", "lifetime value",
+                 "revenue at risk", "days since order", "top driver"]
+
+
+class App:
+    def __init__(self, settings: Settings, assistant: Assistant | None = None) -> None:
+        self.settings = settings
+        self.assistant = assistant or Assistant(settings)
+        self.views = Views(self.assistant.services, self.assistant.registry)
+        assert settings.users_file is not None
+        self.users = UserStore(settings.users_file)
+
+    # -- who is asking ------------------------------------------------------------------------------
+    def user(self, request: gr.Request | None) -> User:
+        name = getattr(request, "username", None) if request is not None else None
+        user = self.users.users().get(name or "")
+        if user is None:
+            raise gr.Error("You are not signed in (or your account was removed). Reload the page to sign in.")
+        return user
+
+    def authenticate(self, name: str, password: str) -> bool:
+        return self.users.authenticate(name, password) is not None
+
+    # -- chat ---------------------------------------------------------------------------------------
+    def chat(self, message: str, history: list[Any], session_id: str | None,
+             request: gr.Request) -> Iterator[tuple[list[Any], str | None, str, Any]]:
+        user = self.user(request)
+        history = list(history or [])
+        history.append(gr.ChatMessage(role="user", content=message if len(message) <= 2_000 else message[:2_000] + " …"))
+        answer = gr.ChatMessage(role="assistant", content="")
+        steps: dict[str, gr.ChatMessage] = {}
+        yield history, session_id, "", gr.update()
+        try:
+            for event in self.assistant.stream(message, session_id, user.role, user.name):
+                if event.kind == "planner":
+                    history.append(gr.ChatMessage(role="assistant", content=event.data["detail"],
+                                                  metadata={"title": "🧭 Planned by the " + event.data["planner"],
+                                                            "status": "done"}))
+                elif event.kind == "tool_start":
+                    step = gr.ChatMessage(role="assistant", content=f"arguments: `{json.dumps(event.data['args'], default=str)}`",
+                                          metadata={"title": f"🛠️ Used tool {event.data['name']}", "status": "pending"})
+                    steps[event.data["name"]] = step
+                    history.append(step)
+                elif event.kind == "tool_end":
+                    call = event.data["call"]
+                    step = steps.get(call.name) or gr.ChatMessage(role="assistant", content="", metadata={})
+                    step.content = (f"arguments: `{json.dumps(call.args, default=str)}`\n\n"
+                                    f"{'✓' if call.ok else '✗'} {call.result.summary} ({call.seconds:.2f} s)")
+                    step.metadata = {"title": f"🛠️ Used tool {call.name}", "status": "done",
+                                     "duration": round(call.seconds, 2)}
+                elif event.kind == "token":
+                    if answer not in history:
+                        history.append(answer)
+                    answer.content = str(answer.content) + event.data["text"]
+                elif event.kind == "replace":
+                    answer.content = event.data["text"]
+                elif event.kind == "done":
+                    session_id = event.data["turn"].session_id or session_id
+                yield history, session_id, "", gr.update()
+        except UserError as exc:
+            history.append(gr.ChatMessage(role="assistant", content=f"⚠️ {exc}"))
+        except Exception as exc:  # noqa: BLE001 - the user gets a sentence, the log gets the details
+            log.exception("chat turn failed")
+            history.append(gr.ChatMessage(role="assistant", content=f"⚠️ Something went wrong ({type(exc).__name__}); "
+                                          "the details are in the server log. Try again or rephrase."))
+        yield history, session_id, "", gr.update(choices=self.session_choices(request))
+
+    def session_choices(self, request: gr.Request) -> list[tuple[str, str]]:
+        user = self.user(request)
+        return [(f"{s.updated_at:%d %b %H:%M} · {s.title or '(empty)'}", s.session_id)
+                for s in list_sessions(self.assistant.services.engine, user.name, limit=30)]
+
+    def open_session(self, session_id: str | None, request: gr.Request) -> tuple[list[Any], str | None]:
+        if not session_id:
+            return [], None
+        user = self.user(request)
+        history: list[Any] = []
+        for m in load_messages(self.assistant.services.engine, session_id):
+            if m.sender == "assistant":
+                for call in m.tool_calls:
+                    history.append(gr.ChatMessage(
+                        role="assistant", content=f"arguments: `{json.dumps(call.get('args'), default=str)}`\n\n"
+                        f"{'✓' if call.get('ok') else '✗'} {call.get('summary')}",
+                        metadata={"title": f"🛠️ Used tool {call.get('name')}", "status": "done"}))
+            history.append(gr.ChatMessage(role=m.sender, content=m.content))
+        log.info("%s reopened session %s", user.name, session_id)
+        return history, session_id
+
+    # -- at risk and the customer card --------------------------------------------------------------
+    def at_risk(self, segment: str, country: str, bands: list[str], min_value: float | None, inactive: float | None,
+                population: str, sort: str, limit: float, request: gr.Request) -> tuple[pd.DataFrame, str]:
+        user = self.user(request)
+        screen = self.views.at_risk(user.role, user.name, segment or None, country or None, bands, min_value,
+                                    int(inactive) if inactive else None, population, sort, int(limit))
+        if not screen.ok or screen.frame is None:
+            return pd.DataFrame(columns=TABLE_COLUMNS), f"⚠️ {screen.message}"
+        return screen.frame, screen.message
+
+    def pick_row(self, frame: pd.DataFrame, evt: gr.SelectData) -> str:
+        row = evt.row_value if getattr(evt, "row_value", None) else frame.iloc[evt.index[0]].tolist()
+        return str(row[1])
+
+    def card(self, customer_id: str, request: gr.Request) -> tuple[Any, ...]:
+        user = self.user(request)
+        screen = self.views.customer(user.role, user.name, customer_id)
+        if not screen.ok:
+            return (f"⚠️ {screen.message}", "", None, pd.DataFrame(columns=["date", "what", "ref", "details"]),
+                    gr.update(selected="customer"))
+        assert screen.extra is not None
+        return (screen.message, screen.extra["card"], screen.figure, screen.frame, gr.update(selected="customer"))
+
+    def draft(self, customer_id: str, channel: str, request: gr.Request) -> tuple[str, str, str, str]:
+        user = self.user(request)
+        if not customer_id.strip():
+            return "", "", "", "⚠️ Open a customer first."
+        screen = self.views.draft_offer(user.role, user.name, customer_id, channel)
+        if not screen.ok or not screen.extra:
+            return "", "", "", f"⚠️ {screen.message}"
+        offer = screen.extra["offer"]
+        return offer["offer_id"], offer["subject"], offer["message"], f"✅ {screen.message}\n\nPolicy check: passed."
+
+    def check(self, offer_id: str, subject: str, message: str) -> str:
+        if not offer_id:
+            return "Draft an offer first."
+        problems = self.views.check_offer(offer_id, subject, message)
+        return "✅ Policy check: passed." if not problems else "❌ Policy check:\n" + "\n".join(f"- {p}" for p in problems)
+
+    def decide(self, action: str, offer_id: str, subject: str, message: str, request: gr.Request) -> str:
+        user = self.user(request)
+        if not offer_id:
+            return "⚠️ Draft an offer first."
+        try:
+            return "✅ " + self.views.decide(user.role, user.name, offer_id, action, subject, message).message
+        except UserError as exc:
+            return f"❌ {exc}"
+
+    def approve(self, offer_id: str, subject: str, message: str, request: gr.Request) -> str:
+        return self.decide("approve", offer_id, subject, message, request)
+
+    def reject(self, offer_id: str, subject: str, message: str, request: gr.Request) -> str:
+        return self.decide("reject", offer_id, subject, message, request)
+
+    # -- manager ------------------------------------------------------------------------------------
+    def manager(self, request: gr.Request) -> tuple[Any, ...]:
+        user = self.user(request)
+        out = self.views.manager(user.role, user.name)
+        return (out["risk"], out["revenue"], out["drivers"], out["themes"], out["themes_trend"], out["themes_text"])
+
+    def whoami(self, request: gr.Request) -> str:
+        user = self.user(request)
+        return f"Signed in as **{user.name}** ({user.role.value.replace('_', ' ')})"
+
+    # -- layout -------------------------------------------------------------------------------------
+    def build(self) -> gr.Blocks:
+        choices = self.views.choices()
+        with gr.Blocks(title="winback") as blocks:
+            with gr.Row(elem_classes="wb-header"):
+                gr.Markdown("## winback — retention assistant")
+                who = gr.Markdown()
+                gr.Button("Sign out", link="/logout", size="sm", scale=0)
+            with gr.Tabs() as tabs:
+                with gr.Tab("Chat", id="chat"):
+                    session = gr.State(None)
+                    with gr.Row():
+                        with gr.Column(scale=1, min_width=240):
+                            new_chat = gr.Button("➕ New chat", variant="secondary")
+                            past = gr.Dropdown(label="Past conversations", choices=[], interactive=True)
+                        with gr.Column(scale=4):
+                            chatbot = gr.Chatbot(label="winback", height=560, elem_id="chatbot",
+                                                 placeholder="Ask about your customers: who is at risk, why, what they wrote, which offer.")
+                            box = gr.Textbox(placeholder="Ask a question and press Enter", show_label=False,
+                                             elem_id="chat-input", submit_btn=True, max_lines=6)
+                            for persona, examples in EXAMPLES.items():
+                                gr.Examples(examples, inputs=box, label=persona)
+                with gr.Tab("At risk", id="atrisk"):
+                    with gr.Row():
+                        segment = gr.Dropdown([""] + choices["segments"], value="", label="Segment")
+                        country = gr.Dropdown([""] + choices["countries"], value="", label="Country")
+                        bands = gr.CheckboxGroup(["low", "medium", "high", "critical"], label="Risk band")
+                        min_value = gr.Number(label="Min lifetime value", value=None, minimum=0)
+                        inactive = gr.Number(label="No order for (days)", value=None, minimum=0)
+                    with gr.Row():
+                        population = gr.Radio(["active", "lapsed", "all"], value="active", label="Customers")
+                        sort = gr.Dropdown(["probability", "revenue_at_risk", "lifetime_value", "days_inactive"],
+                                           value="probability", label="Rank by")
+                        limit = gr.Slider(10, 500, value=50, step=10, label="Rows")
+                        refresh = gr.Button("Show", variant="primary", elem_id="atrisk-show")
+                    summary = gr.Markdown()
+                    table = gr.Dataframe(headers=TABLE_COLUMNS, interactive=False, elem_id="atrisk-table",
+                                         show_search="filter", max_height=600, wrap=True)
+                with gr.Tab("Customer", id="customer"):
+                    with gr.Row():
+                        customer = gr.Textbox(label="Customer id", placeholder="C-1042", elem_id="customer-id", scale=3)
+                        open_btn = gr.Button("Open", elem_id="customer-open", scale=1)
+                    headline = gr.Markdown(elem_classes="wb-band", elem_id="customer-headline")
+                    with gr.Row():
+                        with gr.Column(scale=3):
+                            card = gr.Markdown(elem_id="customer-card")
+                        with gr.Column(scale=2):
+                            drivers = gr.Plot(label="Why this customer may leave", elem_id="drivers-chart")
+                    timeline = gr.Dataframe(headers=["date", "what", "ref", "details"], interactive=False,
+                                            label="Timeline", max_height=300)
+                    with gr.Group():
+                        gr.Markdown("### Offer")
+                        with gr.Row():
+                            channel = gr.Radio(["email", "sms"], value="email", label="Channel")
+                            draft_btn = gr.Button("Draft offer", variant="primary", elem_id="draft-offer")
+                        offer_id = gr.Textbox(label="Offer", interactive=False, elem_id="offer-id")
+                        subject = gr.Textbox(label="Subject", elem_id="offer-subject")
+                        message = gr.Textbox(label="Message", lines=10, elem_id="offer-message")
+                        status = gr.Markdown(elem_id="offer-status")
+                        with gr.Row():
+                            check_btn = gr.Button("Check against policy")
+                            approve_btn = gr.Button("Approve", variant="primary", elem_id="offer-approve")
+                            reject_btn = gr.Button("Reject", variant="stop", elem_id="offer-reject")
+                with gr.Tab("Manager", id="manager"):
+                    manager_btn = gr.Button("Refresh", elem_id="manager-refresh")
+                    with gr.Row():
+                        risk_plot = gr.Plot(label="Churn risk over time")
+                        revenue_plot = gr.Plot(label="Revenue at risk by segment")
+                    with gr.Row():
+                        drivers_plot = gr.Plot(label="Top churn drivers")
+                        trend_plot = gr.Plot(label="Complaint themes over time")
+                    themes_md = gr.Markdown()
+                    themes_table = gr.Dataframe(interactive=False, label="Complaint themes")
+
+            blocks.load(self.whoami, None, who).then(self.session_choices, None, past, show_progress="hidden")
+            box.submit(self.chat, [box, chatbot, session], [chatbot, session, box, past], concurrency_id="chat",
+                       api_name="chat")
+            new_chat.click(lambda: ([], None, None), None, [chatbot, session, past])
+            past.select(self.open_session, [past], [chatbot, session])
+            filters = [segment, country, bands, min_value, inactive, population, sort, limit]
+            refresh.click(self.at_risk, filters, [table, summary])
+            card_outputs = [headline, card, drivers, timeline, tabs]
+            table.select(self.pick_row, [table], customer).then(self.card, [customer], card_outputs)
+            open_btn.click(self.card, [customer], card_outputs)
+            customer.submit(self.card, [customer], card_outputs)
+            draft_btn.click(self.draft, [customer, channel], [offer_id, subject, message, status],
+                            concurrency_id="draft")
+            check_btn.click(self.check, [offer_id, subject, message], status)
+            approve_btn.click(self.approve, [offer_id, subject, message], status)
+            reject_btn.click(self.reject, [offer_id, subject, message], status)
+            manager_btn.click(self.manager, None, [risk_plot, revenue_plot, drivers_plot, themes_table, trend_plot,
+                                                    themes_md])
+        return blocks
+
+
+def launch(app: App, host: str = "127.0.0.1", port: int = 7860, block: bool = True) -> gr.Blocks:
+    """Build and start the UI on host:port with the user store's logins; long work (drafting) runs beside
+    other sessions' requests (`WINBACK_UI_CONCURRENCY` at once, the rest queue)."""
+    blocks = app.build()
+    blocks.queue(default_concurrency_limit=app.settings.ui_concurrency, max_size=200)
+    blocks.launch(server_name=host, server_port=port, auth=app.authenticate,
+                  auth_message="winback — sign in with the account your administrator gave you.",
+                  prevent_thread_lock=not block, show_error=False, quiet=True, css=CSS,
+                  theme=gr.themes.Soft(), footer_links=[])
+    return blocks

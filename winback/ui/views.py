@@ -1,0 +1,157 @@
+"""What the screens show, computed without a screen (so it is testable): every figure comes from a tool
+through the registry (role check, e-mail masking) or a named lookup; charts are plotly figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from sqlalchemy import func, select
+
+from winback.data.lookups import customer_timeline
+from winback.data.schema import RISK_BANDS, ChurnScore
+from winback.roles import Role
+from winback.tools import Services, ToolContext, ToolRegistry
+from winback.tools.markdown import pct
+
+BAND_COLOURS = {"low": "#5b9e6f", "medium": "#e0b84f", "high": "#e07b39", "critical": "#c23b3b"}
+
+
+@dataclass
+class Screen:
+    """One panel's content, or the reason it is empty (shown instead of a stack trace)."""
+
+    ok: bool
+    message: str = ""
+    frame: pd.DataFrame | None = None
+    figure: go.Figure | None = None
+    extra: dict[str, Any] | None = None
+
+
+def _bar(spec: dict[str, Any], horizontal: bool = False) -> go.Figure:
+    if horizontal:
+        figure = go.Figure(go.Bar(x=spec["x"], y=spec["y"], orientation="h",
+                                  marker_color=["#c23b3b" if v > 0 else "#5b9e6f" for v in spec["x"]]))
+        figure.update_yaxes(autorange="reversed")
+        figure.update_xaxes(title=spec.get("x_title", ""))
+    else:
+        figure = go.Figure(go.Bar(x=spec["x"], y=spec["y"], marker_color="#3b6fc2"))
+        figure.update_yaxes(title=spec.get("y_title", ""))
+    figure.update_layout(title=spec.get("title", ""), height=360, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    return figure
+
+
+class Views:
+    def __init__(self, services: Services, registry: ToolRegistry) -> None:
+        self.services = services
+        self.registry = registry
+
+    def _call(self, tool: str, args: dict[str, Any], role: Role, user: str) -> Any:
+        return self.registry.call(tool, args, ToolContext(self.services, role, user))
+
+    # -- at-risk table ------------------------------------------------------------------------------
+    def at_risk(self, role: Role, user: str, segment: str | None = None, country: str | None = None,
+                bands: list[str] | None = None, min_value: float | None = None, inactive_days: int | None = None,
+                population: str = "active", sort: str = "probability", limit: int = 50) -> Screen:
+        args = {"segment": segment or None, "country": country or None, "risk_bands": bands or None,
+                "min_lifetime_value": min_value or None, "inactive_days": inactive_days or None,
+                "population": population, "sort": sort, "limit": int(limit)}
+        call = self._call("list_at_risk_customers", {k: v for k, v in args.items() if v is not None}, role, user)
+        if not call.ok:
+            return Screen(False, call.result.summary)
+        table = call.result.data["table"]
+        frame = pd.DataFrame(table["rows"], columns=table["columns"])
+        frame["churn"] = (frame["churn"] * 100).round(1)
+        frame = frame.rename(columns={"churn": "churn %"})
+        return Screen(True, call.result.text.split("\n\n")[0], frame)
+
+    def choices(self) -> dict[str, list[str]]:
+        from winback.data.schema import Customer
+
+        with self.services.engine.connect() as connection:
+            segments = sorted(connection.scalars(select(Customer.segment).distinct()))
+            countries = sorted(connection.scalars(select(Customer.country).distinct()))
+        return {"segments": segments, "countries": countries}
+
+    # -- customer card ------------------------------------------------------------------------------
+    def customer(self, role: Role, user: str, customer_id: str) -> Screen:
+        customer_id = (customer_id or "").strip()
+        if not customer_id:
+            return Screen(False, "Choose a customer: click a row of the at-risk table or type an id such as C-1042.")
+        call = self._call("get_customer_profile", {"customer_id": customer_id}, role, user)
+        if not call.ok:
+            return Screen(False, call.result.summary)
+        profile = call.result.data["profile"]
+        churn = profile.get("churn")
+        figure = _bar(call.result.data["chart"], horizontal=True) if call.result.data.get("chart") else None
+        events = customer_timeline(self.services.engine, profile["customer_id"])
+        frame = pd.DataFrame([{"date": e.at.strftime("%Y-%m-%d"), "what": e.kind, "ref": e.ref, "details": e.what}
+                              for e in events], columns=["date", "what", "ref", "details"])
+        headline = (f"### {profile['customer_id']} · {profile['name']} · {profile['segment']}\n"
+                    + (f"**Churn probability {pct(churn['probability'])} — {churn['risk_band']}**" if churn else
+                       "**Not scored yet**"))
+        return Screen(True, headline, frame, figure, {"card": call.result.text, "profile": profile})
+
+    # -- offers -------------------------------------------------------------------------------------
+    def draft_offer(self, role: Role, user: str, customer_id: str, channel: str) -> Screen:
+        call = self._call("draft_offer", {"customer_id": customer_id.strip(), "channel": channel}, role, user)
+        if not call.ok:
+            return Screen(False, call.result.summary)
+        offer = call.result.data.get("offer")
+        if not offer:
+            return Screen(False, call.result.text)
+        return Screen(True, call.result.text.split("\n\n")[0], extra={"offer": offer})
+
+    def check_offer(self, offer_id: str, subject: str, message: str) -> list[str]:
+        from winback.tools.offers.editing import check_offer_text
+
+        return check_offer_text(self.services.engine, self.services.policy(), offer_id, subject, message)
+
+    def decide(self, role: Role, user: str, offer_id: str, action: str, subject: str, message: str) -> Screen:
+        from winback.tools.offer_draft import DRAFTING_ROLES
+        from winback.tools.offers.editing import decide_offer
+
+        if role not in DRAFTING_ROLES:
+            return Screen(False, f"the {role.value} role may not decide offers")
+        offer = decide_offer(self.services.engine, self.services.policy(), offer_id, action, user, subject, message)
+        return Screen(True, f"Offer {offer.offer_id} {offer.status} by {offer.decided_by}.")
+
+    # -- manager view -------------------------------------------------------------------------------
+    def risk_over_time(self) -> go.Figure:
+        with self.services.engine.connect() as connection:
+            rows = connection.execute(select(ChurnScore.scored_at, ChurnScore.risk_band, func.count())
+                                      .group_by(ChurnScore.scored_at, ChurnScore.risk_band)
+                                      .order_by(ChurnScore.scored_at)).all()
+        frame = pd.DataFrame(rows, columns=["scored_at", "band", "customers"])
+        figure = go.Figure()
+        for band in RISK_BANDS:
+            part = frame[frame["band"] == band]
+            figure.add_bar(x=[str(t)[:16] for t in part["scored_at"]], y=part["customers"], name=band,
+                           marker_color=BAND_COLOURS[band])
+        figure.update_layout(barmode="stack", title="Churn risk per scoring run", height=360,
+                             margin={"l": 10, "r": 10, "t": 50, "b": 10}, xaxis_type="category")
+        return figure
+
+    def manager(self, role: Role, user: str) -> dict[str, Any]:
+        segments = self._call("segment_aggregates", {"by": "segment"}, role, user)
+        drivers = self._call("churn_drivers", {"top": 8}, role, user)
+        themes = self._call("complaint_themes", {}, role, user)
+        out: dict[str, Any] = {"risk": self.risk_over_time()}
+        out["revenue"] = _bar(segments.result.data["chart"]) if segments.ok else None
+        out["drivers"] = _bar(drivers.result.data["chart"], horizontal=True) if drivers.ok else None
+        if themes.ok:
+            table = themes.result.data["table"]
+            out["themes"] = pd.DataFrame(table["rows"], columns=table["columns"])
+            out["themes_text"] = themes.result.text.split("\n\n")[0] + "\n\n" + themes.result.text.split("Example quotes:")[-1]
+            trend = go.Figure()
+            for label, monthly in themes.result.data["monthly"].items():
+                months = list(monthly.items())[-12:]
+                trend.add_scatter(x=[m for m, _ in months], y=[n for _, n in months], mode="lines+markers", name=label[:30])
+            trend.update_layout(title="Complaint themes per month", height=360, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+            out["themes_trend"] = trend
+        else:
+            out["themes"], out["themes_text"], out["themes_trend"] = None, themes.result.summary, None
+        out["notes"] = [c.result.summary for c in (segments, drivers) if not c.ok]
+        return out
