@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, inspect, select, update
 
+from winback.data.db import write_transaction
 from winback.data.db import DatabaseError
 from winback.data.lookups.common import InvalidLookup
 from winback.data.schema import ChatMessage, ChatSession
@@ -59,7 +60,7 @@ def _now() -> datetime:
 def create_session(engine: Engine, user_name: str, role: str, title: str = "") -> str:
     session_id = uuid.uuid4().hex
     now = _now()
-    with engine.begin() as connection:
+    with write_transaction(engine) as connection:
         connection.execute(insert(ChatSession).values(
             session_id=session_id, user_name=user_name, role=role, title=" ".join(title.split())[:TITLE_CHARS],
             created_at=now, updated_at=now))
@@ -93,7 +94,7 @@ def append_message(engine: Engine, session_id: str, sender: str, content: str, *
                    grounding: dict[str, Any] | None = None, latency_ms: int | None = None) -> int:
     """Append one message; returns its position. The session's title is its first question."""
     now = _now()
-    with engine.begin() as connection:
+    with write_transaction(engine) as connection:
         session = connection.execute(select(ChatSession.title).where(ChatSession.session_id == session_id)).first()
         if session is None:
             raise SessionNotFound(f"no conversation with id {session_id!r}")

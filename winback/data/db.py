@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
 from winback.config import Settings, get_settings
@@ -29,7 +31,18 @@ def _on_sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-un
 
 
 def _on_sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
-    connection.exec_driver_sql("BEGIN")
+    # a transaction that reads then writes must take the write lock first (BEGIN IMMEDIATE, waiting up to
+    # the driver's 5 s busy timeout): a deferred one fails at once when another writer got there between
+    mode = connection.get_execution_options().get("sqlite_begin", "")
+    connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction for read-then-write work done by many sessions at once (chat turns, offer decisions):
+    on SQLite it holds the write lock from the start, so concurrent writers queue instead of failing."""
+    with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as connection, connection.begin():
+        yield connection
 
 
 def make_engine(url: str | None = None, settings: Settings | None = None) -> Engine:
@@ -39,7 +52,7 @@ def make_engine(url: str | None = None, settings: Settings | None = None) -> Eng
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
+        engine = create_engine(url, connect_args={"timeout": 15})  # seconds a writer waits for the lock
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine

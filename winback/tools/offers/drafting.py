@@ -21,6 +21,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, insert
 
+from winback.data.db import write_transaction
 from winback.config import Settings
 from winback.data.schema import Offer, OfferEvent
 from winback.prompts import load_prompt
@@ -183,7 +184,7 @@ class OfferDrafter:
               now: datetime) -> None:
         decision, chosen, draft = outcome.decision, outcome.decision.chosen, outcome.draft
         assert chosen is not None and draft is not None
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             connection.execute(insert(Offer).values(
                 offer_id=offer_id, customer_id=outcome.customer_id, created_at=now, created_by=actor,
                 offer_type=chosen.offer_type, value=Decimal(str(chosen.value)), channel=channel,

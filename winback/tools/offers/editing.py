@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, insert, select, update
 
+from winback.data.db import write_transaction
 from winback.data.schema import Offer, OfferEvent
 from winback.errors import UserError
 from winback.tools.offers.facts import load_facts
@@ -46,7 +47,7 @@ def save_edited_draft(engine: Engine, policy: OfferPolicy, offer_id: str, subjec
     if problems:
         raise OfferEditRefused(f"offer {offer.offer_id} not saved: " + "; ".join(problems))
     now = (now or datetime.now()).replace(microsecond=0)
-    with engine.begin() as connection:
+    with write_transaction(engine) as connection:
         connection.execute(update(Offer).where(Offer.offer_id == offer.offer_id).values(
             subject=subject.strip(), message=message.strip(), draft_source="person"))
         connection.execute(insert(OfferEvent).values(
@@ -107,7 +108,7 @@ def decide_offer(engine: Engine, policy: OfferPolicy, offer_id: str, action: str
         if problems:
             raise OfferEditRefused(f"offer {offer.offer_id} not approved: " + "; ".join(problems))
     status = "approved" if action == "approve" else "rejected"
-    with engine.begin() as connection:
+    with write_transaction(engine) as connection:
         values: dict[str, object] = {"status": status, "decided_by": actor, "decided_at": now}
         if edited and action == "approve":
             values.update(subject=subject, message=message, draft_source="person")

@@ -1,0 +1,145 @@
+"""Load test of the web UI on loopback: N simulated users signed in at once, each holding a conversation of
+T turns through the same chat endpoint the browser uses (Gradio's queue, streaming, memory in the
+database), and reporting errors and turn latency.
+
+    python -m bench.ui_load --data-dir /path/to/scored-demo               # 20 users x 5 turns
+    python -m bench.ui_load --data-dir D --users 40 --turns 5 --concurrency 8
+
+Starts `winback serve` on a free port over a copy of the data dir's database (so the conversations it
+writes never touch the original), with one account per simulated user, and stops it afterwards. The
+embedded default: the router plans; the LLM server is used only if one is running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CONVERSATION = [
+    "who is most likely to churn?",
+    "why is the second one at risk?",
+    "and her tickets?",
+    "revenue at risk by segment",
+    "what drives churn among gold customers?",
+    "top 5 platinum customers at risk in France",
+    "tell me about the first one",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_ui(source: Path, users: int, concurrency: int) -> tuple[subprocess.Popen, str, Path, dict[str, str]]:
+    from winback.ui.users import UserStore
+
+    work = Path(tempfile.mkdtemp(prefix="winback-load-"))
+    shutil.copy2(source / "winback.db", work / "winback.db")
+    for name in ("models", "llm", "cache"):
+        if (source / name).exists():
+            (work / name).symlink_to((source / name).resolve())
+    if (source / "offer_policy.toml").exists():
+        shutil.copy2(source / "offer_policy.toml", work / "offer_policy.toml")
+    store = UserStore(work / "users.toml")
+    passwords = {f"user{n:02d}": store.add(f"user{n:02d}", "cs_staff") for n in range(users)}
+    port = _free_port()
+    env = {**os.environ, "WINBACK_DATA_DIR": str(work), "WINBACK_CHROMA": str(source / "chroma"),
+           "WINBACK_UI_CONCURRENCY": str(concurrency)}
+    log = (work / "serve.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "winback.cli", "serve", "--port", str(port)], env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return process, url, work, passwords
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the UI did not start: " + (work / "serve.log").read_text()[-2000:])
+            time.sleep(0.5)
+
+
+def simulate(url: str, user: str, password: str, turns: int, latencies: list[float], errors: list[str],
+             start: threading.Barrier) -> None:
+    from gradio_client import Client
+
+    try:
+        client = Client(url, auth=(user, password), verbose=False, download_files=False)
+    except Exception as exc:  # noqa: BLE001 - counted, not raised: the report says what failed
+        errors.append(f"{user}: sign-in failed: {exc}")
+        return
+    start.wait()
+    history: list = []  # the conversation id lives in the server-side session state, as in a browser
+    for turn in range(turns):
+        question = CONVERSATION[turn % len(CONVERSATION)]
+        began = time.perf_counter()
+        try:
+            history = client.predict(question, history, api_name="/chat")[0]
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"{user} turn {turn + 1}: {type(exc).__name__}: {exc}")
+            continue
+        latencies.append(time.perf_counter() - began)
+        answer = history[-1]["content"] if history else ""
+        text = answer if isinstance(answer, str) else str(answer)
+        if "⚠️" in text or "Traceback" in text:
+            errors.append(f"{user} turn {turn + 1}: {text[:200]}")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=Path(".winback"))
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--turns", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=8, help="requests the server works on at once")
+    args = parser.parse_args(argv)
+    process, url, work, passwords = start_ui(args.data_dir.resolve(), args.users, args.concurrency)
+    latencies: list[float] = []
+    errors: list[str] = []
+    try:
+        start = threading.Barrier(args.users)
+        threads = [threading.Thread(target=simulate, args=(url, u, p, args.turns, latencies, errors, start))
+                   for u, p in passwords.items()]
+        began = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - began
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+    for e in errors[:20]:
+        print("error:", e, file=sys.stderr)
+    print("| users | turns each | concurrency | turns done | errors | p50 s | p95 s | max s | wall s | turns/s |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    p50 = statistics.median(latencies) if latencies else float("nan")
+    print(f"| {args.users} | {args.turns} | {args.concurrency} | {len(latencies)} | {len(errors)} | {p50:.2f} | "
+          f"{percentile(latencies, 0.95) if latencies else float('nan'):.2f} | "
+          f"{max(latencies) if latencies else float('nan'):.2f} | {wall:.1f} | {len(latencies) / wall:.2f} |")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

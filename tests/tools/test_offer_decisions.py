@@ -1,0 +1,66 @@
+"""Approving an offer checks it again: the text as edited, the policy's value now, the budget, and who
+decided is recorded; rejected and decided offers cannot be decided again."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, select, update
+
+from winback.config import Settings
+from winback.data.schema import Offer, OfferEvent
+from winback.tools.offers.drafting import OfferDrafter
+from winback.tools.offers.editing import OfferEditRefused, decide_offer, save_edited_draft
+from winback.tools.offers.policy import load_policy
+
+
+def _draft(engine: Engine, settings: Settings) -> Offer:
+    drafter = OfferDrafter(engine, settings, None)
+    with engine.connect() as connection:
+        customers = list(connection.scalars(select(Offer.customer_id)))  # none yet
+    assert not customers
+    from winback.data.schema import Customer
+
+    with engine.connect() as connection:
+        ids = list(connection.scalars(select(Customer.customer_id).where(Customer.closed_at.is_(None)).limit(40)))
+    outcome = next(o for o in (drafter.draft(c, actor="ann") for c in ids) if o.offer_id)
+    with engine.connect() as connection:
+        return connection.execute(select(Offer).where(Offer.offer_id == outcome.offer_id)).one()
+
+
+def test_approval_rechecks_text_policy_and_budget(shop: tuple[Engine, Settings]) -> None:
+    engine, settings = shop
+    policy = load_policy(settings.data_dir)
+    offer = _draft(engine, settings)
+    with pytest.raises(OfferEditRefused, match="not approved"):
+        decide_offer(engine, policy, offer.offer_id, "approve", "bob", message=offer.message + " Take 60% off too!")
+    with pytest.raises(OfferEditRefused, match="not saved"):
+        save_edited_draft(engine, policy, offer.offer_id, offer.subject, offer.message + " Code FREE100 works too.", "bob")
+    cheaper = policy.model_copy(deep=True)
+    for rule in cheaper.offers:
+        rule.value = rule.value + 1  # the policy changed since the draft: its value is no longer allowed
+    cheaper.caps = {}
+    with pytest.raises(OfferEditRefused, match="not the policy's"):
+        decide_offer(engine, cheaper, offer.offer_id, "approve", "bob")
+    tight = policy.model_copy(update={"monthly_budget": 0.01})
+    with pytest.raises(OfferEditRefused, match="budget"):
+        decide_offer(engine, tight, offer.offer_id, "approve", "bob")
+    edited = offer.message.replace("\n\n", "\n\nThank you for your patience with us.\n\n", 1)
+    approved = decide_offer(engine, policy, offer.offer_id, "approve", "bob", message=edited)
+    assert (approved.status, approved.decided_by, approved.draft_source) == ("approved", "bob", "person")
+    with engine.connect() as connection:
+        events = connection.execute(select(OfferEvent.action, OfferEvent.actor).where(
+            OfferEvent.offer_id == offer.offer_id).order_by(OfferEvent.event_id)).all()
+    assert [tuple(e) for e in events] == [("drafted", "ann"), ("edited", "bob"), ("approved", "bob")]
+    with pytest.raises(OfferEditRefused, match="already approved"):
+        decide_offer(engine, policy, offer.offer_id, "reject", "bob")
+
+
+def test_rejection_is_recorded(shop: tuple[Engine, Settings]) -> None:
+    engine, settings = shop
+    offer = _draft(engine, settings)
+    rejected = decide_offer(engine, load_policy(settings.data_dir), offer.offer_id, "reject", "eve", note="not now")
+    assert (rejected.status, rejected.decided_by) == ("rejected", "eve")
+    with engine.begin() as connection:
+        connection.execute(update(Offer).values(status="draft"))  # even forced back, a bad action is refused
+    with pytest.raises(OfferEditRefused, match="unknown action"):
+        decide_offer(engine, load_policy(settings.data_dir), offer.offer_id, "send", "eve")

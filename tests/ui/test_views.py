@@ -1,0 +1,28 @@
+"""The screens' content without a browser: roles and masking in the table and card, the manager view's
+charts, and sentences instead of errors."""
+
+from __future__ import annotations
+
+from winback.config import Settings
+from winback.roles import Role
+from winback.tools import Services, default_registry
+from winback.ui.views import Views
+
+
+def test_table_card_and_manager_view(shop_settings: Settings) -> None:
+    views = Views(Services(shop_settings), default_registry())
+    table = views.at_risk(Role.CS_STAFF, "carol", limit=5)
+    assert table.ok and table.frame is not None and len(table.frame) == 5
+    assert all("." in name for name in table.frame["name"])  # names masked for cs_staff ("J. D.")
+    first = table.frame.iloc[0]["customer"]
+    card = views.customer(Role.CS_STAFF, "carol", first)
+    assert card.ok and card.figure is not None and first in card.message and "•••@" in card.extra["card"]  # type: ignore[index]
+    assert list(card.frame.columns) == ["date", "what", "ref", "details"] and len(card.frame) > 0  # type: ignore[union-attr]
+    assert "@" not in card.extra["card"].replace("•••@", "")  # type: ignore[index]
+    stale = views.customer(Role.CS_STAFF, "carol", "C-99999999")
+    assert not stale.ok and "no customer with id" in stale.message
+    refused = views.draft_offer(Role.MANAGER, "maria", first, "email")
+    assert not refused.ok and "may not use draft_offer" in refused.message
+    manager = views.manager(Role.MANAGER, "maria")
+    assert manager["risk"] is not None and manager["revenue"] is not None and manager["drivers"] is not None
+    assert manager["themes"] is not None and len(manager["themes"]) >= 2
