@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from winback.data.conversations import (SessionNotFound, append_message, create_session, list_sessions, load_messages,
-                                        session_info)
+                                        record_feedback, session_info)
 
 
 def test_sessions_and_messages_round_trip(engine: Engine) -> None:
@@ -26,6 +26,9 @@ def test_sessions_and_messages_round_trip(engine: Engine) -> None:
     assert info.title == "who is most likely to churn?" and info.messages == 2  # the first question names it
     assert [s.session_id for s in list_sessions(engine, "ana")] == [first]
     assert {s.session_id for s in list_sessions(engine)} == {first, other}
+    assert record_feedback(engine, first, " | 1 | C-7 | ", False, "ana")
+    assert not record_feedback(engine, first, "a tool step", True, "ana")
+    assert load_messages(engine, first)[1].feedback == "down"
     with pytest.raises(SessionNotFound, match="no conversation"):
         append_message(engine, "missing", "user", "hello")
 

@@ -50,6 +50,11 @@ def test_support_agent_from_question_to_approved_offer(ui_server: tuple[str, Pat
     first_row = page.locator("#chatbot table tbody tr").first
     assert first_row.locator("td").nth(1).inner_text().strip() == expected
     assert page.get_by_text("Used tool list_at_risk_customers").count() >= 1  # the tool step is shown
+    page.locator("#chatbot").get_by_role("button", name="Like").last.click()  # thumbs up on the answer
+    page.wait_for_timeout(1500)
+    with make_engine(f"sqlite:///{data_dir / 'winback.db'}").connect() as connection:
+        rated = connection.execute(text("SELECT feedback, feedback_by FROM chat_messages WHERE feedback IS NOT NULL")).all()
+    assert [tuple(r) for r in rated] == [("up", "sam")]
 
     page.get_by_role("tab", name="At risk").click()
     page.locator("#atrisk-show").click()

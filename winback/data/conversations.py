@@ -33,6 +33,7 @@ class StoredMessage:
     context: dict[str, Any]
     grounding: dict[str, Any] | None
     latency_ms: int | None
+    feedback: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,4 +117,20 @@ def load_messages(engine: Engine, session_id: str) -> list[StoredMessage]:
         rows = connection.execute(select(ChatMessage).where(ChatMessage.session_id == session_id)
                                   .order_by(ChatMessage.position)).all()
     return [StoredMessage(r.position, r.sender, r.content, r.created_at, r.planner, r.tool_calls or [], r.context or {},
-                          r.grounding, r.latency_ms) for r in rows]
+                          r.grounding, r.latency_ms, r.feedback) for r in rows]
+
+
+def record_feedback(engine: Engine, session_id: str, answer: str, liked: bool, user: str) -> bool:
+    """Thumbs up/down on the latest answer of the session with this text; False when none matches."""
+    text = answer.strip()
+    with write_transaction(engine) as connection:
+        position = connection.execute(
+            select(ChatMessage.position).where(ChatMessage.session_id == session_id, ChatMessage.sender == "assistant",
+                                               ChatMessage.content == text)
+            .order_by(ChatMessage.position.desc()).limit(1)).scalar()
+        if position is None:
+            return False
+        connection.execute(update(ChatMessage).where(ChatMessage.session_id == session_id,
+                                                     ChatMessage.position == position)
+                           .values(feedback="up" if liked else "down", feedback_by=user))
+    return True

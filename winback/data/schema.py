@@ -258,6 +258,9 @@ class ChatMessage(Base):
     context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     grounding: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # numbers/ids no tool returned, if any
     latency_ms: Mapped[int | None] = mapped_column(Integer)
+    # a person's verdict on an answer (thumbs up/down in the UI, migration 0006): "up" or "down", and who
+    feedback: Mapped[str | None] = mapped_column(String(16))
+    feedback_by: Mapped[str | None] = mapped_column(String(128))
 
 
 CONTRACT_TABLES: tuple[str, ...] = (

@@ -100,6 +100,18 @@ class App:
                                           "the details are in the server log. Try again or rephrase."))
         yield history, session_id, "", gr.update(choices=self.session_choices(request))
 
+    def feedback(self, session_id: str | None, evt: gr.LikeData, request: gr.Request) -> None:
+        """Thumbs up/down on an answer, stored with the message and the user's name."""
+        from winback.data.conversations import record_feedback
+
+        user = self.user(request)
+        value = evt.value if isinstance(evt.value, list) else [evt.value]  # a group of consecutive messages
+        texts = [v.get("text", "") if isinstance(v, dict) else str(v) for v in value]
+        engine = self.assistant.services.engine
+        if session_id and not any(record_feedback(engine, session_id, t, bool(evt.liked), user.name)
+                                  for t in reversed(texts)):
+            gr.Info("Only answers can be rated, not tool steps.")
+
     def session_choices(self, request: gr.Request) -> list[tuple[str, str]]:
         user = self.user(request)
         return [(f"{s.updated_at:%d %b %H:%M} · {s.title or '(empty)'}", s.session_id)
@@ -262,6 +274,7 @@ class App:
             blocks.load(self.whoami, None, who).then(self.session_choices, None, past, show_progress="hidden")
             box.submit(self.chat, [box, chatbot, session], [chatbot, session, box, past], concurrency_id="chat",
                        api_name="chat")
+            chatbot.like(self.feedback, [session], None)
             new_chat.click(lambda: ([], None, None), None, [chatbot, session, past])
             past.select(self.open_session, [past], [chatbot, session])
             filters = [segment, country, bands, min_value, inactive, population, sort, limit]
