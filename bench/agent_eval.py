@@ -24,7 +24,6 @@ import re
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, text  # noqa: E402
+
+from bench.data_copy import copy_data_dir  # noqa: E402
 
 LATEST = "cs.scored_at = (SELECT MAX(scored_at) FROM churn_scores)"
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -496,17 +497,6 @@ class TurnResult:
     planner_detail: str
 
 
-def copy_data_dir(source: Path) -> Path:
-    target = Path(tempfile.mkdtemp(prefix="winback-eval-"))
-    shutil.copy2(source / "winback.db", target / "winback.db")
-    for name in ("models", "llm"):
-        if (source / name).exists():
-            (target / name).symlink_to((source / name).resolve())
-    if (source / "offer_policy.toml").exists():
-        shutil.copy2(source / "offer_policy.toml", target / "offer_policy.toml")
-    return target
-
-
 def run_planner(planner: str, source: Path, base_url: str | None, model: str | None, limit: int | None,
                 verbose: bool) -> list[TurnResult]:
     from winback.assistant import Assistant
@@ -514,7 +504,7 @@ def run_planner(planner: str, source: Path, base_url: str | None, model: str | N
     from winback.data.db import make_engine
     from winback.data.migrate import upgrade
 
-    work = copy_data_dir(source)
+    work = copy_data_dir(source, "winback-eval-")  # each planner cold: theme caches are not shared
     try:
         settings = Settings(data_dir=work, chroma=str(source / "chroma"), llm_base_url=base_url, llm_model=model)
         engine = make_engine(settings=settings)

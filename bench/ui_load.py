@@ -19,7 +19,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -48,13 +47,9 @@ def _free_port() -> int:
 def start_ui(source: Path, users: int, concurrency: int) -> tuple[subprocess.Popen, str, Path, dict[str, str]]:
     from winback.ui.users import UserStore
 
-    work = Path(tempfile.mkdtemp(prefix="winback-load-"))
-    shutil.copy2(source / "winback.db", work / "winback.db")
-    for name in ("models", "llm", "cache"):
-        if (source / name).exists():
-            (work / name).symlink_to((source / name).resolve())
-    if (source / "offer_policy.toml").exists():
-        shutil.copy2(source / "offer_policy.toml", work / "offer_policy.toml")
+    from bench.data_copy import copy_data_dir
+
+    work = copy_data_dir(source, "winback-load-", links=("models", "llm", "cache"))
     store = UserStore(work / "users.toml")
     passwords = {f"user{n:02d}": store.add(f"user{n:02d}", "cs_staff") for n in range(users)}
     port = _free_port()

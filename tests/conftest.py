@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -104,34 +105,27 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
     get_settings.cache_clear()
 
 
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Chroma server (`chroma run` from the chromadb package) on 127.0.0.1, stopped after the session."""
-    import sys
+@contextmanager
+def running_server(command: list[str], ready_url: str, log_path: Path, what: str, timeout_s: float = 90,
+                   env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+    """Start `command` (output to `log_path`), wait until `ready_url` answers, stop it afterwards; a server
+    that exits or never answers fails the test with the end of its log."""
     import time
     import urllib.request
 
-    port = _free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    log = (path / "server.log").open("w")
-    chroma = Path(sys.executable).parent / "chroma"
-    process = subprocess.Popen(
-        [str(chroma), "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2).read()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"Chroma server did not start: {(path / 'server.log').read_text()[-2000:]}")
-            time.sleep(0.3)
+    log = log_path.open("w")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    deadline = time.monotonic() + timeout_s
     try:
-        yield url
+        while True:
+            try:
+                urllib.request.urlopen(ready_url, timeout=2).read()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"{what} did not start: {log_path.read_text()[-2000:]}")
+                time.sleep(0.3)
+        yield process
     finally:
         process.terminate()
         try:
@@ -139,6 +133,20 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server (`chroma run` from the chromadb package) on 127.0.0.1, stopped after the session."""
+    import sys
+
+    port = _free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    chroma = Path(sys.executable).parent / "chroma"
+    url = f"http://127.0.0.1:{port}"
+    command = [str(chroma), "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)]
+    with running_server(command, f"{url}/api/v2/heartbeat", path / "server.log", "Chroma server"):
+        yield url
 
 
 @pytest.fixture(scope="session")

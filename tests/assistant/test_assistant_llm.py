@@ -3,11 +3,11 @@ usable, and a server that goes away mid-conversation leaves a clear note while t
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import _free_port
 from winback.assistant import Assistant
 from winback.config import Settings
 from winback.llm.server import start_server, stop_server
@@ -26,9 +26,7 @@ def test_forced_choice_plans_with_the_embedded_model(shop_settings: Settings, ll
 
 def test_server_going_away_mid_conversation(shop_settings: Settings, llm_server: tuple[Path, int]) -> None:
     model_dir, _ = llm_server
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     own = Settings(data_dir=model_dir, llm_port=port, llm_venv=ROOT / ".venv-llm")
     start_server(own)
     try:

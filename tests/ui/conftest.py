@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
+from tests.conftest import _free_port, running_server
 from winback.ui.users import UserStore
 
 CHROMIUM = "/usr/bin/chromium"
@@ -23,12 +20,6 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORDS = {"sam": "sam-password-1", "carol": "carol-password-1", "maria": "maria-password-1"}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -42,28 +33,10 @@ def ui_server(scored_shop: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     port = _free_port()
     env = {**os.environ, "WINBACK_DATA_DIR": str(data_dir), "WINBACK_LLM_PORT": "9",
            "WINBACK_ASSISTANT_PLANNER": "router"}
-    log = (data_dir / "serve.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "winback.cli", "serve", "--port", str(port)], env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the UI did not start: " + (data_dir / "serve.log").read_text()[-2000:])
-                time.sleep(0.5)
+    with running_server([sys.executable, "-m", "winback.cli", "serve", "--port", str(port)], url,
+                        data_dir / "serve.log", "the UI", timeout_s=120, env=env):
         yield url, data_dir
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture

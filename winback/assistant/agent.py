@@ -27,6 +27,7 @@ from winback.data.lookups.common import reference_date
 from winback.data.schema import Customer
 from winback.roles import Role, parse_role
 from winback.tools import Services, ToolCall, ToolContext, ToolRegistry, default_registry
+from winback.tools.sql_query import LOOKS_LIKE_SQL
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +199,7 @@ class Assistant:
         scores = plan.scores
         assert scores is not None
         detail = f"router: intent {plan.intent} (score {scores.ranked[0][1]:.2f}, margin {scores.margin:.2f})"
-        if mode == "router" or plan.intent == "run_sql_question" and question.lower().startswith(("select", "with")):
+        if mode == "router" or plan.intent == "run_sql_question" and LOOKS_LIKE_SQL.match(question):
             return plan, detail
         if mode == "router+llm" and scores.margin >= self.settings.assistant_tie_margin:
             return plan, detail + "; confident, the model was not asked"

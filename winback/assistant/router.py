@@ -16,13 +16,13 @@ import numpy as np
 from winback.assistant.memory import ConversationState
 from winback.assistant.slots import Slots, Vocabulary, parse_slots
 from winback.prompts import load_prompt
+from winback.tools.sql_query import LOOKS_LIKE_SQL
 
 INTENTS_FILE = "router_intents.v1.toml"
 NEEDS_CUSTOMER = {"get_customer_profile", "explain_churn_risk", "customer_feedback", "draft_offer"}
 MAX_CUSTOMERS_PER_TURN = 5
 RESPOND = "respond"
 CLARIFY = "ask_clarifying_question"
-LOOKS_LIKE_SQL = re.compile(r"^\s*(select|with)\s", re.IGNORECASE)
 DRAFT_WORDS = re.compile(r"\b(draft|write|compose|prepare|send)\b.*\b(offer|message|e-?mail|sms|win-?back|note)\b",
                          re.IGNORECASE)
 TOTAL_WORDS = re.compile(r"\b(in total|overall|altogether|all customers|whole (?:customer )?base|entire (?:customer )?base|"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from winback.data.lookups import customer_profile
 from winback.data.lookups.profile import ProfileArgs
 from winback.tools.base import Tool, ToolContext, ToolResult
-from winback.tools.markdown import cell, day, pct, quoted, table, table_data
+from winback.tools.markdown import cell, day, pct, quoted, table
 
 
 def run(args: ProfileArgs, ctx: ToolContext) -> ToolResult:
@@ -55,4 +55,3 @@ TOOL = Tool(
     description="One customer's profile: orders, open tickets, recent reviews, churn score with drivers, offers.",
     args_schema=ProfileArgs, run=run,
 )
-__all__ = ["TOOL", "drivers_chart", "table_data"]

@@ -16,6 +16,7 @@ from winback.config import Settings
 from winback.data.conversations import list_sessions, load_messages
 from winback.errors import UserError
 from winback.roles import Role
+from winback.tools.at_risk import COLUMNS as AT_RISK_COLUMNS
 from winback.ui.users import User, UserStore
 from winback.ui.views import Views
 
@@ -33,8 +34,7 @@ CSS = """
 .wb-band {font-size: 1.1em}
 footer {display:none !important}
 """
-TABLE_COLUMNS = ["#", "customer", "name", "segment", "country", "churn %", "band", "lifetime value",
-                 "revenue at risk", "days since order", "top driver"]
+TABLE_COLUMNS = ["churn %" if c == "churn" else c for c in AT_RISK_COLUMNS]  # views.at_risk shows percent
 
 
 class App:

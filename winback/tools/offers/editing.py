@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from winback.data.db import write_transaction
 from winback.data.schema import Offer, OfferEvent
@@ -48,13 +48,17 @@ def save_edited_draft(engine: Engine, policy: OfferPolicy, offer_id: str, subjec
         raise OfferEditRefused(f"offer {offer.offer_id} not saved: " + "; ".join(problems))
     now = (now or datetime.now()).replace(microsecond=0)
     with write_transaction(engine) as connection:
-        connection.execute(update(Offer).where(Offer.offer_id == offer.offer_id).values(
-            subject=subject.strip(), message=message.strip(), draft_source="person"))
-        connection.execute(insert(OfferEvent).values(
-            offer_id=offer.offer_id, at=now, actor=actor, action="edited",
-            details={"previous_subject": offer.subject, "previous_source": offer.draft_source},
-        ))
+        _record_edit(connection, offer, subject.strip(), message.strip(), actor, now)
     return _offer(engine, offer.offer_id)
+
+
+def _record_edit(connection: Connection, offer: Offer, subject: str, message: str, actor: str, now: datetime) -> None:
+    """A person's text replaces the draft's, with an `edited` event saying what it replaced."""
+    connection.execute(update(Offer).where(Offer.offer_id == offer.offer_id).values(
+        subject=subject, message=message, draft_source="person"))
+    connection.execute(insert(OfferEvent).values(
+        offer_id=offer.offer_id, at=now, actor=actor, action="edited",
+        details={"previous_subject": offer.subject, "previous_source": offer.draft_source}))
 
 
 def policy_problems(engine: Engine, policy: OfferPolicy, offer: Offer, now: datetime) -> list[str]:
@@ -109,14 +113,10 @@ def decide_offer(engine: Engine, policy: OfferPolicy, offer_id: str, action: str
             raise OfferEditRefused(f"offer {offer.offer_id} not approved: " + "; ".join(problems))
     status = "approved" if action == "approve" else "rejected"
     with write_transaction(engine) as connection:
-        values: dict[str, object] = {"status": status, "decided_by": actor, "decided_at": now}
         if edited and action == "approve":
-            values.update(subject=subject, message=message, draft_source="person")
-        connection.execute(update(Offer).where(Offer.offer_id == offer.offer_id, Offer.status == "draft").values(**values))
-        if edited and action == "approve":
-            connection.execute(insert(OfferEvent).values(
-                offer_id=offer.offer_id, at=now, actor=actor, action="edited",
-                details={"previous_subject": offer.subject, "previous_source": offer.draft_source}))
+            _record_edit(connection, offer, subject, message, actor, now)
+        connection.execute(update(Offer).where(Offer.offer_id == offer.offer_id, Offer.status == "draft").values(
+            status=status, decided_by=actor, decided_at=now))
         connection.execute(insert(OfferEvent).values(
             offer_id=offer.offer_id, at=now, actor=actor, action="approved" if action == "approve" else "rejected",
             details={"note": note} if note else None))
