@@ -50,6 +50,10 @@ def start_ui(source: Path, users: int, concurrency: int) -> tuple[subprocess.Pop
     from bench.data_copy import copy_data_dir
 
     work = copy_data_dir(source, "winback-load-", links=("models", "llm", "cache"))
+    from winback.data.db import make_engine
+    from winback.data.migrate import upgrade
+
+    upgrade(make_engine(f"sqlite:///{work / 'winback.db'}"))  # the copy, never the original
     store = UserStore(work / "users.toml")
     passwords = {f"user{n:02d}": store.add(f"user{n:02d}", "cs_staff") for n in range(users)}
     port = _free_port()

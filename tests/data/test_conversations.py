@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import Engine
 
 from winback.data.conversations import (SessionNotFound, append_message, create_session, list_sessions, load_messages,
-                                        record_feedback, session_info)
+                                        record_feedback, require_chat_tables, session_info)
+from winback.data.db import DatabaseError, make_engine
+from winback.data.migrate import upgrade
 
 
 def test_sessions_and_messages_round_trip(engine: Engine) -> None:
@@ -44,3 +46,12 @@ def test_concurrent_turns_all_land(engine: Engine) -> None:
         list(pool.map(turns, sessions))
     for session in sessions:
         assert [m.position for m in load_messages(engine, session)] == list(range(1, 11))
+
+
+def test_an_old_schema_is_named_before_a_turn_fails(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    old = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(old, "0005")  # chat tables, but not the feedback columns of 0006
+    with pytest.raises(DatabaseError, match="revision 0005, this winback needs 0006; run `winback db upgrade`"):
+        require_chat_tables(old)
+    upgrade(old)
+    require_chat_tables(old)

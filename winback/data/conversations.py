@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, insert, inspect, select, update
 from winback.data.db import write_transaction
 from winback.data.db import DatabaseError
 from winback.data.lookups.common import InvalidLookup
+from winback.data.migrate import current_revision, head_revision
 from winback.data.schema import ChatMessage, ChatSession
 
 TITLE_CHARS = 80
@@ -51,6 +52,10 @@ def require_chat_tables(engine: Engine) -> None:
     missing = [t for t in ("chat_sessions", "chat_messages") if not inspect(engine).has_table(t)]
     if missing:
         raise DatabaseError(f"the database has no {' or '.join(missing)} table (the assistant's memory); "
+                            "run `winback db upgrade`")
+    current, head = current_revision(engine), head_revision()
+    if current != head:  # e.g. a column the assistant writes is missing: say so before the first turn fails
+        raise DatabaseError(f"the database schema is at revision {current}, this winback needs {head}; "
                             "run `winback db upgrade`")
 
 
