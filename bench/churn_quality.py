@@ -58,10 +58,12 @@ def load_tabular(dataset: str) -> tuple[pd.DataFrame, np.ndarray, list[str], lis
 
 def baselines(train_x, train_y, test_x, numeric, categorical, seed):  # type: ignore[no-untyped-def]
     lr = make_pipeline(
-        ColumnTransformer([
-            ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
-            ("cat", OneHotEncoder(handle_unknown="ignore"), categorical),
-        ]),
+        ColumnTransformer(
+            [
+                ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+                ("cat", OneHotEncoder(handle_unknown="ignore"), categorical),
+            ]
+        ),
         LogisticRegression(max_iter=3000),
     ).fit(train_x, train_y)
     hx_train, hx_test = train_x.copy(), test_x.copy()
@@ -86,22 +88,39 @@ def run_tabular(dataset: str, seed: int, folds: int) -> dict:
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for fold, (train_idx, test_idx) in enumerate(splitter.split(x, y)):
         train_x, test_x, train_y, test_y = x.iloc[train_idx], x.iloc[test_idx], y[train_idx], y[test_idx]
-        fit_x, hold_x, fit_y, hold_y = train_test_split(train_x, train_y, test_size=0.2, stratify=train_y, random_state=seed + fold)
-        stop_x, cal_x, stop_y, cal_y = train_test_split(hold_x, hold_y, test_size=0.5, stratify=hold_y, random_state=seed + fold)
+        fit_x, hold_x, fit_y, hold_y = train_test_split(
+            train_x, train_y, test_size=0.2, stratify=train_y, random_state=seed + fold
+        )
+        stop_x, cal_x, stop_y, cal_y = train_test_split(
+            hold_x, hold_y, test_size=0.5, stratify=hold_y, random_state=seed + fold
+        )
         started = time.perf_counter()
-        predictions = {"torch_mlp_ensemble": torch_model((fit_x, fit_y), (stop_x, stop_y), (cal_x, cal_y), test_x,
-                                                         numeric, categorical, seed + fold)}
+        predictions = {
+            "torch_mlp_ensemble": torch_model(
+                (fit_x, fit_y), (stop_x, stop_y), (cal_x, cal_y), test_x, numeric, categorical, seed + fold
+            )
+        }
         torch_seconds = time.perf_counter() - started
         predictions.update(baselines(train_x, train_y, test_x, numeric, categorical, seed + fold))
         for name, p in predictions.items():
             per_model.setdefault(name, []).append(evaluate(test_y, p))
-        print(f"fold {fold + 1}/{folds}: " + ", ".join(f"{k} {evaluate(test_y, v)['roc_auc']:.4f}" for k, v in predictions.items())
-              + f" (torch {torch_seconds:.0f} s)", file=sys.stderr)
+        print(
+            f"fold {fold + 1}/{folds}: "
+            + ", ".join(f"{k} {evaluate(test_y, v)['roc_auc']:.4f}" for k, v in predictions.items())
+            + f" (torch {torch_seconds:.0f} s)",
+            file=sys.stderr,
+        )
     return {
-        "dataset": dataset, "evaluation": f"stratified {folds}-fold CV", "seed": seed, "rows": int(len(y)),
+        "dataset": dataset,
+        "evaluation": f"stratified {folds}-fold CV",
+        "seed": seed,
+        "rows": int(len(y)),
         "positive_rate": float(y.mean()),
         "models": {
-            name: {m: {"mean": float(np.mean([r[m] for r in runs])), "std": float(np.std([r[m] for r in runs]))} for m in METRICS}
+            name: {
+                m: {"mean": float(np.mean([r[m] for r in runs])), "std": float(np.std([r[m] for r in runs]))}
+                for m in METRICS
+            }
             for name, runs in per_model.items()
         },
     }
@@ -120,16 +139,26 @@ def run_demo(seed: int, customers: int) -> dict:
     seed_demo(engine, customers=customers, seed=7)
     data = build_training_data(engine)
     parts = split_training(data, salt=f"split:{seed}")
-    predictions = {"torch_mlp_ensemble": torch_model(parts["fit"], parts["stop"], parts["calibrate"], data.test_x,
-                                                     NUMERIC, CATEGORICAL, seed)}
+    predictions = {
+        "torch_mlp_ensemble": torch_model(
+            parts["fit"], parts["stop"], parts["calibrate"], data.test_x, NUMERIC, CATEGORICAL, seed
+        )
+    }
     train_x = pd.concat([parts["fit"][0], parts["stop"][0]])
     train_y = np.concatenate([parts["fit"][1], parts["stop"][1]])
     predictions.update(baselines(train_x, train_y, data.test_x, NUMERIC, CATEGORICAL, seed))
     return {
-        "dataset": "demo", "evaluation": f"out-of-time: trained on cutoffs {', '.join(f'{c:%Y-%m-%d}' for c in data.plan.train)}, "
-        f"tested on {data.plan.test:%Y-%m-%d} (90-day horizon)", "seed": seed, "customers": customers,
-        "rows": int(len(data.test_y)), "positive_rate": float(data.test_y.mean()),
-        "models": {name: {m: {"mean": evaluate(data.test_y, p)[m], "std": 0.0} for m in METRICS} for name, p in predictions.items()},
+        "dataset": "demo",
+        "evaluation": f"out-of-time: trained on cutoffs {', '.join(f'{c:%Y-%m-%d}' for c in data.plan.train)}, "
+        f"tested on {data.plan.test:%Y-%m-%d} (90-day horizon)",
+        "seed": seed,
+        "customers": customers,
+        "rows": int(len(data.test_y)),
+        "positive_rate": float(data.test_y.mean()),
+        "models": {
+            name: {m: {"mean": evaluate(data.test_y, p)[m], "std": 0.0} for m in METRICS}
+            for name, p in predictions.items()
+        },
     }
 
 
@@ -141,17 +170,30 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=20_000, help="demo shop size")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    result = run_demo(args.seed, args.customers) if args.dataset == "demo" else run_tabular(args.dataset, args.seed, args.folds)
+    result = (
+        run_demo(args.seed, args.customers)
+        if args.dataset == "demo"
+        else run_tabular(args.dataset, args.seed, args.folds)
+    )
     if args.json:
         print(json.dumps(result))
         return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("model", "ROC-AUC", "PR-AUC", "Brier", "ECE", "top-decile lift",
-                  title=f"{result['dataset']}: {result['evaluation']}, {result['rows']:,} rows, seed {result['seed']}")
+    table = Table(
+        "model",
+        "ROC-AUC",
+        "PR-AUC",
+        "Brier",
+        "ECE",
+        "top-decile lift",
+        title=f"{result['dataset']}: {result['evaluation']}, {result['rows']:,} rows, seed {result['seed']}",
+    )
     for name, metrics in result["models"].items():
-        cells = [f"{metrics[m]['mean']:.4f}" + (f" ± {metrics[m]['std']:.4f}" if metrics[m]["std"] else "") for m in METRICS]
+        cells = [
+            f"{metrics[m]['mean']:.4f}" + (f" ± {metrics[m]['std']:.4f}" if metrics[m]["std"] else "") for m in METRICS
+        ]
         table.add_row(name, *cells)
     Console(width=160).print(table)
 

@@ -26,13 +26,23 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from throwaway_postgres import postgres_url  # noqa: E402
+
 from winback.data.db import make_engine  # noqa: E402
 from winback.data.importer import import_csv  # noqa: E402
 from winback.data.migrate import upgrade  # noqa: E402
 
-from throwaway_postgres import postgres_url  # noqa: E402
-
-HEADER = ["customer_id", "name", "email", "country", "city", "signup_at", "segment", "acquisition_channel", "marketing_opt_in"]
+HEADER = [
+    "customer_id",
+    "name",
+    "email",
+    "country",
+    "city",
+    "signup_at",
+    "segment",
+    "acquisition_channel",
+    "marketing_opt_in",
+]
 
 
 def write_csv(path: Path, rows: int) -> None:
@@ -41,11 +51,19 @@ def write_csv(path: Path, rows: int) -> None:
         writer.writerow(HEADER)
         for i in range(rows):
             bad = i % 100 == 99
-            writer.writerow([
-                f"K-{i}", f"Customer {i}", f"c{i}@example.org", "France", "Lyon",
-                "2025-13-40" if bad else f"2025-{1 + i % 12:02d}-{1 + i % 28:02d} 10:00:00",
-                ("bronze", "silver", "gold", "platinum")[i % 4], "organic_search", "yes" if i % 2 else "no",
-            ])
+            writer.writerow(
+                [
+                    f"K-{i}",
+                    f"Customer {i}",
+                    f"c{i}@example.org",
+                    "France",
+                    "Lyon",
+                    "2025-13-40" if bad else f"2025-{1 + i % 12:02d}-{1 + i % 28:02d} 10:00:00",
+                    ("bronze", "silver", "gold", "platinum")[i % 4],
+                    "organic_search",
+                    "yes" if i % 2 else "no",
+                ]
+            )
 
 
 def child(url: str, path: Path) -> None:
@@ -77,8 +95,16 @@ def main() -> None:
         child(args.child[0], Path(args.child[1]))
         return
     console = Console(width=150)
-    table = Table("database", "rows in file", "imported", "rejected", "seconds", "rows/s", "peak RSS (MiB)",
-                  title="bench/import_scale.py: winback import csv customers")
+    table = Table(
+        "database",
+        "rows in file",
+        "imported",
+        "rejected",
+        "seconds",
+        "rows/s",
+        "peak RSS (MiB)",
+        title="bench/import_scale.py: winback import csv customers",
+    )
     work = Path(tempfile.mkdtemp(prefix="winback-import-bench-"))
     with ExitStack() as stack:
         stack.callback(subprocess.run, ["rm", "-rf", str(work)])
@@ -88,13 +114,25 @@ def main() -> None:
                 path = work / f"customers_{rows}.csv"
                 if not path.exists():
                     write_csv(path, rows)
-                url = f"sqlite:///{work / f'import_{rows}.db'}" if server is None else _fresh_database(server, f"import_{rows}")
-                result = subprocess.run([sys.executable, __file__, "--child", url, str(path)],
-                                        check=True, capture_output=True, text=True)
+                url = (
+                    f"sqlite:///{work / f'import_{rows}.db'}"
+                    if server is None
+                    else _fresh_database(server, f"import_{rows}")
+                )
+                result = subprocess.run(
+                    [sys.executable, __file__, "--child", url, str(path)], check=True, capture_output=True, text=True
+                )
                 line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT"))
                 _, read, inserted, rejected, seconds, peak = line.split()
-                table.add_row(database, f"{int(read):,}", f"{int(inserted):,}", f"{int(rejected):,}", seconds,
-                              f"{int(read) / float(seconds):,.0f}", peak)
+                table.add_row(
+                    database,
+                    f"{int(read):,}",
+                    f"{int(inserted):,}",
+                    f"{int(rejected):,}",
+                    seconds,
+                    f"{int(read) / float(seconds):,.0f}",
+                    peak,
+                )
                 console.print(f"{database} {rows:,}: {seconds} s")
     console.print(table)
 

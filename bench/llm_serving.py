@@ -62,8 +62,10 @@ def _valid(text: str, facts: Any, example: str) -> bool:
     if written is None:
         return False
     draft = compose(written, facts, "email")
-    return not (validate_opening(written.subject, written.opening, facts, "email", example)
-                + validate_draft(draft, facts, "email"))
+    return not (
+        validate_opening(written.subject, written.opening, facts, "email", example)
+        + validate_draft(draft, facts, "email")
+    )
 
 
 def bench_vllm(base_url: str, model: str, prompts: list, level: int, example: str) -> dict[str, Any]:
@@ -77,9 +79,15 @@ def bench_vllm(base_url: str, model: str, prompts: list, level: int, example: st
         first = None
         parts = []
         tokens = 0
-        stream = client.chat.completions.create(model=model, messages=messages, max_tokens=MAX_NEW_TOKENS,
-                                                temperature=0, stream=True, stream_options={"include_usage": True},
-                                                response_format={"type": "json_object"})
+        stream = client.chat.completions.create(
+            model=model,
+            messages=messages,
+            max_tokens=MAX_NEW_TOKENS,
+            temperature=0,
+            stream=True,
+            stream_options={"include_usage": True},
+            response_format={"type": "json_object"},
+        )
         for chunk in stream:
             if chunk.choices and chunk.choices[0].delta.content:
                 first = first or time.perf_counter() - started
@@ -88,7 +96,7 @@ def bench_vllm(base_url: str, model: str, prompts: list, level: int, example: st
                 tokens = chunk.usage.completion_tokens
         return first or 0.0, tokens, _valid("".join(parts), facts, example)
 
-    batch = prompts[:max(level, MIN_REQUESTS)]
+    batch = prompts[: max(level, MIN_REQUESTS)]
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=level) as pool:
         results = list(pool.map(one, batch))
@@ -112,23 +120,29 @@ def bench_transformers(folder: Path, prompts: list, level: int, example: str, lo
             self.at = self.at or time.perf_counter()
             return scores
 
-    everything = prompts[:max(level, MIN_REQUESTS)]
+    everything = prompts[: max(level, MIN_REQUESTS)]
     pad = tokenizer.pad_token_id or tokenizer.eos_token_id
     results = []
     started = time.perf_counter()
     for start in range(0, len(everything), level):  # batches of `level`, one after the other
-        batch = everything[start:start + level]
+        batch = everything[start : start + level]
         texts = [tokenizer.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m, _ in batch]
         first = FirstStep()
         batch_started = time.perf_counter()
         inputs = tokenizer(texts, return_tensors="pt", padding=True)
         with torch.inference_mode():
-            output = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False,
-                                    logits_processor=LogitsProcessorList([first]), pad_token_id=pad)
-        for row, (_, facts) in zip(output[:, inputs["input_ids"].shape[1]:], batch):
+            output = model.generate(
+                **inputs,
+                max_new_tokens=MAX_NEW_TOKENS,
+                do_sample=False,
+                logits_processor=LogitsProcessorList([first]),
+                pad_token_id=pad,
+            )
+        for row, (_, facts) in zip(output[:, inputs["input_ids"].shape[1] :], batch, strict=True):
             text = tokenizer.decode(row, skip_special_tokens=True)
-            results.append(((first.at or batch_started) - batch_started, int((row != pad).sum()),
-                            _valid(text, facts, example)))
+            results.append(
+                ((first.at or batch_started) - batch_started, int((row != pad).sum()), _valid(text, facts, example))
+            )
     wall = time.perf_counter() - started
     return _row("transformers (in-process)", level, results, wall)
 
@@ -136,10 +150,14 @@ def bench_transformers(folder: Path, prompts: list, level: int, example: str, lo
 def _row(backend: str, level: int, results: list[tuple[float, int, bool]], wall: float) -> dict[str, Any]:
     tokens = sum(r[1] for r in results)
     return {
-        "backend": backend, "concurrency": level, "requests": len(results),
+        "backend": backend,
+        "concurrency": level,
+        "requests": len(results),
         "ttft_p50_s": round(statistics.median(r[0] for r in results), 2),
-        "tokens_per_s": round(tokens / wall, 1), "drafts_per_min": round(len(results) / wall * 60, 1),
-        "valid_first_try": round(sum(r[2] for r in results) / len(results), 3), "wall_s": round(wall, 1),
+        "tokens_per_s": round(tokens / wall, 1),
+        "drafts_per_min": round(len(results) / wall * 60, 1),
+        "valid_first_try": round(sum(r[2] for r in results) / len(results), 3),
+        "wall_s": round(wall, 1),
     }
 
 
@@ -180,8 +198,10 @@ def main() -> None:
     print("| backend | concurrency | requests | TTFT p50 s | tokens/s | drafts/min | valid at first try | wall s |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['backend']} | {r['concurrency']} | {r['requests']} | {r['ttft_p50_s']} | {r['tokens_per_s']} "
-              f"| {r['drafts_per_min']} | {r['valid_first_try']:.0%} | {r['wall_s']} |")
+        print(
+            f"| {r['backend']} | {r['concurrency']} | {r['requests']} | {r['ttft_p50_s']} | {r['tokens_per_s']} "
+            f"| {r['drafts_per_min']} | {r['valid_first_try']:.0%} | {r['wall_s']} |"
+        )
 
 
 if __name__ == "__main__":

@@ -44,13 +44,33 @@ def _add_offers(engine: Any, every: int = 20) -> int:
     for i, cid in enumerate(ids):
         created = end - timedelta(days=1 + i % 300)
         oid = f"OF-BENCH-{i:07d}"
-        offers.append({"offer_id": oid, "customer_id": cid, "created_at": created, "created_by": "bench",
-                       "offer_type": ["percent_discount", "free_shipping", "loyalty_points"][i % 3], "value": 10 + i % 15,
-                       "channel": "email", "subject": "We miss you", "message": "…", "status": statuses[i % 5],
-                       "decided_by": None, "decided_at": None, "churn_probability_at_creation": 0.5})
-        events += [{"offer_id": oid, "at": created, "actor": "bench", "action": "drafted", "details": None},
-                   {"offer_id": oid, "at": created + timedelta(hours=2), "actor": "bench", "action": statuses[i % 5],
-                    "details": None}]
+        offers.append(
+            {
+                "offer_id": oid,
+                "customer_id": cid,
+                "created_at": created,
+                "created_by": "bench",
+                "offer_type": ["percent_discount", "free_shipping", "loyalty_points"][i % 3],
+                "value": 10 + i % 15,
+                "channel": "email",
+                "subject": "We miss you",
+                "message": "…",
+                "status": statuses[i % 5],
+                "decided_by": None,
+                "decided_at": None,
+                "churn_probability_at_creation": 0.5,
+            }
+        )
+        events += [
+            {"offer_id": oid, "at": created, "actor": "bench", "action": "drafted", "details": None},
+            {
+                "offer_id": oid,
+                "at": created + timedelta(hours=2),
+                "actor": "bench",
+                "action": statuses[i % 5],
+                "details": None,
+            },
+        ]
     with engine.begin() as connection:
         bulk_insert(connection, Base.metadata.tables["offers"], offers)
         bulk_insert(connection, Base.metadata.tables["offer_events"], events)
@@ -83,7 +103,12 @@ def main() -> None:
     from winback.data.db import make_engine
     from winback.data.demo.seed import seed_demo
     from winback.data.lookups import (
-        AtRiskArgs, OfferHistoryArgs, SegmentArgs, at_risk_customers, customer_profile, offer_history,
+        AtRiskArgs,
+        OfferHistoryArgs,
+        SegmentArgs,
+        at_risk_customers,
+        customer_profile,
+        offer_history,
         segment_aggregates,
     )
     from winback.data.migrate import upgrade
@@ -100,7 +125,11 @@ def main() -> None:
             upgrade(engine)
             model_root = Path(args.data_dir)
         else:
-            url = stack.enter_context(postgres_url()) if args.database == "postgres" else f"sqlite:///{work / 'winback.db'}"
+            url = (
+                stack.enter_context(postgres_url())
+                if args.database == "postgres"
+                else f"sqlite:///{work / 'winback.db'}"
+            )
             engine = make_engine(url)
             upgrade(engine)
             with engine.connect() as connection:
@@ -132,32 +161,62 @@ def main() -> None:
         kinds: dict[str, Callable[[], Any]] = {
             "customer profile": lambda: customer_profile(engine, rng.choice(customers), "support_agent"),
             "at-risk, top 20": lambda: at_risk_customers(engine, AtRiskArgs(limit=20), "cs_staff"),
-            "at-risk, filtered": lambda: at_risk_customers(engine, AtRiskArgs(
-                segment=rng.choice(segments), country=rng.choice(countries), risk_bands=rng.choice(bands),
-                limit=20), "cs_staff"),
-            "at-risk, value + inactivity, by revenue at risk": lambda: at_risk_customers(engine, AtRiskArgs(
-                min_lifetime_value=rng.choice([100, 500, 1000]), inactive_days=rng.choice([30, 60, 90]),
-                sort="revenue_at_risk", limit=50), "manager"),
-            "segment aggregates": lambda: segment_aggregates(engine, SegmentArgs(
-                by=rng.choice(["segment", "country", "risk_band", "acquisition_channel", "signup_year", "all"]))),
-            "segment aggregates, filtered": lambda: segment_aggregates(engine, SegmentArgs(
-                by="country", segment=rng.choice(segments))),
+            "at-risk, filtered": lambda: at_risk_customers(
+                engine,
+                AtRiskArgs(
+                    segment=rng.choice(segments), country=rng.choice(countries), risk_bands=rng.choice(bands), limit=20
+                ),
+                "cs_staff",
+            ),
+            "at-risk, value + inactivity, by revenue at risk": lambda: at_risk_customers(
+                engine,
+                AtRiskArgs(
+                    min_lifetime_value=rng.choice([100, 500, 1000]),
+                    inactive_days=rng.choice([30, 60, 90]),
+                    sort="revenue_at_risk",
+                    limit=50,
+                ),
+                "manager",
+            ),
+            "segment aggregates": lambda: segment_aggregates(
+                engine,
+                SegmentArgs(
+                    by=rng.choice(["segment", "country", "risk_band", "acquisition_channel", "signup_year", "all"])
+                ),
+            ),
+            "segment aggregates, filtered": lambda: segment_aggregates(
+                engine, SegmentArgs(by="country", segment=rng.choice(segments))
+            ),
             "offer history": lambda: offer_history(engine, OfferHistoryArgs(limit=20)),
-            "offer history, one customer": lambda: offer_history(engine, OfferHistoryArgs(
-                customer_id=rng.choice(customers[::20]))),
+            "offer history, one customer": lambda: offer_history(
+                engine, OfferHistoryArgs(customer_id=rng.choice(customers[::20]))
+            ),
         }
         rows = []
         for name, fn in kinds.items():
             ms = sorted(_time(fn, args.repeat))
-            rows.append({"lookup": name, "p50_ms": round(statistics.median(ms), 1),
-                         "p95_ms": round(ms[int(0.95 * len(ms)) - 1], 1), "max_ms": round(ms[-1], 1)})
+            rows.append(
+                {
+                    "lookup": name,
+                    "p50_ms": round(statistics.median(ms), 1),
+                    "p95_ms": round(ms[int(0.95 * len(ms)) - 1], 1),
+                    "max_ms": round(ms[-1], 1),
+                }
+            )
         engine.dispose()
-    result = {"database": "sqlite" if args.data_dir else args.database, "customers": len(customers),
-              "repeat": args.repeat, "setup": {k: round(v, 1) for k, v in setup.items()}, "lookups": rows}
+    result = {
+        "database": "sqlite" if args.data_dir else args.database,
+        "customers": len(customers),
+        "repeat": args.repeat,
+        "setup": {k: round(v, 1) for k, v in setup.items()},
+        "lookups": rows,
+    }
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"{result['database']}, {len(customers):,} customers, {args.repeat} calls per lookup; setup {result['setup']}")
+    print(
+        f"{result['database']}, {len(customers):,} customers, {args.repeat} calls per lookup; setup {result['setup']}"
+    )
     print("| lookup | p50 ms | p95 ms | max ms |")
     print("|---|---|---|---|")
     for r in rows:

@@ -60,8 +60,19 @@ def measure(folder: Path, rows: int, device: str, drivers: int) -> None:
         scorer.contributions(frame.iloc[:drivers])
         driver_seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("RESULT " + json.dumps({"rows": rows, "seconds": seconds, "peak_mib": peak, "mean_p": float(p.mean()),
-                                  "driver_rows": drivers, "driver_seconds": driver_seconds}))
+    print(
+        "RESULT "
+        + json.dumps(
+            {
+                "rows": rows,
+                "seconds": seconds,
+                "peak_mib": peak,
+                "mean_p": float(p.mean()),
+                "driver_rows": drivers,
+                "driver_seconds": driver_seconds,
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -80,16 +91,45 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="winback-score-bench-"))
     prepare(folder)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    table = Table("device", "rows", "seconds", "rows/s", "peak RSS (MiB)", "drivers: rows", "drivers: rows/s",
-                  title=f"bench/score_speed.py: calibrated 3-network ensemble, {torch.get_num_threads()} CPU threads")
+    table = Table(
+        "device",
+        "rows",
+        "seconds",
+        "rows/s",
+        "peak RSS (MiB)",
+        "drivers: rows",
+        "drivers: rows/s",
+        title=f"bench/score_speed.py: calibrated 3-network ensemble, {torch.get_num_threads()} CPU threads",
+    )
     for device in devices:
         for rows in [int(r) for r in args.rows.split(",")]:
-            out = subprocess.run([sys.executable, "-m", "bench.score_speed", "--drivers", str(args.drivers),
-                                  "--measure", str(folder), str(rows), device],
-                                 cwd=ROOT, check=True, capture_output=True, text=True)
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.score_speed",
+                    "--drivers",
+                    str(args.drivers),
+                    "--measure",
+                    str(folder),
+                    str(rows),
+                    device,
+                ],
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             r = json.loads(next(x for x in out.stdout.splitlines() if x.startswith("RESULT"))[7:])
-            table.add_row(device, f"{rows:,}", f"{r['seconds']:.2f}", f"{rows / r['seconds']:,.0f}", f"{r['peak_mib']:.0f}",
-                          f"{r['driver_rows']:,}", f"{r['driver_rows'] / r['driver_seconds']:,.0f}" if r["driver_seconds"] else "-")
+            table.add_row(
+                device,
+                f"{rows:,}",
+                f"{r['seconds']:.2f}",
+                f"{rows / r['seconds']:,.0f}",
+                f"{r['peak_mib']:.0f}",
+                f"{r['driver_rows']:,}",
+                f"{r['driver_rows'] / r['driver_seconds']:,.0f}" if r["driver_seconds"] else "-",
+            )
     Console(width=160).print(table)
     subprocess.run(["rm", "-rf", str(folder)])
 

@@ -29,13 +29,48 @@ REVIEWS = ROOT.parent / "shared" / "data" / "clothing_reviews" / "Womens Clothin
 sys.path.insert(0, str(ROOT))
 
 QUERIES: dict[str, list[str]] = {
-    "runs small": ["runs small", "run small", "size up", "sized up", "too small", "too tight", "order a size up", "smaller than"],
+    "runs small": [
+        "runs small",
+        "run small",
+        "size up",
+        "sized up",
+        "too small",
+        "too tight",
+        "order a size up",
+        "smaller than",
+    ],
     "runs large": ["runs large", "run large", "runs big", "too big", "size down", "sized down", "too large", "huge"],
-    "fabric is see-through": ["see through", "see-through", "sheer", "transparent", "need a cami", "needs a cami", "see my bra"],
+    "fabric is see-through": [
+        "see through",
+        "see-through",
+        "sheer",
+        "transparent",
+        "need a cami",
+        "needs a cami",
+        "see my bra",
+    ],
     "arrived damaged": ["damaged", "torn", "ripped", "hole", "defect", "stain", "broken"],
-    "poor quality fabric": ["cheap", "poor quality", "thin", "flimsy", "low quality", "quality is poor", "cheaply made"],
+    "poor quality fabric": [
+        "cheap",
+        "poor quality",
+        "thin",
+        "flimsy",
+        "low quality",
+        "quality is poor",
+        "cheaply made",
+    ],
     "itchy material": ["itchy", "itch", "scratchy", "scratch"],
-    "colour different from photo": ["color is different", "different color", "not the color", "color was off", "color is off", "darker than", "lighter than", "not as pictured", "looks different"],
+    "colour different from photo": [
+        "color is different",
+        "different color",
+        "not the color",
+        "color was off",
+        "color is off",
+        "darker than",
+        "lighter than",
+        "not as pictured",
+        "looks different",
+    ],
     "too long for petite": ["too long", "petite", "short torso", "hem it", "hemmed", "length"],
     "shrank after washing": ["shrank", "shrink", "shrunk", "after washing", "after one wash", "washed"],
     "perfect for summer": ["summer", "warm weather", "hot weather", "beach"],
@@ -51,7 +86,14 @@ QUERIES: dict[str, list[str]] = {
     "beautiful embroidery": ["embroider", "detail", "stitching"],
     "tight in the arms": ["arms", "sleeves", "armholes", "biceps", "shoulders"],
     "lovely colour": ["color", "colour", "vibrant", "pretty"],
-    "fits like a glove": ["fits perfectly", "fit perfectly", "true to size", "fits great", "perfect fit", "fits like a glove"],
+    "fits like a glove": [
+        "fits perfectly",
+        "fit perfectly",
+        "true to size",
+        "fits great",
+        "perfect fit",
+        "fits like a glove",
+    ],
     "runs short in the torso": ["short", "torso", "cropped", "length", "midriff"],
 }
 
@@ -103,13 +145,19 @@ def precision_on_reviews(embedder, k: int = 10) -> dict:  # type: ignore[no-unty
     collection = client.create_collection("clothing_reviews", configuration={"hnsw": {"space": "cosine"}})
     started = time.perf_counter()
     for s in range(0, len(texts), 2_000):
-        collection.add(ids=[str(i) for i in range(s, min(s + 2_000, len(texts)))], embeddings=vectors[s : s + 2_000],
-                       documents=texts[s : s + 2_000])
+        collection.add(
+            ids=[str(i) for i in range(s, min(s + 2_000, len(texts)))],
+            embeddings=vectors[s : s + 2_000],
+            documents=texts[s : s + 2_000],
+        )
     add_seconds = time.perf_counter() - started
     bm25 = BM25(texts)
     per_query = {}
     for query, indicators in QUERIES.items():
-        relevant = lambda t: any(ind in t.lower() for ind in indicators)  # noqa: E731
+
+        def relevant(t: str, indicators: list[str] = indicators) -> bool:
+            return any(ind in t.lower() for ind in indicators)
+
         got = collection.query(query_embeddings=embedder.encode([query]), n_results=k, include=[])
         semantic = sum(relevant(texts[int(i)]) for i in got["ids"][0]) / k
         keyword = sum(relevant(texts[i]) for i in bm25.top(query, k)) / k
@@ -135,12 +183,14 @@ def scale(base: np.ndarray, size: int, queries: int = 200, seed: int = 0) -> dic
     from winback.search.search import FeedbackFilter, nearest
 
     rng = np.random.default_rng(seed)
+
     def make(n: int) -> np.ndarray:
         # a random blend of two real review embeddings plus noise: spread like real text, not tight clusters
         w = rng.uniform(0.0, 1.0, (n, 1)).astype(np.float32)
         v = w * base[rng.integers(0, len(base), n)] + (1 - w) * base[rng.integers(0, len(base), n)]
         v += rng.normal(0, 0.03, v.shape).astype(np.float32)
         return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
     vectors = make(size)
     ratings = rng.integers(1, 6, size)
     client = chromadb.PersistentClient(tempfile.mkdtemp(prefix="winback-bench-scale-"))
@@ -148,12 +198,21 @@ def scale(base: np.ndarray, size: int, queries: int = 200, seed: int = 0) -> dic
     started = time.perf_counter()
     for s in range(0, size, 5_000):
         e = min(s + 5_000, size)
-        collection.add(ids=[str(i) for i in range(s, e)], embeddings=vectors[s:e],
-                       metadatas=[{"rating": int(r), "kind": "review" if r % 2 else "ticket", "customer_id": f"C-{i % 50_000}"}
-                                  for i, r in zip(range(s, e), ratings[s:e])])
+        collection.add(
+            ids=[str(i) for i in range(s, e)],
+            embeddings=vectors[s:e],
+            metadatas=[
+                {"rating": int(r), "kind": "review" if r % 2 else "ticket", "customer_id": f"C-{i % 50_000}"}
+                for i, r in zip(range(s, e), ratings[s:e], strict=True)
+            ],
+        )
     add_seconds = time.perf_counter() - started
     probes = make(queries)
-    everyone, low_rated, one_customer = FeedbackFilter(), FeedbackFilter(max_rating=2), FeedbackFilter(customer_id="C-42")
+    everyone, low_rated, one_customer = (
+        FeedbackFilter(),
+        FeedbackFilter(max_rating=2),
+        FeedbackFilter(customer_id="C-42"),
+    )
     allowed = ratings <= 2
     timings: dict[str, list[float]] = {"none": [], "rating": [], "customer": []}
     recalls, filtered_recalls = [], []
@@ -170,8 +229,12 @@ def scale(base: np.ndarray, size: int, queries: int = 200, seed: int = 0) -> dic
                 masked = np.where(allowed, scores, -np.inf)
                 exact = set(np.argpartition(-masked, 10)[:10].tolist())
                 filtered_recalls.append(len(exact & {int(i) for i in got["ids"]}) / 10)
-    out = {"vectors": size, "add_vectors_per_s": size / add_seconds, "recall_at_10": float(np.mean(recalls)),
-           "filtered_recall_at_10": float(np.mean(filtered_recalls))}
+    out = {
+        "vectors": size,
+        "add_vectors_per_s": size / add_seconds,
+        "recall_at_10": float(np.mean(recalls)),
+        "filtered_recall_at_10": float(np.mean(filtered_recalls)),
+    }
     for name, label in (("none", ""), ("rating", "filtered_"), ("customer", "customer_")):
         out[f"{label}p50_ms"], out[f"{label}p95_ms"] = _percentiles(timings[name])
     return out
@@ -191,8 +254,11 @@ def main() -> None:
     else:
         reviews = precision_on_reviews(embedder)
         base = reviews.pop("_vectors")
-    result = {"device": embedder.device, "real_reviews": reviews,
-              "scale": [scale(base, int(size)) for size in args.sizes.split(",")]}
+    result = {
+        "device": embedder.device,
+        "real_reviews": reviews,
+        "scale": [scale(base, int(size)) for size in args.sizes.split(",")],
+    }
     if args.json:
         print(json.dumps(result))
         return
@@ -204,21 +270,40 @@ def main() -> None:
     if r is None:
         r = {"reviews": 0, "per_query": {}, "queries": 0}
     else:
-        console.print(f"indexing {r['reviews']:,} real reviews on {embedder.device}: embedding {r['embed_texts_per_s']:,.0f} texts/s, "
-                  f"embedding + upsert {r['index_texts_per_s']:,.0f} texts/s")
-        t = Table("query", "semantic P@10", "keyword (BM25) P@10", title=f"precision@10 on real clothing reviews ({r['queries']} queries)")
+        console.print(
+            f"indexing {r['reviews']:,} real reviews on {embedder.device}: embedding {r['embed_texts_per_s']:,.0f} texts/s, "
+            f"embedding + upsert {r['index_texts_per_s']:,.0f} texts/s"
+        )
+        t = Table(
+            "query",
+            "semantic P@10",
+            "keyword (BM25) P@10",
+            title=f"precision@10 on real clothing reviews ({r['queries']} queries)",
+        )
         for q, v in r["per_query"].items():
             t.add_row(q, f"{v['semantic']:.1f}", f"{v['keyword']:.1f}")
         t.add_row("mean", f"{r['precision_at_10']['semantic']:.3f}", f"{r['precision_at_10']['keyword_bm25']:.3f}")
         console.print(t)
-    t = Table("vectors", "add vectors/s", "p50 / p95 ms", "rating<=2: p50 / p95 ms", "one customer: p50 / p95 ms",
-              "recall@10", "rating<=2 recall@10",
-              title="winback.search nearest() on embedded Chroma HNSW (cosine), 2 CPU cores, k = 10")
+    t = Table(
+        "vectors",
+        "add vectors/s",
+        "p50 / p95 ms",
+        "rating<=2: p50 / p95 ms",
+        "one customer: p50 / p95 ms",
+        "recall@10",
+        "rating<=2 recall@10",
+        title="winback.search nearest() on embedded Chroma HNSW (cosine), 2 CPU cores, k = 10",
+    )
     for s in result["scale"]:
-        t.add_row(f"{s['vectors']:,}", f"{s['add_vectors_per_s']:,.0f}", f"{s['p50_ms']:.1f} / {s['p95_ms']:.1f}",
-                  f"{s['filtered_p50_ms']:.1f} / {s['filtered_p95_ms']:.1f}",
-                  f"{s['customer_p50_ms']:.1f} / {s['customer_p95_ms']:.1f}",
-                  f"{s['recall_at_10']:.3f}", f"{s['filtered_recall_at_10']:.3f}")
+        t.add_row(
+            f"{s['vectors']:,}",
+            f"{s['add_vectors_per_s']:,.0f}",
+            f"{s['p50_ms']:.1f} / {s['p95_ms']:.1f}",
+            f"{s['filtered_p50_ms']:.1f} / {s['filtered_p95_ms']:.1f}",
+            f"{s['customer_p50_ms']:.1f} / {s['customer_p95_ms']:.1f}",
+            f"{s['recall_at_10']:.3f}",
+            f"{s['filtered_recall_at_10']:.3f}",
+        )
     console.print(t)
 
 

@@ -26,11 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from throwaway_postgres import postgres_url  # noqa: E402
+
 from winback.data.db import make_engine  # noqa: E402
 from winback.data.demo.seed import seed_demo  # noqa: E402
 from winback.data.migrate import upgrade  # noqa: E402
-
-from throwaway_postgres import postgres_url  # noqa: E402
 
 
 def _peak_rss_mib() -> tuple[float, float]:
@@ -65,7 +65,13 @@ def main() -> None:
 
     console = Console(width=150)
     table = Table(
-        "database", "customers", "rows", "seconds", "rows/s", "peak RSS writer (MiB)", "peak RSS simulator (MiB)",
+        "database",
+        "customers",
+        "rows",
+        "seconds",
+        "rows/s",
+        "peak RSS writer (MiB)",
+        "peak RSS simulator (MiB)",
         title=f"bench/seed_scale.py: demo shop, {args.customers:,} customers, {args.workers} simulation workers",
     )
     work = Path(tempfile.mkdtemp(prefix="winback-bench-"))
@@ -79,14 +85,28 @@ def main() -> None:
             else:
                 raise SystemExit(f"unknown database {database!r}")
             child = subprocess.run(
-                [sys.executable, __file__, "--customers", str(args.customers), "--seed", str(args.seed),
-                 "--workers", str(args.workers), "--child", url],
-                check=True, capture_output=True, text=True,
+                [
+                    sys.executable,
+                    __file__,
+                    "--customers",
+                    str(args.customers),
+                    "--seed",
+                    str(args.seed),
+                    "--workers",
+                    str(args.workers),
+                    "--child",
+                    url,
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
             )
             line = next(x for x in child.stdout.splitlines() if x.startswith("RESULT"))
             _, rows, seconds, own, children = line.split()
             rows_i, secs = int(rows), float(seconds)
-            table.add_row(database, f"{args.customers:,}", f"{rows_i:,}", f"{secs:.1f}", f"{rows_i / secs:,.0f}", own, children)
+            table.add_row(
+                database, f"{args.customers:,}", f"{rows_i:,}", f"{secs:.1f}", f"{rows_i / secs:,.0f}", own, children
+            )
             console.print(f"{database}: done in {secs:.1f} s")
     console.print(table)
 

@@ -43,77 +43,130 @@ QUESTIONS: list[tuple[str, str]] = [
     ("How many customers are there per country?", "SELECT country, COUNT(*) FROM customers GROUP BY country"),
     ("How many orders have been placed in total?", "SELECT COUNT(*) FROM orders"),
     ("How many orders were cancelled?", "SELECT COUNT(*) FROM orders WHERE status = 'cancelled'"),
-    ("What is the total revenue of orders that were not cancelled?",
-     f"SELECT SUM(total_amount) FROM orders WHERE {PAID}"),
-    ("What is the average order value of orders that were not cancelled?",
-     f"SELECT AVG(total_amount) FROM orders WHERE {PAID}"),
+    (
+        "What is the total revenue of orders that were not cancelled?",
+        f"SELECT SUM(total_amount) FROM orders WHERE {PAID}",
+    ),
+    (
+        "What is the average order value of orders that were not cancelled?",
+        f"SELECT AVG(total_amount) FROM orders WHERE {PAID}",
+    ),
     ("How many orders are there in each status?", "SELECT status, COUNT(*) FROM orders GROUP BY status"),
     ("How many orders were placed through each channel?", "SELECT channel, COUNT(*) FROM orders GROUP BY channel"),
-    ("Which country has the most customers?",
-     "SELECT country FROM customers GROUP BY country ORDER BY COUNT(*) DESC LIMIT 1"),
-    ("How many customers signed up in 2025?",
-     "SELECT COUNT(*) FROM customers WHERE signup_at >= '2025-01-01' AND signup_at < '2026-01-01'"),
+    (
+        "Which country has the most customers?",
+        "SELECT country FROM customers GROUP BY country ORDER BY COUNT(*) DESC LIMIT 1",
+    ),
+    (
+        "How many customers signed up in 2025?",
+        "SELECT COUNT(*) FROM customers WHERE signup_at >= '2025-01-01' AND signup_at < '2026-01-01'",
+    ),
     ("How many customers have closed their account?", "SELECT COUNT(*) FROM customers WHERE closed_at IS NOT NULL"),
     ("How many customers opted in to marketing?", "SELECT COUNT(*) FROM customers WHERE marketing_opt_in = 1"),
     ("How many reviews have a rating of 1 star?", "SELECT COUNT(*) FROM reviews WHERE rating = 1"),
     ("What is the average review rating?", "SELECT AVG(rating) FROM reviews"),
-    ("What is the average review rating per customer segment?",
-     "SELECT c.segment, AVG(r.rating) FROM reviews r JOIN customers c ON c.customer_id = r.customer_id "
-     "GROUP BY c.segment"),
+    (
+        "What is the average review rating per customer segment?",
+        "SELECT c.segment, AVG(r.rating) FROM reviews r JOIN customers c ON c.customer_id = r.customer_id "
+        "GROUP BY c.segment",
+    ),
     ("How many support tickets are open?", "SELECT COUNT(*) FROM support_tickets WHERE status = 'open'"),
     ("How many support tickets are there per topic?", "SELECT topic, COUNT(*) FROM support_tickets GROUP BY topic"),
-    ("Which support ticket topic is the most common?",
-     "SELECT topic FROM support_tickets GROUP BY topic ORDER BY COUNT(*) DESC LIMIT 1"),
-    ("What is the average satisfaction of resolved support tickets?",
-     "SELECT AVG(satisfaction) FROM support_tickets WHERE status = 'resolved'"),
-    ("How many orders were delivered after the promised delivery date?",
-     "SELECT COUNT(*) FROM orders WHERE delivered_at > promised_delivery_at"),
-    ("How many late deliveries were there per country?",
-     "SELECT c.country, COUNT(*) FROM orders o JOIN customers c ON c.customer_id = o.customer_id "
-     "WHERE o.delivered_at > o.promised_delivery_at GROUP BY c.country"),
+    (
+        "Which support ticket topic is the most common?",
+        "SELECT topic FROM support_tickets GROUP BY topic ORDER BY COUNT(*) DESC LIMIT 1",
+    ),
+    (
+        "What is the average satisfaction of resolved support tickets?",
+        "SELECT AVG(satisfaction) FROM support_tickets WHERE status = 'resolved'",
+    ),
+    (
+        "How many orders were delivered after the promised delivery date?",
+        "SELECT COUNT(*) FROM orders WHERE delivered_at > promised_delivery_at",
+    ),
+    (
+        "How many late deliveries were there per country?",
+        "SELECT c.country, COUNT(*) FROM orders o JOIN customers c ON c.customer_id = o.customer_id "
+        "WHERE o.delivered_at > o.promised_delivery_at GROUP BY c.country",
+    ),
     ("What is the total discount amount given on all orders?", "SELECT SUM(discount_amount) FROM orders"),
-    ("Which 5 customers spent the most on orders that were not cancelled? Give their ids and totals.",
-     f"SELECT customer_id, SUM(total_amount) AS spent FROM orders WHERE {PAID} GROUP BY customer_id "
-     "ORDER BY spent DESC LIMIT 5"),
-    ("How many customers have never placed an order?",
-     "SELECT COUNT(*) FROM customers WHERE customer_id NOT IN (SELECT customer_id FROM orders)"),
-    ("How many customers are in the critical risk band in the latest churn scores?",
-     f"SELECT COUNT(*) FROM churn_scores WHERE {LATEST} AND risk_band = 'critical'"),
-    ("How many customers are in each risk band in the latest churn scores?",
-     f"SELECT risk_band, COUNT(*) FROM churn_scores WHERE {LATEST} GROUP BY risk_band"),
-    ("What is the average churn probability per segment in the latest scores?",
-     f"SELECT c.segment, AVG(s.probability) FROM churn_scores s JOIN customers c ON c.customer_id = s.customer_id "
-     f"WHERE s.{LATEST} GROUP BY c.segment"),
-    ("Which 10 customers have the highest churn probability in the latest scores? Give their ids.",
-     f"SELECT customer_id FROM churn_scores WHERE {LATEST} ORDER BY probability DESC, customer_id LIMIT 10"),
-    ("How many gold customers are there in France?",
-     "SELECT COUNT(*) FROM customers WHERE segment = 'gold' AND country = 'France'"),
+    (
+        "Which 5 customers spent the most on orders that were not cancelled? Give their ids and totals.",
+        f"SELECT customer_id, SUM(total_amount) AS spent FROM orders WHERE {PAID} GROUP BY customer_id "
+        "ORDER BY spent DESC LIMIT 5",
+    ),
+    (
+        "How many customers have never placed an order?",
+        "SELECT COUNT(*) FROM customers WHERE customer_id NOT IN (SELECT customer_id FROM orders)",
+    ),
+    (
+        "How many customers are in the critical risk band in the latest churn scores?",
+        f"SELECT COUNT(*) FROM churn_scores WHERE {LATEST} AND risk_band = 'critical'",
+    ),
+    (
+        "How many customers are in each risk band in the latest churn scores?",
+        f"SELECT risk_band, COUNT(*) FROM churn_scores WHERE {LATEST} GROUP BY risk_band",
+    ),
+    (
+        "What is the average churn probability per segment in the latest scores?",
+        f"SELECT c.segment, AVG(s.probability) FROM churn_scores s JOIN customers c ON c.customer_id = s.customer_id "
+        f"WHERE s.{LATEST} GROUP BY c.segment",
+    ),
+    (
+        "Which 10 customers have the highest churn probability in the latest scores? Give their ids.",
+        f"SELECT customer_id FROM churn_scores WHERE {LATEST} ORDER BY probability DESC, customer_id LIMIT 10",
+    ),
+    (
+        "How many gold customers are there in France?",
+        "SELECT COUNT(*) FROM customers WHERE segment = 'gold' AND country = 'France'",
+    ),
     ("How many customers live in the city of Lyon?", "SELECT COUNT(*) FROM customers WHERE city = 'Lyon'"),
-    ("What was the revenue of non-cancelled orders per month in 2026?",
-     f"SELECT strftime('%Y-%m', ordered_at) AS month, SUM(total_amount) FROM orders WHERE {PAID} "
-     "AND ordered_at >= '2026-01-01' GROUP BY month"),
-    ("How many orders were placed each year?",
-     "SELECT strftime('%Y', ordered_at) AS year, COUNT(*) FROM orders GROUP BY year"),
-    ("Which product category sold the most units?",
-     "SELECT category FROM order_items GROUP BY category ORDER BY SUM(quantity) DESC LIMIT 1"),
-    ("What is the revenue per product category, computed as quantity times unit price over all order items?",
-     "SELECT category, SUM(quantity * unit_price) FROM order_items GROUP BY category"),
+    (
+        "What was the revenue of non-cancelled orders per month in 2026?",
+        f"SELECT strftime('%Y-%m', ordered_at) AS month, SUM(total_amount) FROM orders WHERE {PAID} "
+        "AND ordered_at >= '2026-01-01' GROUP BY month",
+    ),
+    (
+        "How many orders were placed each year?",
+        "SELECT strftime('%Y', ordered_at) AS year, COUNT(*) FROM orders GROUP BY year",
+    ),
+    (
+        "Which product category sold the most units?",
+        "SELECT category FROM order_items GROUP BY category ORDER BY SUM(quantity) DESC LIMIT 1",
+    ),
+    (
+        "What is the revenue per product category, computed as quantity times unit price over all order items?",
+        "SELECT category, SUM(quantity * unit_price) FROM order_items GROUP BY category",
+    ),
     ("How many distinct products have been ordered?", "SELECT COUNT(DISTINCT product_id) FROM order_items"),
     ("How many orders were returned?", "SELECT COUNT(*) FROM orders WHERE status = 'returned'"),
-    ("Which acquisition channel brought the most customers?",
-     "SELECT acquisition_channel FROM customers GROUP BY acquisition_channel ORDER BY COUNT(*) DESC LIMIT 1"),
-    ("How many reviews were written in 2026?",
-     "SELECT COUNT(*) FROM reviews WHERE created_at >= '2026-01-01' AND created_at < '2027-01-01'"),
-    ("What is the average value of non-cancelled orders per customer segment?",
-     f"SELECT c.segment, AVG(o.total_amount) FROM orders o JOIN customers c ON c.customer_id = o.customer_id "
-     f"WHERE o.{PAID} GROUP BY c.segment"),
-    ("How many customers have placed more than 10 orders?",
-     "SELECT COUNT(*) FROM (SELECT customer_id FROM orders GROUP BY customer_id HAVING COUNT(*) > 10)"),
+    (
+        "Which acquisition channel brought the most customers?",
+        "SELECT acquisition_channel FROM customers GROUP BY acquisition_channel ORDER BY COUNT(*) DESC LIMIT 1",
+    ),
+    (
+        "How many reviews were written in 2026?",
+        "SELECT COUNT(*) FROM reviews WHERE created_at >= '2026-01-01' AND created_at < '2027-01-01'",
+    ),
+    (
+        "What is the average value of non-cancelled orders per customer segment?",
+        f"SELECT c.segment, AVG(o.total_amount) FROM orders o JOIN customers c ON c.customer_id = o.customer_id "
+        f"WHERE o.{PAID} GROUP BY c.segment",
+    ),
+    (
+        "How many customers have placed more than 10 orders?",
+        "SELECT COUNT(*) FROM (SELECT customer_id FROM orders GROUP BY customer_id HAVING COUNT(*) > 10)",
+    ),
     ("How many support tickets were opened by phone?", "SELECT COUNT(*) FROM support_tickets WHERE channel = 'phone'"),
-    ("What is the total revenue at risk in the latest scores, i.e. the sum of churn probability times spend over "
-     "the last 365 days?", f"SELECT SUM(probability * spend_365d) FROM churn_scores WHERE {LATEST}"),
-    ("How many reviews mention an order, i.e. have an order id?",
-     "SELECT COUNT(*) FROM reviews WHERE order_id IS NOT NULL"),
+    (
+        "What is the total revenue at risk in the latest scores, i.e. the sum of churn probability times spend over "
+        "the last 365 days?",
+        f"SELECT SUM(probability * spend_365d) FROM churn_scores WHERE {LATEST}",
+    ),
+    (
+        "How many reviews mention an order, i.e. have an order id?",
+        "SELECT COUNT(*) FROM reviews WHERE order_id IS NOT NULL",
+    ),
     ("What is the average quantity per order line?", "SELECT AVG(quantity) FROM order_items"),
 ]
 
@@ -192,13 +245,20 @@ def main() -> None:
             reference = [tuple(r) for r in gold[i].result.frame.itertuples(index=False)]
             first_ok = answer.attempts and answer.attempts[0].error is None
             return {
-                "question": question, "ok": answer.ok,
+                "question": question,
+                "ok": answer.ok,
                 "correct": bool(predicted is not None and same_result(reference, predicted)),
                 "correct_lenient": bool(predicted is not None and contains_result(reference, predicted)),
-                "correct_first_try": bool(first_ok and len(answer.attempts) == 1 and predicted is not None
-                                          and same_result(reference, predicted)),
-                "attempts": len(answer.attempts), "seconds": round(answer.seconds, 2),
-                "sql": answer.attempts[-1].sql if answer.attempts else "", "error": answer.error,
+                "correct_first_try": bool(
+                    first_ok
+                    and len(answer.attempts) == 1
+                    and predicted is not None
+                    and same_result(reference, predicted)
+                ),
+                "attempts": len(answer.attempts),
+                "seconds": round(answer.seconds, 2),
+                "sql": answer.attempts[-1].sql if answer.attempts else "",
+                "error": answer.error,
             }
 
         wall = time.perf_counter()
@@ -211,15 +271,18 @@ def main() -> None:
     n = len(results)
     seconds = sorted(r["seconds"] for r in results)
     summary = {
-        "endpoint": "%s (%s)" % llm_endpoint(settings), "questions": n,
+        "endpoint": "{} ({})".format(*llm_endpoint(settings)),
+        "questions": n,
         "execution_accuracy": round(sum(r["correct"] for r in results) / n, 4),
         "execution_accuracy_extra_columns_allowed": round(sum(r["correct_lenient"] for r in results) / n, 4),
         "examples": "static" if args.static_examples else "retrieved",
         "accuracy_first_try": round(sum(r["correct_first_try"] for r in results) / n, 4),
         "ran_ok": round(sum(r["ok"] for r in results) / n, 4),
         "repaired": sum(r["attempts"] > 1 and r["ok"] for r in results),
-        "p50_s": round(statistics.median(seconds), 2), "p95_s": round(seconds[max(int(0.95 * n) - 1, 0)], 2),
-        "wall_s": round(wall, 1), "concurrency": args.concurrency,
+        "p50_s": round(statistics.median(seconds), 2),
+        "p95_s": round(seconds[max(int(0.95 * n) - 1, 0)], 2),
+        "wall_s": round(wall, 1),
+        "concurrency": args.concurrency,
     }
     if args.json:
         print(json.dumps({"summary": summary, "results": results}, indent=2, default=str))
@@ -230,13 +293,17 @@ def main() -> None:
         if not r["correct"]:
             print(f"      {r['sql'][:160]!r}" + (f"  -> {r['error'][:120]}" if r["error"] else ""))
     print()
-    print("| endpoint | examples | questions | execution accuracy | extra columns allowed | first try | ran "
-          "| repaired | p50 s | p95 s | wall s |")
+    print(
+        "| endpoint | examples | questions | execution accuracy | extra columns allowed | first try | ran "
+        "| repaired | p50 s | p95 s | wall s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     s = summary
-    print(f"| {s['endpoint']} | {s['examples']} | {n} | {s['execution_accuracy']:.1%} "
-          f"| {s['execution_accuracy_extra_columns_allowed']:.1%} | {s['accuracy_first_try']:.1%} | {s['ran_ok']:.1%} "
-          f"| {s['repaired']} | {s['p50_s']} | {s['p95_s']} | {s['wall_s']} |")
+    print(
+        f"| {s['endpoint']} | {s['examples']} | {n} | {s['execution_accuracy']:.1%} "
+        f"| {s['execution_accuracy_extra_columns_allowed']:.1%} | {s['accuracy_first_try']:.1%} | {s['ran_ok']:.1%} "
+        f"| {s['repaired']} | {s['p50_s']} | {s['p95_s']} | {s['wall_s']} |"
+    )
 
 
 if __name__ == "__main__":

@@ -45,9 +45,8 @@ def _free_port() -> int:
 
 
 def start_ui(source: Path, users: int, concurrency: int) -> tuple[subprocess.Popen, str, Path, dict[str, str]]:
-    from winback.ui.users import UserStore
-
     from bench.data_copy import copy_data_dir
+    from winback.ui.users import UserStore
 
     work = copy_data_dir(source, "winback-load-", links=("models", "llm", "cache"))
     from winback.data.db import make_engine
@@ -57,11 +56,19 @@ def start_ui(source: Path, users: int, concurrency: int) -> tuple[subprocess.Pop
     store = UserStore(work / "users.toml")
     passwords = {f"user{n:02d}": store.add(f"user{n:02d}", "cs_staff") for n in range(users)}
     port = _free_port()
-    env = {**os.environ, "WINBACK_DATA_DIR": str(work), "WINBACK_CHROMA": str(source / "chroma"),
-           "WINBACK_UI_CONCURRENCY": str(concurrency)}
+    env = {
+        **os.environ,
+        "WINBACK_DATA_DIR": str(work),
+        "WINBACK_CHROMA": str(source / "chroma"),
+        "WINBACK_UI_CONCURRENCY": str(concurrency),
+    }
     log = (work / "serve.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "winback.cli", "serve", "--port", str(port)], env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "winback.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while True:
@@ -70,7 +77,7 @@ def start_ui(source: Path, users: int, concurrency: int) -> tuple[subprocess.Pop
             return process, url, work, passwords
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the UI did not start: " + (work / "serve.log").read_text()[-2000:])
+                raise SystemExit("the UI did not start: " + (work / "serve.log").read_text()[-2000:]) from None
             time.sleep(0.5)
 
 
@@ -86,17 +93,28 @@ def draft_targets(database: Path, n: int) -> list[str]:
         rows = connection.execute(
             "SELECT customer_id FROM churn_scores WHERE scored_at = (SELECT MAX(scored_at) FROM churn_scores) "
             "AND lapsed = 0 AND customer_id NOT IN (SELECT customer_id FROM offers) "
-            "ORDER BY probability * COALESCE(spend_365d, 0) DESC, customer_id LIMIT ?", (n,)).fetchall()
+            "ORDER BY probability * COALESCE(spend_365d, 0) DESC, customer_id LIMIT ?",
+            (n,),
+        ).fetchall()
     return [r[0] for r in rows]
 
 
-def simulate(url: str, user: str, password: str, turns: int, latencies: list[float], errors: list[str],
-             start: threading.Barrier, draft_for: str | None = None, draft_latencies: list[float] | None = None) -> None:
+def simulate(
+    url: str,
+    user: str,
+    password: str,
+    turns: int,
+    latencies: list[float],
+    errors: list[str],
+    start: threading.Barrier,
+    draft_for: str | None = None,
+    draft_latencies: list[float] | None = None,
+) -> None:
     from gradio_client import Client
 
     try:
         client = Client(url, auth=(user, password), verbose=False, download_files=False)
-    except Exception as exc:  # noqa: BLE001 - counted, not raised: the report says what failed
+    except Exception as exc:
         errors.append(f"{user}: sign-in failed: {exc}")
         return
     start.wait()
@@ -107,11 +125,10 @@ def simulate(url: str, user: str, password: str, turns: int, latencies: list[flo
         began = time.perf_counter()
         try:
             history = client.predict(question, history, api_name="/chat")[0]
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(f"{user} turn {turn + 1}: {type(exc).__name__}: {exc}")
             continue
-        (draft_latencies if drafting and draft_latencies is not None else latencies).append(
-            time.perf_counter() - began)
+        (draft_latencies if drafting and draft_latencies is not None else latencies).append(time.perf_counter() - began)
         answer = history[-1]["content"] if history else ""
         text = answer if isinstance(answer, str) else str(answer)
         if "**Problem:**" in text or "Traceback" in text:
@@ -129,8 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--turns", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=24, help="requests the server works on at once")
-    parser.add_argument("--drafts", action="store_true", help="make each user's 4th turn an offer draft (uses the "
-                        "LLM server when one runs): other turns' latency shows whether drafting blocks them")
+    parser.add_argument(
+        "--drafts",
+        action="store_true",
+        help="make each user's 4th turn an offer draft (uses the "
+        "LLM server when one runs): other turns' latency shows whether drafting blocks them",
+    )
     args = parser.parse_args(argv)
     process, url, work, passwords = start_ui(args.data_dir.resolve(), args.users, args.concurrency)
     latencies: list[float] = []
@@ -139,10 +160,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         start = threading.Barrier(args.users)
         targets = draft_targets(work / "winback.db", args.users) if args.drafts else []
-        threads = [threading.Thread(target=simulate, args=(url, u, p, args.turns, latencies, errors, start,
-                                                              targets[n] if n < len(targets) else None,
-                                                              draft_latencies))
-                   for n, (u, p) in enumerate(passwords.items())]
+        threads = [
+            threading.Thread(
+                target=simulate,
+                args=(
+                    url,
+                    u,
+                    p,
+                    args.turns,
+                    latencies,
+                    errors,
+                    start,
+                    targets[n] if n < len(targets) else None,
+                    draft_latencies,
+                ),
+            )
+            for n, (u, p) in enumerate(passwords.items())
+        ]
         began = time.perf_counter()
         for t in threads:
             t.start()
@@ -158,12 +192,16 @@ def main(argv: list[str] | None = None) -> int:
     print("| users | turns each | concurrency | turns done | errors | p50 s | p95 s | max s | wall s | turns/s |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     p50 = statistics.median(latencies) if latencies else float("nan")
-    print(f"| {args.users} | {args.turns} | {args.concurrency} | {len(latencies) + len(draft_latencies)} | {len(errors)} | {p50:.2f} | "
-          f"{percentile(latencies, 0.95) if latencies else float('nan'):.2f} | "
-          f"{max(latencies) if latencies else float('nan'):.2f} | {wall:.1f} | {len(latencies) / wall:.2f} |")
+    print(
+        f"| {args.users} | {args.turns} | {args.concurrency} | {len(latencies) + len(draft_latencies)} | {len(errors)} | {p50:.2f} | "
+        f"{percentile(latencies, 0.95) if latencies else float('nan'):.2f} | "
+        f"{max(latencies) if latencies else float('nan'):.2f} | {wall:.1f} | {len(latencies) / wall:.2f} |"
+    )
     if draft_latencies:
-        print(f"\ndrafts: {len(draft_latencies)}, p50 {statistics.median(draft_latencies):.2f} s, "
-              f"p95 {percentile(draft_latencies, 0.95):.2f} s (not in the table above)")
+        print(
+            f"\ndrafts: {len(draft_latencies)}, p50 {statistics.median(draft_latencies):.2f} s, "
+            f"p95 {percentile(draft_latencies, 0.95):.2f} s (not in the table above)"
+        )
     return 1 if errors else 0
 
 

@@ -106,8 +106,14 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
 
 
 @contextmanager
-def running_server(command: list[str], ready_url: str, log_path: Path, what: str, timeout_s: float = 90,
-                   env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+def running_server(
+    command: list[str],
+    ready_url: str,
+    log_path: Path,
+    what: str,
+    timeout_s: float = 90,
+    env: dict[str, str] | None = None,
+) -> Iterator[subprocess.Popen]:
     """Start `command` (output to `log_path`), wait until `ready_url` answers, stop it afterwards; a server
     that exits or never answers fails the test with the end of its log."""
     import time

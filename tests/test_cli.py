@@ -16,7 +16,10 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
     return subprocess.run(
         [sys.executable, "-m", "winback.cli", *args],
         env={"PATH": os.environ["PATH"], "COLUMNS": "200", **env},
-        cwd=cwd, capture_output=True, text=True, timeout=300,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -84,7 +87,12 @@ def test_sql_command_exit_codes(tmp_path: Path) -> None:
     assert ok.returncode == 0 and sum(r["n"] for r in json.loads(ok.stdout)["rows"]) == 200
     refused = run(["sql", "SELECT email FROM customers"], env, tmp_path)
     assert refused.returncode == 2 and refused.stderr.startswith("refused: column email is personal data")
-    assert run(["sql", "SELECT email FROM customers", "--role", "support_agent", "--max-rows", "3"], env, tmp_path).returncode == 0
+    assert (
+        run(
+            ["sql", "SELECT email FROM customers", "--role", "support_agent", "--max-rows", "3"], env, tmp_path
+        ).returncode
+        == 0
+    )
     slow = run(["sql", "SELECT count(*) FROM orders a, order_items b, reviews c", "--timeout", "0.5"], env, tmp_path)
     assert slow.returncode == 3 and "longer than 0.5 s" in slow.stderr
     bad_column = run(["sql", "SELECT nonsense FROM orders"], env, tmp_path)

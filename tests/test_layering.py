@@ -7,7 +7,18 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "winback"
 # each layer may import only layers of a lower rank; model and search sit side by side
-RANK = {"errors": 0, "config": 1, "roles": 1, "data": 2, "model": 3, "search": 3, "llm": 3, "tools": 4, "assistant": 5, "ui": 6}
+RANK = {
+    "errors": 0,
+    "config": 1,
+    "roles": 1,
+    "data": 2,
+    "model": 3,
+    "search": 3,
+    "llm": 3,
+    "tools": 4,
+    "assistant": 5,
+    "ui": 6,
+}
 LAYERS = list(RANK)
 
 

@@ -14,7 +14,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 # Folders that exist only on the machine that wrote a file; system paths (/usr/bin/chromium, /etc/...) are
 # the same everywhere and stay allowed.
-MACHINE_PATH = re.compile(r"(?<![\w.~-])/(?:root|home/[\w.-]+|Users/[\w.-]+|work|tmp|private/var|mnt|var/folders)/[\w.+-]+")
+MACHINE_PATH = re.compile(
+    r"(?<![\w.~-])/(?:root|home/[\w.-]+|Users/[\w.-]+|work|tmp|private/var|mnt|var/folders)/[\w.+-]+"
+)
 # Paths that are data, not locations: attack strings the SQL guard must refuse.
 ALLOWED = {"tests/data/test_sql_guard.py": {"/tmp/x.db", "/tmp/customers.csv", "/tmp/evil.so"}}
 

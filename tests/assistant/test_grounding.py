@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from winback.assistant.grounding import check_grounding
 
-EVIDENCE = ["| 1 | C-5469 | 99.9% | 2,346.20 | 361 |\nscored 2026-11-23, model 20261123-212948-e0a1be",
-            '{"probability": 0.4103, "orders": 12}']
+EVIDENCE = [
+    "| 1 | C-5469 | 99.9% | 2,346.20 | 361 |\nscored 2026-11-23, model 20261123-212948-e0a1be",
+    '{"probability": 0.4103, "orders": 12}',
+]
 
 
 def test_figures_from_tools_pass() -> None:

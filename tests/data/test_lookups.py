@@ -12,8 +12,16 @@ from sqlalchemy import Engine, insert, select
 
 from winback.data.demo.seed import seed_demo
 from winback.data.lookups import (
-    MAX_ROWS, AtRiskArgs, CustomerNotFound, InvalidLookup, OfferHistoryArgs, SegmentArgs, at_risk_customers,
-    customer_profile, offer_history, segment_aggregates,
+    MAX_ROWS,
+    AtRiskArgs,
+    CustomerNotFound,
+    InvalidLookup,
+    OfferHistoryArgs,
+    SegmentArgs,
+    at_risk_customers,
+    customer_profile,
+    offer_history,
+    segment_aggregates,
 )
 from winback.data.lookups.common import reference_date
 from winback.data.schema import Customer, Offer, OfferEvent, Order
@@ -37,9 +45,15 @@ def shop(engine: Engine) -> Engine:
     with engine.connect() as connection:
         ids = list(connection.scalars(select(Customer.customer_id).where(Customer.closed_at.is_(None))))
         as_of = reference_date(connection)
-    records = [ScoreRecord(c, _probability(c), _band(_probability(c)),
-                           [{"feature": "recency_days", "value": 1, "contribution": 0.1, "text": f"driver of {c}"}])
-               for c in ids]
+    records = [
+        ScoreRecord(
+            c,
+            _probability(c),
+            _band(_probability(c)),
+            [{"feature": "recency_days", "value": 1, "contribution": 0.1, "text": f"driver of {c}"}],
+        )
+        for c in ids
+    ]
     write_scores(engine, records, "test-model", SCORED_AT, as_of)
     return engine
 
@@ -47,8 +61,9 @@ def shop(engine: Engine) -> Engine:
 def _tables(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
     with engine.connect() as connection:
         customers = pd.read_sql(select(Customer.__table__), connection).set_index("customer_id")
-        orders = pd.read_sql(select(Order.__table__), connection, parse_dates=["ordered_at", "delivered_at",
-                                                                             "promised_delivery_at"])
+        orders = pd.read_sql(
+            select(Order.__table__), connection, parse_dates=["ordered_at", "delivered_at", "promised_delivery_at"]
+        )
     orders["total_amount"] = orders["total_amount"].astype(float)
     return customers, orders
 
@@ -69,8 +84,11 @@ def test_at_risk_matches_an_independent_ranking(shop: Engine) -> None:
 
     paid = orders[orders["status"] != "cancelled"]
     ltv = paid.groupby("customer_id")["total_amount"].sum()
-    gold = at_risk_customers(shop, AtRiskArgs(segment="GOLD", min_lifetime_value=200, sort="lifetime_value",
-                                              population="all", limit=500), "manager")
+    gold = at_risk_customers(
+        shop,
+        AtRiskArgs(segment="GOLD", min_lifetime_value=200, sort="lifetime_value", population="all", limit=500),
+        "manager",
+    )
     want = [c for c in open_ids if customers.loc[c, "segment"] == "gold" and ltv.get(c, 0) >= 200]
     assert sorted(r.customer_id for r in gold.rows) == sorted(want)
     values = [r.lifetime_value for r in gold.rows]
@@ -104,7 +122,7 @@ def test_segment_report_snapshot_equals_a_live_pass_over_orders(shop: Engine) ->
     snapshot = segment_aggregates(shop, SegmentArgs(by="segment"))
     live = segment_aggregates(shop, SegmentArgs(by="segment", since=snapshot.window_start))
     assert [r.group for r in snapshot.rows] == [r.group for r in live.rows]
-    for a, b in zip(snapshot.rows, live.rows):
+    for a, b in zip(snapshot.rows, live.rows, strict=True):
         assert a.customers == b.customers and a.bands == b.bands and a.orders == b.orders
         assert a.revenue == pytest.approx(b.revenue, abs=0.05)
         assert a.revenue_at_risk == pytest.approx(b.revenue_at_risk, abs=0.05)
@@ -113,8 +131,9 @@ def test_segment_report_snapshot_equals_a_live_pass_over_orders(shop: Engine) ->
     assert total.customers == sum(r.customers for r in snapshot.rows)
     assert total.revenue_at_risk == pytest.approx(sum(r.revenue_at_risk for r in snapshot.rows), abs=0.05)
     bands = segment_aggregates(shop, SegmentArgs(by="risk_band"))
-    assert [r.group for r in bands.rows] == [b for b in ("low", "medium", "high", "critical")
-                                             if any(r.group == b for r in bands.rows)]
+    assert [r.group for r in bands.rows] == [
+        b for b in ("low", "medium", "high", "critical") if any(r.group == b for r in bands.rows)
+    ]
     for by in ("country", "city", "acquisition_channel", "marketing_opt_in", "signup_year"):
         report = segment_aggregates(shop, SegmentArgs(by=by, segment="gold"))
         assert sum(r.customers for r in report.rows) == next(r.customers for r in snapshot.rows if r.group == "gold")
@@ -122,20 +141,35 @@ def test_segment_report_snapshot_equals_a_live_pass_over_orders(shop: Engine) ->
 
 def test_offer_history_and_outcomes(shop: Engine) -> None:
     with shop.connect() as connection:
-        cid, ordered_at = connection.execute(select(Order.customer_id, Order.ordered_at).order_by(Order.ordered_at)
-                                             .limit(1)).one()
+        cid, ordered_at = connection.execute(
+            select(Order.customer_id, Order.ordered_at).order_by(Order.ordered_at).limit(1)
+        ).one()
         other = connection.scalars(select(Customer.customer_id).where(Customer.customer_id != cid).limit(1)).one()
     with shop.begin() as connection:
-        for i, (customer, status, created) in enumerate([
-            (cid, "redeemed", ordered_at - timedelta(days=3)),  # an order followed within 30 days
-            (other, "sent", datetime(2020, 1, 1)),
-            (other, "rejected", datetime(2020, 2, 1)),
-        ]):
-            connection.execute(insert(Offer).values(
-                offer_id=f"OF-{i}", customer_id=customer, created_at=created, created_by="tester",
-                offer_type="discount_percent", value=10, channel="email", subject="s", message="m", status=status))
-            connection.execute(insert(OfferEvent).values(offer_id=f"OF-{i}", at=created, actor="tester",
-                                                         action="created"))
+        for i, (customer, status, created) in enumerate(
+            [
+                (cid, "redeemed", ordered_at - timedelta(days=3)),  # an order followed within 30 days
+                (other, "sent", datetime(2020, 1, 1)),
+                (other, "rejected", datetime(2020, 2, 1)),
+            ]
+        ):
+            connection.execute(
+                insert(Offer).values(
+                    offer_id=f"OF-{i}",
+                    customer_id=customer,
+                    created_at=created,
+                    created_by="tester",
+                    offer_type="discount_percent",
+                    value=10,
+                    channel="email",
+                    subject="s",
+                    message="m",
+                    status=status,
+                )
+            )
+            connection.execute(
+                insert(OfferEvent).values(offer_id=f"OF-{i}", at=created, actor="tester", action="created")
+            )
     history = offer_history(shop, OfferHistoryArgs())
     created = [r.created_at for r in history.rows]
     assert created == sorted(created, reverse=True)

@@ -26,8 +26,14 @@ def test_every_foreign_key_and_filtered_timestamp_is_indexed(engine: Engine) -> 
         leading |= {inspector.get_pk_constraint(table)["constrained_columns"][0]}
         for fk in inspector.get_foreign_keys(table):
             assert fk["constrained_columns"][0] in leading, (table, fk["constrained_columns"])
-    for table, column in [("orders", "ordered_at"), ("reviews", "created_at"), ("support_tickets", "opened_at"),
-                          ("customers", "signup_at"), ("churn_scores", "scored_at"), ("offers", "created_at")]:
+    for table, column in [
+        ("orders", "ordered_at"),
+        ("reviews", "created_at"),
+        ("support_tickets", "opened_at"),
+        ("customers", "signup_at"),
+        ("churn_scores", "scored_at"),
+        ("offers", "created_at"),
+    ]:
         assert any(ix["column_names"][0] == column for ix in inspector.get_indexes(table)), (table, column)
 
 

@@ -45,7 +45,7 @@ HOSTILE = [
     ("SELECT c.name FROM customers AS c", "personal data"),
     ("SELECT * FROM customers", "personal data"),
     ("SELECT x.* FROM customers x JOIN orders o ON o.customer_id = x.customer_id", "personal data"),
-    ("SELECT lower(\"email\") FROM customers", "personal data"),
+    ('SELECT lower("email") FROM customers', "personal data"),
     ("SELECT to_json(c) FROM customers c", "whole customers row"),
     ("SELECT customers FROM customers", "whole customers row"),
     ("SELECT 1 AS x FROM customers ORDER BY customers", "whole customers row"),
@@ -103,8 +103,9 @@ def test_good_queries_run_with_a_limit_and_roles(shop: Engine) -> None:
     assert check_sql("SELECT email FROM customers", dialect, role="support_agent").tables == ("customers",)
     by_alias = "SELECT country, COUNT(*) AS customers FROM customers GROUP BY country ORDER BY customers DESC"
     assert run_readonly(reader, check_sql(by_alias, dialect).sql, 10).rows
-    with_cte = check_sql("WITH big AS (SELECT customer_id FROM orders WHERE total_amount > 100) "
-                         "SELECT count(*) FROM big", dialect)
+    with_cte = check_sql(
+        "WITH big AS (SELECT customer_id FROM orders WHERE total_amount > 100) SELECT count(*) FROM big", dialect
+    )
     assert run_readonly(reader, with_cte.sql, with_cte.limit).rows[0][0] > 0
     with pytest.raises(SqlRefused, match="unknown role"):
         check_sql("SELECT order_id FROM orders", dialect, role="intern")
@@ -133,12 +134,16 @@ def test_postgres_reader_role_can_only_read_the_contract(postgres_url: str) -> N
         assert connection.execute(text("SELECT count(*) FROM customers")).scalar_one() == 60
         assert connection.execute(text("SHOW default_transaction_read_only")).scalar_one() == "on"
     # the third wall holds even for statements that never went through the guard
-    for statement in ("DELETE FROM orders", "UPDATE customers SET segment = 'x'", "CREATE TABLE t (a int)",
-                      "SELECT * FROM demo_truth", "SET default_transaction_read_only = off; DELETE FROM reviews"):
-        with pytest.raises(Exception) as caught:
-            with reader.begin() as connection:
-                connection.execute(text("SET TRANSACTION READ WRITE"))
-                connection.execute(text(statement))
+    for statement in (
+        "DELETE FROM orders",
+        "UPDATE customers SET segment = 'x'",
+        "CREATE TABLE t (a int)",
+        "SELECT * FROM demo_truth",
+        "SET default_transaction_read_only = off; DELETE FROM reviews",
+    ):
+        with pytest.raises(Exception) as caught, reader.begin() as connection:
+            connection.execute(text("SET TRANSACTION READ WRITE"))
+            connection.execute(text(statement))
         assert "permission denied" in str(caught.value) or "read-only" in str(caught.value), statement
     reader.dispose()
     settings = Settings(database_url=postgres_url, readonly_database_url=reader_url, sql_timeout_s=2)

@@ -58,7 +58,7 @@ def test_training_is_deterministic(trained, tmp_path: Path) -> None:  # type: ig
     again = train_churn_model(engine, tmp_path, config=FAST)
     assert again.metrics == report.metrics
     a, b = load_artifact(root, report.version), load_artifact(tmp_path, again.version)
-    for (name, x), (_, y) in zip(a.model.state_dict().items(), b.model.state_dict().items()):
+    for (name, x), (_, y) in zip(a.model.state_dict().items(), b.model.state_dict().items(), strict=True):
         assert torch.equal(x, y), name
 
 
@@ -81,13 +81,33 @@ def test_bad_cases_give_clear_errors_or_sensible_scores(trained, tmp_path: Path)
     with pytest.raises(UnknownCustomer, match="C-nobody"):
         score_customers(engine, scorer, ["C-1001", "C-nobody"])
     with engine.begin() as c:
-        c.execute(insert(Customer).values(customer_id="Z-new", name="New", email="z@x", country="France", city="Paris",
-                                          signup_at=datetime(2026, 10, 1), segment="bronze",
-                                          acquisition_channel="email", marketing_opt_in=True))
-        c.execute(insert(Customer).values(customer_id="Z-gone", name="Gone", email="g@x", country="France",
-                                          city="Paris", signup_at=datetime(2025, 1, 1), segment="bronze",
-                                          acquisition_channel="email", marketing_opt_in=True,
-                                          closed_at=datetime(2026, 2, 1)))
+        c.execute(
+            insert(Customer).values(
+                customer_id="Z-new",
+                name="New",
+                email="z@x",
+                country="France",
+                city="Paris",
+                signup_at=datetime(2026, 10, 1),
+                segment="bronze",
+                acquisition_channel="email",
+                marketing_opt_in=True,
+            )
+        )
+        c.execute(
+            insert(Customer).values(
+                customer_id="Z-gone",
+                name="Gone",
+                email="g@x",
+                country="France",
+                city="Paris",
+                signup_at=datetime(2025, 1, 1),
+                segment="bronze",
+                acquisition_channel="email",
+                marketing_opt_in=True,
+                closed_at=datetime(2026, 2, 1),
+            )
+        )
     (never,) = score_customers(engine, scorer, ["Z-new"])
     assert 0 < never.probability < 1 and any("never ordered" in d.text for d in never.drivers)
     with pytest.raises(NotScorable, match="closed the account on 2026-02-01"):
@@ -108,7 +128,9 @@ def test_bad_cases_give_clear_errors_or_sensible_scores(trained, tmp_path: Path)
     tampered.mkdir(parents=True)
     for name in ("model.pt", "encoder.json"):
         (tampered / name).write_bytes((meta_path.parent / name).read_bytes())
-    (tampered / "meta.json").write_text(json.dumps({**meta, "feature_spec_hash": "0123456789abcdef", "feature_spec_version": 0}))
+    (tampered / "meta.json").write_text(
+        json.dumps({**meta, "feature_spec_hash": "0123456789abcdef", "feature_spec_version": 0})
+    )
     with pytest.raises(IncompatibleModel, match="retrain with `winback train`"):
         load_artifact(tmp_path, "old")
 
@@ -117,7 +139,9 @@ def test_score_all_fills_churn_scores_and_stats(trained) -> None:  # type: ignor
     engine, root, _ = trained
     report = score_all(engine, ChurnScorer.load(root), chunk_size=700)
     with engine.connect() as c:
-        rows = c.execute(select(func.count()).select_from(ChurnScore).where(ChurnScore.scored_at == report.scored_at)).scalar_one()
+        rows = c.execute(
+            select(func.count()).select_from(ChurnScore).where(ChurnScore.scored_at == report.scored_at)
+        ).scalar_one()
         one = c.execute(select(ChurnScore.__table__).where(ChurnScore.scored_at == report.scored_at).limit(1)).one()
     assert rows == report.customers > 1000
     assert one.drivers and {"feature", "value", "contribution", "text"} <= set(one.drivers[0])

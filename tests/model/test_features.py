@@ -28,19 +28,52 @@ def test_events_after_the_cutoff_change_no_feature(shop: Engine) -> None:
     ids = list(before.index[:50])
     with shop.begin() as c:
         for i, cid in enumerate(ids):
-            c.execute(insert(Order).values(
-                order_id=f"FUT-{i}", customer_id=cid, ordered_at=later, status="returned", total_amount=Decimal("99.00"),
-                discount_amount=Decimal("50.00"), promised_delivery_at=later, delivered_at=later + timedelta(days=9),
-                returned_at=later + timedelta(days=12), channel="web"))
-            c.execute(insert(Review).values(review_id=f"FUT-{i}", customer_id=cid, order_id=f"FUT-{i}", rating=1,
-                                            title="x", body="late", created_at=later))
-            c.execute(insert(SupportTicket).values(ticket_id=f"FUT-{i}", customer_id=cid, opened_at=later, channel="chat",
-                                                   topic="refund", status="open", body="where"))
+            c.execute(
+                insert(Order).values(
+                    order_id=f"FUT-{i}",
+                    customer_id=cid,
+                    ordered_at=later,
+                    status="returned",
+                    total_amount=Decimal("99.00"),
+                    discount_amount=Decimal("50.00"),
+                    promised_delivery_at=later,
+                    delivered_at=later + timedelta(days=9),
+                    returned_at=later + timedelta(days=12),
+                    channel="web",
+                )
+            )
+            c.execute(
+                insert(Review).values(
+                    review_id=f"FUT-{i}",
+                    customer_id=cid,
+                    order_id=f"FUT-{i}",
+                    rating=1,
+                    title="x",
+                    body="late",
+                    created_at=later,
+                )
+            )
+            c.execute(
+                insert(SupportTicket).values(
+                    ticket_id=f"FUT-{i}",
+                    customer_id=cid,
+                    opened_at=later,
+                    channel="chat",
+                    topic="refund",
+                    status="open",
+                    body="where",
+                )
+            )
         # tickets open at the cutoff but resolved after it still count as unresolved at the cutoff
-        c.execute(update(SupportTicket).where(SupportTicket.opened_at <= CUTOFF, SupportTicket.closed_at.is_(None))
-                  .values(closed_at=later, status="resolved", satisfaction=5))
+        c.execute(
+            update(SupportTicket)
+            .where(SupportTicket.opened_at <= CUTOFF, SupportTicket.closed_at.is_(None))
+            .values(closed_at=later, status="resolved", satisfaction=5)
+        )
         # deliveries that had not happened at the cutoff may happen later without changing anything
-        c.execute(update(Order).where(Order.ordered_at <= CUTOFF, Order.delivered_at > CUTOFF).values(delivered_at=later))
+        c.execute(
+            update(Order).where(Order.ordered_at <= CUTOFF, Order.delivered_at > CUTOFF).values(delivered_at=later)
+        )
     after = compute_features(shop, CUTOFF)
     pd.testing.assert_frame_equal(before, after)
 
@@ -56,20 +89,68 @@ def test_chunks_add_up_to_the_whole(shop: Engine) -> None:
 def test_hand_built_customer(engine: Engine) -> None:
     t0 = datetime(2026, 1, 1)
     with engine.begin() as c:
-        c.execute(insert(Customer).values(customer_id="H-1", name="H", email="h@x", country="France", city="Lyon",
-                                          signup_at=t0, segment="gold", acquisition_channel="email", marketing_opt_in=True))
-        c.execute(insert(Customer).values(customer_id="H-2", name="N", email="n@x", country="Spain", city="Madrid",
-                                          signup_at=t0, segment="bronze", acquisition_channel="social", marketing_opt_in=False))
+        c.execute(
+            insert(Customer).values(
+                customer_id="H-1",
+                name="H",
+                email="h@x",
+                country="France",
+                city="Lyon",
+                signup_at=t0,
+                segment="gold",
+                acquisition_channel="email",
+                marketing_opt_in=True,
+            )
+        )
+        c.execute(
+            insert(Customer).values(
+                customer_id="H-2",
+                name="N",
+                email="n@x",
+                country="Spain",
+                city="Madrid",
+                signup_at=t0,
+                segment="bronze",
+                acquisition_channel="social",
+                marketing_opt_in=False,
+            )
+        )
         for k, late in enumerate([0, 2, 0, 3, 4]):  # five deliveries, the last four: late, on time, late, late
             when = t0 + timedelta(days=20 * k)
-            c.execute(insert(Order).values(
-                order_id=f"H-{k}", customer_id="H-1", ordered_at=when, status="delivered", total_amount=Decimal("80"),
-                discount_amount=Decimal("20") if k == 4 else Decimal("0"), promised_delivery_at=when + timedelta(days=3),
-                delivered_at=when + timedelta(days=3 + late), channel="web"))
-        c.execute(insert(SupportTicket).values(ticket_id="T-1", customer_id="H-1", opened_at=t0 + timedelta(days=70),
-                                               channel="chat", topic="delivery_delay", status="open", body="?"))
-        c.execute(insert(Review).values(review_id="R-1", customer_id="H-1", rating=2, title="meh", body="late",
-                                        created_at=t0 + timedelta(days=90)))
+            c.execute(
+                insert(Order).values(
+                    order_id=f"H-{k}",
+                    customer_id="H-1",
+                    ordered_at=when,
+                    status="delivered",
+                    total_amount=Decimal("80"),
+                    discount_amount=Decimal("20") if k == 4 else Decimal("0"),
+                    promised_delivery_at=when + timedelta(days=3),
+                    delivered_at=when + timedelta(days=3 + late),
+                    channel="web",
+                )
+            )
+        c.execute(
+            insert(SupportTicket).values(
+                ticket_id="T-1",
+                customer_id="H-1",
+                opened_at=t0 + timedelta(days=70),
+                channel="chat",
+                topic="delivery_delay",
+                status="open",
+                body="?",
+            )
+        )
+        c.execute(
+            insert(Review).values(
+                review_id="R-1",
+                customer_id="H-1",
+                rating=2,
+                title="meh",
+                body="late",
+                created_at=t0 + timedelta(days=90),
+            )
+        )
     f = compute_features(engine, t0 + timedelta(days=100))
     h = f.loc["H-1"]
     assert h.orders_total == 5 and h.recency_days == pytest.approx(20)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,8 @@ def store_settings(mode: str, request: pytest.FixtureRequest, folder: Path) -> S
 
     host, port = server.rsplit(":", 1)
     client = chromadb.HttpClient(host=host.split("//")[1], port=int(port))
-    try:
+    with contextlib.suppress(Exception):
         client.delete_collection(COLLECTION)
-    except Exception:
-        pass
     return Settings(data_dir=folder, chroma=server)
 
 

@@ -58,9 +58,21 @@ def test_reindex_after_add_edit_delete_gives_exactly_the_right_collection(shop, 
     with shop.begin() as c:
         some = c.execute(select(Review.review_id, Review.customer_id).order_by(Review.review_id).limit(3)).all()
         ticket = c.execute(select(SupportTicket.ticket_id).order_by(SupportTicket.ticket_id).limit(1)).scalar_one()
-        c.execute(insert(Review).values(review_id="NEW-1", customer_id=some[0].customer_id, rating=1, title="Awful",
-                                        body="The zip broke and support ignored me.", created_at=datetime(2026, 10, 1)))
-        c.execute(update(Review).where(Review.review_id == some[1].review_id).values(body="Edited: the colour faded fast. " * 80))
+        c.execute(
+            insert(Review).values(
+                review_id="NEW-1",
+                customer_id=some[0].customer_id,
+                rating=1,
+                title="Awful",
+                body="The zip broke and support ignored me.",
+                created_at=datetime(2026, 10, 1),
+            )
+        )
+        c.execute(
+            update(Review)
+            .where(Review.review_id == some[1].review_id)
+            .values(body="Edited: the colour faded fast. " * 80)
+        )
         c.execute(delete(Review).where(Review.review_id == some[2].review_id))
         c.execute(delete(SupportTicket).where(SupportTicket.ticket_id == ticket))
     report = index_feedback(shop, collection, embedder)
@@ -78,10 +90,21 @@ def test_long_and_empty_texts(sqlite_shop, tmp_path: Path, embedder) -> None:  #
     assert chunk_text("   ") == ([], False)
     with shop.begin() as c:
         cid = c.execute(select(Review.customer_id).limit(1)).scalar_one()
-        c.execute(insert(Review).values(review_id="EMPTY", customer_id=cid, rating=3, title="", body="",
-                                        created_at=datetime(2026, 9, 1)))
-        c.execute(insert(Review).values(review_id="HUGE", customer_id=cid, rating=2, title="Long",
-                                        body="x" * 100_000, created_at=datetime(2026, 9, 1)))
+        c.execute(
+            insert(Review).values(
+                review_id="EMPTY", customer_id=cid, rating=3, title="", body="", created_at=datetime(2026, 9, 1)
+            )
+        )
+        c.execute(
+            insert(Review).values(
+                review_id="HUGE",
+                customer_id=cid,
+                rating=2,
+                title="Long",
+                body="x" * 100_000,
+                created_at=datetime(2026, 9, 1),
+            )
+        )
     collection = open_collection(Settings(data_dir=tmp_path), embedder)
     report = index_feedback(shop, collection, embedder)
     assert report.skipped_empty == 1
@@ -96,8 +119,9 @@ def test_killed_indexer_is_completed_by_the_next_run(sqlite_url: str, tmp_path: 
     seed_demo(engine, customers=700, seed=32)
     settings = Settings(data_dir=tmp_path, database_url=engine.url.render_as_string(hide_password=False))
     env = {**os.environ, "WINBACK_DATA_DIR": str(tmp_path), "WINBACK_DATABASE_URL": settings.database_url}
-    process = subprocess.Popen([sys.executable, "-m", "winback.cli", "index"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "winback.cli", "index"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     reader = open_collection(settings, embedder)
     deadline = time.monotonic() + 120
     while reader.count() < 300 and time.monotonic() < deadline and process.poll() is None:

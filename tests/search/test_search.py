@@ -31,8 +31,14 @@ def indexed(request, tmp_path_factory, embedder):  # type: ignore[no-untyped-def
 
 def test_semantic_search_finds_meaning_and_respects_filters(indexed, embedder) -> None:  # type: ignore[no-untyped-def]
     engine, collection = indexed
-    results = search_feedback(collection, embedder, "my parcel came much later than promised",
-                              {"kind": "review", "max_rating": 2}, k=8, mode="semantic")
+    results = search_feedback(
+        collection,
+        embedder,
+        "my parcel came much later than promised",
+        {"kind": "review", "max_rating": 2},
+        k=8,
+        mode="semantic",
+    )
     assert len(results) == 8
     assert all(r.kind == "review" and r.rating <= 2 for r in results)
     assert sum(any(w in r.text.lower() for w in ("late", "deliver", "parcel", "wait", "slow")) for r in results) >= 6
@@ -89,9 +95,11 @@ def test_overfetch_and_chroma_filtering_agree(indexed, embedder) -> None:  # typ
     from winback.search.search import FeedbackFilter, nearest
 
     _, collection = indexed
-    for query, filters in [("late parcel", {"kind": "review", "max_rating": 2}),
-                           ("refund please", {"kind": "ticket", "since": "2025-01-01"}),
-                           ("great fit", {"min_rating": 4, "until": "2026-06-30"})]:
+    for query, filters in [
+        ("late parcel", {"kind": "review", "max_rating": 2}),
+        ("refund please", {"kind": "ticket", "since": "2025-01-01"}),
+        ("great fit", {"min_rating": 4, "until": "2026-06-30"}),
+    ]:
         spec = FeedbackFilter.parse(filters)
         vector = embedder.encode([query])
         ours = nearest(collection, vector, 10, spec, [])["ids"]

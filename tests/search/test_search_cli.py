@@ -9,8 +9,13 @@ from pathlib import Path
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "winback.cli", *args], env={**os.environ, "COLUMNS": "250", **env},
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "winback.cli", *args],
+        env={**os.environ, "COLUMNS": "250", **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_index_search_themes_and_errors(tmp_path: Path) -> None:
@@ -28,5 +33,7 @@ def test_index_search_themes_and_errors(tmp_path: Path) -> None:
     themes = run(["themes", "--themes", "5"], env)
     assert themes.returncode == 0 and "5 themes in" in themes.stdout and "customer-written, untrusted" in themes.stdout
     down = run(["search", "late"], {**env, "WINBACK_CHROMA": "http://127.0.0.1:9"})
-    assert down.returncode == 2 and down.stderr.startswith("error: Chroma server at http://127.0.0.1:9 is not reachable")
+    assert down.returncode == 2 and down.stderr.startswith(
+        "error: Chroma server at http://127.0.0.1:9 is not reachable"
+    )
     assert len(down.stderr.strip().splitlines()) == 1

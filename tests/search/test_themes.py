@@ -55,18 +55,28 @@ def test_themes_of_bad_reviews_match_the_planted_causes(tmp_path: Path, embedder
         truth = {cid: causes for cid, causes in c.execute(select(DemoTruth.customer_id, DemoTruth.causes))}
     ids = {sid for t in report.themes for sid in t.source_ids}
     authors = {sid: sid.split("-")[1] for sid in ids}  # R-<number>-<n> -> customer number
+
     def late_share(source_ids: list[str]) -> float:
         return float(np.mean([truth[f"C-{authors[s]}"]["late_delivery"] for s in source_ids]))
+
     delivery = set(found["delivery"].source_ids)
     others = sorted(ids - delivery)
-    print("late-delivery share of hazard: delivery theme", late_share(sorted(delivery)), "other themes", late_share(others))
+    print(
+        "late-delivery share of hazard: delivery theme",
+        late_share(sorted(delivery)),
+        "other themes",
+        late_share(others),
+    )
     assert late_share(sorted(delivery)) > 1.2 * late_share(others)
     # and the reviews in the delivery theme are far more often about orders that really arrived late
     with engine.connect() as c:
-        late = dict(c.execute(
-            select(Review.review_id, Order.delivered_at > Order.promised_delivery_at)
-            .join(Order, Order.order_id == Review.order_id).where(Review.rating <= 2)
-        ).all())
+        late = dict(
+            c.execute(
+                select(Review.review_id, Order.delivered_at > Order.promised_delivery_at)
+                .join(Order, Order.order_id == Review.order_id)
+                .where(Review.rating <= 2)
+            ).all()
+        )
     in_theme = np.mean([bool(late[r]) for r in delivery])
     overall = np.mean([bool(v) for v in late.values()])
     print(f"reviews about a late order: delivery theme {in_theme:.0%}, all 1-2 star reviews {overall:.0%}")

@@ -34,7 +34,9 @@ def test_approval_rechecks_text_policy_and_budget(shop: tuple[Engine, Settings])
     with pytest.raises(OfferEditRefused, match="not approved"):
         decide_offer(engine, policy, offer.offer_id, "approve", "bob", message=offer.message + " Take 60% off too!")
     with pytest.raises(OfferEditRefused, match="not saved"):
-        save_edited_draft(engine, policy, offer.offer_id, offer.subject, offer.message + " Code FREE100 works too.", "bob")
+        save_edited_draft(
+            engine, policy, offer.offer_id, offer.subject, offer.message + " Code FREE100 works too.", "bob"
+        )
     cheaper = policy.model_copy(deep=True)
     for rule in cheaper.offers:
         rule.value = rule.value + 1  # the policy changed since the draft: its value is no longer allowed
@@ -48,8 +50,11 @@ def test_approval_rechecks_text_policy_and_budget(shop: tuple[Engine, Settings])
     approved = decide_offer(engine, policy, offer.offer_id, "approve", "bob", message=edited)
     assert (approved.status, approved.decided_by, approved.draft_source) == ("approved", "bob", "person")
     with engine.connect() as connection:
-        events = connection.execute(select(OfferEvent.action, OfferEvent.actor).where(
-            OfferEvent.offer_id == offer.offer_id).order_by(OfferEvent.event_id)).all()
+        events = connection.execute(
+            select(OfferEvent.action, OfferEvent.actor)
+            .where(OfferEvent.offer_id == offer.offer_id)
+            .order_by(OfferEvent.event_id)
+        ).all()
     assert [tuple(e) for e in events] == [("drafted", "ann"), ("edited", "bob"), ("approved", "bob")]
     with pytest.raises(OfferEditRefused, match="already approved"):
         decide_offer(engine, policy, offer.offer_id, "reject", "bob")

@@ -44,8 +44,10 @@ def test_llm_dying_mid_batch_falls_back_and_a_rerun_completes(shop: tuple[Engine
         if calls["n"] > 4:
             raise openai.APIConnectionError(request=httpx.Request("POST", "http://127.0.0.1:8765/v1/chat"))
         name = str(messages[-1].content).split("Customer: ")[1].split(".")[0]
-        return ('{"subject": "%s, we are sorry", "opening": "We are sorry that things went wrong for you lately. '
-                'You deserved better from us, and we want to put it right."}' % name)
+        return (
+            f'{{"subject": "{name}, we are sorry", "opening": "We are sorry that things went wrong for you lately. '
+            'You deserved better from us, and we want to put it right."}'
+        )
 
     drafter = OfferDrafter(engine, settings, RunnableLambda(flaky), structured=False)  # type: ignore[arg-type]
     report = draft_batch(engine, drafter, top=25, concurrency=1)

@@ -36,8 +36,9 @@ def test_embedded_model_drafts_are_all_valid(shop: tuple[Engine, Settings], llm_
     assert len(customers) == len(set(customers)) == report.drafted
 
 
-def test_killing_the_server_mid_batch_loses_nothing(shop: tuple[Engine, Settings], llm_server: tuple[Path, int],
-                                                    tmp_path: Path) -> None:
+def test_killing_the_server_mid_batch_loses_nothing(
+    shop: tuple[Engine, Settings], llm_server: tuple[Path, int], tmp_path: Path
+) -> None:
     import socket
 
     engine, settings = shop

@@ -21,7 +21,9 @@ def _echo(args: EchoArgs, ctx: ToolContext) -> ToolResult:
 
 
 def test_roles_validation_errors_and_redaction(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    registry = ToolRegistry.of([Tool("echo", "Echo text.", EchoArgs, _echo, roles=frozenset({Role.MANAGER, Role.CS_STAFF}))])
+    registry = ToolRegistry.of(
+        [Tool("echo", "Echo text.", EchoArgs, _echo, roles=frozenset({Role.MANAGER, Role.CS_STAFF}))]
+    )
     services = Services(Settings(data_dir=tmp_path))
     staff, agent = ToolContext(services, Role.CS_STAFF), ToolContext(services, Role.SUPPORT_AGENT)
     masked = registry.call("echo", {"text": "write to ann.lee@example.com "}, staff)
@@ -38,7 +40,9 @@ def test_roles_validation_errors_and_redaction(tmp_path) -> None:  # type: ignor
 
 def test_default_tools_and_permissions() -> None:
     registry = default_registry()
-    assert len(registry.tools) >= 11 and all(t.description and len(t.description) < 160 for t in registry.tools.values())
+    assert len(registry.tools) >= 11 and all(
+        t.description and len(t.description) < 160 for t in registry.tools.values()
+    )
     sql, draft = registry["run_sql_question"], registry["draft_offer"]
     assert Role.CS_STAFF not in sql.roles and Role.SUPPORT_AGENT not in sql.roles and Role.MANAGER in sql.roles
     assert Role.MANAGER not in draft.roles and Role.SUPPORT_AGENT in draft.roles

@@ -27,11 +27,13 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def test_repairs_until_a_query_passes(settings: Settings) -> None:
-    llm = FakeListChatModel(responses=[
-        "SELECT email FROM customers",  # refused: personal data for a manager
-        "```sql\nSELECT nonsense FROM orders;\n```",  # database error
-        "Here you go: SELECT segment, COUNT(*) AS n FROM customers GROUP BY segment; -- done",
-    ])
+    llm = FakeListChatModel(
+        responses=[
+            "SELECT email FROM customers",  # refused: personal data for a manager
+            "```sql\nSELECT nonsense FROM orders;\n```",  # database error
+            "Here you go: SELECT segment, COUNT(*) AS n FROM customers GROUP BY segment; -- done",
+        ]
+    )
     engine = make_engine(settings.database_url)
     before = database_fingerprint(engine)
     answer = SqlWriter(settings, llm, engine).answer("How many customers per segment?", role="manager")
@@ -42,8 +44,9 @@ def test_repairs_until_a_query_passes(settings: Settings) -> None:
 
 
 def test_gives_up_after_two_repairs_with_the_last_reason(settings: Settings) -> None:
-    llm = FakeListChatModel(responses=["DROP TABLE orders", "DELETE FROM orders", "UPDATE offers SET value = 1",
-                                       "SELECT 1 FROM orders"])
+    llm = FakeListChatModel(
+        responses=["DROP TABLE orders", "DELETE FROM orders", "UPDATE offers SET value = 1", "SELECT 1 FROM orders"]
+    )
     engine = make_engine(settings.database_url)
     before = database_fingerprint(engine)
     answer = SqlWriter(settings, llm, engine).answer("delete everything", role="admin")
@@ -52,16 +55,21 @@ def test_gives_up_after_two_repairs_with_the_last_reason(settings: Settings) -> 
 
 
 def test_extract_sql_takes_one_statement() -> None:
-    assert extract_sql("```sql\nWITH a AS (SELECT 1) SELECT * FROM a;\nDROP TABLE x;```") == \
-        "WITH a AS (SELECT 1) SELECT * FROM a"
+    assert (
+        extract_sql("```sql\nWITH a AS (SELECT 1) SELECT * FROM a;\nDROP TABLE x;```")
+        == "WITH a AS (SELECT 1) SELECT * FROM a"
+    )
     assert extract_sql("SELECT 1; DELETE FROM orders") == "SELECT 1"
 
 
 def test_unknown_column_errors_list_the_real_columns() -> None:
     from winback.tools.sql_writer import explain_failure
 
-    reason = explain_failure("the database refused the query: no such column: quantity",
-                             "SELECT AVG(quantity) FROM orders", "sqlite")
+    reason = explain_failure(
+        "the database refused the query: no such column: quantity", "SELECT AVG(quantity) FROM orders", "sqlite"
+    )
     assert "Columns that exist: orders(order_id, customer_id" in reason
-    assert explain_failure("only SELECT queries are allowed", "DROP TABLE x", "sqlite") == \
-        "only SELECT queries are allowed"
+    assert (
+        explain_failure("only SELECT queries are allowed", "DROP TABLE x", "sqlite")
+        == "only SELECT queries are allowed"
+    )

@@ -7,8 +7,8 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -16,8 +16,16 @@ from tests.conftest import _free_port, running_server
 from winback.ui.users import UserStore
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PASSWORDS = {"sam": "sam-password-1", "carol": "carol-password-1", "maria": "maria-password-1"}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -31,11 +39,21 @@ def ui_server(scored_shop: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     for name, role in (("sam", "support_agent"), ("carol", "cs_staff"), ("maria", "manager")):
         store.add(name, role, PASSWORDS[name])
     port = _free_port()
-    env = {**os.environ, "WINBACK_DATA_DIR": str(data_dir), "WINBACK_LLM_PORT": "9",
-           "WINBACK_ASSISTANT_PLANNER": "router"}
+    env = {
+        **os.environ,
+        "WINBACK_DATA_DIR": str(data_dir),
+        "WINBACK_LLM_PORT": "9",
+        "WINBACK_ASSISTANT_PLANNER": "router",
+    }
     url = f"http://127.0.0.1:{port}"
-    with running_server([sys.executable, "-m", "winback.cli", "serve", "--port", str(port)], url,
-                        data_dir / "serve.log", "the UI", timeout_s=120, env=env):
+    with running_server(
+        [sys.executable, "-m", "winback.cli", "serve", "--port", str(port)],
+        url,
+        data_dir / "serve.log",
+        "the UI",
+        timeout_s=120,
+        env=env,
+    ):
         yield url, data_dir
 
 
@@ -48,7 +66,8 @@ def browser_page(request: pytest.FixtureRequest) -> Iterator[object]:
 
     with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
         context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=FLAGS, headless=True, viewport={"width": 1400, "height": 1000})
+            profile, executable_path=CHROMIUM, args=FLAGS, headless=True, viewport={"width": 1400, "height": 1000}
+        )
         page = context.pages[0] if context.pages else context.new_page()
         page.set_default_timeout(60_000)
         yield page

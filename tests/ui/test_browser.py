@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
+from tests.ui.conftest import PASSWORDS
 from winback.data.db import make_engine
 from winback.data.schema import Offer, OfferEvent
-from tests.ui.conftest import PASSWORDS
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -35,9 +35,15 @@ def ask(page: Any, question: str, wait_for: str = "#chatbot table") -> None:
 
 def top_ids(data_dir: Path, n: int) -> list[str]:
     with make_engine(f"sqlite:///{data_dir / 'winback.db'}").connect() as connection:
-        return list(connection.scalars(text(
-            "SELECT customer_id FROM churn_scores WHERE scored_at = (SELECT MAX(scored_at) FROM churn_scores) "
-            "AND lapsed = 0 ORDER BY probability DESC, customer_id LIMIT :n"), {"n": n}))
+        return list(
+            connection.scalars(
+                text(
+                    "SELECT customer_id FROM churn_scores WHERE scored_at = (SELECT MAX(scored_at) FROM churn_scores) "
+                    "AND lapsed = 0 ORDER BY probability DESC, customer_id LIMIT :n"
+                ),
+                {"n": n},
+            )
+        )
 
 
 def test_support_agent_from_question_to_approved_offer(ui_server: tuple[str, Path], browser_page: Any) -> None:
@@ -53,7 +59,9 @@ def test_support_agent_from_question_to_approved_offer(ui_server: tuple[str, Pat
     page.locator("#chatbot").get_by_role("button", name="Like").last.click()  # thumbs up on the answer
     page.wait_for_timeout(1500)
     with make_engine(f"sqlite:///{data_dir / 'winback.db'}").connect() as connection:
-        rated = connection.execute(text("SELECT feedback, feedback_by FROM chat_messages WHERE feedback IS NOT NULL")).all()
+        rated = connection.execute(
+            text("SELECT feedback, feedback_by FROM chat_messages WHERE feedback IS NOT NULL")
+        ).all()
     assert [tuple(r) for r in rated] == [("up", "sam")]
 
     page.get_by_role("tab", name="At risk").click()
@@ -78,8 +86,11 @@ def test_support_agent_from_question_to_approved_offer(ui_server: tuple[str, Pat
     engine = make_engine(f"sqlite:///{data_dir / 'winback.db'}")
     with engine.connect() as connection:
         offer = connection.execute(select(Offer).where(Offer.offer_id == offer_id)).one()
-        events = connection.execute(select(OfferEvent.action, OfferEvent.actor).where(OfferEvent.offer_id == offer_id)
-                                    .order_by(OfferEvent.event_id)).all()
+        events = connection.execute(
+            select(OfferEvent.action, OfferEvent.actor)
+            .where(OfferEvent.offer_id == offer_id)
+            .order_by(OfferEvent.event_id)
+        ).all()
     assert offer.customer_id == expected and offer.status == "approved" and offer.decided_by == "sam"
     assert "We have read everything you told us." in offer.message and "50%" not in offer.message
     assert [tuple(e) for e in events] == [("drafted", "sam"), ("edited", "sam"), ("approved", "sam")]

@@ -8,9 +8,10 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 import openai
 from sqlalchemy import select
@@ -62,25 +63,41 @@ class Turn:
 
     @property
     def data(self) -> dict[str, Any]:
-        return {"customer_ids": self.customer_ids,
-                "results": [{"tool": c.name, "ok": c.ok, **c.result.data} for c in self.tool_calls]}
+        return {
+            "customer_ids": self.customer_ids,
+            "results": [{"tool": c.name, "ok": c.ok, **c.result.data} for c in self.tool_calls],
+        }
 
     def to_dict(self) -> dict[str, Any]:
-        return {"answer": self.answer, "tool_calls": [c.to_dict() for c in self.tool_calls], "data": self.data,
-                "planner": self.planner, "session_id": self.session_id, "latency_ms": self.latency_ms,
-                "trace": {"planner": self.planner_detail, "intent": self.intent, "notes": self.notes,
-                          "grounding": self.grounding.to_dict()}}
+        return {
+            "answer": self.answer,
+            "tool_calls": [c.to_dict() for c in self.tool_calls],
+            "data": self.data,
+            "planner": self.planner,
+            "session_id": self.session_id,
+            "latency_ms": self.latency_ms,
+            "trace": {
+                "planner": self.planner_detail,
+                "intent": self.intent,
+                "notes": self.notes,
+                "grounding": self.grounding.to_dict(),
+            },
+        }
 
 
 def _chunks(text: str) -> Iterator[str]:
     """The answer in line-sized pieces: a template answer streams as it is rendered."""
-    for line in text.splitlines(keepends=True):
-        yield line
+    yield from text.splitlines(keepends=True)
 
 
 class Assistant:
-    def __init__(self, settings: Settings, planner: str | None = None, services: Services | None = None,
-                 registry: ToolRegistry | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        planner: str | None = None,
+        services: Services | None = None,
+        registry: ToolRegistry | None = None,
+    ) -> None:
         self.settings = settings
         self.services = services or Services(settings)
         self.registry = registry or default_registry()
@@ -109,8 +126,14 @@ class Assistant:
         return "tools" if self.settings.llm_base_url else "router"
 
     # -- one turn -----------------------------------------------------------------------------------
-    def ask(self, question: str, session_id: str | None = None, role: str | Role = Role.CS_STAFF,
-            user: str = "assistant-user", remember: bool = True) -> Turn:
+    def ask(
+        self,
+        question: str,
+        session_id: str | None = None,
+        role: str | Role = Role.CS_STAFF,
+        user: str = "assistant-user",
+        remember: bool = True,
+    ) -> Turn:
         turn = None
         for event in self.stream(question, session_id, role, user, remember):
             if event.kind == "done":
@@ -118,21 +141,37 @@ class Assistant:
         assert turn is not None
         return turn
 
-    def stream(self, question: str, session_id: str | None = None, role: str | Role = Role.CS_STAFF,
-               user: str = "assistant-user", remember: bool = True) -> Iterator[Event]:
+    def stream(
+        self,
+        question: str,
+        session_id: str | None = None,
+        role: str | Role = Role.CS_STAFF,
+        user: str = "assistant-user",
+        remember: bool = True,
+    ) -> Iterator[Event]:
         started = time.perf_counter()
         role = parse_role(role)
         question = question.strip()
         engine = self.services.engine
         problem = None
         if not question:
-            problem = "Ask me something about your customers — for example \"who is most likely to churn?\"."
+            problem = 'Ask me something about your customers — for example "who is most likely to churn?".'
         elif len(question) > MAX_QUESTION_CHARS:
-            problem = (f"That message is {len(question):,} characters long; I read at most {MAX_QUESTION_CHARS:,}. "
-                       "Ask a shorter question (paste ids, not whole documents).")
+            problem = (
+                f"That message is {len(question):,} characters long; I read at most {MAX_QUESTION_CHARS:,}. "
+                "Ask a shorter question (paste ids, not whole documents)."
+            )
         if problem:
-            turn = Turn(question[:200], problem, [], "router", "input refused before planning", session_id,
-                        int((time.perf_counter() - started) * 1000), GroundingReport())
+            turn = Turn(
+                question[:200],
+                problem,
+                [],
+                "router",
+                "input refused before planning",
+                session_id,
+                int((time.perf_counter() - started) * 1000),
+                GroundingReport(),
+            )
             yield Event("token", {"text": problem})
             yield Event("done", {"turn": turn})
             return
@@ -183,16 +222,24 @@ class Assistant:
         turn = Turn(question, answer, calls, planner, detail, session_id, latency, grounding, notes, intent)
         if remember and session_id:
             conversations.append_message(
-                engine, session_id, "assistant", answer, planner=planner,
-                tool_calls=[c.to_dict() | {"text": c.result.text} for c in calls], context=new_state.to_dict(),
-                grounding=None if grounding.ok else grounding.to_dict(), latency_ms=latency)
+                engine,
+                session_id,
+                "assistant",
+                answer,
+                planner=planner,
+                tool_calls=[c.to_dict() | {"text": c.result.text} for c in calls],
+                context=new_state.to_dict(),
+                grounding=None if grounding.ok else grounding.to_dict(),
+                latency_ms=latency,
+            )
         if not grounding.ok:
             log.warning("grounding check flagged %s", grounding.to_dict())
         yield Event("done", {"turn": turn})
 
     # -- planners -----------------------------------------------------------------------------------
-    def _plan(self, question: str, ctx: ToolContext, state: ConversationState, mode: str,
-              notes: list[str]) -> tuple[Plan, str]:
+    def _plan(
+        self, question: str, ctx: ToolContext, state: ConversationState, mode: str, notes: list[str]
+    ) -> tuple[Plan, str]:
         router = self.router()
         today = self.today()
         plan = router.plan(question, state, today)
@@ -221,8 +268,9 @@ class Assistant:
         if mode == "llm":
             return self._model_plan(question, choice, chosen_intent, plan, state, ctx, today, detail)
         if chosen_intent is None or chosen_intent == plan.intent:
-            return plan, detail + f"; the model chose {choice.tool}" + (", agreeing" if chosen_intent else
-                                                                        ", not a candidate: router's plan kept")
+            return plan, detail + f"; the model chose {choice.tool}" + (
+                ", agreeing" if chosen_intent else ", not a candidate: router's plan kept"
+            )
         slots = plan.slots
         assert slots is not None
         chosen_intent = refine_intent(chosen_intent, question, slots, state)  # the rules hold whoever chose
@@ -232,8 +280,17 @@ class Assistant:
         replanned.scores = scores
         return replanned, detail + f"; unsure, the model broke the tie: {chosen_intent}"
 
-    def _model_plan(self, question: str, choice: Any, intent: str | None, router_plan: Plan, state: ConversationState,
-                    ctx: ToolContext, today: datetime, detail: str) -> tuple[Plan, str]:
+    def _model_plan(
+        self,
+        question: str,
+        choice: Any,
+        intent: str | None,
+        router_plan: Plan,
+        state: ConversationState,
+        ctx: ToolContext,
+        today: datetime,
+        detail: str,
+    ) -> tuple[Plan, str]:
         """The model plans alone (measured by the harness): its tool and its arguments, checked by the
         registry; the router's plan only where the model's call is invalid."""
         from winback.assistant.router import PlannedCall
@@ -244,12 +301,24 @@ class Assistant:
         spec = self.registry.tools.get(choice.tool)
         try:
             spec.args_schema.model_validate(choice.args)  # type: ignore[union-attr]
-        except Exception as exc:  # noqa: BLE001 - any invalid call falls back to the router
-            return router_plan, detail + f"; the model's call {choice.tool} was invalid ({type(exc).__name__}): router's plan"
-        return Plan(intent or choice.tool, [PlannedCall(choice.tool, dict(choice.args))]), f"model: {choice.tool} {choice.args}"
+        except Exception as exc:
+            return (
+                router_plan,
+                detail + f"; the model's call {choice.tool} was invalid ({type(exc).__name__}): router's plan",
+            )
+        return Plan(
+            intent or choice.tool, [PlannedCall(choice.tool, dict(choice.args))]
+        ), f"model: {choice.tool} {choice.args}"
 
-    def _native_turn(self, question: str, ctx: ToolContext, state: ConversationState, messages: list[Any],
-                     prior: list[str], notes: list[str]) -> Iterator[Event]:
+    def _native_turn(
+        self,
+        question: str,
+        ctx: ToolContext,
+        state: ConversationState,
+        messages: list[Any],
+        prior: list[str],
+        notes: list[str],
+    ) -> Generator[Event, None, tuple[str, list[ToolCall], str, str, GroundingReport] | None]:
         """A capable server plans and calls tools itself; its prose is shown only if grounded. Returns
         None (after a note) when no LLM answers, so the router takes the turn."""
         from langchain.agents import create_agent
@@ -274,15 +343,17 @@ class Assistant:
                 buffered.append(Event("tool_end", {"call": payload}))
 
         tools = langchain_tools(self.registry, ctx, on_call=on_call)
-        system = load_prompt("agent_system.v1.txt").format(role=ctx.role.value, today=f"{self.today():%Y-%m-%d}",
-                                                           context=state.describe())
+        system = load_prompt("agent_system.v1.txt").format(
+            role=ctx.role.value, today=f"{self.today():%Y-%m-%d}", context=state.describe()
+        )
         agent = create_agent(backend.llm, tools, system_prompt=system)
         past = [HumanMessage(text) if sender == "user" else AIMessage(text) for sender, text in history(messages)]
         yield Event("planner", {"planner": "tools", "detail": "the model calls tools natively", "intent": ""})
         prose = ""
         try:
-            for chunk, _meta in agent.stream({"messages": [*past, HumanMessage(question)]}, stream_mode="messages",
-                                             config={"recursion_limit": 12}):
+            for chunk, _meta in agent.stream(
+                {"messages": [*past, HumanMessage(question)]}, stream_mode="messages", config={"recursion_limit": 12}
+            ):
                 while buffered:
                     yield buffered.pop(0)
                 if isinstance(chunk, AIMessageChunk | AIMessage) and isinstance(chunk.content, str) and chunk.content:

@@ -27,11 +27,16 @@ FAILED = {
 def help_text(role: Role) -> str:
     sql = role in (Role.MANAGER, Role.ADMIN)
     drafts = role in (Role.CS_STAFF, Role.SUPPORT_AGENT, Role.ADMIN)
-    return load_prompt("assistant_help.v1.md").format(
-        sql_line="\n- **Anything else in the data:** \"how many orders were returned last month?\" (I write a read-only query)"
-        if sql else "",
-        draft_note="" if drafts else " (drafting is for customer-success staff and support agents)",
-    ).strip()
+    return (
+        load_prompt("assistant_help.v1.md")
+        .format(
+            sql_line='\n- **Anything else in the data:** "how many orders were returned last month?" (I write a read-only query)'
+            if sql
+            else "",
+            draft_note="" if drafts else " (drafting is for customer-success staff and support agents)",
+        )
+        .strip()
+    )
 
 
 def render(calls: list[ToolCall]) -> str:

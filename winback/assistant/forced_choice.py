@@ -23,8 +23,14 @@ class ForcedChoice:
     error: str | None = None
 
 
-def forced_choice(llm: BaseChatModel, registry: ToolRegistry, ctx: ToolContext, question: str, context: str,
-                  candidates: list[str] | None = None) -> ForcedChoice:
+def forced_choice(
+    llm: BaseChatModel,
+    registry: ToolRegistry,
+    ctx: ToolContext,
+    question: str,
+    context: str,
+    candidates: list[str] | None = None,
+) -> ForcedChoice:
     tools = langchain_tools(registry, ctx, candidates) + pseudo_tools()
     bound = llm.bind_tools(tools, tool_choice="required")
     messages = [SystemMessage(load_prompt("planner_forced.v1.txt").format(context=context)), HumanMessage(question)]

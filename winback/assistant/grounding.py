@@ -67,8 +67,9 @@ def check_grounding(answer: str, evidence: list[str], question: str = "") -> Gro
     known = _rounded_forms(_numbers(source_text))
     answer_text, answer_ids, answer_dates = _strip_ids(answer)
     report = GroundingReport()
-    report.unsupported_ids = sorted((answer_ids - {i.upper() for i in source_ids} - {i.lower() for i in source_ids})
-                                    | (answer_dates - source_dates))
+    report.unsupported_ids = sorted(
+        (answer_ids - {i.upper() for i in source_ids} - {i.lower() for i in source_ids}) | (answer_dates - source_dates)
+    )
     for token in NUMBER.findall(answer_text):
         values = _values(token)
         if values and not values & known:

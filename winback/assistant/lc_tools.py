@@ -3,7 +3,8 @@ choice). Every call still goes through the registry: role check, validation, tim
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
@@ -22,16 +23,27 @@ class ClarifyArgs(BaseModel):
 def pseudo_tools() -> list[BaseTool]:
     """The two ways to answer without a tool, offered beside the real ones under a forced choice."""
     return [
-        StructuredTool.from_function(func=lambda message: message, name="respond", args_schema=RespondArgs,
-                                     description="Reply without data: greetings, thanks, help, or out-of-scope questions."),
-        StructuredTool.from_function(func=lambda question: question, name="ask_clarifying_question",
-                                     args_schema=ClarifyArgs,
-                                     description="Ask the user which customer or detail they mean when it is missing."),
+        StructuredTool.from_function(
+            func=lambda message: message,
+            name="respond",
+            args_schema=RespondArgs,
+            description="Reply without data: greetings, thanks, help, or out-of-scope questions.",
+        ),
+        StructuredTool.from_function(
+            func=lambda question: question,
+            name="ask_clarifying_question",
+            args_schema=ClarifyArgs,
+            description="Ask the user which customer or detail they mean when it is missing.",
+        ),
     ]
 
 
-def langchain_tools(registry: ToolRegistry, ctx: ToolContext, names: list[str] | None = None,
-                    on_call: Callable[[str, str, Any], None] | None = None) -> list[BaseTool]:
+def langchain_tools(
+    registry: ToolRegistry,
+    ctx: ToolContext,
+    names: list[str] | None = None,
+    on_call: Callable[[str, str, Any], None] | None = None,
+) -> list[BaseTool]:
     """Tools this role may use (optionally only `names`). `on_call(event, name, payload)` reports
     "start" (args) and "end" (ToolCall) so a caller can stream tool steps."""
     tools: list[BaseTool] = []
@@ -47,6 +59,9 @@ def langchain_tools(registry: ToolRegistry, ctx: ToolContext, names: list[str] |
                 on_call("end", _name, call)
             return call.result.text
 
-        tools.append(StructuredTool.from_function(func=run, name=spec.name, description=spec.description,
-                                                  args_schema=spec.args_schema))
+        tools.append(
+            StructuredTool.from_function(
+                func=run, name=spec.name, description=spec.description, args_schema=spec.args_schema
+            )
+        )
     return tools

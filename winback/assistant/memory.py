@@ -21,13 +21,13 @@ class ConversationState:
         return {"customer_ids": self.customer_ids, "focus": self.focus}
 
     @classmethod
-    def from_messages(cls, messages: list[StoredMessage]) -> "ConversationState":
+    def from_messages(cls, messages: list[StoredMessage]) -> ConversationState:
         for message in reversed(messages):
             if message.sender == "assistant" and message.context:
                 return cls(list(message.context.get("customer_ids") or []), message.context.get("focus"))
         return cls()
 
-    def after(self, named: list[str], results: list[list[str]]) -> "ConversationState":
+    def after(self, named: list[str], results: list[list[str]]) -> ConversationState:
         """The state after a turn: a tool that listed several customers sets the list; one customer (named,
         picked from the list, or the only one a tool was about) becomes the focus."""
         state = ConversationState(list(self.customer_ids), self.focus)
@@ -57,4 +57,4 @@ def evidence(messages: list[StoredMessage]) -> list[str]:
 
 
 def history(messages: list[StoredMessage], turns: int = HISTORY_TURNS) -> list[tuple[str, str]]:
-    return [(m.sender, m.content) for m in messages[-2 * turns:]]
+    return [(m.sender, m.content) for m in messages[-2 * turns :]]

@@ -23,23 +23,39 @@ NEEDS_CUSTOMER = {"get_customer_profile", "explain_churn_risk", "customer_feedba
 MAX_CUSTOMERS_PER_TURN = 5
 RESPOND = "respond"
 CLARIFY = "ask_clarifying_question"
-DRAFT_WORDS = re.compile(r"\b(draft|write|compose|prepare|send)\b.*\b(offer|message|e-?mail|sms|win-?back|note)\b",
-                         re.IGNORECASE)
-TOTAL_WORDS = re.compile(r"\b(in total|overall|altogether|all customers|whole (?:customer )?base|entire (?:customer )?base|"
-                         r"company-wide|across all)\b", re.IGNORECASE)
+DRAFT_WORDS = re.compile(
+    r"\b(draft|write|compose|prepare|send)\b.*\b(offer|message|e-?mail|sms|win-?back|note)\b", re.IGNORECASE
+)
+TOTAL_WORDS = re.compile(
+    r"\b(in total|overall|altogether|all customers|whole (?:customer )?base|entire (?:customer )?base|"
+    r"company-wide|across all)\b",
+    re.IGNORECASE,
+)
 SEARCH_WORDS = re.compile(r"\b(find|search|look for|looking for|mentioning|that mention)\b", re.IGNORECASE)
-QUANTITY_WORDS = re.compile(r"^\s*(how many|how much|what is the (?:average|total|median|share|number|percentage)|"
-                            r"what's the (?:average|total|median|share|number)|average|total number|count|median|"
-                            r"what (?:share|percentage|fraction))\b", re.IGNORECASE)
+QUANTITY_WORDS = re.compile(
+    r"^\s*(how many|how much|what is the (?:average|total|median|share|number|percentage)|"
+    r"what's the (?:average|total|median|share|number)|average|total number|count|median|"
+    r"what (?:share|percentage|fraction))\b",
+    re.IGNORECASE,
+)
 WHY_WORDS = re.compile(r"\b(why|how come|what makes|reasons?|explain)\b", re.IGNORECASE)
-RISK_WORDS = re.compile(r"\b(why|risk\w*|churn\w*|leav\w*|likely|score\w*|probab\w*|reasons?|driv\w*|stop\w*|"
-                        r"los\w*|quit\w*|cancel\w*|explain\w*)\b", re.IGNORECASE)
-WHO_WORDS = re.compile(r"^\s*(who|whom|which (?:\d+ )?(?:customers|clients|shoppers|people|accounts|ones))\b", re.IGNORECASE)
+RISK_WORDS = re.compile(
+    r"\b(why|risk\w*|churn\w*|leav\w*|likely|score\w*|probab\w*|reasons?|driv\w*|stop\w*|"
+    r"los\w*|quit\w*|cancel\w*|explain\w*)\b",
+    re.IGNORECASE,
+)
+WHO_WORDS = re.compile(
+    r"^\s*(who|whom|which (?:\d+ )?(?:customers|clients|shoppers|people|accounts|ones))\b", re.IGNORECASE
+)
 GROUP_INTENTS = {"churn_drivers", "segment_aggregates", "complaint_themes"}
 TEXT_INTENTS = {"complaint_themes", "search_feedback", "customer_feedback"}
-GROUP_TO_CUSTOMER = {"churn_drivers": "explain_churn_risk", "complaint_themes": "customer_feedback",
-                     "search_feedback": "customer_feedback", "list_at_risk_customers": "get_customer_profile",
-                     "segment_aggregates": "get_customer_profile"}
+GROUP_TO_CUSTOMER = {
+    "churn_drivers": "explain_churn_risk",
+    "complaint_themes": "customer_feedback",
+    "search_feedback": "customer_feedback",
+    "list_at_risk_customers": "get_customer_profile",
+    "segment_aggregates": "get_customer_profile",
+}
 
 
 @dataclass
@@ -160,48 +176,83 @@ def build_plan(intent: str, question: str, slots: Slots, state: ConversationStat
     customers, source = resolve_customers(slots, state, intent, implicit=needs)
     if needs and not customers:
         plan.intent = CLARIFY
-        plan.reply = (f"Which customer do you mean? {source.capitalize() + '. ' if source else ''}"
-                      "Name an id such as C-1042, or ask for a list first (e.g. \"who is most likely to churn?\").")
+        plan.reply = (
+            f"Which customer do you mean? {source.capitalize() + '. ' if source else ''}"
+            'Name an id such as C-1042, or ask for a list first (e.g. "who is most likely to churn?").'
+        )
         return plan
     plan.reason = f"customer {', '.join(customers)} ({source})" if customers else ""
     if intent == "list_at_risk_customers":
-        args: dict[str, Any] = {"limit": slots.limit or 10, "segment": slots.segment, "country": slots.country,
-                                "risk_bands": slots.risk_bands or None, "min_lifetime_value": slots.min_value,
-                                "inactive_days": slots.inactive_days, "sort": slots.sort,
-                                "population": slots.population}
+        args: dict[str, Any] = {
+            "limit": slots.limit or 10,
+            "segment": slots.segment,
+            "country": slots.country,
+            "risk_bands": slots.risk_bands or None,
+            "min_lifetime_value": slots.min_value,
+            "inactive_days": slots.inactive_days,
+            "sort": slots.sort,
+            "population": slots.population,
+        }
         plan.calls = [PlannedCall(tool, args)]
     elif intent in ("get_customer_profile", "explain_churn_risk"):
         plan.calls = [PlannedCall(tool, {"customer_id": c}) for c in customers]
     elif intent == "customer_feedback":
         plan.calls = [PlannedCall(tool, {"customer_id": c, "kind": slots.kind}) for c in customers]
     elif intent == "draft_offer":
-        plan.calls = [PlannedCall(tool, {"customer_id": c, "channel": slots.channel, "tone": slots.tone})
-                      for c in customers[:1]]
+        plan.calls = [
+            PlannedCall(tool, {"customer_id": c, "channel": slots.channel, "tone": slots.tone}) for c in customers[:1]
+        ]
     elif intent == "search_feedback":
-        plan.calls = [PlannedCall(tool, {"query": question, "customer_id": customers[0] if slots.customer_ids else None,
-                                         "kind": slots.kind, "max_rating": slots.max_rating,
-                                         "since": slots.since.isoformat() if slots.since else None,
-                                         "segment": slots.segment,
-                                         "risk_band": slots.risk_bands[0] if len(slots.risk_bands) == 1 else None})]
+        plan.calls = [
+            PlannedCall(
+                tool,
+                {
+                    "query": question,
+                    "customer_id": customers[0] if slots.customer_ids else None,
+                    "kind": slots.kind,
+                    "max_rating": slots.max_rating,
+                    "since": slots.since.isoformat() if slots.since else None,
+                    "segment": slots.segment,
+                    "risk_band": slots.risk_bands[0] if len(slots.risk_bands) == 1 else None,
+                },
+            )
+        ]
     elif intent == "complaint_themes":
-        plan.calls = [PlannedCall(tool, {"kind": slots.kind or "review", "max_rating": slots.max_rating,
-                                         "since": slots.since.isoformat() if slots.since else None,
-                                         "segment": slots.segment,
-                                         "risk_band": slots.risk_bands[0] if len(slots.risk_bands) == 1 else None})]
+        plan.calls = [
+            PlannedCall(
+                tool,
+                {
+                    "kind": slots.kind or "review",
+                    "max_rating": slots.max_rating,
+                    "since": slots.since.isoformat() if slots.since else None,
+                    "segment": slots.segment,
+                    "risk_band": slots.risk_bands[0] if len(slots.risk_bands) == 1 else None,
+                },
+            )
+        ]
     elif intent == "churn_drivers":
         plan.calls = [PlannedCall(tool, {"segment": slots.segment, "country": slots.country})]
     elif intent == "segment_aggregates":
         by = slots.group_by or ("all" if TOTAL_WORDS.search(question) else "segment")
-        plan.calls = [PlannedCall(tool, {"by": by, "segment": slots.segment if by != "segment" else None,
-                                         "country": slots.country if by != "country" else None,
-                                         "since": _datetime(slots.since)})]
+        plan.calls = [
+            PlannedCall(
+                tool,
+                {
+                    "by": by,
+                    "segment": slots.segment if by != "segment" else None,
+                    "country": slots.country if by != "country" else None,
+                    "since": _datetime(slots.since),
+                },
+            )
+        ]
     elif intent == "run_sql_question":
         plan.calls = [PlannedCall(tool, {"question": question})]
     elif intent == "offer_policy":
         plan.calls = [PlannedCall(tool, {"customer_id": customers[0] if customers else None})]
     elif intent == "offer_history":
-        plan.calls = [PlannedCall(tool, {"customer_id": customers[0] if customers else None,
-                                         "since": _datetime(slots.since)})]
+        plan.calls = [
+            PlannedCall(tool, {"customer_id": customers[0] if customers else None, "since": _datetime(slots.since)})
+        ]
     for call in plan.calls:
         call.args = {k: v for k, v in call.args.items() if v is not None}
     return plan
@@ -226,8 +277,11 @@ class Router:
 def refine_intent(intent: str, question: str, slots: Slots, state: ConversationState) -> str:
     """Rules that hold whatever the embeddings say: a question about one customer (named once, picked
     from the last list, or "her") is not a question about a group; texts cannot answer "how many"."""
-    one_customer = (len(slots.customer_ids) == 1 or (slots.ordinal is not None and bool(state.customer_ids))
-                    or (slots.singular and state.focus is not None))
+    one_customer = (
+        len(slots.customer_ids) == 1
+        or (slots.ordinal is not None and bool(state.customer_ids))
+        or (slots.singular and state.focus is not None)
+    )
     if one_customer and intent in GROUP_TO_CUSTOMER and not slots.limit:
         intent = GROUP_TO_CUSTOMER[intent]
     if one_customer and intent == "get_customer_profile" and WHY_WORDS.search(question):

@@ -9,39 +9,114 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-                "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "fifty": 50,
-                "hundred": 100}
-ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
-            "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6, "7th": 7, "8th": 8,
-            "9th": 9, "10th": 10, "last": -1}
+NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "fifty": 50,
+    "hundred": 100,
+}
+ORDINALS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "1st": 1,
+    "2nd": 2,
+    "3rd": 3,
+    "4th": 4,
+    "5th": 5,
+    "6th": 6,
+    "7th": 7,
+    "8th": 8,
+    "9th": 9,
+    "10th": 10,
+    "last": -1,
+}
 CUSTOMER_ID = re.compile(r"\bC-\d{1,9}\b", re.IGNORECASE)
 OFFER_ID = re.compile(r"\bOF-\d{8}-[0-9A-F]{8}\b", re.IGNORECASE)
 NUMBER = r"(\d[\d,]*(?:\.\d+)?|" + "|".join(NUMBER_WORDS) + r")"
-LIMIT = re.compile(r"\b(?:top|first|best|worst|show(?: me)?|list|give me)\s+" + NUMBER + r"\b|\b" + NUMBER +
-                   r"\s+(?:most\s+\w+\s+|riskiest\s+|at-risk\s+|high-risk\s+|[a-z]+\s+)?(?:customers|clients|people|accounts|shoppers|names)\b",
-                   re.IGNORECASE)
-ORDINAL_REF = re.compile(r"\b(?:the\s+)?(" + "|".join(ORDINALS) + r")\s+(?:one|customer|client|person|on the list|row)\b"
-                         r"|\b(?:number|no\.?|#)\s*(\d{1,3})\b", re.IGNORECASE)
-PRONOUN_REF = re.compile(r"\b(she|her|hers|he|him|his|they|them|their|this customer|that customer|the customer|"
-                         r"this person|this one|that one|same customer)\b", re.IGNORECASE)
-SINGULAR_REF = re.compile(r"\b(she|her|hers|he|him|his|this customer|that customer|this person|this one|that one|"
-                          r"same customer|this client|that client)\b", re.IGNORECASE)
-INACTIVE = re.compile(r"\b(?:no orders?|not ordered|haven'?t ordered|hasn'?t ordered|inactive|quiet|silent|without an order)"
-                      r"\s+(?:for|in)\s+(?:the\s+last\s+|over\s+|more than\s+|at least\s+)?" + NUMBER + r"\s+(day|week|month)s?",
-                      re.IGNORECASE)
-MIN_VALUE = re.compile(r"\b(?:worth|value|valued|spent|spend|ltv|lifetime value)\s+(?:of\s+)?(?:more than|over|above|at least|>=?)\s*"
-                       r"[€$£]?\s*(\d[\d,]*(?:\.\d+)?)\s*(k\b)?", re.IGNORECASE)
+LIMIT = re.compile(
+    r"\b(?:top|first|best|worst|show(?: me)?|list|give me)\s+"
+    + NUMBER
+    + r"\b|\b"
+    + NUMBER
+    + r"\s+(?:most\s+\w+\s+|riskiest\s+|at-risk\s+|high-risk\s+|[a-z]+\s+)?(?:customers|clients|people|accounts|shoppers|names)\b",
+    re.IGNORECASE,
+)
+ORDINAL_REF = re.compile(
+    r"\b(?:the\s+)?(" + "|".join(ORDINALS) + r")\s+(?:one|customer|client|person|on the list|row)\b"
+    r"|\b(?:number|no\.?|#)\s*(\d{1,3})\b",
+    re.IGNORECASE,
+)
+PRONOUN_REF = re.compile(
+    r"\b(she|her|hers|he|him|his|they|them|their|this customer|that customer|the customer|"
+    r"this person|this one|that one|same customer)\b",
+    re.IGNORECASE,
+)
+SINGULAR_REF = re.compile(
+    r"\b(she|her|hers|he|him|his|this customer|that customer|this person|this one|that one|"
+    r"same customer|this client|that client)\b",
+    re.IGNORECASE,
+)
+INACTIVE = re.compile(
+    r"\b(?:no orders?|not ordered|haven'?t ordered|hasn'?t ordered|inactive|quiet|silent|without an order)"
+    r"\s+(?:for|in)\s+(?:the\s+last\s+|over\s+|more than\s+|at least\s+)?" + NUMBER + r"\s+(day|week|month)s?",
+    re.IGNORECASE,
+)
+MIN_VALUE = re.compile(
+    r"\b(?:worth|value|valued|spent|spend|ltv|lifetime value)\s+(?:of\s+)?(?:more than|over|above|at least|>=?)\s*"
+    r"[€$£]?\s*(\d[\d,]*(?:\.\d+)?)\s*(k\b)?",
+    re.IGNORECASE,
+)
 RATING = re.compile(r"\b([1-5])[- ]?(?:stars?|★)", re.IGNORECASE)
 ISO_DATE = re.compile(r"\b(20\d\d)-(\d\d)-(\d\d)\b")
-SINCE_MONTH = re.compile(r"\b(?:since|from|after)\s+(" + "|".join(calendar.month_name[1:]) + r")(?:\s+(20\d\d))?\b", re.IGNORECASE)
-LAST_PERIOD = re.compile(r"\b(?:in\s+)?(?:the\s+)?(?:last|past)\s+" + NUMBER + r"?\s*(day|week|month|year)s?\b", re.IGNORECASE)
+SINCE_MONTH = re.compile(
+    r"\b(?:since|from|after)\s+(" + "|".join(calendar.month_name[1:]) + r")(?:\s+(20\d\d))?\b", re.IGNORECASE
+)
+LAST_PERIOD = re.compile(
+    r"\b(?:in\s+)?(?:the\s+)?(?:last|past)\s+" + NUMBER + r"?\s*(day|week|month|year)s?\b", re.IGNORECASE
+)
 BANDS = ("low", "medium", "high", "critical")
-GROUP_BY = {"segment": "segment", "segments": "segment", "tier": "segment", "tiers": "segment", "country": "country",
-            "countries": "country", "city": "city", "cities": "city", "channel": "acquisition_channel",
-            "channels": "acquisition_channel", "acquisition": "acquisition_channel", "signup year": "signup_year",
-            "cohort": "signup_year", "cohorts": "signup_year", "risk band": "risk_band", "band": "risk_band",
-            "bands": "risk_band", "opt-in": "marketing_opt_in", "opt in": "marketing_opt_in"}
+GROUP_BY = {
+    "segment": "segment",
+    "segments": "segment",
+    "tier": "segment",
+    "tiers": "segment",
+    "country": "country",
+    "countries": "country",
+    "city": "city",
+    "cities": "city",
+    "channel": "acquisition_channel",
+    "channels": "acquisition_channel",
+    "acquisition": "acquisition_channel",
+    "signup year": "signup_year",
+    "cohort": "signup_year",
+    "cohorts": "signup_year",
+    "risk band": "risk_band",
+    "band": "risk_band",
+    "bands": "risk_band",
+    "opt-in": "marketing_opt_in",
+    "opt in": "marketing_opt_in",
+}
 
 
 @dataclass
@@ -136,8 +211,12 @@ def parse_slots(text: str, vocabulary: Vocabulary, today: date | datetime) -> Sl
         slots.offer_id = m.group(0).upper()
     slots.segment = _match_value(text, vocabulary.segments, vocabulary.aliases.get("segment", {}))
     slots.country = _match_value(text, vocabulary.countries, vocabulary.aliases.get("country", {}))
-    slots.risk_bands = [b for b in BANDS if re.search(rf"\b{b}(?:[- ]risk|\b(?=.*\brisk))", text, re.IGNORECASE)
-                        or re.search(rf"\b{b} band\b", text, re.IGNORECASE)]
+    slots.risk_bands = [
+        b
+        for b in BANDS
+        if re.search(rf"\b{b}(?:[- ]risk|\b(?=.*\brisk))", text, re.IGNORECASE)
+        or re.search(rf"\b{b} band\b", text, re.IGNORECASE)
+    ]
     if m := LIMIT.search(text):
         value = m.group(1) or m.group(2)
         if value:
@@ -168,7 +247,9 @@ def parse_slots(text: str, vocabulary: Vocabulary, today: date | datetime) -> Sl
     slots.singular = SINGULAR_REF.search(text) is not None
     if _word("revenue at risk|money at risk|most revenue|biggest revenue", text):
         slots.sort = "revenue_at_risk"
-    elif _word("most valuable|highest value|biggest spenders|top spenders|lifetime value", text) and not slots.min_value:
+    elif (
+        _word("most valuable|highest value|biggest spenders|top spenders|lifetime value", text) and not slots.min_value
+    ):
         slots.sort = "lifetime_value"
     elif _word("longest inactive|quiet the longest|longest without", text):
         slots.sort = "days_inactive"
@@ -176,8 +257,11 @@ def parse_slots(text: str, vocabulary: Vocabulary, today: date | datetime) -> Sl
         slots.population = "lapsed"
     elif _word("including lapsed|all customers including|even lapsed", text):
         slots.population = "all"
-    mentioned = [(m.start(), dimension) for words, dimension in GROUP_BY.items()
-                 for m in re.finditer(rf"\b{words}\b", text, re.IGNORECASE)]
+    mentioned = [
+        (m.start(), dimension)
+        for words, dimension in GROUP_BY.items()
+        for m in re.finditer(rf"\b{words}\b", text, re.IGNORECASE)
+    ]
     if mentioned:  # the first dimension word named ("which country...", "by channel", "compare segments")
         slots.group_by = min(mentioned)[1]
     return slots

@@ -33,7 +33,7 @@ class CustomerFacts:
     last_order_at: datetime | None = None
 
 
-def _count_if(condition):  # type: ignore[no-untyped-def]
+def _count_if(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
@@ -69,9 +69,19 @@ def customer_facts(
     facts = {}
     for cid, *values in rows:
         last = values[-1]
+        n_orders, n_delivered, n_late, n_returned, n_cancelled = (int(v) for v in values[:5])
+        orders_365d, deliveries_365d, late_365d = (int(v) for v in values[7:10])
         facts[cid] = CustomerFacts(
-            *(int(v) for v in values[:5]), Decimal(values[5]).quantize(Decimal("0.01")),
-            Decimal(values[6]).quantize(Decimal("0.01")), *(int(v) for v in values[7:10]),
-            as_datetime(last),
+            orders=n_orders,
+            delivered=n_delivered,
+            late=n_late,
+            returned=n_returned,
+            cancelled=n_cancelled,
+            lifetime_value=Decimal(values[5]).quantize(Decimal("0.01")),
+            spend_365d=Decimal(values[6]).quantize(Decimal("0.01")),
+            orders_365d=orders_365d,
+            deliveries_365d=deliveries_365d,
+            late_deliveries_365d=late_365d,
+            last_order_at=as_datetime(last),
         )
     return {cid: facts.get(cid, CustomerFacts()) for cid in customer_ids}

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
 from winback.config import Settings, get_settings
-from winback.errors import UserError
 from winback.data.schema import CONTRACT_TABLES
+from winback.errors import UserError
 
 
 class DatabaseError(UserError, RuntimeError):
     """A database problem stated in one line for the user (not a bug in winback)."""
 
 
-def _on_sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _on_sqlite_connect(dbapi_connection, _record) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT (a rolled-back savepoint could still be
     # committed): turn it off and let SQLAlchemy emit BEGIN itself (see _on_sqlite_begin).
     dbapi_connection.isolation_level = None
@@ -30,7 +29,7 @@ def _on_sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-un
     cursor.close()
 
 
-def _on_sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+def _on_sqlite_begin(connection) -> None:
     # a transaction that reads then writes must take the write lock first (BEGIN IMMEDIATE, waiting up to
     # the driver's 5 s busy timeout): a deferred one fails at once when another writer got there between
     mode = connection.get_execution_options().get("sqlite_begin", "")

@@ -48,7 +48,10 @@ def export_csv(
             )
             for row in result:
                 writer.writerow(
-                    [_text(bool(v) if b and v is not None else v, j) for v, j, b in zip(row, json_flags, bool_flags)]
+                    [
+                        _text(bool(v) if b and v is not None else v, j)
+                        for v, j, b in zip(row, json_flags, bool_flags, strict=True)
+                    ]
                 )
                 rows += 1
                 if progress and rows % 10_000 == 0:

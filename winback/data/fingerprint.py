@@ -42,7 +42,7 @@ def table_hash(engine: Engine, table: Table) -> tuple[str, int]:
     with engine.connect() as connection:
         result = connection.execution_options(yield_per=10_000).execute(select(table).order_by(*order))
         for row in result:
-            line = "\x1f".join("\x00" if v is None else enc(v) for enc, v in zip(encoders, row))
+            line = "\x1f".join("\x00" if v is None else enc(v) for enc, v in zip(encoders, row, strict=True))
             digest.update(line.encode())
             digest.update(b"\x1e")
             rows += 1

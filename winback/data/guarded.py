@@ -31,8 +31,9 @@ def _reader(url: str, timeout_s: float) -> Engine:
     return readonly_engine(url, timeout_s)
 
 
-def run_guarded(settings: Settings, statement: str, role: str | Role, max_rows: int | None = None,
-                timeout_s: float | None = None) -> GuardedResult:
+def run_guarded(
+    settings: Settings, statement: str, role: str | Role, max_rows: int | None = None, timeout_s: float | None = None
+) -> GuardedResult:
     """Raises SqlRefused (the statement may not run) or QueryFailed/QueryTimeout (the database stopped it)."""
     url = settings.readonly_database_url or settings.database_url
     cap = min(max_rows or settings.sql_max_rows, settings.sql_max_rows)

@@ -14,18 +14,31 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, Connection, DateTime, Engine, Integer, Numeric, String, Table, select, tuple_
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    select,
+    tuple_,
+)
 from sqlalchemy.exc import DataError, IntegrityError
 
 from winback.data.bulk import bulk_insert
 from winback.data.db import require_contract
-from winback.errors import UserError
 from winback.data.schema import CONTRACT_TABLES, OFFER_STATUSES, ORDER_STATUSES, RISK_BANDS, TICKET_STATUSES, Base
+from winback.errors import UserError
 
 DEFAULT_BATCH = 5_000
 LOOKUP_CHUNK = 500  # keys per IN (...) lookup, well under SQLite's parameter limit
@@ -98,7 +111,7 @@ def _parse_datetime(text: str, date_format: str | None) -> datetime:
         expected = f"format {date_format!r}" if date_format else "ISO 8601, e.g. 2024-03-01 14:30:00"
         raise RowError(f"unparsable date {text!r} (expected {expected})") from None
     if value.tzinfo is not None:  # the contract stores naive UTC
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(UTC).replace(tzinfo=None)
     return value
 
 
@@ -223,7 +236,7 @@ def _plan(table: Table, header: list[str], mapping: dict[str, str], date_format:
             f"(header: {', '.join(header)}); map yours with --map their_col=contract_col"
         )
     positions = {name: i for i, name in enumerate(renamed) if name in columns}
-    ignored = [h for h, name in zip(header, renamed) if name not in columns]
+    ignored = [h for h, name in zip(header, renamed, strict=True) if name not in columns]
     plan = _Plan(
         table=table,
         positions=positions,
@@ -231,7 +244,7 @@ def _plan(table: Table, header: list[str], mapping: dict[str, str], date_format:
         required={c.name for c in table.columns if not c.nullable and c.name in positions},
         key=[c.name for c in table.primary_key.columns if c.name in positions],
         foreign_keys=[
-            (fk.parent.name, fk.column.table, fk.column.name)  # type: ignore[misc]
+            (fk.parent.name, fk.column.table, fk.column.name)
             for fk in table.foreign_keys
             if fk.parent.name in positions
         ],
@@ -261,17 +274,16 @@ def _convert_row(plan: _Plan, values: list[str]) -> dict[str, Any]:
     return row
 
 
-def _existing(connection: Connection, table: Table, columns: list[str], keys: set[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
+def _existing(
+    connection: Connection, table: Table, columns: list[str], keys: set[tuple[Any, ...]]
+) -> set[tuple[Any, ...]]:
     """Which of `keys` (tuples over `columns`) already exist in `table`."""
     found: set[tuple[Any, ...]] = set()
     cols = [table.c[c] for c in columns]
     key_list = list(keys)
     for start in range(0, len(key_list), LOOKUP_CHUNK):
         chunk = key_list[start : start + LOOKUP_CHUNK]
-        if len(cols) == 1:
-            condition = cols[0].in_([k[0] for k in chunk])
-        else:
-            condition = tuple_(*cols).in_(chunk)
+        condition = cols[0].in_([k[0] for k in chunk]) if len(cols) == 1 else tuple_(*cols).in_(chunk)
         found.update(tuple(r) for r in connection.execute(select(*cols).where(condition)))
     return found
 
@@ -342,7 +354,7 @@ def _validate_batch(
                 continue
             clash = [
                 f"{column} {value!r} belongs to {name} {theirs!r}, not {row[name]!r}"
-                for name, theirs in zip(shared, present[(value,)])
+                for name, theirs in zip(shared, present[(value,)], strict=True)
                 if row.get(name) is not None and theirs != row[name]
             ]
             if clash:

@@ -22,8 +22,9 @@ class ReaderRoleError(UserError, RuntimeError):
     pass
 
 
-def create_reader_role(engine: Engine, name: str = DEFAULT_READER, password: str | None = None,
-                       timeout_s: float = 5.0) -> str:
+def create_reader_role(
+    engine: Engine, name: str = DEFAULT_READER, password: str | None = None, timeout_s: float = 5.0
+) -> str:
     """Create (or reset) the role and return the URL to put in WINBACK_READONLY_DATABASE_URL."""
     if engine.dialect.name != "postgresql":
         raise ReaderRoleError("a SELECT-only role is a PostgreSQL feature; SQLite is opened read-only instead")
@@ -35,8 +36,9 @@ def create_reader_role(engine: Engine, name: str = DEFAULT_READER, password: str
         exists = connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}).first()
         verb = "ALTER" if exists else "CREATE"
         quoted_password = connection.execute(text("SELECT quote_literal(:p)"), {"p": password}).scalar_one()
-        connection.execute(text(f'{verb} ROLE "{name}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT '
-                                f"PASSWORD {quoted_password}"))
+        connection.execute(
+            text(f'{verb} ROLE "{name}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD {quoted_password}')
+        )
         connection.execute(text(f'ALTER ROLE "{name}" SET default_transaction_read_only = on'))
         connection.execute(text(f'ALTER ROLE "{name}" SET statement_timeout = {int(timeout_s * 1000)}'))
         connection.execute(text(f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{name}"'))

@@ -46,7 +46,7 @@ def readonly_engine(url: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Engine:
         engine = create_engine(f"sqlite:///file:{Path(database).resolve()}?mode=ro&uri=true")
 
         @event.listens_for(engine, "connect")
-        def _query_only(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _query_only(dbapi_connection, _record):
             dbapi_connection.execute("PRAGMA query_only = ON")
 
         return engine

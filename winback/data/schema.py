@@ -221,7 +221,6 @@ class ChurnScore(Base):
     lapsed: Mapped[bool | None] = mapped_column(Boolean)
 
 
-
 class ChatSession(Base):
     """One conversation with the assistant: who held it, with which role (assistant tables, migration 0005;
     not readable by model-written SQL)."""

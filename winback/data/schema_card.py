@@ -13,7 +13,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import sqlglot
-
 from sqlalchemy import Boolean, DateTime, Engine, Integer, Numeric, String, Text, func, select
 
 from winback.data.schema import CONTRACT_TABLES, Base
@@ -22,8 +21,17 @@ from winback.prompts import load_prompt
 
 CONTRACT_DOC = Path(__file__).resolve().parents[2] / "docs" / "data-contract.md"
 MAX_LISTED_VALUES = 10
-LISTED_COLUMNS = {"segment", "status", "risk_band", "channel", "acquisition_channel", "topic", "country",
-                  "offer_type", "category"}
+LISTED_COLUMNS = {
+    "segment",
+    "status",
+    "risk_band",
+    "channel",
+    "acquisition_channel",
+    "topic",
+    "country",
+    "offer_type",
+    "category",
+}
 SKIPPED_COLUMNS = {("churn_scores", "drivers"), ("offer_events", "details")}
 
 
@@ -43,7 +51,9 @@ def sql_examples(dialect: str = "sqlite") -> tuple[SqlExample, ...]:
             continue
         sql = match.group(2).strip().rstrip(";")
         if dialect != "sqlite":
-            sql = sqlglot.transpile(sql, read="sqlite", write="postgres" if dialect.startswith("postgres") else dialect)[0]
+            sql = sqlglot.transpile(
+                sql, read="sqlite", write="postgres" if dialect.startswith("postgres") else dialect
+            )[0]
         examples.append(SqlExample(match.group(1).strip(), " ".join(sql.split())))
     return tuple(examples)
 
@@ -85,7 +95,7 @@ def _short(meaning: str, has_values: bool) -> str:
     return meaning[:cut].removesuffix(", e.g").strip()[:90]
 
 
-def _type(column) -> str:  # type: ignore[no-untyped-def]
+def _type(column) -> str:
     kind = column.type
     if isinstance(kind, Boolean):
         return "bool"
@@ -138,11 +148,17 @@ def schema_card(engine: Engine | None = None, dialect: str = "sqlite", examples:
                 notes.append("values: " + ", ".join(values[(name, column.name)]))
             lines.append(f"  {column.name} {_type(column)}" + (f"  -- {'; '.join(notes)}" if notes else ""))
         lines.append(")")
-    joins = sorted({f"{fk.parent.table.name}.{fk.parent.name} = {fk.target_fullname}"
-                    for name in CONTRACT_TABLES for fk in Base.metadata.tables[name].foreign_keys})
+    joins = sorted(
+        {
+            f"{fk.parent.table.name}.{fk.parent.name} = {fk.target_fullname}"
+            for name in CONTRACT_TABLES
+            for fk in Base.metadata.tables[name].foreign_keys
+        }
+    )
     lines.append("-- Joins: " + "; ".join(joins))
-    lines.append("-- Late delivery: delivered_at > promised_delivery_at. Revenue: total_amount of orders not "
-                 "cancelled.")
+    lines.append(
+        "-- Late delivery: delivered_at > promised_delivery_at. Revenue: total_amount of orders not cancelled."
+    )
     lines.append("-- Latest churn scores: WHERE scored_at = (SELECT MAX(scored_at) FROM churn_scores).")
     for example in sql_examples(dialect)[:examples]:
         lines.append(f"-- Q: {example.question}\n{example.sql};")

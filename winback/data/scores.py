@@ -32,19 +32,32 @@ def write_scores(
     ids = [r.customer_id for r in records]
     with engine.connect() as connection:
         facts = customer_facts(connection, reference, ids)
-        signups = dict(connection.execute(select(Customer.customer_id, Customer.signup_at)
-                                          .where(Customer.customer_id.in_(ids))).all())
+        signups = dict(
+            connection.execute(
+                select(Customer.customer_id, Customer.signup_at).where(Customer.customer_id.in_(ids))
+            ).all()
+        )
     year_ago = reference - timedelta(days=ACTIVE_WITHIN_DAYS)
     rows = []
     for r in records:
         f = facts[r.customer_id]
         last_seen = f.last_order_at or signups.get(r.customer_id)
-        rows.append({
-            "customer_id": r.customer_id, "model_version": model_version, "scored_at": scored_at,
-            "probability": round(r.probability, 5), "risk_band": r.risk_band, "drivers": r.drivers,
-            "lifetime_value": f.lifetime_value, "spend_365d": f.spend_365d, "orders_365d": f.orders_365d,
-            "deliveries_365d": f.deliveries_365d, "late_deliveries_365d": f.late_deliveries_365d,
-            "last_order_at": f.last_order_at, "lapsed": last_seen is not None and last_seen <= year_ago,
-        })
+        rows.append(
+            {
+                "customer_id": r.customer_id,
+                "model_version": model_version,
+                "scored_at": scored_at,
+                "probability": round(r.probability, 5),
+                "risk_band": r.risk_band,
+                "drivers": r.drivers,
+                "lifetime_value": f.lifetime_value,
+                "spend_365d": f.spend_365d,
+                "orders_365d": f.orders_365d,
+                "deliveries_365d": f.deliveries_365d,
+                "late_deliveries_365d": f.late_deliveries_365d,
+                "last_order_at": f.last_order_at,
+                "lapsed": last_seen is not None and last_seen <= year_ago,
+            }
+        )
     with engine.begin() as connection:
         return bulk_insert(connection, Base.metadata.tables["churn_scores"], rows)

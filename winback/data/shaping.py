@@ -92,8 +92,9 @@ def chart_hint(frame: pd.DataFrame) -> ChartHint | None:
     return ChartHint(kind, str(x), tuple(str(c) for c in numeric[:4]))
 
 
-def render_text(columns: Sequence[str], rows: Sequence[Sequence[Any]], total: int, truncated: bool,
-                max_rows: int = TEXT_ROWS) -> str:
+def render_text(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], total: int, truncated: bool, max_rows: int = TEXT_ROWS
+) -> str:
     if not rows:
         return "(no rows)"
     lines = [" | ".join(columns)]
@@ -105,8 +106,9 @@ def render_text(columns: Sequence[str], rows: Sequence[Sequence[Any]], total: in
     return "\n".join(lines)
 
 
-def shape_result(columns: Sequence[str], rows: Sequence[Sequence[Any]], truncated: bool = False,
-                 max_text_rows: int = TEXT_ROWS) -> ShapedResult:
+def shape_result(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], truncated: bool = False, max_text_rows: int = TEXT_ROWS
+) -> ShapedResult:
     frame = pd.DataFrame([list(r) for r in rows], columns=list(columns))
     return ShapedResult(
         frame=frame,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 
-class epoch_days(FunctionElement):  # noqa: N801 - SQL function style
+class epoch_days(FunctionElement):
     """A timestamp as fractional days since an epoch, so lateness can be averaged in SQL on any dialect."""
 
     type = Float()
@@ -18,12 +18,12 @@ class epoch_days(FunctionElement):  # noqa: N801 - SQL function style
 
 
 @compiles(epoch_days, "sqlite")
-def _epoch_days_sqlite(element, compiler, **kw):  # type: ignore[no-untyped-def]
+def _epoch_days_sqlite(element, compiler, **kw):
     return f"julianday({compiler.process(element.clauses, **kw)})"
 
 
 @compiles(epoch_days, "postgresql")
-def _epoch_days_postgresql(element, compiler, **kw):  # type: ignore[no-untyped-def]
+def _epoch_days_postgresql(element, compiler, **kw):
     return f"(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) / 86400.0)"
 
 

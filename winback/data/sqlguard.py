@@ -26,18 +26,69 @@ DEFAULT_MAX_ROWS = 1_000
 FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = tuple(
     getattr(exp, name)
     for name in (
-        "DML", "DDL", "Insert", "Update", "Delete", "Merge", "Drop", "Create", "Alter", "Command", "Pragma",
-        "Attach", "Detach", "Copy", "Into", "Transaction", "Commit", "Rollback", "Set", "Use", "Grant", "Revoke",
-        "LoadData", "Cache", "Uncache", "Refresh", "Analyze", "Describe", "Kill", "Lock",
+        "DML",
+        "DDL",
+        "Insert",
+        "Update",
+        "Delete",
+        "Merge",
+        "Drop",
+        "Create",
+        "Alter",
+        "Command",
+        "Pragma",
+        "Attach",
+        "Detach",
+        "Copy",
+        "Into",
+        "Transaction",
+        "Commit",
+        "Rollback",
+        "Set",
+        "Use",
+        "Grant",
+        "Revoke",
+        "LoadData",
+        "Cache",
+        "Uncache",
+        "Refresh",
+        "Analyze",
+        "Describe",
+        "Kill",
+        "Lock",
     )
     if hasattr(exp, name)
 )
 FORBIDDEN_FUNCTIONS = frozenset(
     {
-        "sleep", "pg_sleep", "pg_sleep_for", "pg_sleep_until", "load_extension", "readfile", "writefile", "edit",
-        "randomblob", "zeroblob", "set_config", "current_setting", "nextval", "setval", "txid_current",
-        "lo_import", "lo_export", "lo_unlink", "dblink", "dblink_exec", "query_to_xml", "table_to_xml",
-        "generate_series", "benchmark", "fts3_tokenizer", "copy", "pg_terminate_backend", "pg_cancel_backend",
+        "sleep",
+        "pg_sleep",
+        "pg_sleep_for",
+        "pg_sleep_until",
+        "load_extension",
+        "readfile",
+        "writefile",
+        "edit",
+        "randomblob",
+        "zeroblob",
+        "set_config",
+        "current_setting",
+        "nextval",
+        "setval",
+        "txid_current",
+        "lo_import",
+        "lo_export",
+        "lo_unlink",
+        "dblink",
+        "dblink_exec",
+        "query_to_xml",
+        "table_to_xml",
+        "generate_series",
+        "benchmark",
+        "fts3_tokenizer",
+        "copy",
+        "pg_terminate_backend",
+        "pg_cancel_backend",
     }
 )
 FORBIDDEN_PREFIXES = ("pg_", "sqlite_", "lo_", "dblink", "xp_")
@@ -60,7 +111,9 @@ def _function_name(node: exp.Func) -> str:
     return node.sql_name().lower()
 
 
-def check_sql(sql: str, dialect: str, role: str | Role = Role.MANAGER, max_rows: int = DEFAULT_MAX_ROWS) -> CheckedQuery:
+def check_sql(
+    sql: str, dialect: str, role: str | Role = Role.MANAGER, max_rows: int = DEFAULT_MAX_ROWS
+) -> CheckedQuery:
     """Return the statement ready to run, or raise SqlRefused with the reason."""
     try:
         hide_pii = not may_see_pii(role)
@@ -109,14 +162,18 @@ def check_sql(sql: str, dialect: str, role: str | Role = Role.MANAGER, max_rows:
             personal = personal or (
                 f"column {node.name} is personal data that role {role!r} may not see; use customer_id instead"
             )
-        elif (isinstance(node, exp.Column) and hide_pii and not node.table
-              and node.name.lower() in customer_row_names and not isinstance(node.this, exp.Star)
-              and not _sorts_or_groups_by_output_name(node)):
+        elif (
+            isinstance(node, exp.Column)
+            and hide_pii
+            and not node.table
+            and node.name.lower() in customer_row_names
+            and not isinstance(node.this, exp.Star)
+            and not _sorts_or_groups_by_output_name(node)
+        ):
             personal = personal or (
                 f"{node.name} names a whole customers row, which holds personal data that role {role!r} may not see"
             )
-        elif (isinstance(node, exp.Star) and hide_pii and _is_projection(node)
-              and "customers" in _tables_in_scope(node)):
+        elif isinstance(node, exp.Star) and hide_pii and _is_projection(node) and "customers" in _tables_in_scope(node):
             personal = personal or (
                 f"SELECT * over customers would include personal data that role {role!r} may not see; name the columns"
             )

@@ -71,7 +71,9 @@ def collect_stats(engine: Engine, as_of: datetime | None = None, quiet_days: int
             )
             quiet = connection.execute(select(func.count()).select_from(Customer).where(~recent)).scalar_one()
         segments = dict(
-            connection.execute(select(Customer.segment, func.count()).group_by(Customer.segment).order_by(Customer.segment)).all()
+            connection.execute(
+                select(Customer.segment, func.count()).group_by(Customer.segment).order_by(Customer.segment)
+            ).all()
         )
         latest_run = connection.execute(
             select(ChurnScore.scored_at, ChurnScore.model_version).order_by(ChurnScore.scored_at.desc()).limit(1)
@@ -81,12 +83,22 @@ def collect_stats(engine: Engine, as_of: datetime | None = None, quiet_days: int
             counts = dict(
                 connection.execute(
                     select(ChurnScore.risk_band, func.count())
-                    .where(ChurnScore.scored_at == latest_run.scored_at, ChurnScore.model_version == latest_run.model_version)
+                    .where(
+                        ChurnScore.scored_at == latest_run.scored_at,
+                        ChurnScore.model_version == latest_run.model_version,
+                    )
                     .group_by(ChurnScore.risk_band)
                 ).all()
             )
             bands = {band: counts.get(band, 0) for band in RISK_BANDS}
     return DatabaseStats(
-        tables, reference, quiet_days, customers, quiet, segments, bands,
-        as_datetime(latest_run.scored_at) if latest_run else None, latest_run.model_version if latest_run else None,
+        tables,
+        reference,
+        quiet_days,
+        customers,
+        quiet,
+        segments,
+        bands,
+        as_datetime(latest_run.scored_at) if latest_run else None,
+        latest_run.model_version if latest_run else None,
     )

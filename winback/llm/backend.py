@@ -36,16 +36,27 @@ def connect_llm(settings: Settings, max_tokens: int = 256, start: bool = True) -
     if is_ready(base_url):
         return LlmBackend(chat_model(settings, max_tokens=max_tokens), "embedded vLLM", True)
     if not start:
-        return LlmBackend(None, "none", False, f"the embedded LLM server is not running ({base_url}); "
-                          "start it with `winback llm serve`")
+        return LlmBackend(
+            None,
+            "none",
+            False,
+            f"the embedded LLM server is not running ({base_url}); start it with `winback llm serve`",
+        )
     try:
         prepare_model(settings.data_dir)
         handle = start_server(settings)
-        return LlmBackend(chat_model(settings, max_tokens=max_tokens), "embedded vLLM", True,
-                          started_server=handle.seconds_to_ready > 0)
+        return LlmBackend(
+            chat_model(settings, max_tokens=max_tokens),
+            "embedded vLLM",
+            True,
+            started_server=handle.seconds_to_ready > 0,
+        )
     except LlmServerError as exc:
         from winback.llm.local_chat import TransformersChat
 
-        return LlmBackend(TransformersChat(folder=model_folder(settings.data_dir), max_tokens=max_tokens),
-                          "transformers (in-process)", False,
-                          f"vLLM could not start ({exc}); generating in-process with transformers, more slowly")
+        return LlmBackend(
+            TransformersChat(folder=model_folder(settings.data_dir), max_tokens=max_tokens),
+            "transformers (in-process)",
+            False,
+            f"vLLM could not start ({exc}); generating in-process with transformers, more slowly",
+        )

@@ -18,9 +18,17 @@ def llm_endpoint(settings: Settings) -> tuple[str, str]:
     return local_base_url(settings), MODEL_NAME
 
 
-def chat_model(settings: Settings, temperature: float = 0.0, max_tokens: int = 512,
-               timeout_s: float = 120.0) -> BaseChatModel:
+def chat_model(
+    settings: Settings, temperature: float = 0.0, max_tokens: int = 512, timeout_s: float = 120.0
+) -> BaseChatModel:
     base_url, model = llm_endpoint(settings)
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
-    return ChatOpenAI(base_url=base_url, model=model, api_key=key, temperature=temperature, max_tokens=max_tokens,
-                      timeout=timeout_s, max_retries=0)
+    return ChatOpenAI(
+        base_url=base_url,
+        model=model,
+        api_key=key,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        timeout=timeout_s,
+        max_retries=0,
+    )

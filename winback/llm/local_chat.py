@@ -38,8 +38,13 @@ class TransformersChat(BaseChatModel):
             self._tokenizer = AutoTokenizer.from_pretrained(self.folder)
             self._model = AutoModelForCausalLM.from_pretrained(self.folder, dtype=torch.bfloat16).eval()
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         import torch
 
         with self._lock:
@@ -48,12 +53,19 @@ class TransformersChat(BaseChatModel):
             text = self._tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
             inputs = self._tokenizer(text, return_tensors="pt")
             with torch.inference_mode():
-                output = self._model.generate(**inputs, max_new_tokens=int(kwargs.get("max_tokens", self.max_tokens)),
-                                              do_sample=False, pad_token_id=self._tokenizer.eos_token_id)
-            new = output[0, inputs["input_ids"].shape[1]:]
+                output = self._model.generate(
+                    **inputs,
+                    max_new_tokens=int(kwargs.get("max_tokens", self.max_tokens)),
+                    do_sample=False,
+                    pad_token_id=self._tokenizer.eos_token_id,
+                )
+            new = output[0, inputs["input_ids"].shape[1] :]
             reply = self._tokenizer.decode(new, skip_special_tokens=True)
         for token in stop or []:
             reply = reply.split(token)[0]
-        usage = {"input_tokens": int(inputs["input_ids"].shape[1]), "output_tokens": int(new.shape[0]),
-                 "total_tokens": int(inputs["input_ids"].shape[1] + new.shape[0])}
+        usage = {
+            "input_tokens": int(inputs["input_ids"].shape[1]),
+            "output_tokens": int(new.shape[0]),
+            "total_tokens": int(inputs["input_ids"].shape[1] + new.shape[0]),
+        }
         return ChatResult(generations=[ChatGeneration(message=AIMessage(reply, usage_metadata=usage))])

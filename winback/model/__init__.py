@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 @lru_cache(maxsize=4)
-def _scorer(data_dir: Path, version: str | None) -> "ChurnScorer":
+def _scorer(data_dir: Path, version: str | None) -> ChurnScorer:
     from winback.model.scoring import ChurnScorer
 
     return ChurnScorer.load(data_dir, version)
@@ -25,12 +25,11 @@ def _scorer(data_dir: Path, version: str | None) -> "ChurnScorer":
 
 def score_customers(
     customer_ids: Sequence[str], as_of: datetime | None = None, top_k: int = 5, version: str | None = None
-) -> list["CustomerScore"]:
+) -> list[CustomerScore]:
     """Score customers with the configured database and the latest (or given) model version."""
     from winback.config import get_settings
     from winback.data.db import make_engine
     from winback.model import scoring
-
     from winback.model.artifact import latest_version
 
     settings = get_settings()

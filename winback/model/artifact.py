@@ -51,8 +51,8 @@ def save_artifact(artifact: ModelArtifact, data_dir: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=False)
     members = artifact.model.members
     architecture = {
-        "n_numeric": members[0].n_numeric,  # type: ignore[union-attr]
-        "cardinalities": members[0].cardinalities,  # type: ignore[union-attr]
+        "n_numeric": members[0].n_numeric,
+        "cardinalities": members[0].cardinalities,
         "hidden": [m.out_features for m in members[0].body if isinstance(m, torch.nn.Linear)][:-1],  # type: ignore[union-attr]
         "members": len(members),
     }

@@ -21,7 +21,6 @@ from winback.errors import UserError
 from winback.model.features import compute_features
 
 
-
 class NotEnoughHistory(UserError, ValueError):
     """The database does not span enough time (or customers) to train and test a model."""
 
@@ -67,7 +66,9 @@ def churn_labels(engine: Engine, cutoff: datetime, horizon_days: int, customer_i
             )
         )
         closed = set(
-            connection.scalars(select(Customer.customer_id).where(Customer.closed_at > cutoff, Customer.closed_at <= end))
+            connection.scalars(
+                select(Customer.customer_id).where(Customer.closed_at > cutoff, Customer.closed_at <= end)
+            )
         )
     ids = customer_ids.to_numpy()
     return np.array([(cid not in bought) or (cid in closed) for cid in ids], dtype=np.int64)
@@ -83,5 +84,8 @@ def labelled_frame(engine: Engine, cutoff: datetime, horizon_days: int) -> tuple
 def customer_bucket(customer_ids: pd.Index, salt: str = "split") -> np.ndarray:
     """A stable number in [0, 100) per customer, so a customer stays in one split across cutoffs."""
     return np.array(
-        [int.from_bytes(hashlib.blake2b(f"{salt}:{c}".encode(), digest_size=4).digest(), "big") % 100 for c in customer_ids]
+        [
+            int.from_bytes(hashlib.blake2b(f"{salt}:{c}".encode(), digest_size=4).digest(), "big") % 100
+            for c in customer_ids
+        ]
     )

@@ -31,7 +31,7 @@ class FeatureEncoder:
     vocabularies: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, frame: pd.DataFrame, numeric: list[str], categorical: list[str]) -> "FeatureEncoder":
+    def fit(cls, frame: pd.DataFrame, numeric: list[str], categorical: list[str]) -> FeatureEncoder:
         encoder = cls(numeric=list(numeric), categorical=list(categorical))
         for column in numeric:
             raw = pd.to_numeric(frame[column], errors="coerce").astype(float)
@@ -79,5 +79,5 @@ class FeatureEncoder:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "FeatureEncoder":
+    def from_dict(cls, data: dict[str, Any]) -> FeatureEncoder:
         return cls(**data)

@@ -29,7 +29,12 @@ class Driver:
     text: str
 
     def to_dict(self) -> dict[str, object]:
-        return {"feature": self.feature, "value": self.value, "contribution": round(self.contribution, 4), "text": self.text}
+        return {
+            "feature": self.feature,
+            "value": self.value,
+            "contribution": round(self.contribution, 4),
+            "text": self.text,
+        }
 
 
 def baseline_dense(encoder: FeatureEncoder, frequencies: dict[str, list[float]]) -> torch.Tensor:
@@ -77,7 +82,9 @@ def _plural(n: float, word: str) -> str:
 
 
 TEMPLATES: dict[str, Callable[[pd.Series], str]] = {
-    "recency_days": lambda r: f"last order {_plural(r.recency_days, 'day')} ago" if r.orders_total else "has never ordered",
+    "recency_days": lambda r: (
+        f"last order {_plural(r.recency_days, 'day')} ago" if r.orders_total else "has never ordered"
+    ),
     "tenure_days": lambda r: f"customer for {r.tenure_days / 30.4:.0f} months",
     "orders_total": lambda r: f"{_plural(r.orders_total, 'order')} in total",
     "orders_365d": lambda r: f"{_plural(r.orders_365d, 'order')} in the last year",
@@ -93,15 +100,21 @@ TEMPLATES: dict[str, Callable[[pd.Series], str]] = {
     "discount_share_365d": lambda r: f"{r.discount_share_365d:.0%} of spend was discounted",
     "late_share_365d": lambda r: f"{r.late_share_365d:.0%} of deliveries in the last year were late",
     "mean_delay_days_365d": lambda r: (
-        f"late parcels arrived {r.mean_delay_days_365d:.1f} days late on average" if r.mean_delay_days_365d else "no late parcels"
+        f"late parcels arrived {r.mean_delay_days_365d:.1f} days late on average"
+        if r.mean_delay_days_365d
+        else "no late parcels"
     ),
-    "late_of_last_4": lambda r: f"{r.late_of_last_4:.0f} of the last {min(4, int(r.orders_total)) or 4} deliveries were late",
+    "late_of_last_4": lambda r: (
+        f"{r.late_of_last_4:.0f} of the last {min(4, int(r.orders_total)) or 4} deliveries were late"
+    ),
     "overdue_parcels": lambda r: f"{_plural(r.overdue_parcels, 'parcel')} overdue right now",
     "returns_365d": lambda r: f"{_plural(r.returns_365d, 'return')} in the last year",
     "cancellations_365d": lambda r: f"{_plural(r.cancellations_365d, 'cancelled order')} in the last year",
     "tickets_365d": lambda r: f"{_plural(r.tickets_365d, 'support ticket')} in the last year",
     "unresolved_tickets": lambda r: (
-        f"{_plural(r.unresolved_tickets, 'support ticket')} still unresolved" if r.unresolved_tickets else "no unresolved tickets"
+        f"{_plural(r.unresolved_tickets, 'support ticket')} still unresolved"
+        if r.unresolved_tickets
+        else "no unresolved tickets"
     ),
     "last_ticket_satisfaction": lambda r: f"rated the last support contact {r.last_ticket_satisfaction:.0f}/5",
     "reviews_365d": lambda r: f"{_plural(r.reviews_365d, 'review')} in the last year",
@@ -109,7 +122,9 @@ TEMPLATES: dict[str, Callable[[pd.Series], str]] = {
     "min_rating_365d": lambda r: f"lowest review {r.min_rating_365d:.0f} stars in the last year",
     "last_rating": lambda r: f"latest review {r.last_rating:.0f} stars",
     "days_since_bad_review": lambda r: (
-        f"a 1-2 star review {_plural(r.days_since_bad_review, 'day')} ago" if r.days_since_bad_review < 730 else "no bad review"
+        f"a 1-2 star review {_plural(r.days_since_bad_review, 'day')} ago"
+        if r.days_since_bad_review < 730
+        else "no bad review"
     ),
     "segment": lambda r: f"{r.segment} tier",
     "acquisition_channel": lambda r: f"came through {str(r.acquisition_channel).replace('_', ' ')}",

@@ -14,14 +14,18 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, and_, case, func, literal, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.expression import ColumnElement
 
 from winback.data.schema import Customer, Order, Review, SupportTicket
 from winback.data.sqlfuncs import epoch_days
+
+ColumnLike = ColumnElement[Any] | InstrumentedAttribute[Any]  # a mapped attribute works wherever a column does
 
 FEATURE_SPEC_VERSION = 1
 NO_EVENT_DAYS = 730.0  # "days since" a thing that never happened: capped at two years
@@ -36,29 +40,67 @@ class Feature:
 
 
 FEATURES: tuple[Feature, ...] = (
-    Feature("recency_days", "numeric", "days", "days from the last order to the cutoff (tenure if the customer never ordered)"),
+    Feature(
+        "recency_days",
+        "numeric",
+        "days",
+        "days from the last order to the cutoff (tenure if the customer never ordered)",
+    ),
     Feature("tenure_days", "numeric", "days", "days from sign-up to the cutoff"),
     Feature("orders_total", "numeric", "orders", "orders placed before the cutoff, cancelled ones included"),
     Feature("orders_365d", "numeric", "orders", "orders placed in the 365 days before the cutoff"),
-    Feature("monetary_365d", "numeric", "currency", "total paid for non-cancelled orders in the 365 days before the cutoff"),
+    Feature(
+        "monetary_365d", "numeric", "currency", "total paid for non-cancelled orders in the 365 days before the cutoff"
+    ),
     Feature("orders_last_90d", "numeric", "orders", "orders in the 90 days before the cutoff"),
-    Feature("orders_prev_90d", "numeric", "orders", "orders in the 90 days before those (days 91-180 before the cutoff)"),
+    Feature(
+        "orders_prev_90d", "numeric", "orders", "orders in the 90 days before those (days 91-180 before the cutoff)"
+    ),
     Feature("order_trend_90d", "numeric", "orders", "orders_last_90d minus orders_prev_90d"),
-    Feature("aov_change", "numeric", "ratio", "average order value in the last 180 days divided by the one before, minus 1 (0 without both)"),
-    Feature("discount_share_365d", "numeric", "share 0-1", "discounts divided by list value (paid + discount) of orders in the last 365 days"),
-    Feature("late_share_365d", "numeric", "share 0-1", "share of deliveries in the last 365 days that arrived after the promised date"),
-    Feature("mean_delay_days_365d", "numeric", "days", "mean lateness of the late deliveries in the last 365 days (0 without any)"),
+    Feature(
+        "aov_change",
+        "numeric",
+        "ratio",
+        "average order value in the last 180 days divided by the one before, minus 1 (0 without both)",
+    ),
+    Feature(
+        "discount_share_365d",
+        "numeric",
+        "share 0-1",
+        "discounts divided by list value (paid + discount) of orders in the last 365 days",
+    ),
+    Feature(
+        "late_share_365d",
+        "numeric",
+        "share 0-1",
+        "share of deliveries in the last 365 days that arrived after the promised date",
+    ),
+    Feature(
+        "mean_delay_days_365d",
+        "numeric",
+        "days",
+        "mean lateness of the late deliveries in the last 365 days (0 without any)",
+    ),
     Feature("late_of_last_4", "numeric", "deliveries", "how many of the last 4 deliveries were late"),
     Feature("overdue_parcels", "numeric", "orders", "orders past their promised date and not delivered at the cutoff"),
     Feature("returns_365d", "numeric", "orders", "orders returned in the 365 days before the cutoff"),
     Feature("cancellations_365d", "numeric", "orders", "orders cancelled among those placed in the last 365 days"),
     Feature("tickets_365d", "numeric", "tickets", "support tickets opened in the 365 days before the cutoff"),
-    Feature("unresolved_tickets", "numeric", "tickets", "tickets opened before the cutoff and not resolved at the cutoff"),
-    Feature("last_ticket_satisfaction", "numeric", "1-5", "satisfaction of the last rated ticket closed before the cutoff (3 if none)"),
+    Feature(
+        "unresolved_tickets", "numeric", "tickets", "tickets opened before the cutoff and not resolved at the cutoff"
+    ),
+    Feature(
+        "last_ticket_satisfaction",
+        "numeric",
+        "1-5",
+        "satisfaction of the last rated ticket closed before the cutoff (3 if none)",
+    ),
     Feature("reviews_365d", "numeric", "reviews", "reviews written in the 365 days before the cutoff"),
     Feature("mean_rating_365d", "numeric", "stars 1-5", "mean rating of those reviews (4 if none)"),
     Feature("min_rating_365d", "numeric", "stars 1-5", "lowest rating among those reviews (5 if none)"),
-    Feature("last_rating", "numeric", "stars 1-5", "rating of the customer's latest review before the cutoff (4 if none)"),
+    Feature(
+        "last_rating", "numeric", "stars 1-5", "rating of the customer's latest review before the cutoff (4 if none)"
+    ),
     Feature("days_since_bad_review", "numeric", "days", "days since the latest review of 1-2 stars (730 if none)"),
     Feature("segment", "categorical", "tier", "customers.segment"),
     Feature("acquisition_channel", "categorical", "channel", "customers.acquisition_channel"),
@@ -79,7 +121,7 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0))
 
 
-def _sum_if(condition: ColumnElement[bool], value: ColumnElement) -> ColumnElement:
+def _sum_if(condition: ColumnElement[bool], value: ColumnLike) -> ColumnElement[Any]:
     return func.sum(case((condition, value), else_=0))
 
 
@@ -91,7 +133,7 @@ class Scope:
     low: str | None = None
     high: str | None = None
 
-    def where(self, column: ColumnElement) -> ColumnElement[bool]:
+    def where(self, column: ColumnLike) -> ColumnElement[bool]:
         if self.ids is not None:
             return column.in_(self.ids)
         if self.low is not None and self.high is not None:
@@ -99,7 +141,7 @@ class Scope:
         return literal(True)
 
 
-def _ranked(customer_id: ColumnElement, newest_first: ColumnElement, where: list, **values: ColumnElement):  # type: ignore[no-untyped-def]
+def _ranked(customer_id: ColumnLike, newest_first: ColumnLike, where: list[Any], **values: ColumnLike) -> Any:
     """Rows numbered per customer, newest first (rn = 1 is the latest), for "last N" features."""
     return (
         select(
@@ -144,9 +186,9 @@ def _query_frames(engine: Engine, cutoff: datetime, scope: Scope) -> dict[str, p
             _sum_if(and_(recent, paid), Order.discount_amount).label("discount_365d"),
             _count_if(and_(recent, delivered)).label("delivered_365d"),
             _count_if(and_(recent, late)).label("late_365d"),
-            _sum_if(
-                and_(recent, late), epoch_days(Order.delivered_at) - epoch_days(Order.promised_delivery_at)
-            ).label("delay_days_365d"),
+            _sum_if(and_(recent, late), epoch_days(Order.delivered_at) - epoch_days(Order.promised_delivery_at)).label(
+                "delay_days_365d"
+            ),
             _count_if(
                 and_(
                     paid,
@@ -154,9 +196,9 @@ def _query_frames(engine: Engine, cutoff: datetime, scope: Scope) -> dict[str, p
                     or_(Order.delivered_at.is_(None), Order.delivered_at > cutoff),
                 )
             ).label("overdue_parcels"),
-            _count_if(and_(Order.returned_at.is_not(None), Order.returned_at <= cutoff, Order.returned_at > d365)).label(
-                "returns_365d"
-            ),
+            _count_if(
+                and_(Order.returned_at.is_not(None), Order.returned_at <= cutoff, Order.returned_at > d365)
+            ).label("returns_365d"),
             _count_if(and_(recent, Order.status == "cancelled")).label("cancellations_365d"),
         )
         .where(placed, scope.where(Order.customer_id))
@@ -164,7 +206,10 @@ def _query_frames(engine: Engine, cutoff: datetime, scope: Scope) -> dict[str, p
     )
 
     ranked_deliveries = _ranked(
-        Order.customer_id, Order.delivered_at, [delivered, scope.where(Order.customer_id)], is_late=case((late, 1), else_=0)
+        Order.customer_id,
+        Order.delivered_at,
+        [delivered, scope.where(Order.customer_id)],
+        is_late=case((late, 1), else_=0),
     )
     last_four = (
         select(ranked_deliveries.c.customer_id, func.sum(ranked_deliveries.c.is_late).label("late_of_last_4"))
@@ -205,7 +250,10 @@ def _query_frames(engine: Engine, cutoff: datetime, scope: Scope) -> dict[str, p
         .group_by(Review.customer_id)
     )
     ranked_reviews = _ranked(
-        Review.customer_id, Review.created_at, [Review.created_at <= cutoff, scope.where(Review.customer_id)], rating=Review.rating
+        Review.customer_id,
+        Review.created_at,
+        [Review.created_at <= cutoff, scope.where(Review.customer_id)],
+        rating=Review.rating,
     )
     last_review = select(ranked_reviews.c.customer_id, ranked_reviews.c.rating.label("last_rating")).where(
         ranked_reviews.c.rn == 1

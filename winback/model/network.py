@@ -16,7 +16,9 @@ def embedding_dim(cardinality: int) -> int:
 
 
 class TabularMLP(nn.Module):
-    def __init__(self, n_numeric: int, cardinalities: list[int], hidden: tuple[int, ...] = (128, 64), dropout: float = 0.15):
+    def __init__(
+        self, n_numeric: int, cardinalities: list[int], hidden: tuple[int, ...] = (128, 64), dropout: float = 0.15
+    ):
         super().__init__()
         self.n_numeric = n_numeric
         self.cardinalities = list(cardinalities)
@@ -33,7 +35,7 @@ class TabularMLP(nn.Module):
         """Logits from the dense input: numerics, then each categorical's one-hot block."""
         parts = [dense[:, : self.n_numeric]]
         start = self.n_numeric
-        for embedding, cardinality in zip(self.embeddings, self.cardinalities):
+        for embedding, cardinality in zip(self.embeddings, self.cardinalities, strict=True):
             parts.append(embedding(dense[:, start : start + cardinality]))
             start += cardinality
         return self.body(torch.cat(parts, dim=1)).squeeze(1)
@@ -41,6 +43,9 @@ class TabularMLP(nn.Module):
 
 class CalibratedEnsemble(nn.Module):
     """Mean of the members' logits, then Platt scaling (slope and bias fitted on held-out data)."""
+
+    slope: torch.Tensor  # buffers, saved with the model
+    bias: torch.Tensor
 
     def __init__(self, members: list[TabularMLP], slope: float = 1.0, bias: float = 0.0):
         super().__init__()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -112,7 +112,7 @@ def train_churn_model(
     sample = data.test_x.iloc[:: max(1, len(data.test_x) // 4000)]
     drivers = summarise(attribute(result.model, result.encoder, baseline, sample), [*NUMERIC, *CATEGORICAL])
 
-    created = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    created = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     fingerprint = data_summary_fingerprint(engine)
     version = f"{created:%Y%m%d-%H%M%S}-{hashlib.sha256((fingerprint + str(config.seed)).encode()).hexdigest()[:6]}"
     artifact = ModelArtifact(

@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +76,7 @@ class ChurnScorer:
         self.ig_steps = ig_steps
 
     @classmethod
-    def load(cls, data_dir: Path, version: str | None = None) -> "ChurnScorer":
+    def load(cls, data_dir: Path, version: str | None = None) -> ChurnScorer:
         return cls(load_artifact(data_dir, version))
 
     @property
@@ -106,7 +106,7 @@ class ChurnScorer:
                 model_version=self.version,
                 as_of=as_of,
             )
-            for i, ((customer_id, row), p) in enumerate(zip(ordered.iterrows(), probabilities))
+            for i, ((customer_id, row), p) in enumerate(zip(ordered.iterrows(), probabilities, strict=True))
         ]
 
 
@@ -141,7 +141,9 @@ def score_customers(
     for customer_id in wanted:
         record = known[customer_id]
         if record.closed_at is not None and record.closed_at <= reference:
-            raise NotScorable(f"{customer_id} closed the account on {record.closed_at:%Y-%m-%d}; there is nothing left to lose")
+            raise NotScorable(
+                f"{customer_id} closed the account on {record.closed_at:%Y-%m-%d}; there is nothing left to lose"
+            )
         if record.signup_at > reference:
             raise NotScorable(f"{customer_id} signed up after {reference:%Y-%m-%d}")
     frame = compute_features(engine, reference, wanted)
@@ -172,7 +174,7 @@ def score_all(
     require_contract(engine)
     started = time.perf_counter()
     reference = _reference_date(engine, as_of)
-    scored_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    scored_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     report = ScoreReport(scorer.version, reference, scored_at)
     total = 0.0
     for frame in iter_feature_chunks(engine, reference, chunk_size):

@@ -58,7 +58,9 @@ def to_dense(encoder: FeatureEncoder, frame: pd.DataFrame, device: torch.device 
     return dense_input(numeric, categorical, encoder.cardinalities()).to(device)
 
 
-def _loss(model: nn.Module, dense: torch.Tensor, y: torch.Tensor, pos_weight: torch.Tensor, device: torch.device) -> torch.Tensor:
+def _loss(
+    model: nn.Module, dense: torch.Tensor, y: torch.Tensor, pos_weight: torch.Tensor, device: torch.device
+) -> torch.Tensor:
     with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
         logits = model(dense)
     return nn.functional.binary_cross_entropy_with_logits(logits.float(), y, pos_weight=pos_weight)
@@ -148,8 +150,15 @@ def fit_ensemble(
     members, epochs = [], []
     for member in range(config.members):
         model, epoch = _train_member(
-            config, member, len(numeric), encoder.cardinalities(), (x_train, y_train), (x_stop, y_stop),
-            pos_weight, device, on_epoch,
+            config,
+            member,
+            len(numeric),
+            encoder.cardinalities(),
+            (x_train, y_train),
+            (x_stop, y_stop),
+            pos_weight,
+            device,
+            on_epoch,
         )
         members.append(model)
         epochs.append(epoch)
@@ -163,7 +172,9 @@ def fit_ensemble(
 
 
 @torch.no_grad()
-def predict(model: CalibratedEnsemble, encoder: FeatureEncoder, frame: pd.DataFrame, batch: int = 100_000) -> np.ndarray:
+def predict(
+    model: CalibratedEnsemble, encoder: FeatureEncoder, frame: pd.DataFrame, batch: int = 100_000
+) -> np.ndarray:
     """Calibrated churn probabilities for the rows of `frame` (CPU or the model's device)."""
     device = next(model.parameters()).device
     outs = []

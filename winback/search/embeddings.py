@@ -37,7 +37,9 @@ def resolve_model_path(name: str) -> Path:
         ) from None
     getter = getattr(module, "get_model_path", None)
     if getter is None:
-        raise EmbeddingModelError(f"package {module_name} has no get_model_path(); point WINBACK_EMBEDDING_MODEL at a folder")
+        raise EmbeddingModelError(
+            f"package {module_name} has no get_model_path(); point WINBACK_EMBEDDING_MODEL at a folder"
+        )
     return Path(getter())
 
 
@@ -58,7 +60,10 @@ class Embedder:
         self.path = resolve_model_path(name)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model = SentenceTransformer(str(self.path), device=self.device)
-        self.dimension = int(self.model.get_embedding_dimension())
+        dimension = self.model.get_embedding_dimension()
+        if dimension is None:
+            raise EmbeddingModelError(f"embedding model {name!r} does not say its vector size")
+        self.dimension = int(dimension)
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         if not texts:
@@ -90,7 +95,7 @@ def _embedding_function_class() -> Any:
         def __init__(self, model: str) -> None:
             self.model = model
 
-        def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - Chroma's signature
+        def __call__(self, input: Documents) -> Embeddings:
             return list(get_embedder(self.model).encode(list(input)))
 
         @staticmethod
@@ -101,7 +106,7 @@ def _embedding_function_class() -> Any:
             return {"model": self.model}
 
         @staticmethod
-        def build_from_config(config: dict[str, Any]) -> "WinbackEmbeddingFunction":
+        def build_from_config(config: dict[str, Any]) -> WinbackEmbeddingFunction:
             return WinbackEmbeddingFunction(config["model"])
 
         def default_space(self) -> str:  # type: ignore[override]

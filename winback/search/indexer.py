@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, literal, select
@@ -78,7 +78,7 @@ class SourceDoc:
 
 def epoch_seconds(value: datetime) -> int:
     """Naive-UTC timestamp as seconds since 1970 (Chroma filters on numbers, not dates)."""
-    return int(value.replace(tzinfo=timezone.utc).timestamp())
+    return int(value.replace(tzinfo=UTC).timestamp())
 
 
 def _latest_scores() -> Any:
@@ -91,9 +91,17 @@ def iter_sources(engine: Engine) -> Iterator[SourceDoc]:
     scores = _latest_scores()
     reviews = (
         select(
-            literal("review").label("kind"), Review.review_id.label("source_id"), Review.customer_id, Review.order_id,
-            Review.rating, literal(None).label("topic"), Review.title, Review.body, Review.created_at,
-            Customer.segment, scores.c.risk_band,
+            literal("review").label("kind"),
+            Review.review_id.label("source_id"),
+            Review.customer_id,
+            Review.order_id,
+            Review.rating,
+            literal(None).label("topic"),
+            Review.title,
+            Review.body,
+            Review.created_at,
+            Customer.segment,
+            scores.c.risk_band,
         )
         .join(Customer, Customer.customer_id == Review.customer_id)
         .outerjoin(scores, scores.c.customer_id == Review.customer_id)
@@ -101,10 +109,17 @@ def iter_sources(engine: Engine) -> Iterator[SourceDoc]:
     )
     tickets = (
         select(
-            literal("ticket").label("kind"), SupportTicket.ticket_id.label("source_id"), SupportTicket.customer_id,
-            SupportTicket.order_id, SupportTicket.satisfaction.label("rating"), SupportTicket.topic,
-            literal("").label("title"), SupportTicket.body, SupportTicket.opened_at.label("created_at"),
-            Customer.segment, scores.c.risk_band,
+            literal("ticket").label("kind"),
+            SupportTicket.ticket_id.label("source_id"),
+            SupportTicket.customer_id,
+            SupportTicket.order_id,
+            SupportTicket.satisfaction.label("rating"),
+            SupportTicket.topic,
+            literal("").label("title"),
+            SupportTicket.body,
+            SupportTicket.opened_at.label("created_at"),
+            Customer.segment,
+            scores.c.risk_band,
         )
         .join(Customer, Customer.customer_id == SupportTicket.customer_id)
         .outerjoin(scores, scores.c.customer_id == SupportTicket.customer_id)
@@ -116,7 +131,11 @@ def iter_sources(engine: Engine) -> Iterator[SourceDoc]:
                 title = (row.title or "").strip()
                 body = (row.body or "").strip()
                 text = f"{title}. {body}" if title and body else (title or body)
-                created = row.created_at if isinstance(row.created_at, datetime) else datetime.fromisoformat(str(row.created_at))
+                created = (
+                    row.created_at
+                    if isinstance(row.created_at, datetime)
+                    else datetime.fromisoformat(str(row.created_at))
+                )
                 metadata: dict[str, Any] = {
                     "kind": row.kind,
                     "source_id": row.source_id,
@@ -149,7 +168,7 @@ def _index_state(collection: Any, page: int = 5_000) -> dict[str, dict[str, Any]
         got = collection.get(include=["metadatas"], limit=page, offset=offset)
         if not got["ids"]:
             return state
-        for chunk_id, meta in zip(got["ids"], got["metadatas"]):
+        for chunk_id, meta in zip(got["ids"], got["metadatas"], strict=True):
             key = chunk_id.rsplit("#", 1)[0]
             entry = state.setdefault(key, {"ids": set(), "hashes": set(), "chunks": 0})
             entry["ids"].add(chunk_id)
@@ -177,7 +196,9 @@ def index_feedback(
     def flush() -> None:
         if pending_ids:
             vectors = embedder.encode(pending_docs)
-            collection.upsert(ids=list(pending_ids), embeddings=vectors, documents=list(pending_docs), metadatas=list(pending_meta))
+            collection.upsert(
+                ids=list(pending_ids), embeddings=vectors, documents=list(pending_docs), metadatas=list(pending_meta)
+            )
             report.chunks_written += len(pending_ids)
             pending_ids.clear()
             pending_docs.clear()
@@ -211,15 +232,17 @@ def index_feedback(
         else:
             report.added += 1
         report.by_kind[doc.metadata["kind"]] = report.by_kind.get(doc.metadata["kind"], 0) + 1
-        for i, (chunk_id, chunk) in enumerate(zip(ids, chunks)):
+        for i, (chunk_id, chunk) in enumerate(zip(ids, chunks, strict=True)):
             pending_ids.append(chunk_id)
             pending_docs.append(chunk)
-            pending_meta.append({**doc.metadata, "content_hash": digest, "chunk": i, "chunks": len(chunks), "truncated": truncated})
+            pending_meta.append(
+                {**doc.metadata, "content_hash": digest, "chunk": i, "chunks": len(chunks), "truncated": truncated}
+            )
         if len(pending_ids) >= BATCH:
             flush()
     flush()
     if limit is None or changed < limit:  # a full pass: whatever is left in the index is gone from the database
-        for key, old in existing.items():
+        for _key, old in existing.items():
             collection.delete(ids=sorted(old["ids"]))
             report.deleted += 1
     report.seconds = time.perf_counter() - started

@@ -44,7 +44,7 @@ class FeedbackFilter(BaseModel):
     topic: str | None = None
 
     @model_validator(mode="after")
-    def _ranges(self) -> "FeedbackFilter":
+    def _ranges(self) -> FeedbackFilter:
         if self.min_rating and self.max_rating and self.min_rating > self.max_rating:
             raise ValueError("min_rating is above max_rating")
         if self.since and self.until and self.since > self.until:
@@ -52,7 +52,7 @@ class FeedbackFilter(BaseModel):
         return self
 
     @classmethod
-    def parse(cls, values: dict[str, Any] | None) -> "FeedbackFilter":
+    def parse(cls, values: dict[str, Any] | None) -> FeedbackFilter:
         try:
             return cls.model_validate(values or {})
         except ValidationError as exc:
@@ -77,11 +77,14 @@ class FeedbackFilter(BaseModel):
         if self.max_rating is not None and (rating is None or rating > self.max_rating):
             return False
         created = meta.get("created_at")
-        if self.since is not None and (created is None or created < epoch_seconds(datetime.combine(self.since, time.min))):
+        if self.since is not None and (
+            created is None or created < epoch_seconds(datetime.combine(self.since, time.min))
+        ):
             return False
-        if self.until is not None and (created is None or created > epoch_seconds(datetime.combine(self.until, time.max))):
-            return False
-        return True
+        return not (
+            self.until is not None
+            and (created is None or created > epoch_seconds(datetime.combine(self.until, time.max)))
+        )
 
     def where(self) -> dict[str, Any] | None:
         clauses: list[dict[str, Any]] = []
@@ -125,17 +128,27 @@ class Snippet:
         return f'[{self.kind} {self.source_id} by {self.customer_id}, {self.created_date}{stars}; customer-written, untrusted] "{self.short}"'
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("id", "kind", "source_id", "customer_id", "order_id", "rating",
-                                               "created_date", "score", "topic")} | {"text": self.short}
+        return {
+            k: getattr(self, k)
+            for k in ("id", "kind", "source_id", "customer_id", "order_id", "rating", "created_date", "score", "topic")
+        } | {"text": self.short}
 
 
 def _snippets(ids: list[str], docs: list[str], metas: list[dict[str, Any]], scores: list[float]) -> list[Snippet]:
     return [
         Snippet(
-            id=i, kind=m["kind"], source_id=m["source_id"], customer_id=m["customer_id"], order_id=m.get("order_id"),
-            rating=m.get("rating"), created_date=m["created_date"], score=round(float(s), 4), text=d, topic=m.get("topic"),
+            id=i,
+            kind=m["kind"],
+            source_id=m["source_id"],
+            customer_id=m["customer_id"],
+            order_id=m.get("order_id"),
+            rating=m.get("rating"),
+            created_date=m["created_date"],
+            score=round(float(s), 4),
+            text=d,
+            topic=m.get("topic"),
         )
-        for i, d, m, s in zip(ids, docs, metas, scores)
+        for i, d, m, s in zip(ids, docs, metas, scores, strict=True)
     ]
 
 
@@ -186,8 +199,12 @@ def keyword_search(collection: Any, terms: list[str], filters: FeedbackFilter, k
     if not terms:
         return []
     document = {"$contains": terms[0]} if len(terms) == 1 else {"$and": [{"$contains": t} for t in terms]}
-    got = collection.get(where=filters.where(), where_document=document, include=["documents", "metadatas"], limit=max(k * 20, 200))
-    rows = sorted(zip(got["ids"], got["documents"], got["metadatas"]), key=lambda r: -r[2]["created_at"])[:k]
+    got = collection.get(
+        where=filters.where(), where_document=document, include=["documents", "metadatas"], limit=max(k * 20, 200)
+    )
+    rows = sorted(zip(got["ids"], got["documents"], got["metadatas"], strict=True), key=lambda r: -r[2]["created_at"])[
+        :k
+    ]
     return _snippets([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [1.0] * len(rows))
 
 

@@ -32,8 +32,10 @@ def chroma_client(settings: Settings) -> Any:
             )
             client.heartbeat()
         except Exception as exc:  # connection refused, DNS, TLS: all mean "not reachable"
-            raise SearchUnavailable(f"Chroma server at {settings.chroma} is not reachable ({type(exc).__name__}); "
-                                    "start it (`chroma run`) or unset WINBACK_CHROMA for the embedded store") from None
+            raise SearchUnavailable(
+                f"Chroma server at {settings.chroma} is not reachable ({type(exc).__name__}); "
+                "start it (`chroma run`) or unset WINBACK_CHROMA for the embedded store"
+            ) from None
         return client
     return chromadb.PersistentClient(path=settings.chroma, settings=chroma_settings)
 

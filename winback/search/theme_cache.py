@@ -23,8 +23,15 @@ def _key(filters: dict[str, Any], n_themes: int | None, max_texts: int, index_si
     return hashlib.sha256(spec.encode()).hexdigest()[:24]
 
 
-def cached_themes(data_dir: Path, engine: Engine, collection: Any, embedder: Any, filters: dict[str, Any],
-                  n_themes: int | None = None, max_texts: int = 10_000) -> tuple[datetime, ThemeReport]:
+def cached_themes(
+    data_dir: Path,
+    engine: Engine,
+    collection: Any,
+    embedder: Any,
+    filters: dict[str, Any],
+    n_themes: int | None = None,
+    max_texts: int = 10_000,
+) -> tuple[datetime, ThemeReport]:
     """(when it was computed, report). A new text or a re-index changes the index size, hence the key."""
     folder = data_dir / "cache" / "themes"
     path = folder / f"{_key(filters, n_themes, max_texts, collection.count())}.pickle"

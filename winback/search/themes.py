@@ -32,7 +32,20 @@ CHURN_WINDOW_DAYS = 90
 LOOKUP_CHUNK = 500
 MIN_WORDS = 5
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
-EXTRA_STOP_WORDS = {"just", "really", "order", "ordered", "time", "item", "items", "bought", "did", "don", "got", "shop"}
+EXTRA_STOP_WORDS = {
+    "just",
+    "really",
+    "order",
+    "ordered",
+    "time",
+    "item",
+    "items",
+    "bought",
+    "did",
+    "don",
+    "got",
+    "shop",
+}
 
 
 @dataclass
@@ -57,7 +70,11 @@ class ThemeReport:
 
 
 def _choose_k(vectors: np.ndarray, seed: int, candidates: range) -> int:
-    sample = vectors if len(vectors) <= 3_000 else vectors[np.random.default_rng(seed).choice(len(vectors), 3_000, replace=False)]
+    sample = (
+        vectors
+        if len(vectors) <= 3_000
+        else vectors[np.random.default_rng(seed).choice(len(vectors), 3_000, replace=False)]
+    )
     best, best_score = candidates.start, -1.0
     for k in candidates:
         labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(sample)
@@ -71,8 +88,12 @@ def class_tfidf_terms(docs: list[str], labels: np.ndarray, k: int, top: int = 4)
     """The most distinctive words of each cluster (c-TF-IDF: term frequency in the class x log(1 + A / f))."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    vectorizer = CountVectorizer(stop_words=list(ENGLISH_STOP_WORDS | EXTRA_STOP_WORDS), ngram_range=(1, 2), min_df=2,
-                                 token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b")
+    vectorizer = CountVectorizer(
+        stop_words=list(ENGLISH_STOP_WORDS | EXTRA_STOP_WORDS),
+        ngram_range=(1, 2),
+        min_df=2,
+        token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b",
+    )
     counts = vectorizer.fit_transform(docs)
     vocabulary = np.array(vectorizer.get_feature_names_out())
     per_class = np.vstack([np.asarray(counts[labels == c].sum(axis=0)).ravel() for c in range(k)]).astype(float)
@@ -102,7 +123,9 @@ def _churned_after(engine: Engine, texts: list[tuple[str, datetime]]) -> list[bo
         orders: dict[str, list[datetime]] = {}
         for start in range(0, len(customers), LOOKUP_CHUNK):
             chunk = customers[start : start + LOOKUP_CHUNK]
-            for cid, when in connection.execute(select(Order.customer_id, Order.ordered_at).where(Order.customer_id.in_(chunk))):
+            for cid, when in connection.execute(
+                select(Order.customer_id, Order.ordered_at).where(Order.customer_id.in_(chunk))
+            ):
                 orders.setdefault(cid, []).append(when)
     if data_end is None:
         return [None] * len(texts)
@@ -186,9 +209,12 @@ def complaint_themes(
                 size=len(texts),
                 share=len(texts) / n,
                 monthly=dict(sorted(Counter(metas[i]["created_date"][:7] for i in texts).items())),
-                examples=_snippets([got["ids"][owners[j]] for j in quoted], [parts[j] for j in quoted],
-                                   [metas[owners[j]] for j in quoted],
-                                   [1.0 - float(np.linalg.norm(vectors[j] - model.cluster_centers_[c])) for j in quoted]),
+                examples=_snippets(
+                    [got["ids"][owners[j]] for j in quoted],
+                    [parts[j] for j in quoted],
+                    [metas[owners[j]] for j in quoted],
+                    [1.0 - float(np.linalg.norm(vectors[j] - model.cluster_centers_[c])) for j in quoted],
+                ),
                 churn_rate=_rate(list(outcomes.values())),
                 customers=len(outcomes),
                 source_ids=[metas[i]["source_id"] for i in texts],

@@ -9,13 +9,47 @@ from winback.tools.registry import ToolCall, ToolRegistry
 
 
 def default_registry() -> ToolRegistry:
-    from winback.tools import (at_risk, churn_drivers, churn_score, complaint_themes, customer_profile, feedback_search,
-                               offer_draft, offer_history, offer_policy, offer_save, segment_report, sql_query)
+    from winback.tools import (
+        at_risk,
+        churn_drivers,
+        churn_score,
+        complaint_themes,
+        customer_profile,
+        feedback_search,
+        offer_draft,
+        offer_history,
+        offer_policy,
+        offer_save,
+        segment_report,
+        sql_query,
+    )
 
-    return ToolRegistry.of(m.TOOL for m in (
-        at_risk, customer_profile, churn_score, segment_report, feedback_search, complaint_themes, churn_drivers,
-        sql_query, offer_policy, offer_history, offer_draft, offer_save,
-    ))
+    return ToolRegistry.of(
+        m.TOOL
+        for m in (
+            at_risk,
+            customer_profile,
+            churn_score,
+            segment_report,
+            feedback_search,
+            complaint_themes,
+            churn_drivers,
+            sql_query,
+            offer_policy,
+            offer_history,
+            offer_draft,
+            offer_save,
+        )
+    )
 
 
-__all__ = ["Services", "Tool", "ToolCall", "ToolContext", "ToolFailure", "ToolRegistry", "ToolResult", "default_registry"]
+__all__ = [
+    "Services",
+    "Tool",
+    "ToolCall",
+    "ToolContext",
+    "ToolFailure",
+    "ToolRegistry",
+    "ToolResult",
+    "default_registry",
+]

@@ -11,30 +11,79 @@ POPULATION_NOTE = {
     "lapsed": "lapsed customers (no order for more than a year)",
     "all": "all scored customers, lapsed included",
 }
-COLUMNS = ["#", "customer", "name", "segment", "country", "churn", "band", "lifetime value", "revenue at risk",
-           "days since order", "top driver"]
+COLUMNS = [
+    "#",
+    "customer",
+    "name",
+    "segment",
+    "country",
+    "churn",
+    "band",
+    "lifetime value",
+    "revenue at risk",
+    "days since order",
+    "top driver",
+]
 
 
 def run(args: AtRiskArgs, ctx: ToolContext) -> ToolResult:
     result = at_risk_customers(ctx.engine, args, ctx.role)
-    rows = [[r.rank, r.customer_id, r.name, r.segment, r.country, pct(r.probability), r.risk_band, r.lifetime_value,
-             r.revenue_at_risk, r.days_since_last_order, r.top_driver or ""] for r in result.rows]
+    rows = [
+        [
+            r.rank,
+            r.customer_id,
+            r.name,
+            r.segment,
+            r.country,
+            pct(r.probability),
+            r.risk_band,
+            r.lifetime_value,
+            r.revenue_at_risk,
+            r.days_since_last_order,
+            r.top_driver or "",
+        ]
+        for r in result.rows
+    ]
     matching = f"more than {result.matching - 1:,}" if result.matching > 10_000 else f"{result.matching:,}"
-    filters = ", ".join(f"{k.replace('_', ' ')} {v if not isinstance(v, list) else '/'.join(v)}"
-                        for k, v in args.model_dump(exclude_none=True, exclude={"limit", "population", "sort"}).items())
-    header = (f"{len(rows)} of {matching} matching {POPULATION_NOTE[args.population]}"
-              f"{' with ' + filters if filters else ''}, ranked by {args.sort.replace('_', ' ')} "
-              f"(scored {day(result.scored_at)}, model {result.model_version}).")
+    filters = ", ".join(
+        f"{k.replace('_', ' ')} {v if not isinstance(v, list) else '/'.join(v)}"
+        for k, v in args.model_dump(exclude_none=True, exclude={"limit", "population", "sort"}).items()
+    )
+    header = (
+        f"{len(rows)} of {matching} matching {POPULATION_NOTE[args.population]}"
+        f"{' with ' + filters if filters else ''}, ranked by {args.sort.replace('_', ' ')} "
+        f"(scored {day(result.scored_at)}, model {result.model_version})."
+    )
     lines = [header]
     if rows:
         lines.append(table(COLUMNS, rows))
     lines += [f"Note: {n}." for n in result.notes]
-    data_rows = [[r.rank, r.customer_id, r.name, r.segment, r.country, r.probability, r.risk_band, r.lifetime_value,
-                  r.revenue_at_risk, r.days_since_last_order, r.top_driver] for r in result.rows]
+    data_rows = [
+        [
+            r.rank,
+            r.customer_id,
+            r.name,
+            r.segment,
+            r.country,
+            r.probability,
+            r.risk_band,
+            r.lifetime_value,
+            r.revenue_at_risk,
+            r.days_since_last_order,
+            r.top_driver,
+        ]
+        for r in result.rows
+    ]
     return ToolResult(
-        ok=True, summary=f"{len(rows)} customers listed of {matching} matching", text="\n\n".join(lines),
-        data={"table": table_data(COLUMNS, data_rows), "matching": result.matching,
-              "scored_at": result.scored_at.isoformat(), "filters": args.model_dump(mode="json", exclude_none=True)},
+        ok=True,
+        summary=f"{len(rows)} customers listed of {matching} matching",
+        text="\n\n".join(lines),
+        data={
+            "table": table_data(COLUMNS, data_rows),
+            "matching": result.matching,
+            "scored_at": result.scored_at.isoformat(),
+            "filters": args.model_dump(mode="json", exclude_none=True),
+        },
         customer_ids=[r.customer_id for r in result.rows],
     )
 
@@ -42,6 +91,7 @@ def run(args: AtRiskArgs, ctx: ToolContext) -> ToolResult:
 TOOL = Tool(
     name="list_at_risk_customers",
     description="Rank customers by churn risk (or revenue at risk, value, inactivity), filtered by segment, "
-                "country, risk band, lifetime value or days without an order.",
-    args_schema=AtRiskArgs, run=run,
+    "country, risk band, lifetime value or days without an order.",
+    args_schema=AtRiskArgs,
+    run=run,
 )

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import Engine
@@ -40,7 +41,7 @@ class ToolResult:
     customer_ids: list[str] = field(default_factory=list)
 
     @classmethod
-    def failure(cls, message: str) -> "ToolResult":
+    def failure(cls, message: str) -> ToolResult:
         return cls(ok=False, summary=message, text=message)
 
 
@@ -49,7 +50,7 @@ class Tool:
     name: str
     description: str  # one line, written for the model
     args_schema: type[BaseModel]
-    run: Callable[[Any, "ToolContext"], ToolResult]
+    run: Callable[[Any, ToolContext], ToolResult]
     roles: frozenset[Role] = ALL_ROLES
     kind: ToolKind = "lookup"
 

@@ -26,20 +26,35 @@ def run(args: ChurnDriversArgs, ctx: ToolContext) -> ToolResult:
     summary, size = group_drivers(ctx.engine, ctx.services.scorer(), segment=segment, country=country, sample=SAMPLE)
     top = summary.head(args.top)
     who = " ".join(x for x in (segment, country) if x) or "all"
-    rows = [[r.feature.replace("_", " "), round(float(r.importance), 4), f"{float(r.mean_contribution) * 100:+.1f} pts"]
-            for r in top.itertuples()]
+    rows = [
+        [r.feature.replace("_", " "), round(float(r.importance), 4), f"{float(r.mean_contribution) * 100:+.1f} pts"]
+        for r in top.itertuples()
+    ]
     columns = ["driver", "importance", "mean effect on churn probability"]
     explained = min(size, SAMPLE)
-    text = (f"What drives churn risk among {who} customers ({size:,} customers; {explained:,} explained by the model, "
-            f"mean absolute contribution):\n\n" + table(columns, rows))
-    chart = {"type": "bar", "title": f"Churn drivers: {who} customers", "x": [row[1] for row in rows],
-             "y": [row[0] for row in rows], "x_title": "mean |contribution| to churn probability"}
-    return ToolResult(True, f"top {len(rows)} drivers for {who} customers", text,
-                      {"table": table_data(columns, rows), "chart": chart, "group_size": size})
+    text = (
+        f"What drives churn risk among {who} customers ({size:,} customers; {explained:,} explained by the model, "
+        f"mean absolute contribution):\n\n" + table(columns, rows)
+    )
+    chart = {
+        "type": "bar",
+        "title": f"Churn drivers: {who} customers",
+        "x": [row[1] for row in rows],
+        "y": [row[0] for row in rows],
+        "x_title": "mean |contribution| to churn probability",
+    }
+    return ToolResult(
+        True,
+        f"top {len(rows)} drivers for {who} customers",
+        text,
+        {"table": table_data(columns, rows), "chart": chart, "group_size": size},
+    )
 
 
 TOOL = Tool(
     name="churn_drivers",
     description="What drives churn risk overall or within one segment or country, ranked by the model's attributions.",
-    args_schema=ChurnDriversArgs, run=run, kind="analysis",
+    args_schema=ChurnDriversArgs,
+    run=run,
+    kind="analysis",
 )

@@ -11,6 +11,7 @@ from winback.model.scoring import UnknownCustomer, score_customers
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.customer_profile import drivers_chart
 from winback.tools.markdown import day, pct
+
 DRIVER_WEIGHT = re.compile(r"\s*\([+-][\d.]+\)$")  # the driver text's own '(+0.19)'
 
 
@@ -24,13 +25,19 @@ def run(args: ChurnScoreArgs, ctx: ToolContext) -> ToolResult:
     except UnknownCustomer:
         raise CustomerNotFound(f"no customer with id {args.customer_id!r}") from None
     drivers = [d.to_dict() for d in score.drivers]
-    lines = [f"**{score.customer_id}**: churn probability {pct(score.probability)} ({score.risk_band}) as of "
-             f"{day(score.as_of)}, model {score.model_version}, scored just now. What moves it:"]
-    for d in drivers:
-        direction = "raises" if d["contribution"] > 0 else "lowers"
-        lines.append(f"- {DRIVER_WEIGHT.sub('', d['text'])} ({direction} the risk by {abs(d['contribution']) * 100:.1f} points)")
+    lines = [
+        f"**{score.customer_id}**: churn probability {pct(score.probability)} ({score.risk_band}) as of "
+        f"{day(score.as_of)}, model {score.model_version}, scored just now. What moves it:"
+    ]
+    for d in score.drivers:
+        direction = "raises" if d.contribution > 0 else "lowers"
+        lines.append(
+            f"- {DRIVER_WEIGHT.sub('', d.text)} ({direction} the risk by {abs(d.contribution) * 100:.1f} points)"
+        )
     return ToolResult(
-        ok=True, summary=f"{score.customer_id}: {pct(score.probability)} ({score.risk_band})", text="\n".join(lines),
+        ok=True,
+        summary=f"{score.customer_id}: {pct(score.probability)} ({score.risk_band})",
+        text="\n".join(lines),
         data={"score": score.to_dict(), "chart": drivers_chart(drivers, f"Why {score.customer_id} may leave")},
         customer_ids=[score.customer_id],
     )
@@ -39,5 +46,6 @@ def run(args: ChurnScoreArgs, ctx: ToolContext) -> ToolResult:
 TOOL = Tool(
     name="explain_churn_risk",
     description="Score one customer's churn risk now with the model and explain the drivers behind it.",
-    args_schema=ChurnScoreArgs, run=run,
+    args_schema=ChurnScoreArgs,
+    run=run,
 )

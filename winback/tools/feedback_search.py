@@ -14,15 +14,18 @@ from winback.tools.markdown import day, quoted
 
 
 class FeedbackSearchArgs(BaseModel):
-    query: str | None = Field(None, max_length=500, description="what to look for, in plain words; omit to list "
-                              "everything one customer wrote")
+    query: str | None = Field(
+        None, max_length=500, description="what to look for, in plain words; omit to list everything one customer wrote"
+    )
     customer_id: str | None = Field(None, max_length=64, description="only this customer's texts")
     kind: Literal["review", "ticket"] | None = Field(None, description="only reviews or only support tickets")
     max_rating: int | None = Field(None, ge=1, le=5, description="only reviews rated at most this")
     min_rating: int | None = Field(None, ge=1, le=5, description="only reviews rated at least this")
     since: date | None = Field(None, description="only texts written on or after this date")
     segment: str | None = Field(None, description="only customers of this segment")
-    risk_band: Literal["low", "medium", "high", "critical"] | None = Field(None, description="only customers in this band")
+    risk_band: Literal["low", "medium", "high", "critical"] | None = Field(
+        None, description="only customers in this band"
+    )
     limit: int = Field(8, ge=1, le=50, description="how many texts")
 
 
@@ -40,24 +43,39 @@ def run(args: FeedbackSearchArgs, ctx: ToolContext) -> ToolResult:
         lines = [f"{args.customer_id} wrote {len(items)} {what}" + (" (newest first):" if items else ".")]
         for i in items:
             status = f", {i.status}" if i.status else ""
-            lines.append(f"- {_label(i.kind, i.source_id, args.customer_id, day(i.created_at), i.rating, i.topic)}"
-                         f"{status}: {quoted(i.kind + ' ' + i.source_id, i.text)}")
+            lines.append(
+                f"- {_label(i.kind, i.source_id, args.customer_id, day(i.created_at), i.rating, i.topic)}"
+                f"{status}: {quoted(i.kind + ' ' + i.source_id, i.text)}"
+            )
         lines += [f"Note: {n}." for n in notes]
-        return ToolResult(True, f"{len(items)} {what} by {args.customer_id}", "\n".join(lines),
-                          {"items": [i.model_dump(mode="json") for i in items]}, [args.customer_id])
+        return ToolResult(
+            True,
+            f"{len(items)} {what} by {args.customer_id}",
+            "\n".join(lines),
+            {"items": [i.model_dump(mode="json") for i in items]},
+            [args.customer_id],
+        )
     filters = FeedbackFilter.parse(args.model_dump(exclude_none=True, exclude={"query", "limit"}))
     collection, embedder = ctx.services.feedback()
     hits = search_feedback(collection, embedder, args.query, filters, args.limit)
     lines = [f"{len(hits)} texts closest to {args.query.strip()!r}" + (":" if hits else " (none matched the filters).")]
     for h in hits:
-        lines.append(f"- {_label(h.kind, h.source_id, h.customer_id, h.created_date, h.rating, h.topic)}: "
-                     f"{quoted(h.kind + ' ' + h.source_id, h.short)}")
-    return ToolResult(True, f"{len(hits)} matching texts", "\n".join(lines),
-                      {"items": [h.to_dict() for h in hits]}, list(dict.fromkeys(h.customer_id for h in hits)))
+        lines.append(
+            f"- {_label(h.kind, h.source_id, h.customer_id, h.created_date, h.rating, h.topic)}: "
+            f"{quoted(h.kind + ' ' + h.source_id, h.short)}"
+        )
+    return ToolResult(
+        True,
+        f"{len(hits)} matching texts",
+        "\n".join(lines),
+        {"items": [h.to_dict() for h in hits]},
+        list(dict.fromkeys(h.customer_id for h in hits)),
+    )
 
 
 TOOL = Tool(
     name="search_feedback",
     description="Search reviews and support tickets by meaning (e.g. 'late delivery'), or list one customer's texts.",
-    args_schema=FeedbackSearchArgs, run=run,
+    args_schema=FeedbackSearchArgs,
+    run=run,
 )

@@ -3,8 +3,9 @@ quoted and labelled as data (never as instructions)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
 
 from winback.data.shaping import format_value
 

@@ -12,18 +12,37 @@ COLUMNS = ["offer", "customer", "created", "type", "value", "status", "by", "reo
 def run(args: OfferHistoryArgs, ctx: ToolContext) -> ToolResult:
     history = offer_history(ctx.engine, args)
     o = history.outcomes
-    rows = [[r.offer_id, r.customer_id, day(r.created_at), r.offer_type, r.value, r.status, r.created_by,
-             r.ordered_within_30d] for r in history.rows]
+    rows = [
+        [
+            r.offer_id,
+            r.customer_id,
+            day(r.created_at),
+            r.offer_type,
+            r.value,
+            r.status,
+            r.created_by,
+            r.ordered_within_30d,
+        ]
+        for r in history.rows
+    ]
     statuses = ", ".join(f"{k} {v:,}" for k, v in o.by_status.items()) or "none"
-    text = (f"{o.offers:,} offers match ({statuses}); redemption rate {pct(o.redemption_rate)}, reorder within 30 days "
-            f"{pct(o.reorder_rate)}, total value {o.total_value:,.2f}. Newest {len(rows)}:\n\n" + table(COLUMNS, rows))
+    text = (
+        f"{o.offers:,} offers match ({statuses}); redemption rate {pct(o.redemption_rate)}, reorder within 30 days "
+        f"{pct(o.reorder_rate)}, total value {o.total_value:,.2f}. Newest {len(rows)}:\n\n" + table(COLUMNS, rows)
+    )
     text += "".join(f"\n\nNote: {n}." for n in history.notes)
-    return ToolResult(True, f"{o.offers:,} offers", text, {"table": table_data(COLUMNS, rows)},
-                      list(dict.fromkeys(r.customer_id for r in history.rows)))
+    return ToolResult(
+        True,
+        f"{o.offers:,} offers",
+        text,
+        {"table": table_data(COLUMNS, rows)},
+        list(dict.fromkeys(r.customer_id for r in history.rows)),
+    )
 
 
 TOOL = Tool(
     name="offer_history",
     description="List offers already made (to one customer or all) with their status and outcomes.",
-    args_schema=OfferHistoryArgs, run=run,
+    args_schema=OfferHistoryArgs,
+    run=run,
 )

@@ -12,22 +12,49 @@ from winback.tools.offers.choice import choose_offer, month_to_date
 
 
 class OfferPolicyArgs(BaseModel):
-    customer_id: str | None = Field(None, max_length=64, description="the customer to check; omit for the policy itself")
+    customer_id: str | None = Field(
+        None, max_length=64, description="the customer to check; omit for the policy itself"
+    )
 
 
 def _policy(ctx: ToolContext) -> ToolResult:
     policy = ctx.services.policy()
     month = month_to_date(ctx.engine, datetime.now())
-    columns = ["offer", "value", "bands", "segments", "min lifetime value", "needs opt-in", "monthly limit", "made this month"]
-    rows = [[r.type, r.value, "/".join(r.bands), "/".join(r.segments) or "all", r.min_lifetime_value,
-             r.requires_opt_in, r.monthly_limit if r.monthly_limit is not None else "none", month.made.get(r.type, 0)]
-            for r in policy.offers]
+    columns = [
+        "offer",
+        "value",
+        "bands",
+        "segments",
+        "min lifetime value",
+        "needs opt-in",
+        "monthly limit",
+        "made this month",
+    ]
+    rows = [
+        [
+            r.type,
+            r.value,
+            "/".join(r.bands),
+            "/".join(r.segments) or "all",
+            r.min_lifetime_value,
+            r.requires_opt_in,
+            r.monthly_limit if r.monthly_limit is not None else "none",
+            month.made.get(r.type, 0),
+        ]
+        for r in policy.offers
+    ]
     caps = "; ".join(f"{t}: " + ", ".join(f"{s} ≤ {v:g}" for s, v in c.items()) for t, c in policy.caps.items())
-    text = (f"Offer policy ({policy.currency}): monthly budget {policy.monthly_budget:,.2f}, spent this month "
-            f"{month.spent:,.2f}; at most one offer per customer every {policy.cooldown_days} days; offers valid "
-            f"{policy.validity_days} days.\n\n" + table(columns, rows) + (f"\n\nCaps per segment: {caps}." if caps else ""))
-    return ToolResult(True, f"{len(rows)} offer types, budget left {policy.monthly_budget - month.spent:,.2f}", text,
-                      {"table": table_data(columns, rows)})
+    text = (
+        f"Offer policy ({policy.currency}): monthly budget {policy.monthly_budget:,.2f}, spent this month "
+        f"{month.spent:,.2f}; at most one offer per customer every {policy.cooldown_days} days; offers valid "
+        f"{policy.validity_days} days.\n\n" + table(columns, rows) + (f"\n\nCaps per segment: {caps}." if caps else "")
+    )
+    return ToolResult(
+        True,
+        f"{len(rows)} offer types, budget left {policy.monthly_budget - month.spent:,.2f}",
+        text,
+        {"table": table_data(columns, rows)},
+    )
 
 
 def run(args: OfferPolicyArgs, ctx: ToolContext) -> ToolResult:
@@ -35,18 +62,36 @@ def run(args: OfferPolicyArgs, ctx: ToolContext) -> ToolResult:
         return _policy(ctx)
     decision = choose_offer(ctx.engine, args.customer_id, ctx.services.policy())
     columns = ["offer", "value", "expected cost", "save rate", "expected value", "eligible", "why not"]
-    rows = [[c.offer_type, c.value, round(c.cost, 2), pct(c.save_rate), round(c.expected_value, 2), c.eligible,
-             "; ".join(c.reasons)] for c in decision.candidates]
+    rows = [
+        [
+            c.offer_type,
+            c.value,
+            round(c.cost, 2),
+            pct(c.save_rate),
+            round(c.expected_value, 2),
+            c.eligible,
+            "; ".join(c.reasons),
+        ]
+        for c in decision.candidates
+    ]
     churn = pct(decision.churn_probability) if decision.churn_probability is not None else "not scored"
-    chosen = (f"The policy's choice for {decision.customer_id}: **{decision.chosen.offer_type} {decision.chosen.value:g}**"
-              if decision.chosen else f"No offer for {decision.customer_id}")
-    text = (f"{chosen} — {decision.reason}. Churn probability {churn}; budget left this month "
-            f"{decision.budget_left:,.2f}.\n\n" + table(columns, rows))
-    return ToolResult(True, chosen.replace("**", ""), text, {"table": table_data(columns, rows)}, [decision.customer_id])
+    chosen = (
+        f"The policy's choice for {decision.customer_id}: **{decision.chosen.offer_type} {decision.chosen.value:g}**"
+        if decision.chosen
+        else f"No offer for {decision.customer_id}"
+    )
+    text = (
+        f"{chosen} — {decision.reason}. Churn probability {churn}; budget left this month "
+        f"{decision.budget_left:,.2f}.\n\n" + table(columns, rows)
+    )
+    return ToolResult(
+        True, chosen.replace("**", ""), text, {"table": table_data(columns, rows)}, [decision.customer_id]
+    )
 
 
 TOOL = Tool(
     name="offer_policy",
     description="Show the retention offer policy, or which offer the policy allows for one customer and why.",
-    args_schema=OfferPolicyArgs, run=run,
+    args_schema=OfferPolicyArgs,
+    run=run,
 )

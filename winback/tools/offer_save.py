@@ -17,15 +17,29 @@ class SaveOfferDraftArgs(BaseModel):
 
 def run(args: SaveOfferDraftArgs, ctx: ToolContext) -> ToolResult:
     offer = save_edited_draft(ctx.engine, ctx.services.policy(), args.offer_id, args.subject, args.message, ctx.actor)
-    return ToolResult(True, f"saved edited draft {offer.offer_id}",
-                      f"Saved the edited draft {offer.offer_id} for {offer.customer_id}; it still holds exactly the "
-                      f"policy's offer and waits for approval.",
-                      {"offer": {"offer_id": offer.offer_id, "customer_id": offer.customer_id, "subject": offer.subject,
-                                 "message": offer.message, "status": offer.status}}, [offer.customer_id])
+    return ToolResult(
+        True,
+        f"saved edited draft {offer.offer_id}",
+        f"Saved the edited draft {offer.offer_id} for {offer.customer_id}; it still holds exactly the "
+        f"policy's offer and waits for approval.",
+        {
+            "offer": {
+                "offer_id": offer.offer_id,
+                "customer_id": offer.customer_id,
+                "subject": offer.subject,
+                "message": offer.message,
+                "status": offer.status,
+            }
+        },
+        [offer.customer_id],
+    )
 
 
 TOOL = Tool(
     name="save_offer_draft",
     description="Save an edited subject and message for a drafted offer after checking it against the policy.",
-    args_schema=SaveOfferDraftArgs, run=run, roles=DRAFTING_ROLES, kind="action",
+    args_schema=SaveOfferDraftArgs,
+    run=run,
+    roles=DRAFTING_ROLES,
+    kind="action",
 )

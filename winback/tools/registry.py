@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -32,8 +33,13 @@ class ToolCall:
         return self.result.ok
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "args": self.args, "ok": self.ok, "summary": self.result.summary,
-                "seconds": round(self.seconds, 3)}
+        return {
+            "name": self.name,
+            "args": self.args,
+            "ok": self.ok,
+            "summary": self.result.summary,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def _redact(value: Any) -> Any:
@@ -59,7 +65,7 @@ class ToolRegistry:
     tools: dict[str, Tool] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, tools: Iterable[Tool]) -> "ToolRegistry":
+    def of(cls, tools: Iterable[Tool]) -> ToolRegistry:
         return cls({t.name: t for t in tools})
 
     def allowed(self, ctx: ToolContext) -> list[Tool]:
@@ -89,8 +95,9 @@ class ToolRegistry:
                 raw = parsed.model_dump(mode="json", exclude_none=True)
                 result = self._run(tool, parsed, ctx)
         if not may_see_pii(ctx.role):  # whatever a tool let through, e-mail addresses stay masked
-            result = ToolResult(result.ok, _redact(result.summary), _redact(result.text), _redact(result.data),
-                                result.customer_ids)
+            result = ToolResult(
+                result.ok, _redact(result.summary), _redact(result.text), _redact(result.data), result.customer_ids
+            )
         return ToolCall(name, raw, result, time.perf_counter() - started)
 
     @staticmethod
@@ -101,4 +108,6 @@ class ToolRegistry:
             return ToolResult.failure(str(exc))
         except Exception as exc:  # a bug must not end the conversation; the log keeps the details
             log.exception("tool %s failed", tool.name)
-            return ToolResult.failure(f"{tool.name} failed unexpectedly ({type(exc).__name__}); the details are in the log")
+            return ToolResult.failure(
+                f"{tool.name} failed unexpectedly ({type(exc).__name__}); the details are in the log"
+            )

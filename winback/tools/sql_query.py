@@ -20,8 +20,9 @@ LOOKS_LIKE_SQL = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
 
 
 class SqlQuestionArgs(BaseModel):
-    question: str = Field(min_length=3, max_length=2_000, description="the data question in plain words "
-                          "(or one SELECT statement)")
+    question: str = Field(
+        min_length=3, max_length=2_000, description="the data question in plain words (or one SELECT statement)"
+    )
 
 
 def _shown(result: GuardedResult, sql: str, attempts: int) -> ToolResult:
@@ -30,14 +31,24 @@ def _shown(result: GuardedResult, sql: str, attempts: int) -> ToolResult:
     rows = [list(r) for r in frame.head(SHOWN_ROWS).itertuples(index=False)]
     more = f" (first {SHOWN_ROWS} shown)" if len(frame) > SHOWN_ROWS else ""
     cut = "; cut by the row cap" if result.result.truncated else ""
-    text = (f"{len(frame):,} rows{more}{cut}, from this read-only query:\n\n```sql\n{sql}\n```\n\n"
-            + (table(columns, rows) if rows else "No rows."))
-    data = {"table": table_data(columns, [list(r) for r in frame.itertuples(index=False)]), "sql": sql,
-            "attempts": attempts}
+    text = f"{len(frame):,} rows{more}{cut}, from this read-only query:\n\n```sql\n{sql}\n```\n\n" + (
+        table(columns, rows) if rows else "No rows."
+    )
+    data = {
+        "table": table_data(columns, [list(r) for r in frame.itertuples(index=False)]),
+        "sql": sql,
+        "attempts": attempts,
+    }
     hint = result.result.chart
     if hint is not None:
-        data["chart"] = {"type": hint.kind, "title": "", "x": [str(v) for v in frame[hint.x]],
-                         "y": [float(v) for v in frame[hint.y[0]]], "y_title": hint.y[0], "x_title": hint.x}
+        data["chart"] = {
+            "type": hint.kind,
+            "title": "",
+            "x": [str(v) for v in frame[hint.x]],
+            "y": [float(v) for v in frame[hint.y[0]]],
+            "y_title": hint.y[0],
+            "x_title": hint.x,
+        }
     ids = [str(v) for v in frame["customer_id"]] if "customer_id" in frame.columns else []
     return ToolResult(True, f"{len(frame):,} rows", text, data, ids)
 
@@ -51,8 +62,10 @@ def run(args: SqlQuestionArgs, ctx: ToolContext) -> ToolResult:
         return _shown(result, result.checked.sql, 0)
     backend = ctx.services.llm()
     if backend.llm is None:
-        raise ToolFailure(f"free questions need the LLM to write SQL, and none is answering ({backend.note}); "
-                          "the named lookups still work")
+        raise ToolFailure(
+            f"free questions need the LLM to write SQL, and none is answering ({backend.note}); "
+            "the named lookups still work"
+        )
     from winback.tools.sql_writer import SqlWriter
 
     writer = ctx.services.cached("llm:sql_writer", lambda: SqlWriter(ctx.settings, backend.llm, ctx.engine))
@@ -60,16 +73,23 @@ def run(args: SqlQuestionArgs, ctx: ToolContext) -> ToolResult:
         answer = writer.answer(args.question, ctx.role)
     except (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError):
         ctx.services.forget_llm()
-        raise ToolFailure("the LLM server stopped answering while writing the query; the named lookups still work") from None
+        raise ToolFailure(
+            "the LLM server stopped answering while writing the query; the named lookups still work"
+        ) from None
     if answer.result is None:
         tried = answer.attempts[-1].sql if answer.attempts else ""
-        raise ToolFailure(f"no safe query answered that after {len(answer.attempts)} attempts: {answer.error}"
-                          + (f" (last query: {tried})" if tried else ""))
+        raise ToolFailure(
+            f"no safe query answered that after {len(answer.attempts)} attempts: {answer.error}"
+            + (f" (last query: {tried})" if tried else "")
+        )
     return _shown(answer.result, answer.result.checked.sql, len(answer.attempts))
 
 
 TOOL = Tool(
     name="run_sql_question",
     description="Answer a data question no other tool covers by writing a read-only SQL query (managers, admins).",
-    args_schema=SqlQuestionArgs, run=run, roles=frozenset({Role.MANAGER, Role.ADMIN}), kind="analysis",
+    args_schema=SqlQuestionArgs,
+    run=run,
+    roles=frozenset({Role.MANAGER, Role.ADMIN}),
+    kind="analysis",
 )

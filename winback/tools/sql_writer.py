@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sqlglot
-from sqlglot import exp
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from sqlalchemy import Engine
+from sqlglot import exp
 
 from winback.config import Settings
 from winback.data.guarded import GuardedResult, dialect_of, run_guarded
@@ -61,7 +61,7 @@ def extract_sql(text: str) -> str:
     start = _START.search(body)
     if start is None:
         return body.strip()
-    body = body[start.start():]
+    body = body[start.start() :]
     cut = body.find(";")
     return (body[:cut] if cut >= 0 else body).strip()
 
@@ -76,9 +76,7 @@ def explain_failure(reason: str, sql: str, dialect: str) -> str:
         tables = sorted({t.name.lower() for t in tree.find_all(exp.Table)} & set(CONTRACT_TABLES))
     except sqlglot.errors.SqlglotError:
         tables = []
-    listing = "; ".join(
-        f"{name}({', '.join(c.name for c in Base.metadata.tables[name].columns)})" for name in tables
-    )
+    listing = "; ".join(f"{name}({', '.join(c.name for c in Base.metadata.tables[name].columns)})" for name in tables)
     return f"{reason}. Columns that exist: {listing}" if listing else reason
 
 
@@ -106,18 +104,26 @@ class ExampleSelector:
 class SqlWriter:
     """`SqlWriter(settings, llm).answer("how many gold customers in Lyon ordered less this quarter?", role)`."""
 
-    def __init__(self, settings: Settings, llm: BaseChatModel, engine: Engine | None = None,
-                 max_repairs: int = MAX_REPAIRS, examples_shown: int = EXAMPLES_SHOWN,
-                 retrieve_examples: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        llm: BaseChatModel,
+        engine: Engine | None = None,
+        max_repairs: int = MAX_REPAIRS,
+        examples_shown: int = EXAMPLES_SHOWN,
+        retrieve_examples: bool = True,
+    ) -> None:
         self.settings = settings
         self.llm = llm
         self.dialect = dialect_of(settings.database_url)
         self.system = load_prompt("text_to_sql.v2.txt").format(
-            dialect=self.dialect, dialect_tips=dialect_tips(self.dialect),
+            dialect=self.dialect,
+            dialect_tips=dialect_tips(self.dialect),
             schema_card=schema_card(engine, self.dialect, examples=0),
         )
-        self.selector = ExampleSelector(sql_examples(self.dialect),
-                                        settings.embedding_model if retrieve_examples else None)
+        self.selector = ExampleSelector(
+            sql_examples(self.dialect), settings.embedding_model if retrieve_examples else None
+        )
         self.max_repairs = max_repairs
         self.examples_shown = examples_shown
 
@@ -144,8 +150,12 @@ class SqlWriter:
                 if attempt == self.max_repairs:
                     break
                 reason = explain_failure(str(exc), sql, self.dialect)
-                messages += [AIMessage(sql), HumanMessage(load_prompt("sql_repair.v2.txt").format(
-                    reason=reason, dialect=self.dialect, question=question))]
+                messages += [
+                    AIMessage(sql),
+                    HumanMessage(
+                        load_prompt("sql_repair.v2.txt").format(reason=reason, dialect=self.dialect, question=question)
+                    ),
+                ]
                 sql = self._ask(messages)
         answer.seconds = time.perf_counter() - started
         return answer

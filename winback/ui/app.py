@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import gradio as gr
 import pandas as pd
@@ -15,19 +16,29 @@ from winback.assistant import Assistant
 from winback.config import Settings
 from winback.data.conversations import list_sessions, load_messages
 from winback.errors import UserError
-from winback.roles import Role
 from winback.tools.at_risk import COLUMNS as AT_RISK_COLUMNS
 from winback.ui.users import User, UserStore
 from winback.ui.views import Views
 
 log = logging.getLogger(__name__)
 EXAMPLES = {
-    "Customer success": ["Who is most likely to churn?", "Top 10 gold customers at risk in France",
-                         "Why is the second one at risk?", "And her tickets?"],
-    "Support": ["Draft a win-back email for the first one", "Which offer can C-1042 get?",
-                "What did C-1042 write to support?"],
-    "Manager": ["What drives churn among premium customers?", "Revenue at risk by country",
-                "What do unhappy customers complain about?", "How many orders were returned last month?"],
+    "Customer success": [
+        "Who is most likely to churn?",
+        "Top 10 gold customers at risk in France",
+        "Why is the second one at risk?",
+        "And her tickets?",
+    ],
+    "Support": [
+        "Draft a win-back email for the first one",
+        "Which offer can C-1042 get?",
+        "What did C-1042 write to support?",
+    ],
+    "Manager": [
+        "What drives churn among premium customers?",
+        "Revenue at risk by country",
+        "What do unhappy customers complain about?",
+        "How many orders were returned last month?",
+    ],
 }
 CSS = """
 .wb-header {display:flex; justify-content:space-between; align-items:center}
@@ -57,32 +68,47 @@ class App:
         return self.users.authenticate(name, password) is not None
 
     # -- chat ---------------------------------------------------------------------------------------
-    def chat(self, message: str, history: list[Any], session_id: str | None,
-             request: gr.Request) -> Iterator[tuple[list[Any], str | None, str, Any]]:
+    def chat(
+        self, message: str, history: list[Any], session_id: str | None, request: gr.Request
+    ) -> Iterator[tuple[list[Any], str | None, str, Any]]:
         user = self.user(request)
         history = list(history or [])
-        history.append(gr.ChatMessage(role="user", content=message if len(message) <= 2_000 else message[:2_000] + " …"))
+        history.append(
+            gr.ChatMessage(role="user", content=message if len(message) <= 2_000 else message[:2_000] + " …")
+        )
         answer = gr.ChatMessage(role="assistant", content="")
         steps: dict[str, gr.ChatMessage] = {}
         yield history, session_id, "", gr.update()
         try:
             for event in self.assistant.stream(message, session_id, user.role, user.name):
                 if event.kind == "planner":
-                    history.append(gr.ChatMessage(role="assistant", content=event.data["detail"],
-                                                  metadata={"title": "Planned by the " + event.data["planner"],
-                                                            "status": "done"}))
+                    history.append(
+                        gr.ChatMessage(
+                            role="assistant",
+                            content=event.data["detail"],
+                            metadata={"title": "Planned by the " + event.data["planner"], "status": "done"},
+                        )
+                    )
                 elif event.kind == "tool_start":
-                    step = gr.ChatMessage(role="assistant", content=f"arguments: `{json.dumps(event.data['args'], default=str)}`",
-                                          metadata={"title": f"Used tool {event.data['name']}", "status": "pending"})
+                    step = gr.ChatMessage(
+                        role="assistant",
+                        content=f"arguments: `{json.dumps(event.data['args'], default=str)}`",
+                        metadata={"title": f"Used tool {event.data['name']}", "status": "pending"},
+                    )
                     steps[event.data["name"]] = step
                     history.append(step)
                 elif event.kind == "tool_end":
                     call = event.data["call"]
                     step = steps.get(call.name) or gr.ChatMessage(role="assistant", content="", metadata={})
-                    step.content = (f"arguments: `{json.dumps(call.args, default=str)}`\n\n"
-                                    f"{'✓' if call.ok else '✗'} {call.result.summary} ({call.seconds:.2f} s)")
-                    step.metadata = {"title": f"Used tool {call.name}", "status": "done",
-                                     "duration": round(call.seconds, 2)}
+                    step.content = (
+                        f"arguments: `{json.dumps(call.args, default=str)}`\n\n"
+                        f"{'✓' if call.ok else '✗'} {call.result.summary} ({call.seconds:.2f} s)"
+                    )
+                    step.metadata = {
+                        "title": f"Used tool {call.name}",
+                        "status": "done",
+                        "duration": round(call.seconds, 2),
+                    }
                 elif event.kind == "token":
                     if answer not in history:
                         history.append(answer)
@@ -94,10 +120,15 @@ class App:
                 yield history, session_id, "", gr.update()
         except UserError as exc:
             history.append(gr.ChatMessage(role="assistant", content=f"**Problem:** {exc}"))
-        except Exception as exc:  # noqa: BLE001 - the user gets a sentence, the log gets the details
+        except Exception as exc:
             log.exception("chat turn failed")
-            history.append(gr.ChatMessage(role="assistant", content=f"**Problem:** something went wrong ({type(exc).__name__}); "
-                                          "the details are in the server log. Try again or rephrase."))
+            history.append(
+                gr.ChatMessage(
+                    role="assistant",
+                    content=f"**Problem:** something went wrong ({type(exc).__name__}); "
+                    "the details are in the server log. Try again or rephrase.",
+                )
+            )
         yield history, session_id, "", gr.update(choices=self.session_choices(request))
 
     def feedback(self, session_id: str | None, evt: gr.LikeData, request: gr.Request) -> None:
@@ -108,14 +139,17 @@ class App:
         value = evt.value if isinstance(evt.value, list) else [evt.value]  # a group of consecutive messages
         texts = [v.get("text", "") if isinstance(v, dict) else str(v) for v in value]
         engine = self.assistant.services.engine
-        if session_id and not any(record_feedback(engine, session_id, t, bool(evt.liked), user.name)
-                                  for t in reversed(texts)):
+        if session_id and not any(
+            record_feedback(engine, session_id, t, bool(evt.liked), user.name) for t in reversed(texts)
+        ):
             gr.Info("Only answers can be rated, not tool steps.")
 
     def session_choices(self, request: gr.Request) -> list[tuple[str, str]]:
         user = self.user(request)
-        return [(f"{s.updated_at:%d %b %H:%M} · {s.title or '(empty)'}", s.session_id)
-                for s in list_sessions(self.assistant.services.engine, user.name, limit=30)]
+        return [
+            (f"{s.updated_at:%d %b %H:%M} · {s.title or '(empty)'}", s.session_id)
+            for s in list_sessions(self.assistant.services.engine, user.name, limit=30)
+        ]
 
     def open_session(self, session_id: str | None, request: gr.Request) -> tuple[list[Any], str | None]:
         if not session_id:
@@ -125,20 +159,44 @@ class App:
         for m in load_messages(self.assistant.services.engine, session_id):
             if m.sender == "assistant":
                 for call in m.tool_calls:
-                    history.append(gr.ChatMessage(
-                        role="assistant", content=f"arguments: `{json.dumps(call.get('args'), default=str)}`\n\n"
-                        f"{'✓' if call.get('ok') else '✗'} {call.get('summary')}",
-                        metadata={"title": f"Used tool {call.get('name')}", "status": "done"}))
-            history.append(gr.ChatMessage(role=m.sender, content=m.content))
+                    history.append(
+                        gr.ChatMessage(
+                            role="assistant",
+                            content=f"arguments: `{json.dumps(call.get('args'), default=str)}`\n\n"
+                            f"{'✓' if call.get('ok') else '✗'} {call.get('summary')}",
+                            metadata={"title": f"Used tool {call.get('name')}", "status": "done"},
+                        )
+                    )
+            history.append(gr.ChatMessage(role="user" if m.sender == "user" else "assistant", content=m.content))
         log.info("%s reopened session %s", user.name, session_id)
         return history, session_id
 
     # -- at risk and the customer card --------------------------------------------------------------
-    def at_risk(self, segment: str, country: str, bands: list[str], min_value: float | None, inactive: float | None,
-                population: str, sort: str, limit: float, request: gr.Request) -> tuple[pd.DataFrame, str]:
+    def at_risk(
+        self,
+        segment: str,
+        country: str,
+        bands: list[str],
+        min_value: float | None,
+        inactive: float | None,
+        population: str,
+        sort: str,
+        limit: float,
+        request: gr.Request,
+    ) -> tuple[pd.DataFrame, str]:
         user = self.user(request)
-        screen = self.views.at_risk(user.role, user.name, segment or None, country or None, bands, min_value,
-                                    int(inactive) if inactive else None, population, sort, int(limit))
+        screen = self.views.at_risk(
+            user.role,
+            user.name,
+            segment or None,
+            country or None,
+            bands,
+            min_value,
+            int(inactive) if inactive else None,
+            population,
+            sort,
+            int(limit),
+        )
         if not screen.ok or screen.frame is None:
             return pd.DataFrame(columns=TABLE_COLUMNS), f"**Problem:** {screen.message}"
         return screen.frame, screen.message
@@ -151,8 +209,13 @@ class App:
         user = self.user(request)
         screen = self.views.customer(user.role, user.name, customer_id)
         if not screen.ok:
-            return (f"**Problem:** {screen.message}", "", None, pd.DataFrame(columns=["date", "what", "ref", "details"]),
-                    gr.update(selected="customer"))
+            return (
+                f"**Problem:** {screen.message}",
+                "",
+                None,
+                pd.DataFrame(columns=["date", "what", "ref", "details"]),
+                gr.update(selected="customer"),
+            )
         assert screen.extra is not None
         return (screen.message, screen.extra["card"], screen.figure, screen.frame, gr.update(selected="customer"))
 
@@ -170,7 +233,9 @@ class App:
         if not offer_id:
             return "Draft an offer first."
         problems = self.views.check_offer(offer_id, subject, message)
-        return "✓ Policy check: passed." if not problems else "✗ Policy check:\n" + "\n".join(f"- {p}" for p in problems)
+        return (
+            "✓ Policy check: passed." if not problems else "✗ Policy check:\n" + "\n".join(f"- {p}" for p in problems)
+        )
 
     def decide(self, action: str, offer_id: str, subject: str, message: str, request: gr.Request) -> str:
         user = self.user(request)
@@ -213,10 +278,19 @@ class App:
                             new_chat = gr.Button("+ New chat", variant="secondary")
                             past = gr.Dropdown(label="Past conversations", choices=[], interactive=True)
                         with gr.Column(scale=4):
-                            chatbot = gr.Chatbot(label="winback", height=560, elem_id="chatbot",
-                                                 placeholder="Ask about your customers: who is at risk, why, what they wrote, which offer.")
-                            box = gr.Textbox(placeholder="Ask a question and press Enter", show_label=False,
-                                             elem_id="chat-input", submit_btn=True, max_lines=6)
+                            chatbot = gr.Chatbot(
+                                label="winback",
+                                height=560,
+                                elem_id="chatbot",
+                                placeholder="Ask about your customers: who is at risk, why, what they wrote, which offer.",
+                            )
+                            box = gr.Textbox(
+                                placeholder="Ask a question and press Enter",
+                                show_label=False,
+                                elem_id="chat-input",
+                                submit_btn=True,
+                                max_lines=6,
+                            )
                             for persona, examples in EXAMPLES.items():
                                 gr.Examples(examples, inputs=box, label=persona)
                 with gr.Tab("At risk", id="atrisk"):
@@ -228,13 +302,22 @@ class App:
                         inactive = gr.Number(label="No order for (days)", value=None, minimum=0)
                     with gr.Row():
                         population = gr.Radio(["active", "lapsed", "all"], value="active", label="Customers")
-                        sort = gr.Dropdown(["probability", "revenue_at_risk", "lifetime_value", "days_inactive"],
-                                           value="probability", label="Rank by")
+                        sort = gr.Dropdown(
+                            ["probability", "revenue_at_risk", "lifetime_value", "days_inactive"],
+                            value="probability",
+                            label="Rank by",
+                        )
                         limit = gr.Slider(10, 500, value=50, step=10, label="Rows")
                         refresh = gr.Button("Show", variant="primary", elem_id="atrisk-show")
                     summary = gr.Markdown()
-                    table = gr.Dataframe(headers=TABLE_COLUMNS, interactive=False, elem_id="atrisk-table",
-                                         show_search="filter", max_height=600, wrap=True)
+                    table = gr.Dataframe(
+                        headers=TABLE_COLUMNS,
+                        interactive=False,
+                        elem_id="atrisk-table",
+                        show_search="filter",
+                        max_height=600,
+                        wrap=True,
+                    )
                 with gr.Tab("Customer", id="customer"):
                     with gr.Row():
                         customer = gr.Textbox(label="Customer id", placeholder="C-1042", elem_id="customer-id", scale=3)
@@ -245,8 +328,9 @@ class App:
                             card = gr.Markdown(elem_id="customer-card")
                         with gr.Column(scale=2):
                             drivers = gr.Plot(label="Why this customer may leave", elem_id="drivers-chart")
-                    timeline = gr.Dataframe(headers=["date", "what", "ref", "details"], interactive=False,
-                                            label="Timeline", max_height=300)
+                    timeline = gr.Dataframe(
+                        headers=["date", "what", "ref", "details"], interactive=False, label="Timeline", max_height=300
+                    )
                     with gr.Group():
                         gr.Markdown("### Offer")
                         with gr.Row():
@@ -272,8 +356,13 @@ class App:
                     themes_table = gr.Dataframe(interactive=False, label="Complaint themes")
 
             blocks.load(self.whoami, None, who).then(self.session_choices, None, past, show_progress="hidden")
-            box.submit(self.chat, [box, chatbot, session], [chatbot, session, box, past], concurrency_id="chat",
-                       api_name="chat")
+            box.submit(
+                self.chat,
+                [box, chatbot, session],
+                [chatbot, session, box, past],
+                concurrency_id="chat",
+                api_name="chat",
+            )
             chatbot.like(self.feedback, [session], None)
             new_chat.click(lambda: ([], None, None), None, [chatbot, session, past])
             past.select(self.open_session, [past], [chatbot, session])
@@ -283,13 +372,15 @@ class App:
             table.select(self.pick_row, [table], customer).then(self.card, [customer], card_outputs)
             open_btn.click(self.card, [customer], card_outputs)
             customer.submit(self.card, [customer], card_outputs)
-            draft_btn.click(self.draft, [customer, channel], [offer_id, subject, message, status],
-                            concurrency_id="draft")
+            draft_btn.click(
+                self.draft, [customer, channel], [offer_id, subject, message, status], concurrency_id="draft"
+            )
             check_btn.click(self.check, [offer_id, subject, message], status)
             approve_btn.click(self.approve, [offer_id, subject, message], status)
             reject_btn.click(self.reject, [offer_id, subject, message], status)
-            manager_btn.click(self.manager, None, [risk_plot, revenue_plot, drivers_plot, themes_table, trend_plot,
-                                                    themes_md])
+            manager_btn.click(
+                self.manager, None, [risk_plot, revenue_plot, drivers_plot, themes_table, trend_plot, themes_md]
+            )
         return blocks
 
 
@@ -298,8 +389,16 @@ def launch(app: App, host: str = "127.0.0.1", port: int = 7860, block: bool = Tr
     other sessions' requests (`WINBACK_UI_CONCURRENCY` at once, the rest queue)."""
     blocks = app.build()
     blocks.queue(default_concurrency_limit=app.settings.ui_concurrency, max_size=200)
-    blocks.launch(server_name=host, server_port=port, auth=app.authenticate,
-                  auth_message="winback — sign in with the account your administrator gave you.",
-                  prevent_thread_lock=not block, show_error=False, quiet=True, css=CSS,
-                  theme=gr.themes.Soft(), footer_links=[])
+    blocks.launch(
+        server_name=host,
+        server_port=port,
+        auth=app.authenticate,
+        auth_message="winback — sign in with the account your administrator gave you.",
+        prevent_thread_lock=not block,
+        show_error=False,
+        quiet=True,
+        css=CSS,
+        theme=gr.themes.Soft(),
+        footer_links=[],
+    )
     return blocks

@@ -32,8 +32,14 @@ class Screen:
 
 def _bar(spec: dict[str, Any], horizontal: bool = False) -> go.Figure:
     if horizontal:
-        figure = go.Figure(go.Bar(x=spec["x"], y=spec["y"], orientation="h",
-                                  marker_color=["#c23b3b" if v > 0 else "#5b9e6f" for v in spec["x"]]))
+        figure = go.Figure(
+            go.Bar(
+                x=spec["x"],
+                y=spec["y"],
+                orientation="h",
+                marker_color=["#c23b3b" if v > 0 else "#5b9e6f" for v in spec["x"]],
+            )
+        )
         figure.update_yaxes(autorange="reversed")
         figure.update_xaxes(title=spec.get("x_title", ""))
     else:
@@ -52,12 +58,29 @@ class Views:
         return self.registry.call(tool, args, ToolContext(self.services, role, user))
 
     # -- at-risk table ------------------------------------------------------------------------------
-    def at_risk(self, role: Role, user: str, segment: str | None = None, country: str | None = None,
-                bands: list[str] | None = None, min_value: float | None = None, inactive_days: int | None = None,
-                population: str = "active", sort: str = "probability", limit: int = 50) -> Screen:
-        args = {"segment": segment or None, "country": country or None, "risk_bands": bands or None,
-                "min_lifetime_value": min_value or None, "inactive_days": inactive_days or None,
-                "population": population, "sort": sort, "limit": int(limit)}
+    def at_risk(
+        self,
+        role: Role,
+        user: str,
+        segment: str | None = None,
+        country: str | None = None,
+        bands: list[str] | None = None,
+        min_value: float | None = None,
+        inactive_days: int | None = None,
+        population: str = "active",
+        sort: str = "probability",
+        limit: int = 50,
+    ) -> Screen:
+        args = {
+            "segment": segment or None,
+            "country": country or None,
+            "risk_bands": bands or None,
+            "min_lifetime_value": min_value or None,
+            "inactive_days": inactive_days or None,
+            "population": population,
+            "sort": sort,
+            "limit": int(limit),
+        }
         call = self._call("list_at_risk_customers", {k: v for k, v in args.items() if v is not None}, role, user)
         if not call.ok:
             return Screen(False, call.result.summary)
@@ -87,11 +110,15 @@ class Views:
         churn = profile.get("churn")
         figure = _bar(call.result.data["chart"], horizontal=True) if call.result.data.get("chart") else None
         events = customer_timeline(self.services.engine, profile["customer_id"])
-        frame = pd.DataFrame([{"date": e.at.strftime("%Y-%m-%d"), "what": e.kind, "ref": e.ref, "details": e.what}
-                              for e in events], columns=["date", "what", "ref", "details"])
-        headline = (f"### {profile['customer_id']} · {profile['name']} · {profile['segment']}\n"
-                    + (f"**Churn probability {pct(churn['probability'])} — {churn['risk_band']}**" if churn else
-                       "**Not scored yet**"))
+        frame = pd.DataFrame(
+            [{"date": e.at.strftime("%Y-%m-%d"), "what": e.kind, "ref": e.ref, "details": e.what} for e in events],
+            columns=["date", "what", "ref", "details"],
+        )
+        headline = f"### {profile['customer_id']} · {profile['name']} · {profile['segment']}\n" + (
+            f"**Churn probability {pct(churn['probability'])} — {churn['risk_band']}**"
+            if churn
+            else "**Not scored yet**"
+        )
         return Screen(True, headline, frame, figure, {"card": call.result.text, "profile": profile})
 
     # -- offers -------------------------------------------------------------------------------------
@@ -121,17 +148,28 @@ class Views:
     # -- manager view -------------------------------------------------------------------------------
     def risk_over_time(self) -> go.Figure:
         with self.services.engine.connect() as connection:
-            rows = connection.execute(select(ChurnScore.scored_at, ChurnScore.risk_band, func.count())
-                                      .group_by(ChurnScore.scored_at, ChurnScore.risk_band)
-                                      .order_by(ChurnScore.scored_at)).all()
+            rows = connection.execute(
+                select(ChurnScore.scored_at, ChurnScore.risk_band, func.count())
+                .group_by(ChurnScore.scored_at, ChurnScore.risk_band)
+                .order_by(ChurnScore.scored_at)
+            ).all()
         frame = pd.DataFrame(rows, columns=["scored_at", "band", "customers"])
         figure = go.Figure()
         for band in RISK_BANDS:
             part = frame[frame["band"] == band]
-            figure.add_bar(x=[str(t)[:16] for t in part["scored_at"]], y=part["customers"], name=band,
-                           marker_color=BAND_COLOURS[band])
-        figure.update_layout(barmode="stack", title="Churn risk per scoring run", height=360,
-                             margin={"l": 10, "r": 10, "t": 50, "b": 10}, xaxis_type="category")
+            figure.add_bar(
+                x=[str(t)[:16] for t in part["scored_at"]],
+                y=part["customers"],
+                name=band,
+                marker_color=BAND_COLOURS[band],
+            )
+        figure.update_layout(
+            barmode="stack",
+            title="Churn risk per scoring run",
+            height=360,
+            margin={"l": 10, "r": 10, "t": 50, "b": 10},
+            xaxis_type="category",
+        )
         return figure
 
     def manager(self, role: Role, user: str) -> dict[str, Any]:
@@ -144,12 +182,18 @@ class Views:
         if themes.ok:
             table = themes.result.data["table"]
             out["themes"] = pd.DataFrame(table["rows"], columns=table["columns"])
-            out["themes_text"] = themes.result.text.split("\n\n")[0] + "\n\n" + themes.result.text.split("Example quotes:")[-1]
+            out["themes_text"] = (
+                themes.result.text.split("\n\n")[0] + "\n\n" + themes.result.text.split("Example quotes:")[-1]
+            )
             trend = go.Figure()
             for label, monthly in themes.result.data["monthly"].items():
                 months = list(monthly.items())[-12:]
-                trend.add_scatter(x=[m for m, _ in months], y=[n for _, n in months], mode="lines+markers", name=label[:30])
-            trend.update_layout(title="Complaint themes per month", height=360, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+                trend.add_scatter(
+                    x=[m for m, _ in months], y=[n for _, n in months], mode="lines+markers", name=label[:30]
+                )
+            trend.update_layout(
+                title="Complaint themes per month", height=360, margin={"l": 10, "r": 10, "t": 50, "b": 10}
+            )
             out["themes_trend"] = trend
         else:
             out["themes"], out["themes_text"], out["themes_trend"] = None, themes.result.summary, None

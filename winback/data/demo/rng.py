@@ -57,7 +57,7 @@ class Rng:
     def weighted(self, items: Sequence[T], cumulative_weights: Sequence[float]) -> T:
         """Pick with precomputed cumulative weights (last one is the total)."""
         target = self._random() * cumulative_weights[-1]
-        for item, bound in zip(items, cumulative_weights):
+        for item, bound in zip(items, cumulative_weights, strict=True):
             if target < bound:
                 return item
         return items[-1]

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from winback.data.demo.phrases import TICKET_CHANNELS
 from winback.data.demo.rng import Rng, stream_seed
 from winback.data.demo.texts import Experience, review_text, ticket_text
 from winback.data.demo.world import (
@@ -35,7 +36,6 @@ from winback.data.demo.world import (
     Calendar,
     Category,
 )
-from winback.data.demo.phrases import TICKET_CHANNELS
 
 # Weekly churn hazard added per unit of each dissatisfaction state (the planted drivers).
 BASE_WEEKLY_HAZARD = 0.0032
@@ -73,7 +73,9 @@ def build_catalogue(seed: int) -> tuple[list[Product], dict[str, list[Product]]]
         for ni, name in enumerate(category.products):
             for variant in range(PRODUCTS_PER_NAME):
                 price = category.median_price * rng.lognormal(1.0, 0.25)
-                product = Product(f"P-{ci + 1:02d}{ni + 1:02d}{variant + 1}", name, category, round(price - 0.01, 0) + 0.99)
+                product = Product(
+                    f"P-{ci + 1:02d}{ni + 1:02d}{variant + 1}", name, category, round(price - 0.01, 0) + 0.99
+                )
                 products.append(product)
                 by_category.setdefault(category.name, []).append(product)
     return products, by_category
@@ -437,7 +439,9 @@ class CustomerSimulator:
             if opened > self.horizon:
                 continue
             ticket_no += 1
-            outcome = self._ticket(rng, life, traits, topic, opened, order_id, main_product, late_days, total, ticket_no, effects)
+            outcome = self._ticket(
+                rng, life, traits, topic, opened, order_id, main_product, late_days, total, ticket_no, effects
+            )
             ticket_outcome = outcome if ticket_outcome != "bad" else "bad"
 
         # Review
@@ -445,7 +449,9 @@ class CustomerSimulator:
         if rng.chance(traits.review_propensity * (1.8 if bad_experience else 1.0)):
             written = (returned_at if returned_at is not None else delivered) + rng.uniform(1.0, 14.0)
             if written <= self.horizon:
-                price_unhappy = traits.price_sensitivity > 0.55 and index > 1.05 and rng.chance(traits.price_sensitivity)
+                price_unhappy = (
+                    traits.price_sensitivity > 0.55 and index > 1.05 and rng.chance(traits.price_sensitivity)
+                )
                 score = (
                     3.0
                     + 2.0 * traits.base_satisfaction

@@ -9,7 +9,25 @@ from winback.data.lookups.profile import CustomerProfile, ProfileArgs, customer_
 from winback.data.lookups.segments import SegmentArgs, SegmentReport, SegmentRow, segment_aggregates
 
 __all__ = [
-    "MAX_ROWS", "AtRiskArgs", "FeedbackItem", "TimelineEvent", "customer_feedback", "customer_timeline", "AtRiskList", "AtRiskRow", "CustomerNotFound", "CustomerProfile", "InvalidLookup",
-    "OfferHistory", "OfferHistoryArgs", "ProfileArgs", "SegmentArgs", "SegmentReport", "SegmentRow",
-    "at_risk_customers", "customer_profile", "offer_history", "segment_aggregates",
+    "MAX_ROWS",
+    "AtRiskArgs",
+    "FeedbackItem",
+    "TimelineEvent",
+    "customer_feedback",
+    "customer_timeline",
+    "AtRiskList",
+    "AtRiskRow",
+    "CustomerNotFound",
+    "CustomerProfile",
+    "InvalidLookup",
+    "OfferHistory",
+    "OfferHistoryArgs",
+    "ProfileArgs",
+    "SegmentArgs",
+    "SegmentReport",
+    "SegmentRow",
+    "at_risk_customers",
+    "customer_profile",
+    "offer_history",
+    "segment_aggregates",
 ]

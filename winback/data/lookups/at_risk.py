@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, func, select
+from sqlalchemy import ColumnElement, Engine, func, select
 
 from winback.data.lookups.common import as_datetime, capped, reference_date, require_run, resolve_value
 from winback.data.schema import RISK_BANDS, ChurnScore, Customer
@@ -25,9 +25,12 @@ class AtRiskArgs(BaseModel):
     min_lifetime_value: float | None = Field(None, ge=0, description="only customers who paid at least this much")
     inactive_days: int | None = Field(None, ge=0, le=36500, description="only customers with no order for N days")
     limit: int = Field(10, ge=1, description="how many customers")
-    sort: AtRiskSort = Field("probability", description="ranking: probability, revenue_at_risk, lifetime_value, days_inactive")
+    sort: AtRiskSort = Field(
+        "probability", description="ranking: probability, revenue_at_risk, lifetime_value, days_inactive"
+    )
     population: Population = Field(
-        "active", description="active: ordered or joined within a year (default); lapsed: no order for a year; all",
+        "active",
+        description="active: ordered or joined within a year (default); lapsed: no order for a year; all",
     )
 
 
@@ -90,22 +93,34 @@ def at_risk_customers(engine: Engine, args: AtRiskArgs, role: str | Role) -> AtR
             conditions.append(last_seen <= as_of - timedelta(days=args.inactive_days))
         if args.min_lifetime_value is not None:
             conditions.append(ltv >= args.min_lifetime_value)
-        order = {
+        order: dict[str, ColumnElement[Any]] = {
             "probability": ChurnScore.probability.desc(),
             "revenue_at_risk": (ChurnScore.probability * spend).desc(),
             "lifetime_value": ltv.desc(),
             "days_inactive": last_seen.asc(),
-        }[args.sort]
+        }
+        order_by = order[args.sort]
         base = select(ChurnScore.customer_id).join(Customer, Customer.customer_id == ChurnScore.customer_id)
         base = base.where(*conditions)
         rows = connection.execute(
             base.add_columns(
-                Customer.name, Customer.segment, Customer.country, ChurnScore.probability, ChurnScore.risk_band,
-                ChurnScore.drivers, ltv.label("ltv"), spend.label("spend"), ChurnScore.last_order_at,
-            ).order_by(order, ChurnScore.customer_id).limit(limit)
+                Customer.name,
+                Customer.segment,
+                Customer.country,
+                ChurnScore.probability,
+                ChurnScore.risk_band,
+                ChurnScore.drivers,
+                ltv.label("ltv"),
+                spend.label("spend"),
+                ChurnScore.last_order_at,
+            )
+            .order_by(order_by, ChurnScore.customer_id)
+            .limit(limit)
         ).all()
         # counting stops at COUNT_CAP: on a million customers an exact count costs more than the list
-        matching = connection.execute(select(func.count()).select_from(base.limit(COUNT_CAP + 1).subquery())).scalar_one()
+        matching = connection.execute(
+            select(func.count()).select_from(base.limit(COUNT_CAP + 1).subquery())
+        ).scalar_one()
         if matching > COUNT_CAP:
             notes.append(f"more than {COUNT_CAP:,} customers match")
     if matching == 0:
@@ -114,16 +129,31 @@ def at_risk_customers(engine: Engine, args: AtRiskArgs, role: str | Role) -> AtR
     for rank, r in enumerate(rows, start=1):
         last = as_datetime(r.last_order_at)
         drivers = r.drivers or []
-        out.append(AtRiskRow(
-            rank=rank, customer_id=r.customer_id, name=r.name if show_pii else mask_name(r.name),
-            segment=r.segment, country=r.country, probability=float(r.probability), risk_band=r.risk_band,
-            lifetime_value=round(float(r.ltv), 2), spend_365d=round(float(r.spend), 2),
-            revenue_at_risk=round(float(r.probability) * float(r.spend), 2),
-            days_since_last_order=(as_of - last).days if last else None,
-            top_driver=drivers[0].get("text") if drivers else None,
-        ))
-    return AtRiskList(rows=out, matching=matching, as_of=as_of, scored_at=run.scored_at,
-                      model_version=run.model_version, filters=args, notes=notes)
+        out.append(
+            AtRiskRow(
+                rank=rank,
+                customer_id=r.customer_id,
+                name=r.name if show_pii else mask_name(r.name),
+                segment=r.segment,
+                country=r.country,
+                probability=float(r.probability),
+                risk_band=r.risk_band,
+                lifetime_value=round(float(r.ltv), 2),
+                spend_365d=round(float(r.spend), 2),
+                revenue_at_risk=round(float(r.probability) * float(r.spend), 2),
+                days_since_last_order=(as_of - last).days if last else None,
+                top_driver=drivers[0].get("text") if drivers else None,
+            )
+        )
+    return AtRiskList(
+        rows=out,
+        matching=matching,
+        as_of=as_of,
+        scored_at=run.scored_at,
+        model_version=run.model_version,
+        filters=args,
+        notes=notes,
+    )
 
 
 assert set(RiskBand.__args__) == set(RISK_BANDS)  # type: ignore[attr-defined]

@@ -25,8 +25,9 @@ class FeedbackItem(BaseModel):
     text: str  # untrusted, written by the customer
 
 
-def customer_feedback(engine: Engine, customer_id: str, kind: Literal["review", "ticket"] | None = None,
-                      limit: int = 20) -> tuple[list[FeedbackItem], list[str]]:
+def customer_feedback(
+    engine: Engine, customer_id: str, kind: Literal["review", "ticket"] | None = None, limit: int = 20
+) -> tuple[list[FeedbackItem], list[str]]:
     """The customer's texts and notes (e.g. a capped limit). Raises CustomerNotFound."""
     notes: list[str] = []
     limit = capped(limit, notes)
@@ -34,16 +35,41 @@ def customer_feedback(engine: Engine, customer_id: str, kind: Literal["review", 
     with Session(engine) as session:
         require_customer(session, customer_id)
         if kind in (None, "review"):
-            for r in session.scalars(select(Review).where(Review.customer_id == customer_id)
-                                     .order_by(Review.created_at.desc()).limit(limit)):
+            for r in session.scalars(
+                select(Review).where(Review.customer_id == customer_id).order_by(Review.created_at.desc()).limit(limit)
+            ):
                 text = f"{r.title}. {r.body}" if r.title else r.body
-                items.append(FeedbackItem(kind="review", source_id=r.review_id, created_at=r.created_at, rating=r.rating,
-                                          topic=None, status=None, order_id=r.order_id, text=text))
+                items.append(
+                    FeedbackItem(
+                        kind="review",
+                        source_id=r.review_id,
+                        created_at=r.created_at,
+                        rating=r.rating,
+                        topic=None,
+                        status=None,
+                        order_id=r.order_id,
+                        text=text,
+                    )
+                )
         if kind in (None, "ticket"):
-            for t in session.scalars(select(SupportTicket).where(SupportTicket.customer_id == customer_id)
-                                     .order_by(SupportTicket.opened_at.desc()).limit(limit)):
-                items.append(FeedbackItem(kind="ticket", source_id=t.ticket_id, created_at=t.opened_at, rating=None,
-                                          topic=t.topic, status=t.status, order_id=t.order_id, text=t.body))
+            for t in session.scalars(
+                select(SupportTicket)
+                .where(SupportTicket.customer_id == customer_id)
+                .order_by(SupportTicket.opened_at.desc())
+                .limit(limit)
+            ):
+                items.append(
+                    FeedbackItem(
+                        kind="ticket",
+                        source_id=t.ticket_id,
+                        created_at=t.opened_at,
+                        rating=None,
+                        topic=t.topic,
+                        status=t.status,
+                        order_id=t.order_id,
+                        text=t.body,
+                    )
+                )
     items.sort(key=lambda i: i.created_at, reverse=True)
     return items[:limit], notes
 
@@ -62,22 +88,43 @@ def customer_timeline(engine: Engine, customer_id: str, limit: int = 60) -> list
     events: list[TimelineEvent] = []
     with Session(engine) as session:
         require_customer(session, customer_id)
-        for o in session.scalars(select(Order).where(Order.customer_id == customer_id)
-                                 .order_by(Order.ordered_at.desc()).limit(limit)):
+        for o in session.scalars(
+            select(Order).where(Order.customer_id == customer_id).order_by(Order.ordered_at.desc()).limit(limit)
+        ):
             late = ""
             if o.delivered_at and o.promised_delivery_at and o.delivered_at > o.promised_delivery_at:
                 late = f", {(o.delivered_at - o.promised_delivery_at).days} days late"
-            events.append(TimelineEvent(at=o.ordered_at, kind="order", ref=o.order_id,
-                                        what=f"{o.status}, {float(o.total_amount):,.2f}{late}"))
-        for t in session.scalars(select(SupportTicket).where(SupportTicket.customer_id == customer_id)
-                                 .order_by(SupportTicket.opened_at.desc()).limit(limit)):
+            events.append(
+                TimelineEvent(
+                    at=o.ordered_at,
+                    kind="order",
+                    ref=o.order_id,
+                    what=f"{o.status}, {float(o.total_amount):,.2f}{late}",
+                )
+            )
+        for t in session.scalars(
+            select(SupportTicket)
+            .where(SupportTicket.customer_id == customer_id)
+            .order_by(SupportTicket.opened_at.desc())
+            .limit(limit)
+        ):
             events.append(TimelineEvent(at=t.opened_at, kind="ticket", ref=t.ticket_id, what=f"{t.topic} ({t.status})"))
-        for r in session.scalars(select(Review).where(Review.customer_id == customer_id)
-                                 .order_by(Review.created_at.desc()).limit(limit)):
-            events.append(TimelineEvent(at=r.created_at, kind="review", ref=r.review_id, what=f"{r.rating} stars: {r.title}"))
-        for f in session.scalars(select(Offer).where(Offer.customer_id == customer_id)
-                                 .order_by(Offer.created_at.desc()).limit(limit)):
-            events.append(TimelineEvent(at=f.created_at, kind="offer", ref=f.offer_id,
-                                        what=f"{f.offer_type} {float(f.value):g} ({f.status})"))
+        for r in session.scalars(
+            select(Review).where(Review.customer_id == customer_id).order_by(Review.created_at.desc()).limit(limit)
+        ):
+            events.append(
+                TimelineEvent(at=r.created_at, kind="review", ref=r.review_id, what=f"{r.rating} stars: {r.title}")
+            )
+        for f in session.scalars(
+            select(Offer).where(Offer.customer_id == customer_id).order_by(Offer.created_at.desc()).limit(limit)
+        ):
+            events.append(
+                TimelineEvent(
+                    at=f.created_at,
+                    kind="offer",
+                    ref=f.offer_id,
+                    what=f"{f.offer_type} {float(f.value):g} ({f.status})",
+                )
+            )
     events.sort(key=lambda e: e.at, reverse=True)
     return events[:limit]

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 from sqlalchemy import Engine, case, exists, func, select
+from sqlalchemy.orm import Session
 
 from winback.data.lookups.common import as_datetime, capped, check_not_after, require_customer
-from winback.data.sqlfuncs import epoch_days
 from winback.data.schema import OFFER_STATUSES, Offer, OfferEvent, Order
+from winback.data.sqlfuncs import epoch_days
 
 OfferStatus = Literal["draft", "approved", "sent", "rejected", "redeemed"]
 REORDER_DAYS = 30
@@ -65,8 +65,7 @@ def offer_history(engine: Engine, args: OfferHistoryArgs) -> OfferHistory:
     notes: list[str] = []
     limit = capped(args.limit, notes)
     with Session(engine) as connection:
-        as_of = connection.execute(select(func.max(Order.ordered_at))).scalar_one()
-        as_of = as_datetime(as_of)
+        as_of = as_datetime(connection.execute(select(func.max(Order.ordered_at))).scalar_one())
         if args.since is not None and as_of is not None:
             check_not_after(as_datetime(args.since), max(as_of, datetime.now()), "the start date")
         conditions = []
@@ -79,18 +78,27 @@ def offer_history(engine: Engine, args: OfferHistoryArgs) -> OfferHistory:
         if args.since:
             conditions.append(Offer.created_at >= args.since)
         reordered = exists().where(
-            Order.customer_id == Offer.customer_id, Order.ordered_at > Offer.created_at,
+            Order.customer_id == Offer.customer_id,
+            Order.ordered_at > Offer.created_at,
             epoch_days(Order.ordered_at) <= epoch_days(Offer.created_at) + REORDER_DAYS,
         )
         events = select(func.count()).where(OfferEvent.offer_id == Offer.offer_id).scalar_subquery()
         listing = connection.execute(
             select(Offer, events.label("events"), reordered.label("reordered"))
-            .where(*conditions).order_by(Offer.created_at.desc(), Offer.offer_id).limit(limit)
+            .where(*conditions)
+            .order_by(Offer.created_at.desc(), Offer.offer_id)
+            .limit(limit)
         ).all()
         summary = connection.execute(
-            select(Offer.status, Offer.offer_type, func.count(), func.sum(Offer.value),
-                   func.sum(case((reordered, 1), else_=0)))
-            .where(*conditions).group_by(Offer.status, Offer.offer_type)
+            select(
+                Offer.status,
+                Offer.offer_type,
+                func.count(),
+                func.sum(Offer.value),
+                func.sum(case((reordered, 1), else_=0)),
+            )
+            .where(*conditions)
+            .group_by(Offer.status, Offer.offer_type)
         ).all()
     by_status = {status: 0 for status in OFFER_STATUSES}
     by_type: dict[str, int] = {}
@@ -108,18 +116,32 @@ def offer_history(engine: Engine, args: OfferHistoryArgs) -> OfferHistory:
     return OfferHistory(
         rows=[
             OfferRow(
-                offer_id=o.offer_id, customer_id=o.customer_id, created_at=o.created_at, created_by=o.created_by,
-                offer_type=o.offer_type, value=float(o.value), channel=o.channel, status=o.status, subject=o.subject,
-                decided_by=o.decided_by, decided_at=o.decided_at,
-                churn_probability_at_creation=o.churn_probability_at_creation, events=int(ev),
+                offer_id=o.offer_id,
+                customer_id=o.customer_id,
+                created_at=o.created_at,
+                created_by=o.created_by,
+                offer_type=o.offer_type,
+                value=float(o.value),
+                channel=o.channel,
+                status=o.status,
+                subject=o.subject,
+                decided_by=o.decided_by,
+                decided_at=o.decided_at,
+                churn_probability_at_creation=o.churn_probability_at_creation,
+                events=int(ev),
                 ordered_within_30d=bool(re),
             )
             for o, ev, re in listing
         ],
         outcomes=OfferOutcomes(
-            offers=n, by_status=by_status, by_type=dict(sorted(by_type.items())),
+            offers=n,
+            by_status=by_status,
+            by_type=dict(sorted(by_type.items())),
             redemption_rate=round(by_status["redeemed"] / reached, 4) if reached else None,
-            reorder_rate=round(reorders / n, 4) if n else None, total_value=round(total_value, 2),
+            reorder_rate=round(reorders / n, 4) if n else None,
+            total_value=round(total_value, 2),
         ),
-        as_of=as_of, filters=args, notes=notes,
+        as_of=as_of,
+        filters=args,
+        notes=notes,
     )

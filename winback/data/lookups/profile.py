@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from winback.data.customer_facts import customer_facts
 from winback.data.lookups.common import latest_run, reference_date, require_customer
@@ -111,22 +111,44 @@ def customer_profile(engine: Engine, customer_id: str, role: str | Role) -> Cust
         cid = customer.customer_id
         as_of = reference_date(connection)
         facts = customer_facts(connection, as_of, [cid])[cid]
-        recent_orders = connection.execute(
-            select(Order).where(Order.customer_id == cid).order_by(Order.ordered_at.desc()).limit(RECENT)
-        ).scalars().all()
-        open_tickets = connection.execute(
-            select(SupportTicket).where(SupportTicket.customer_id == cid, SupportTicket.status != "resolved")
-            .order_by(SupportTicket.opened_at.desc()).limit(RECENT)
-        ).scalars().all()
-        reviews = connection.execute(
-            select(Review).where(Review.customer_id == cid).order_by(Review.created_at.desc()).limit(RECENT)
-        ).scalars().all()
-        offers = connection.execute(
-            select(Offer).where(Offer.customer_id == cid).order_by(Offer.created_at.desc()).limit(RECENT * 2)
-        ).scalars().all()
-        score = connection.execute(
-            select(ChurnScore).where(ChurnScore.customer_id == cid).order_by(ChurnScore.scored_at.desc()).limit(1)
-        ).scalars().first()
+        recent_orders = (
+            connection.execute(
+                select(Order).where(Order.customer_id == cid).order_by(Order.ordered_at.desc()).limit(RECENT)
+            )
+            .scalars()
+            .all()
+        )
+        open_tickets = (
+            connection.execute(
+                select(SupportTicket)
+                .where(SupportTicket.customer_id == cid, SupportTicket.status != "resolved")
+                .order_by(SupportTicket.opened_at.desc())
+                .limit(RECENT)
+            )
+            .scalars()
+            .all()
+        )
+        reviews = (
+            connection.execute(
+                select(Review).where(Review.customer_id == cid).order_by(Review.created_at.desc()).limit(RECENT)
+            )
+            .scalars()
+            .all()
+        )
+        offers = (
+            connection.execute(
+                select(Offer).where(Offer.customer_id == cid).order_by(Offer.created_at.desc()).limit(RECENT * 2)
+            )
+            .scalars()
+            .all()
+        )
+        score = (
+            connection.execute(
+                select(ChurnScore).where(ChurnScore.customer_id == cid).order_by(ChurnScore.scored_at.desc()).limit(1)
+            )
+            .scalars()
+            .first()
+        )
         run = latest_run(connection) if score is not None else None
 
     last_order = facts.last_order_at
@@ -134,8 +156,11 @@ def customer_profile(engine: Engine, customer_id: str, role: str | Role) -> Cust
     churn = None
     if score is not None:
         churn = ChurnBrief(
-            probability=float(score.probability), risk_band=score.risk_band, model_version=score.model_version,
-            scored_at=score.scored_at, drivers=list(score.drivers or []),
+            probability=float(score.probability),
+            risk_band=score.risk_band,
+            model_version=score.model_version,
+            scored_at=score.scored_at,
+            drivers=list(score.drivers or []),
             from_latest_run=run is not None and score.scored_at == run.scored_at,
         )
     return CustomerProfile(
@@ -143,37 +168,64 @@ def customer_profile(engine: Engine, customer_id: str, role: str | Role) -> Cust
         name=customer.name if show_pii else mask_name(customer.name),
         email=customer.email if show_pii else mask_email(customer.email),
         personal_data_visible=show_pii,
-        country=customer.country, city=customer.city, segment=customer.segment,
-        acquisition_channel=customer.acquisition_channel, marketing_opt_in=bool(customer.marketing_opt_in),
-        signup_at=customer.signup_at, closed_at=customer.closed_at,
-        tenure_days=max((as_of - customer.signup_at).days, 0), as_of=as_of,
-        orders=facts.orders, delivered=facts.delivered, late_deliveries=facts.late, returned=facts.returned,
-        cancelled=facts.cancelled, lifetime_value=float(facts.lifetime_value), spend_365d=float(facts.spend_365d),
+        country=customer.country,
+        city=customer.city,
+        segment=customer.segment,
+        acquisition_channel=customer.acquisition_channel,
+        marketing_opt_in=bool(customer.marketing_opt_in),
+        signup_at=customer.signup_at,
+        closed_at=customer.closed_at,
+        tenure_days=max((as_of - customer.signup_at).days, 0),
+        as_of=as_of,
+        orders=facts.orders,
+        delivered=facts.delivered,
+        late_deliveries=facts.late,
+        returned=facts.returned,
+        cancelled=facts.cancelled,
+        lifetime_value=float(facts.lifetime_value),
+        spend_365d=float(facts.spend_365d),
         mean_order_value=round(float(facts.lifetime_value) / paid_orders, 2) if paid_orders else None,
         last_order_at=last_order,
         days_since_last_order=(as_of - last_order).days if last_order else None,
         recent_orders=[
             OrderBrief(
-                order_id=o.order_id, ordered_at=o.ordered_at, status=o.status, total_amount=float(o.total_amount),
+                order_id=o.order_id,
+                ordered_at=o.ordered_at,
+                status=o.status,
+                total_amount=float(o.total_amount),
                 late_days=round((o.delivered_at - o.promised_delivery_at).total_seconds() / 86400, 1)
-                if o.delivered_at and o.promised_delivery_at and o.delivered_at > o.promised_delivery_at else None,
+                if o.delivered_at and o.promised_delivery_at and o.delivered_at > o.promised_delivery_at
+                else None,
             )
             for o in recent_orders
         ],
         open_tickets=[
-            TicketBrief(ticket_id=t.ticket_id, opened_at=t.opened_at, topic=t.topic, status=t.status,
-                        days_open=max((as_of - t.opened_at).days, 0), excerpt=_excerpt(t.body))
+            TicketBrief(
+                ticket_id=t.ticket_id,
+                opened_at=t.opened_at,
+                topic=t.topic,
+                status=t.status,
+                days_open=max((as_of - t.opened_at).days, 0),
+                excerpt=_excerpt(t.body),
+            )
             for t in open_tickets
         ],
         recent_reviews=[
-            ReviewBrief(review_id=r.review_id, created_at=r.created_at, rating=r.rating, title=r.title,
-                        excerpt=_excerpt(r.body))
+            ReviewBrief(
+                review_id=r.review_id, created_at=r.created_at, rating=r.rating, title=r.title, excerpt=_excerpt(r.body)
+            )
             for r in reviews
         ],
         churn=churn,
         offers=[
-            OfferBrief(offer_id=o.offer_id, created_at=o.created_at, offer_type=o.offer_type, value=float(o.value),
-                       status=o.status, subject=o.subject)
+            OfferBrief(
+                offer_id=o.offer_id,
+                created_at=o.created_at,
+                offer_type=o.offer_type,
+                value=float(o.value),
+                status=o.status,
+                subject=o.subject,
+            )
             for o in offers
         ],
     )

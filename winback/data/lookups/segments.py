@@ -10,12 +10,24 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, String, and_, case, cast, func, literal, select
 
 from winback.data.lookups.common import (
-    ScoringRun, as_datetime, check_not_after, reference_date, require_run, resolve_value,
+    ScoringRun,
+    as_datetime,
+    check_not_after,
+    reference_date,
+    require_run,
+    resolve_value,
 )
 from winback.data.schema import RISK_BANDS, ChurnScore, Customer, Order
 
 Dimension = Literal[
-    "segment", "country", "city", "acquisition_channel", "marketing_opt_in", "signup_year", "risk_band", "all",
+    "segment",
+    "country",
+    "city",
+    "acquisition_channel",
+    "marketing_opt_in",
+    "signup_year",
+    "risk_band",
+    "all",
 ]
 
 
@@ -50,7 +62,7 @@ class SegmentReport(BaseModel):
     filters: SegmentArgs
 
 
-def _group_column(by: str):  # type: ignore[no-untyped-def]
+def _group_column(by: str):
     if by == "signup_year":
         return cast(func.extract("year", Customer.signup_at), String)
     if by == "risk_band":
@@ -62,11 +74,11 @@ def _group_column(by: str):  # type: ignore[no-untyped-def]
     return cast(column, String) if by == "marketing_opt_in" else column
 
 
-def _band_counts() -> list:  # type: ignore[type-arg]
+def _band_counts() -> list:
     return [func.sum(case((ChurnScore.risk_band == band, 1), else_=0)).label(f"band_{band}") for band in RISK_BANDS]
 
 
-def _aggregate(run: ScoringRun, group, revenue, orders, promised, late):  # type: ignore[no-untyped-def]
+def _aggregate(run: ScoringRun, group, revenue, orders, promised, late):
     """One row per group over the customers of the run; the money and delivery figures come from the caller."""
     return (
         select(
@@ -86,15 +98,19 @@ def _aggregate(run: ScoringRun, group, revenue, orders, promised, late):  # type
     )
 
 
-def _from_snapshot(run: ScoringRun, group):  # type: ignore[no-untyped-def]
+def _from_snapshot(run: ScoringRun, group):
     """The default window (365 days to the scoring date) reads the snapshot stored with each score."""
     return _aggregate(
-        run, group, func.coalesce(ChurnScore.spend_365d, 0), func.coalesce(ChurnScore.orders_365d, 0),
-        func.coalesce(ChurnScore.deliveries_365d, 0), func.coalesce(ChurnScore.late_deliveries_365d, 0),
+        run,
+        group,
+        func.coalesce(ChurnScore.spend_365d, 0),
+        func.coalesce(ChurnScore.orders_365d, 0),
+        func.coalesce(ChurnScore.deliveries_365d, 0),
+        func.coalesce(ChurnScore.late_deliveries_365d, 0),
     )
 
 
-def _from_orders(run: ScoringRun, group, start: datetime, as_of: datetime):  # type: ignore[no-untyped-def]
+def _from_orders(run: ScoringRun, group, start: datetime, as_of: datetime):
     """Any other window aggregates the orders themselves (slower: one pass over the window's orders)."""
     paid = and_(Order.status != "cancelled", Order.ordered_at > start, Order.ordered_at <= as_of)
     in_window = and_(Order.ordered_at > start, Order.ordered_at <= as_of)
@@ -113,8 +129,12 @@ def _from_orders(run: ScoringRun, group, start: datetime, as_of: datetime):  # t
         .subquery("totals")
     )
     return _aggregate(
-        run, group, func.coalesce(totals.c.revenue, 0), func.coalesce(totals.c.orders, 0),
-        func.coalesce(totals.c.promised, 0), func.coalesce(totals.c.late, 0),
+        run,
+        group,
+        func.coalesce(totals.c.revenue, 0),
+        func.coalesce(totals.c.orders, 0),
+        func.coalesce(totals.c.promised, 0),
+        func.coalesce(totals.c.late, 0),
     ).outerjoin(totals, totals.c.customer_id == ChurnScore.customer_id)
 
 
@@ -148,16 +168,29 @@ def segment_aggregates(engine: Engine, args: SegmentArgs) -> SegmentReport:
         n_scored = int(r.customers)  # every customer of the run has a score
         orders = int(r.orders or 0)
         revenue_total = float(r.revenue or 0)
-        out.append(SegmentRow(
-            group=str(r.grp), customers=int(r.customers), scored=n_scored,
-            mean_probability=round(float(r.mean_probability), 4) if r.mean_probability is not None else None,
-            bands=bands,
-            high_risk_share=round((bands["high"] + bands["critical"]) / n_scored, 4) if n_scored else None,
-            revenue=round(revenue_total, 2), revenue_at_risk=round(float(r.revenue_at_risk or 0), 2), orders=orders,
-            mean_order_value=round(revenue_total / orders, 2) if orders else None,
-            late_delivery_share=round(int(r.late or 0) / int(r.promised), 4) if r.promised else None,
-        ))
+        out.append(
+            SegmentRow(
+                group=str(r.grp),
+                customers=int(r.customers),
+                scored=n_scored,
+                mean_probability=round(float(r.mean_probability), 4) if r.mean_probability is not None else None,
+                bands=bands,
+                high_risk_share=round((bands["high"] + bands["critical"]) / n_scored, 4) if n_scored else None,
+                revenue=round(revenue_total, 2),
+                revenue_at_risk=round(float(r.revenue_at_risk or 0), 2),
+                orders=orders,
+                mean_order_value=round(revenue_total / orders, 2) if orders else None,
+                late_delivery_share=round(int(r.late or 0) / int(r.promised), 4) if r.promised else None,
+            )
+        )
     if args.by == "risk_band":
         out.sort(key=lambda row: RISK_BANDS.index(row.group) if row.group in RISK_BANDS else len(RISK_BANDS))
-    return SegmentReport(by=args.by, rows=out, window_start=start, as_of=as_of, scored_at=run.scored_at,
-                         model_version=run.model_version, filters=args)
+    return SegmentReport(
+        by=args.by,
+        rows=out,
+        window_start=start,
+        as_of=as_of,
+        scored_at=run.scored_at,
+        model_version=run.model_version,
+        filters=args,
+    )

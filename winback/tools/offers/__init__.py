@@ -8,8 +8,14 @@ from winback.config import Settings, get_settings
 from winback.tools.offers.drafting import Channel, DraftOutcome, OfferDrafter, Tone
 
 
-def draft_offer(customer_id: str, channel: Channel = "email", tone: Tone = "warm", actor: str = "assistant",
-                settings: Settings | None = None, start_llm: bool = False) -> DraftOutcome:
+def draft_offer(
+    customer_id: str,
+    channel: Channel = "email",
+    tone: Tone = "warm",
+    actor: str = "assistant",
+    settings: Settings | None = None,
+    start_llm: bool = False,
+) -> DraftOutcome:
     """Choose the offer the policy allows, draft the message, validate it and save it as a draft.
 
     Uses the configured or running LLM (starting the embedded server only if `start_llm`); without one

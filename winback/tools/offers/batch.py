@@ -36,9 +36,14 @@ class BatchReport:
 
 
 def reason_kind(reason: str) -> str:
-    for fragment, kind in (("worth", "no offer worth its cost"), ("cooldown", "offer inside the cooldown"),
-                           ("not eligible", "no eligible offer type"), ("no offer type", "no eligible offer type"),
-                           ("closed", "account closed"), ("no churn score", "not scored")):
+    for fragment, kind in (
+        ("worth", "no offer worth its cost"),
+        ("cooldown", "offer inside the cooldown"),
+        ("not eligible", "no eligible offer type"),
+        ("no offer type", "no eligible offer type"),
+        ("closed", "account closed"),
+        ("no churn score", "not scored"),
+    ):
         if fragment in reason:
             return kind
     return reason
@@ -46,19 +51,33 @@ def reason_kind(reason: str) -> str:
 
 def recently_offered(engine: Engine, customer_ids: list[str], cooldown_days: int, now: datetime) -> set[str]:
     with engine.connect() as connection:
-        return set(connection.scalars(
-            select(Offer.customer_id).where(Offer.customer_id.in_(customer_ids), Offer.status != "rejected",
-                                            Offer.created_at > now - timedelta(days=cooldown_days))
-        ))
+        return set(
+            connection.scalars(
+                select(Offer.customer_id).where(
+                    Offer.customer_id.in_(customer_ids),
+                    Offer.status != "rejected",
+                    Offer.created_at > now - timedelta(days=cooldown_days),
+                )
+            )
+        )
 
 
-def draft_batch(engine: Engine, drafter: OfferDrafter, top: int, segment: str | None = None,
-                channel: str = "email", concurrency: int = 8, actor: str = "assistant",
-                progress: Callable[[DraftOutcome | None], None] | None = None) -> BatchReport:
+def draft_batch(
+    engine: Engine,
+    drafter: OfferDrafter,
+    top: int,
+    segment: str | None = None,
+    channel: str = "email",
+    concurrency: int = 8,
+    actor: str = "assistant",
+    progress: Callable[[DraftOutcome | None], None] | None = None,
+) -> BatchReport:
     started = time.perf_counter()
     now = datetime.now().replace(microsecond=0)
     # ranked by revenue at risk: the customers whose loss costs most are the ones an offer can pay for
-    ranked = at_risk_customers(engine, AtRiskArgs(segment=segment, limit=top, sort="revenue_at_risk"), role="admin").rows
+    ranked = at_risk_customers(
+        engine, AtRiskArgs(segment=segment, limit=top, sort="revenue_at_risk"), role="admin"
+    ).rows
     ids = [r.customer_id for r in ranked]
     report = BatchReport(asked=len(ids))
     done = recently_offered(engine, ids, drafter.policy.cooldown_days, now)
@@ -71,7 +90,7 @@ def draft_batch(engine: Engine, drafter: OfferDrafter, top: int, segment: str | 
     def one(customer_id: str) -> DraftOutcome | None:
         try:
             return drafter.draft(customer_id, channel=channel, actor=actor)  # type: ignore[arg-type]
-        except Exception as exc:  # noqa: BLE001 - one bad customer must not stop the batch; it is reported
+        except Exception as exc:
             report.failed.append(f"{customer_id}: {type(exc).__name__}: {exc}")
             return None
 

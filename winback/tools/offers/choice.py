@@ -69,34 +69,56 @@ def month_to_date(engine: Engine, now: datetime) -> MonthToDate:
     start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     with engine.connect() as connection:
         spent = connection.execute(
-            select(func.coalesce(func.sum(Offer.expected_cost), 0))
-            .where(Offer.status.in_(BUDGET_STATUSES), Offer.created_at >= start)
+            select(func.coalesce(func.sum(Offer.expected_cost), 0)).where(
+                Offer.status.in_(BUDGET_STATUSES), Offer.created_at >= start
+            )
         ).scalar_one()
-        made = dict(connection.execute(
-            select(Offer.offer_type, func.count()).where(Offer.status != "rejected", Offer.created_at >= start)
-            .group_by(Offer.offer_type)
-        ).all())
+        made = dict(
+            connection.execute(
+                select(Offer.offer_type, func.count())
+                .where(Offer.status != "rejected", Offer.created_at >= start)
+                .group_by(Offer.offer_type)
+            ).all()
+        )
     return MonthToDate(float(spent or Decimal(0)), {k: int(v) for k, v in made.items()})
 
 
-def decide(profile: CustomerProfile, policy: OfferPolicy, save_rates: dict[str, SaveRate], budget_left: float,
-           now: datetime, made_this_month: dict[str, int] | None = None) -> OfferDecision:
+def decide(
+    profile: CustomerProfile,
+    policy: OfferPolicy,
+    save_rates: dict[str, SaveRate],
+    budget_left: float,
+    now: datetime,
+    made_this_month: dict[str, int] | None = None,
+) -> OfferDecision:
     """The policy applied to one customer's card (pure: no database access, easy to test)."""
     churn = profile.churn
     order_value = profile.mean_order_value or DEFAULT_ORDER_VALUE
     margin = round(policy.margin_rate * max(profile.spend_365d, order_value), 2)
-    decision = OfferDecision(profile.customer_id, churn.probability if churn else None,
-                             churn.risk_band if churn else None, margin, None, "", budget_left=round(budget_left, 2))
+    decision = OfferDecision(
+        profile.customer_id,
+        churn.probability if churn else None,
+        churn.risk_band if churn else None,
+        margin,
+        None,
+        "",
+        budget_left=round(budget_left, 2),
+    )
     blockers = []
     if profile.closed_at is not None:
         blockers.append("the account is closed")
     if churn is None:
         blockers.append("no churn score yet (run winback score)")
-    recent = [o for o in profile.offers if o.status != "rejected"
-              and o.created_at > now - timedelta(days=policy.cooldown_days)]
+    recent = [
+        o
+        for o in profile.offers
+        if o.status != "rejected" and o.created_at > now - timedelta(days=policy.cooldown_days)
+    ]
     if recent:
-        blockers.append(f"offer {recent[0].offer_id} was made on {recent[0].created_at:%Y-%m-%d}, within the "
-                        f"{policy.cooldown_days}-day cooldown")
+        blockers.append(
+            f"offer {recent[0].offer_id} was made on {recent[0].created_at:%Y-%m-%d}, within the "
+            f"{policy.cooldown_days}-day cooldown"
+        )
     for rule in policy.offers:
         value = policy.capped_value(rule, profile.segment)
         cost = offer_cost(rule, value, order_value)
@@ -115,24 +137,34 @@ def decide(profile: CustomerProfile, policy: OfferPolicy, save_rates: dict[str, 
             reasons.append(f"cost {cost:.2f} exceeds this month's remaining budget {budget_left:.2f}")
         made = (made_this_month or {}).get(rule.type, 0)
         if rule.monthly_limit is not None and made >= rule.monthly_limit:
-            reasons.append(f"this month's limit of {rule.monthly_limit} {rule.type.replace('_', ' ')} offers is reached")
+            reasons.append(
+                f"this month's limit of {rule.monthly_limit} {rule.type.replace('_', ' ')} offers is reached"
+            )
         decision.candidates.append(Candidate(rule.type, value, cost, round(rate, 4), ev, not reasons, tuple(reasons)))
     eligible = [c for c in decision.candidates if c.eligible]
     if blockers:
         decision.reason = "no offer: " + blockers[0]
     elif not eligible:
-        decision.reason = "no offer: no offer type is eligible (" + "; ".join(
-            f"{c.offer_type}: {c.reasons[0]}" for c in decision.candidates) + ")"
+        decision.reason = (
+            "no offer: no offer type is eligible ("
+            + "; ".join(f"{c.offer_type}: {c.reasons[0]}" for c in decision.candidates)
+            + ")"
+        )
     else:
         best = max(eligible, key=lambda c: (c.expected_value, -c.cost))
         if best.expected_value <= 0:
-            decision.reason = (f"no offer: the best eligible offer ({best.offer_type}) is worth "
-                               f"{best.expected_value:.2f} after its cost")
+            decision.reason = (
+                f"no offer: the best eligible offer ({best.offer_type}) is worth "
+                f"{best.expected_value:.2f} after its cost"
+            )
         else:
+            assert churn is not None  # a missing score is a blocker above
             decision.chosen = best
-            decision.reason = (f"{best.offer_type} has the highest expected value: {churn.probability:.2f} churn x "
-                               f"{best.save_rate:.2f} save rate x {margin:.2f} margin - {best.cost:.2f} cost = "
-                               f"{best.expected_value:.2f}")
+            decision.reason = (
+                f"{best.offer_type} has the highest expected value: {churn.probability:.2f} churn x "
+                f"{best.save_rate:.2f} save rate x {margin:.2f} margin - {best.cost:.2f} cost = "
+                f"{best.expected_value:.2f}"
+            )
     return decision
 
 

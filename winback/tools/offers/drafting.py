@@ -21,14 +21,14 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, insert
 
-from winback.data.db import write_transaction
 from winback.config import Settings
+from winback.data.db import write_transaction
 from winback.data.schema import Offer, OfferEvent
 from winback.prompts import load_prompt
 from winback.tools.offers.choice import OfferDecision, choose_offer
 from winback.tools.offers.facts import DraftFacts, load_facts
 from winback.tools.offers.policy import OfferPolicy, load_policy
-from winback.tools.offers.templates import SIGN_OFF, SHORT_SIGN_OFF, template_draft
+from winback.tools.offers.templates import SHORT_SIGN_OFF, SIGN_OFF, template_draft
 from winback.tools.offers.terms import OfferTerms, redeem_code
 from winback.tools.offers.validation import Draft, validate_draft, validate_opening
 
@@ -92,13 +92,21 @@ def compose(written: DraftSchema, facts: DraftFacts, channel: str) -> Draft:
     subject = " ".join(written.subject.split())
     if facts.first_name.lower() not in subject.lower():
         subject = f"{facts.first_name}, {subject[:1].lower()}{subject[1:]}"
-    return Draft(subject,
-                 f"Hi {facts.first_name},\n\n{opening}\n\nTo make up for it: {offer[:1].lower()}{offer[1:]}\n\n{SIGN_OFF}")
+    return Draft(
+        subject,
+        f"Hi {facts.first_name},\n\n{opening}\n\nTo make up for it: {offer[:1].lower()}{offer[1:]}\n\n{SIGN_OFF}",
+    )
 
 
 class OfferDrafter:
-    def __init__(self, engine: Engine, settings: Settings, llm: BaseChatModel | None,
-                 policy: OfferPolicy | None = None, structured: bool = True) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        llm: BaseChatModel | None,
+        policy: OfferPolicy | None = None,
+        structured: bool = True,
+    ) -> None:
         self.engine = engine
         self.settings = settings
         self.policy = policy or load_policy(settings.data_dir)
@@ -116,10 +124,20 @@ class OfferDrafter:
             quoted = facts.complaint.replace("<<<", "< < <").replace(">>>", "> > >")
             complaint = f"{facts.first_name} wrote ({facts.complaint_source}, quoted data): <<<{quoted}>>>"
         drivers = "; ".join(re.sub(r"\s*\([+-][\d.]+\)$", "", d) for d in facts.drivers) or "not recorded"
-        user = sections["user"].format(first_name=facts.first_name, tone=tone, problem=facts.problem,
-                                       tenure=facts.tenure, drivers=drivers, complaint_block=complaint)
-        return [SystemMessage(sections["system"].strip()), HumanMessage(sections["example_user"].strip()),
-                AIMessage(sections["example_assistant"].strip()), HumanMessage(user.strip())]
+        user = sections["user"].format(
+            first_name=facts.first_name,
+            tone=tone,
+            problem=facts.problem,
+            tenure=facts.tenure,
+            drivers=drivers,
+            complaint_block=complaint,
+        )
+        return [
+            SystemMessage(sections["system"].strip()),
+            HumanMessage(sections["example_user"].strip()),
+            AIMessage(sections["example_assistant"].strip()),
+            HumanMessage(user.strip()),
+        ]
 
     def _write(self, outcome: DraftOutcome, facts: DraftFacts, channel: str, tone: str) -> Draft:
         if self.writer is None:
@@ -139,20 +157,33 @@ class OfferDrafter:
                 continue
             written = _parse_reply(reply if isinstance(reply, DraftSchema) else getattr(reply, "content", reply))
             draft = compose(written, facts, channel) if written is not None else None
-            problems = ["the reply was not JSON with subject and opening"] if written is None or draft is None else \
-                validate_opening(written.subject, written.opening, facts, channel, self.example_opening) + \
-                validate_draft(draft, facts, channel)
+            problems = (
+                ["the reply was not JSON with subject and opening"]
+                if written is None or draft is None
+                else validate_opening(written.subject, written.opening, facts, channel, self.example_opening)
+                + validate_draft(draft, facts, channel)
+            )
             outcome.problems.append(problems)
             if not problems and draft is not None:
                 outcome.source = "llm" if attempt == 0 else "llm_repaired"
                 return draft
-            messages.append(HumanMessage(
-                "That cannot be sent: " + "; ".join(problems) + ". Write the JSON again, following the rules."))
+            messages.append(
+                HumanMessage(
+                    "That cannot be sent: " + "; ".join(problems) + ". Write the JSON again, following the rules."
+                )
+            )
         outcome.note = f"the LLM's drafts failed validation {outcome.attempts} times; template used"
         return template_draft(facts, channel)
 
-    def draft(self, customer_id: str, channel: Channel = "email", tone: Tone = "warm", actor: str = "assistant",
-              save: bool = True, now: datetime | None = None) -> DraftOutcome:
+    def draft(
+        self,
+        customer_id: str,
+        channel: Channel = "email",
+        tone: Tone = "warm",
+        actor: str = "assistant",
+        save: bool = True,
+        now: datetime | None = None,
+    ) -> DraftOutcome:
         """Raises CustomerNotFound for an unknown id; returns an outcome without offer when the policy says none."""
         started = time.perf_counter()
         now = (now or datetime.now()).replace(microsecond=0)
@@ -163,9 +194,13 @@ class OfferDrafter:
             return outcome
         offer_id = f"OF-{now:%Y%m%d}-{uuid.uuid4().hex[:8].upper()}"
         chosen = decision.chosen
-        terms = OfferTerms(chosen.offer_type, chosen.value, self.policy.currency,
-                           None if chosen.offer_type == "personal_call" else redeem_code(offer_id),
-                           now + timedelta(days=self.policy.validity_days))
+        terms = OfferTerms(
+            chosen.offer_type,
+            chosen.value,
+            self.policy.currency,
+            None if chosen.offer_type == "personal_call" else redeem_code(offer_id),
+            now + timedelta(days=self.policy.validity_days),
+        )
         facts = load_facts(self.engine, customer_id, terms)
         draft = self._write(outcome, facts, channel, tone)
         if outcome.source is None:
@@ -180,22 +215,45 @@ class OfferDrafter:
         outcome.seconds = time.perf_counter() - started
         return outcome
 
-    def _save(self, offer_id: str, outcome: DraftOutcome, terms: OfferTerms, channel: str, actor: str,
-              now: datetime) -> None:
+    def _save(
+        self, offer_id: str, outcome: DraftOutcome, terms: OfferTerms, channel: str, actor: str, now: datetime
+    ) -> None:
         decision, chosen, draft = outcome.decision, outcome.decision.chosen, outcome.draft
         assert chosen is not None and draft is not None
         with write_transaction(self.engine) as connection:
-            connection.execute(insert(Offer).values(
-                offer_id=offer_id, customer_id=outcome.customer_id, created_at=now, created_by=actor,
-                offer_type=chosen.offer_type, value=Decimal(str(chosen.value)), channel=channel,
-                subject=draft.subject, message=draft.body, status="draft",
-                churn_probability_at_creation=decision.churn_probability,
-                expected_cost=Decimal(str(chosen.cost)), redeem_code=terms.code, valid_until=terms.valid_until,
-                draft_source=outcome.source,
-            ))
-            connection.execute(insert(OfferEvent).values(
-                offer_id=offer_id, at=now, actor=actor, action="drafted",
-                details={"source": outcome.source, "llm_attempts": outcome.attempts, "problems": outcome.problems,
-                         "note": outcome.note, "reason": decision.reason, "expected_value": chosen.expected_value,
-                         "model": self.settings.llm_model if self.settings.llm_base_url else "embedded"},
-            ))
+            connection.execute(
+                insert(Offer).values(
+                    offer_id=offer_id,
+                    customer_id=outcome.customer_id,
+                    created_at=now,
+                    created_by=actor,
+                    offer_type=chosen.offer_type,
+                    value=Decimal(str(chosen.value)),
+                    channel=channel,
+                    subject=draft.subject,
+                    message=draft.body,
+                    status="draft",
+                    churn_probability_at_creation=decision.churn_probability,
+                    expected_cost=Decimal(str(chosen.cost)),
+                    redeem_code=terms.code,
+                    valid_until=terms.valid_until,
+                    draft_source=outcome.source,
+                )
+            )
+            connection.execute(
+                insert(OfferEvent).values(
+                    offer_id=offer_id,
+                    at=now,
+                    actor=actor,
+                    action="drafted",
+                    details={
+                        "source": outcome.source,
+                        "llm_attempts": outcome.attempts,
+                        "problems": outcome.problems,
+                        "note": outcome.note,
+                        "reason": decision.reason,
+                        "expected_value": chosen.expected_value,
+                        "model": self.settings.llm_model if self.settings.llm_base_url else "embedded",
+                    },
+                )
+            )

@@ -11,7 +11,7 @@ from winback.data.db import write_transaction
 from winback.data.schema import Offer, OfferEvent
 from winback.errors import UserError
 from winback.tools.offers.facts import load_facts
-from winback.tools.offers.policy import OfferPolicy
+from winback.tools.offers.policy import OfferPolicy, OfferRule
 from winback.tools.offers.terms import OfferTerms
 from winback.tools.offers.validation import Draft, validate_draft
 
@@ -31,14 +31,22 @@ def _offer(engine: Engine, offer_id: str) -> Offer:
 def check_offer_text(engine: Engine, policy: OfferPolicy, offer_id: str, subject: str, message: str) -> list[str]:
     """Problems with this text for this saved offer; empty when it may be saved or approved."""
     offer = _offer(engine, offer_id)
-    terms = OfferTerms(offer.offer_type, float(offer.value), policy.currency, offer.redeem_code,
-                       offer.valid_until or offer.created_at)
+    terms = OfferTerms(
+        offer.offer_type, float(offer.value), policy.currency, offer.redeem_code, offer.valid_until or offer.created_at
+    )
     facts = load_facts(engine, offer.customer_id, terms)
     return validate_draft(Draft(subject.strip(), message.strip()), facts, offer.channel)
 
 
-def save_edited_draft(engine: Engine, policy: OfferPolicy, offer_id: str, subject: str, message: str,
-                      actor: str, now: datetime | None = None) -> Offer:
+def save_edited_draft(
+    engine: Engine,
+    policy: OfferPolicy,
+    offer_id: str,
+    subject: str,
+    message: str,
+    actor: str,
+    now: datetime | None = None,
+) -> Offer:
     """Replace a draft's text after validation, with an `edited` audit event. Raises OfferEditRefused."""
     offer = _offer(engine, offer_id)
     if offer.status != "draft":
@@ -54,11 +62,20 @@ def save_edited_draft(engine: Engine, policy: OfferPolicy, offer_id: str, subjec
 
 def _record_edit(connection: Connection, offer: Offer, subject: str, message: str, actor: str, now: datetime) -> None:
     """A person's text replaces the draft's, with an `edited` event saying what it replaced."""
-    connection.execute(update(Offer).where(Offer.offer_id == offer.offer_id).values(
-        subject=subject, message=message, draft_source="person"))
-    connection.execute(insert(OfferEvent).values(
-        offer_id=offer.offer_id, at=now, actor=actor, action="edited",
-        details={"previous_subject": offer.subject, "previous_source": offer.draft_source}))
+    connection.execute(
+        update(Offer)
+        .where(Offer.offer_id == offer.offer_id)
+        .values(subject=subject, message=message, draft_source="person")
+    )
+    connection.execute(
+        insert(OfferEvent).values(
+            offer_id=offer.offer_id,
+            at=now,
+            actor=actor,
+            action="edited",
+            details={"previous_subject": offer.subject, "previous_source": offer.draft_source},
+        )
+    )
 
 
 def policy_problems(engine: Engine, policy: OfferPolicy, offer: Offer, now: datetime) -> list[str]:
@@ -71,30 +88,48 @@ def policy_problems(engine: Engine, policy: OfferPolicy, offer: Offer, now: date
 
     problems: list[str] = []
     with engine.connect() as connection:
-        segment = connection.execute(select(Customer.segment).where(Customer.customer_id == offer.customer_id)).scalar_one()
-        rules = {r.type: r for r in policy.offers}
+        segment = connection.execute(
+            select(Customer.segment).where(Customer.customer_id == offer.customer_id)
+        ).scalar_one()
+        rules: dict[str, OfferRule] = {r.type: r for r in policy.offers}
         rule = rules.get(offer.offer_type)
         if rule is None:
             problems.append(f"the policy no longer has offers of type {offer.offer_type}")
         elif abs(float(offer.value) - policy.capped_value(rule, segment)) > 1e-9:
-            problems.append(f"its value {float(offer.value):g} is not the policy's {policy.capped_value(rule, segment):g} "
-                            f"for {offer.offer_type} in segment {segment}")
-        earlier = connection.execute(select(func.count()).where(
-            Offer.customer_id == offer.customer_id, Offer.offer_id != offer.offer_id,
-            Offer.status.in_(("approved", "sent", "redeemed")))).scalar_one()
+            problems.append(
+                f"its value {float(offer.value):g} is not the policy's {policy.capped_value(rule, segment):g} "
+                f"for {offer.offer_type} in segment {segment}"
+            )
+        earlier = connection.execute(
+            select(func.count()).where(
+                Offer.customer_id == offer.customer_id,
+                Offer.offer_id != offer.offer_id,
+                Offer.status.in_(("approved", "sent", "redeemed")),
+            )
+        ).scalar_one()
     if earlier:
         problems.append(f"{offer.customer_id} already has an approved or sent offer")
     month = month_to_date(engine, now)
     cost = float(offer.expected_cost or 0)
     if month.spent + cost > policy.monthly_budget + 1e-9:
-        problems.append(f"its expected cost {cost:,.2f} exceeds what is left of this month's budget "
-                        f"({policy.monthly_budget - month.spent:,.2f})")
+        problems.append(
+            f"its expected cost {cost:,.2f} exceeds what is left of this month's budget "
+            f"({policy.monthly_budget - month.spent:,.2f})"
+        )
     return problems
 
 
-def decide_offer(engine: Engine, policy: OfferPolicy, offer_id: str, action: str, actor: str,
-                 subject: str | None = None, message: str | None = None, note: str = "",
-                 now: datetime | None = None) -> Offer:
+def decide_offer(
+    engine: Engine,
+    policy: OfferPolicy,
+    offer_id: str,
+    action: str,
+    actor: str,
+    subject: str | None = None,
+    message: str | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> Offer:
     """Approve or reject a draft, as `actor`. Approval checks the text (as edited, if given) and the policy
     again, whatever happened to the draft since it was written. Raises OfferEditRefused with every problem."""
     if action not in ("approve", "reject"):
@@ -107,17 +142,27 @@ def decide_offer(engine: Engine, policy: OfferPolicy, offer_id: str, action: str
     message = (message if message is not None else offer.message).strip()
     edited = (subject, message) != (offer.subject, offer.message)
     if action == "approve":
-        problems = check_offer_text(engine, policy, offer.offer_id, subject, message) + \
-            policy_problems(engine, policy, offer, now)
+        problems = check_offer_text(engine, policy, offer.offer_id, subject, message) + policy_problems(
+            engine, policy, offer, now
+        )
         if problems:
             raise OfferEditRefused(f"offer {offer.offer_id} not approved: " + "; ".join(problems))
     status = "approved" if action == "approve" else "rejected"
     with write_transaction(engine) as connection:
         if edited and action == "approve":
             _record_edit(connection, offer, subject, message, actor, now)
-        connection.execute(update(Offer).where(Offer.offer_id == offer.offer_id, Offer.status == "draft").values(
-            status=status, decided_by=actor, decided_at=now))
-        connection.execute(insert(OfferEvent).values(
-            offer_id=offer.offer_id, at=now, actor=actor, action="approved" if action == "approve" else "rejected",
-            details={"note": note} if note else None))
+        connection.execute(
+            update(Offer)
+            .where(Offer.offer_id == offer.offer_id, Offer.status == "draft")
+            .values(status=status, decided_by=actor, decided_at=now)
+        )
+        connection.execute(
+            insert(OfferEvent).values(
+                offer_id=offer.offer_id,
+                at=now,
+                actor=actor,
+                action="approved" if action == "approve" else "rejected",
+                details={"note": note} if note else None,
+            )
+        )
     return _offer(engine, offer.offer_id)

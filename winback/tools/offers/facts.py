@@ -15,8 +15,13 @@ from winback.tools.offers.situation import Situation, situation_of
 from winback.tools.offers.terms import OfferTerms, format_day
 
 TOPIC_WORDS = {
-    "delivery_delay": "a late delivery", "damaged_item": "a damaged item", "sizing": "a size that did not fit",
-    "refund": "a refund", "payment": "a payment", "account": "your account", "app_bug": "a problem with our app",
+    "delivery_delay": "a late delivery",
+    "damaged_item": "a damaged item",
+    "sizing": "a size that did not fit",
+    "refund": "a refund",
+    "payment": "a payment",
+    "account": "your account",
+    "app_bug": "a problem with our app",
     "discount_code": "a discount code",
 }
 
@@ -60,19 +65,25 @@ def gather_facts(profile: CustomerProfile, terms: OfferTerms) -> DraftFacts:
     if situation == "late_delivery" and late:
         order = late[0]
         days = max(round(order.late_days or 0), 1)
-        problem = (f"your order {order.order_id} of {format_day(order.ordered_at)} arrived {days} "
-                   f"day{'s' if days != 1 else ''} later than we promised")
+        problem = (
+            f"your order {order.order_id} of {format_day(order.ordered_at)} arrived {days} "
+            f"day{'s' if days != 1 else ''} later than we promised"
+        )
         order_ids.append(order.order_id)
         dates.append(order.ordered_at)
     elif situation == "support" and profile.open_tickets:
         ticket = profile.open_tickets[0]
-        problem = (f"your message about {TOPIC_WORDS.get(ticket.topic, ticket.topic.replace('_', ' '))} from "
-                   f"{format_day(ticket.opened_at)} is still not resolved")
+        problem = (
+            f"your message about {TOPIC_WORDS.get(ticket.topic, ticket.topic.replace('_', ' '))} from "
+            f"{format_day(ticket.opened_at)} is still not resolved"
+        )
         dates.append(ticket.opened_at)
         complaint, source = ticket.excerpt, f"ticket {ticket.ticket_id}"
     elif situation == "product_quality" and low_reviews:
         review = low_reviews[0]
-        problem = f"what you received did not live up to your expectations, as you told us on {format_day(review.created_at)}"
+        problem = (
+            f"what you received did not live up to your expectations, as you told us on {format_day(review.created_at)}"
+        )
         dates.append(review.created_at)
         complaint, source = review.excerpt, f"review {review.review_id} ({review.rating} stars)"
     elif situation == "price":
@@ -97,11 +108,19 @@ def gather_facts(profile: CustomerProfile, terms: OfferTerms) -> DraftFacts:
             order_ids.append(order.order_id)
             dates.append(order.ordered_at)
     return DraftFacts(
-        customer_id=profile.customer_id, first_name=(profile.name.split() or ["there"])[0], email=profile.email,
-        segment=profile.segment, tenure=_tenure(profile.tenure_days, profile.signup_at), situation=situation,
+        customer_id=profile.customer_id,
+        first_name=(profile.name.split() or ["there"])[0],
+        email=profile.email,
+        segment=profile.segment,
+        tenure=_tenure(profile.tenure_days, profile.signup_at),
+        situation=situation,
         problem=problem,
         drivers=[str(d.get("text", d.get("feature"))) for d in drivers if float(d.get("contribution", 0)) > 0][:3],
-        complaint=complaint, complaint_source=source, terms=terms, order_ids=order_ids, dates=dates,
+        complaint=complaint,
+        complaint_source=source,
+        terms=terms,
+        order_ids=order_ids,
+        dates=dates,
     )
 
 
@@ -109,6 +128,9 @@ def load_facts(engine: Engine, customer_id: str, terms: OfferTerms) -> DraftFact
     """The facts a message about these terms may use, read from the database (drafting and hand edits)."""
     facts = gather_facts(customer_profile(engine, customer_id, role="admin"), terms)
     with engine.connect() as connection:  # any of the customer's own orders may be named, no other
-        facts.order_ids += [o for o in connection.scalars(select(Order.order_id).where(
-            Order.customer_id == facts.customer_id)) if o not in facts.order_ids]
+        facts.order_ids += [
+            o
+            for o in connection.scalars(select(Order.order_id).where(Order.customer_id == facts.customer_id))
+            if o not in facts.order_ids
+        ]
     return facts

@@ -45,7 +45,7 @@ class OfferPolicy(BaseModel, extra="forbid"):
     offers: list[OfferRule] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _one_rule_per_type(self) -> "OfferPolicy":
+    def _one_rule_per_type(self) -> OfferPolicy:
         types = [o.type for o in self.offers]
         if len(types) != len(set(types)):
             raise ValueError("each offer type may appear once")

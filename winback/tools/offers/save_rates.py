@@ -40,7 +40,8 @@ def estimate_save_rates(engine: Engine, policy: OfferPolicy, now: datetime | Non
     now = now or datetime.now()
     known_before = now - timedelta(days=policy.outcome_days)
     reordered = exists().where(
-        Order.customer_id == Offer.customer_id, Order.ordered_at > Offer.created_at,
+        Order.customer_id == Offer.customer_id,
+        Order.ordered_at > Offer.created_at,
         epoch_days(Order.ordered_at) <= epoch_days(Offer.created_at) + policy.outcome_days,
     )
     saved = or_(Offer.status == "redeemed", reordered)
@@ -52,7 +53,7 @@ def estimate_save_rates(engine: Engine, policy: OfferPolicy, now: datetime | Non
         ).all()
     counts = {t: (int(n), int(s or 0)) for t, n, s in rows}
     k = policy.min_outcomes
-    rates = {}
+    rates: dict[str, SaveRate] = {}
     for rule in policy.offers:
         n, s = counts.get(rule.type, (0, 0))
         rates[rule.type] = SaveRate(rule.type, rule.save_rate_prior, n, s, (s + rule.save_rate_prior * k) / (n + k))

@@ -8,16 +8,30 @@ from typing import Any, Literal
 Situation = Literal["late_delivery", "product_quality", "price", "support", "inactivity"]
 
 DRIVER_SITUATIONS: dict[str, Situation] = {
-    "late_share_365d": "late_delivery", "mean_delay_days_365d": "late_delivery", "late_of_last_4": "late_delivery",
+    "late_share_365d": "late_delivery",
+    "mean_delay_days_365d": "late_delivery",
+    "late_of_last_4": "late_delivery",
     "overdue_parcels": "late_delivery",
-    "unresolved_tickets": "support", "last_ticket_satisfaction": "support", "tickets_365d": "support",
-    "mean_rating_365d": "product_quality", "min_rating_365d": "product_quality", "last_rating": "product_quality",
-    "days_since_bad_review": "product_quality", "returns_365d": "product_quality",
-    "discount_share_365d": "price", "aov_change": "price",
+    "unresolved_tickets": "support",
+    "last_ticket_satisfaction": "support",
+    "tickets_365d": "support",
+    "mean_rating_365d": "product_quality",
+    "min_rating_365d": "product_quality",
+    "last_rating": "product_quality",
+    "days_since_bad_review": "product_quality",
+    "returns_365d": "product_quality",
+    "discount_share_365d": "price",
+    "aov_change": "price",
 }
 TOPIC_SITUATIONS: dict[str, Situation] = {
-    "delivery_delay": "late_delivery", "damaged_item": "product_quality", "sizing": "product_quality",
-    "refund": "support", "payment": "support", "account": "support", "app_bug": "support", "discount_code": "price",
+    "delivery_delay": "late_delivery",
+    "damaged_item": "product_quality",
+    "sizing": "product_quality",
+    "refund": "support",
+    "payment": "support",
+    "account": "support",
+    "app_bug": "support",
+    "discount_code": "price",
 }
 
 

@@ -32,10 +32,15 @@ def _capitalised(text: str) -> str:
 def template_draft(facts: DraftFacts, channel: str, variant_key: str | None = None) -> Draft:
     key = variant_key or facts.customer_id
     fields = {
-        "first_name": facts.first_name, "problem": facts.problem, "problem_capitalised": _capitalised(facts.problem),
-        "offer_what": facts.terms.what, "offer_how": facts.terms.how,
-        "offer_how_capitalised": _capitalised(facts.terms.how), "tenure": facts.tenure,
-        "sign_off": SIGN_OFF, "short_sign_off": SHORT_SIGN_OFF,
+        "first_name": facts.first_name,
+        "problem": facts.problem,
+        "problem_capitalised": _capitalised(facts.problem),
+        "offer_what": facts.terms.what,
+        "offer_how": facts.terms.how,
+        "offer_how_capitalised": _capitalised(facts.terms.how),
+        "tenure": facts.tenure,
+        "sign_off": SIGN_OFF,
+        "short_sign_off": SHORT_SIGN_OFF,
     }
     section = templates()[channel][facts.situation]
     body = _pick(section["bodies"], key + ":body").format(**fields)

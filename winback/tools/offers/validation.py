@@ -25,8 +25,10 @@ _CODE = re.compile(r"\b[A-Z]{2,}-[A-Z0-9]{4,}\b|\b(?=[A-Z0-9]*\d)[A-Z]{2,}[A-Z0-
 _ORDER = re.compile(r"\bO-\d+-\d+\b")
 _CUSTOMER = re.compile(r"\bC-\d+\b")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
-_DATE = re.compile(rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)? (?:{MONTHS})(?: \d{{4}})?\b|"
-                   rf"\b(?:{MONTHS}) \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b")
+_DATE = re.compile(
+    rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)? (?:{MONTHS})(?: \d{{4}})?\b|"
+    rf"\b(?:{MONTHS}) \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b"
+)
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,13 @@ class Draft:
 
 
 def _day_forms(when: datetime) -> set[str]:
-    return {when.strftime("%Y-%m-%d"), format_day(when), f"{when.day} {when:%B}", f"{when:%B} {when.day}",
-            f"{when:%B} {when.day}, {when.year}"}
+    return {
+        when.strftime("%Y-%m-%d"),
+        format_day(when),
+        f"{when.day} {when:%B}",
+        f"{when:%B} {when.day}",
+        f"{when:%B} {when.day}, {when.year}",
+    }
 
 
 def validate_draft(draft: Draft, facts: DraftFacts, channel: str) -> list[str]:
@@ -55,7 +62,9 @@ def validate_draft(draft: Draft, facts: DraftFacts, channel: str) -> list[str]:
     for phrase in facts.terms.required_phrases():
         if phrase.lower() not in lowered:
             problems.append(f"the exact offer is missing: write {phrase!r}")
-    allowed_percent = {facts.terms.value_text.lower().replace(" ", "")} if facts.terms.offer_type == "percent_discount" else set()
+    allowed_percent = (
+        {facts.terms.value_text.lower().replace(" ", "")} if facts.terms.offer_type == "percent_discount" else set()
+    )
     for match in _PERCENT.findall(text):
         if match.lower().replace(" ", "").replace("percent", "%").replace("per cent", "%") not in allowed_percent:
             problems.append(f"{match.strip()!r} is not the offer ({facts.terms.value_text})")
@@ -80,8 +89,11 @@ def validate_draft(draft: Draft, facts: DraftFacts, channel: str) -> list[str]:
 
 
 _REFUSAL = re.compile(r"\b(can(?:no|')t (?:assist|help)|as an ai|language model|i am unable|i'm unable)\b", re.I)
-_OTHER_OFFER = re.compile(r"\b(refund\w*|voucher\w*|discount\w*|credit\w*|compensat\w*|free\b|coupon\w*|"
-                          r"reimburs\w*|gift\w*|cash ?back|money back)", re.I)
+_OTHER_OFFER = re.compile(
+    r"\b(refund\w*|voucher\w*|discount\w*|credit\w*|compensat\w*|free\b|coupon\w*|"
+    r"reimburs\w*|gift\w*|cash ?back|money back)",
+    re.I,
+)
 _APOLOGY = re.compile(r"\b(sorry|apologi[sz]e\w*|apology)\b", re.I)
 
 
@@ -96,8 +108,9 @@ def validate_opening(subject: str, opening: str, facts: DraftFacts, channel: str
         if matcher.find_longest_match().size >= 30:
             problems.append("the opening repeats the customer's own words; describe the problem in the shop's words")
     if not 40 <= len(text) <= (220 if channel == "sms" else 450):
-        problems.append(f"the opening must be 1-3 sentences (40-{220 if channel == 'sms' else 450} characters), "
-                        f"not {len(text)}")
+        problems.append(
+            f"the opening must be 1-3 sentences (40-{220 if channel == 'sms' else 450} characters), not {len(text)}"
+        )
     if re.search(r"\d", text):
         problems.append("the opening may not contain any number, date or order number")
     if not _APOLOGY.search(text):
