@@ -130,7 +130,7 @@ def test_lookup_commands(tmp_path: Path) -> None:
     expected = sorted(expected, key=lambda pc: (-pc[0], pc[1]))[:5]
     assert listing.returncode == 0 and [(r["probability"], r["customer_id"]) for r in rows] == expected
     card = run(["customer", rows[0]["customer_id"], "--role", "cs_staff"], env, tmp_path)
-    assert card.returncode == 0 and "•••@" in card.stdout and "churn probability 99%" in card.stdout
+    assert card.returncode == 0 and "•••@" in card.stdout and "Churn probability 99.0%" in card.stdout
     one_line_error(run(["customer", "C-0"], env, tmp_path), "no customer with id 'C-0'")
     one_line_error(run(["at-risk", "--segment", "diamond"], env, tmp_path), "Known values: bronze")
     one_line_error(run(["segments", "--since", "2099-01-01"], env, tmp_path), "after the latest data")
@@ -138,7 +138,7 @@ def test_lookup_commands(tmp_path: Path) -> None:
     assert huge.returncode == 0 and len(json.loads(huge.stdout)["rows"]) == len(ids)
     report = run(["segments", "--by", "risk_band", "--json"], env, tmp_path)
     assert sum(r["customers"] for r in json.loads(report.stdout)["rows"]) == len(ids)
-    assert "no offers" in run(["offers", "list"], env, tmp_path).stdout
+    assert "No offers match" in run(["offers", "list"], env, tmp_path).stdout
     one_line_error(run(["db", "create-reader"], env, tmp_path), "PostgreSQL feature")
 
 
@@ -159,3 +159,37 @@ def test_offers_draft_with_templates_then_resume(tmp_path: Path) -> None:
     listing = run(["offers", "list", "--status", "draft", "--limit", "50"], env, tmp_path)
     assert listing.returncode == 0 and f"{drafted} offers" in listing.stdout
     one_line_error(run(["offers", "draft", "--channel", "fax", "--no-llm"], env, tmp_path), "email or sms")
+
+
+# commands that change something and print one line of status, not data
+ACTIONS = {"db create-reader", "llm stop", "users add", "users remove", "serve"}
+
+
+def test_every_command_that_prints_data_takes_json() -> None:
+    import typer.main
+
+    from winback.cli import app
+
+    def walk(group: object, prefix: str) -> list[tuple[str, object]]:
+        found = []
+        for name, command in group.commands.items():  # type: ignore[attr-defined]
+            path = f"{prefix}{name}"
+            found += walk(command, path + " ") if hasattr(command, "commands") else [(path, command)]
+        return found
+
+    commands = walk(typer.main.get_command(app), "")
+    assert len(commands) >= 30
+    missing = [
+        path
+        for path, command in commands
+        if path not in ACTIONS and "--json" not in {o for p in command.params for o in p.opts}
+    ]  # type: ignore[attr-defined]
+    assert missing == []
+
+
+def test_log_level_applies_to_winbacks_own_loggers(tmp_path: Path) -> None:
+    env = {"WINBACK_DATA_DIR": str(tmp_path / "d"), "WINBACK_LOG_LEVEL": "debug"}
+    result = run(["db", "upgrade"], env, tmp_path)
+    assert result.returncode == 0 and "DEBUG winback.data.migrate: " in result.stderr
+    quiet = run(["db", "upgrade"], {**env, "WINBACK_LOG_LEVEL": "WARNING"}, tmp_path)
+    assert quiet.returncode == 0 and "winback.data.migrate" not in quiet.stderr

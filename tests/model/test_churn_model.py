@@ -162,7 +162,10 @@ def test_cli_train_and_score(tmp_path: Path) -> None:
     scored = subprocess.run([*cli, "score"], env=env, capture_output=True, text=True)
     assert scored.returncode == 0 and "critical" in scored.stdout and "customers/s" in scored.stdout
     one = subprocess.run([*cli, "score", "--customer", "C-1005"], env=env, capture_output=True, text=True)
-    assert one.stdout.startswith("C-1005: ") and "churn risk" in one.stdout
+    assert one.stdout.startswith("**C-1005**: churn probability ") and "raises the risk by" in one.stdout
+    as_json = subprocess.run([*cli, "score", "--customer", "C-1005", "--json"], env=env, capture_output=True, text=True)
+    [score] = json.loads(as_json.stdout)
+    assert score["customer_id"] == "C-1005" and score["risk_band"] in {"low", "medium", "high", "critical"}
     stats = json.loads(subprocess.run([*cli, "stats", "--json"], env=env, capture_output=True, text=True).stdout)
     assert set(stats["risk_bands"]) == {"low", "medium", "high", "critical"}
 

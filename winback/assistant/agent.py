@@ -19,6 +19,7 @@ from sqlalchemy import select
 from winback.assistant.answers import help_text, render
 from winback.assistant.forced_choice import forced_choice
 from winback.assistant.grounding import GroundingReport, check_grounding
+from winback.assistant.intents import Intent
 from winback.assistant.memory import ConversationState, evidence, history
 from winback.assistant.router import CLARIFY, RESPOND, Plan, Router, build_plan, load_intents, refine_intent
 from winback.assistant.slots import Vocabulary
@@ -246,7 +247,7 @@ class Assistant:
         scores = plan.scores
         assert scores is not None
         detail = f"router: intent {plan.intent} (score {scores.ranked[0][1]:.2f}, margin {scores.margin:.2f})"
-        if mode == "router" or plan.intent == "run_sql_question" and LOOKS_LIKE_SQL.match(question):
+        if mode == "router" or plan.intent == Intent.SQL_QUESTION and LOOKS_LIKE_SQL.match(question):
             return plan, detail
         if mode == "router+llm" and scores.margin >= self.settings.assistant_tie_margin:
             return plan, detail + "; confident, the model was not asked"

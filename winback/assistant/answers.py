@@ -7,20 +7,21 @@ from __future__ import annotations
 from winback.prompts import load_prompt
 from winback.roles import Role
 from winback.tools import ToolCall
+from winback.tools.names import ToolName
 
-FAILED = {
-    "list_at_risk_customers": "list the customers at risk",
-    "get_customer_profile": "open that customer's profile",
-    "explain_churn_risk": "score that customer",
-    "segment_aggregates": "compare the groups",
-    "search_feedback": "search the feedback",
-    "complaint_themes": "find complaint themes",
-    "churn_drivers": "rank the churn drivers",
-    "run_sql_question": "answer that with a query",
-    "offer_policy": "check the offer policy",
-    "offer_history": "list the offers",
-    "draft_offer": "draft that offer",
-    "save_offer_draft": "save that draft",
+FAILED: dict[str, str] = {
+    ToolName.LIST_AT_RISK: "list the customers at risk",
+    ToolName.CUSTOMER_PROFILE: "open that customer's profile",
+    ToolName.EXPLAIN_RISK: "score that customer",
+    ToolName.SEGMENTS: "compare the groups",
+    ToolName.SEARCH_FEEDBACK: "search the feedback",
+    ToolName.COMPLAINT_THEMES: "find complaint themes",
+    ToolName.CHURN_DRIVERS: "rank the churn drivers",
+    ToolName.SQL_QUESTION: "answer that with a query",
+    ToolName.OFFER_POLICY: "check the offer policy",
+    ToolName.OFFER_HISTORY: "list the offers",
+    ToolName.DRAFT_OFFER: "draft that offer",
+    ToolName.SAVE_OFFER: "save that draft",
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
+from winback.assistant.intents import Intent
 from winback.tools import ToolCall, ToolContext, ToolRegistry
 
 
@@ -25,13 +26,13 @@ def pseudo_tools() -> list[BaseTool]:
     return [
         StructuredTool.from_function(
             func=lambda message: message,
-            name="respond",
+            name=Intent.RESPOND,
             args_schema=RespondArgs,
             description="Reply without data: greetings, thanks, help, or out-of-scope questions.",
         ),
         StructuredTool.from_function(
             func=lambda question: question,
-            name="ask_clarifying_question",
+            name=Intent.CLARIFY,
             args_schema=ClarifyArgs,
             description="Ask the user which customer or detail they mean when it is missing.",
         ),

@@ -13,16 +13,17 @@ from typing import Any
 
 import numpy as np
 
+from winback.assistant.intents import Intent
 from winback.assistant.memory import ConversationState
 from winback.assistant.slots import Slots, Vocabulary, parse_slots
 from winback.prompts import load_prompt
 from winback.tools.sql_query import LOOKS_LIKE_SQL
 
 INTENTS_FILE = "router_intents.v1.toml"
-NEEDS_CUSTOMER = {"get_customer_profile", "explain_churn_risk", "customer_feedback", "draft_offer"}
+NEEDS_CUSTOMER = {Intent.CUSTOMER_PROFILE, Intent.EXPLAIN_RISK, Intent.CUSTOMER_FEEDBACK, Intent.DRAFT_OFFER}
 MAX_CUSTOMERS_PER_TURN = 5
-RESPOND = "respond"
-CLARIFY = "ask_clarifying_question"
+RESPOND = Intent.RESPOND
+CLARIFY = Intent.CLARIFY
 DRAFT_WORDS = re.compile(
     r"\b(draft|write|compose|prepare|send)\b.*\b(offer|message|e-?mail|sms|win-?back|note)\b", re.IGNORECASE
 )
@@ -47,14 +48,14 @@ RISK_WORDS = re.compile(
 WHO_WORDS = re.compile(
     r"^\s*(who|whom|which (?:\d+ )?(?:customers|clients|shoppers|people|accounts|ones))\b", re.IGNORECASE
 )
-GROUP_INTENTS = {"churn_drivers", "segment_aggregates", "complaint_themes"}
-TEXT_INTENTS = {"complaint_themes", "search_feedback", "customer_feedback"}
-GROUP_TO_CUSTOMER = {
-    "churn_drivers": "explain_churn_risk",
-    "complaint_themes": "customer_feedback",
-    "search_feedback": "customer_feedback",
-    "list_at_risk_customers": "get_customer_profile",
-    "segment_aggregates": "get_customer_profile",
+GROUP_INTENTS = {Intent.CHURN_DRIVERS, Intent.SEGMENTS, Intent.COMPLAINT_THEMES}
+TEXT_INTENTS = {Intent.COMPLAINT_THEMES, Intent.SEARCH_FEEDBACK, Intent.CUSTOMER_FEEDBACK}
+GROUP_TO_CUSTOMER: dict[str, Intent] = {
+    Intent.CHURN_DRIVERS: Intent.EXPLAIN_RISK,
+    Intent.COMPLAINT_THEMES: Intent.CUSTOMER_FEEDBACK,
+    Intent.SEARCH_FEEDBACK: Intent.CUSTOMER_FEEDBACK,
+    Intent.LIST_AT_RISK: Intent.CUSTOMER_PROFILE,
+    Intent.SEGMENTS: Intent.CUSTOMER_PROFILE,
 }
 
 
@@ -135,13 +136,13 @@ CUSTOMER_TOKEN = re.compile(r"\bC-\d+\b", re.IGNORECASE)
 
 def _lexical(question: str, scores: list[tuple[str, float]]) -> list[tuple[str, float]]:
     """Signals no embedding should overrule: a SELECT is SQL; 'draft ... offer' is drafting."""
-    boost = {}
+    boost: dict[str, float] = {}
     if LOOKS_LIKE_SQL.match(question):
-        boost["run_sql_question"] = 1.0
+        boost[Intent.SQL_QUESTION] = 1.0
     if DRAFT_WORDS.search(question):
-        boost["draft_offer"] = 0.15
+        boost[Intent.DRAFT_OFFER] = 0.15
     if SEARCH_WORDS.search(question):
-        boost["search_feedback"] = 0.1
+        boost[Intent.SEARCH_FEEDBACK] = 0.1
     return [(name, score + boost.get(name, 0.0)) for name, score in scores]
 
 
@@ -182,7 +183,7 @@ def build_plan(intent: str, question: str, slots: Slots, state: ConversationStat
         )
         return plan
     plan.reason = f"customer {', '.join(customers)} ({source})" if customers else ""
-    if intent == "list_at_risk_customers":
+    if intent == Intent.LIST_AT_RISK:
         args: dict[str, Any] = {
             "limit": slots.limit or 10,
             "segment": slots.segment,
@@ -194,15 +195,15 @@ def build_plan(intent: str, question: str, slots: Slots, state: ConversationStat
             "population": slots.population,
         }
         plan.calls = [PlannedCall(tool, args)]
-    elif intent in ("get_customer_profile", "explain_churn_risk"):
+    elif intent in (Intent.CUSTOMER_PROFILE, Intent.EXPLAIN_RISK):
         plan.calls = [PlannedCall(tool, {"customer_id": c}) for c in customers]
-    elif intent == "customer_feedback":
+    elif intent == Intent.CUSTOMER_FEEDBACK:
         plan.calls = [PlannedCall(tool, {"customer_id": c, "kind": slots.kind}) for c in customers]
-    elif intent == "draft_offer":
+    elif intent == Intent.DRAFT_OFFER:
         plan.calls = [
             PlannedCall(tool, {"customer_id": c, "channel": slots.channel, "tone": slots.tone}) for c in customers[:1]
         ]
-    elif intent == "search_feedback":
+    elif intent == Intent.SEARCH_FEEDBACK:
         plan.calls = [
             PlannedCall(
                 tool,
@@ -217,7 +218,7 @@ def build_plan(intent: str, question: str, slots: Slots, state: ConversationStat
                 },
             )
         ]
-    elif intent == "complaint_themes":
+    elif intent == Intent.COMPLAINT_THEMES:
         plan.calls = [
             PlannedCall(
                 tool,
@@ -230,9 +231,9 @@ def build_plan(intent: str, question: str, slots: Slots, state: ConversationStat
                 },
             )
         ]
-    elif intent == "churn_drivers":
+    elif intent == Intent.CHURN_DRIVERS:
         plan.calls = [PlannedCall(tool, {"segment": slots.segment, "country": slots.country})]
-    elif intent == "segment_aggregates":
+    elif intent == Intent.SEGMENTS:
         by = slots.group_by or ("all" if TOTAL_WORDS.search(question) else "segment")
         plan.calls = [
             PlannedCall(
@@ -245,11 +246,11 @@ def build_plan(intent: str, question: str, slots: Slots, state: ConversationStat
                 },
             )
         ]
-    elif intent == "run_sql_question":
+    elif intent == Intent.SQL_QUESTION:
         plan.calls = [PlannedCall(tool, {"question": question})]
-    elif intent == "offer_policy":
+    elif intent == Intent.OFFER_POLICY:
         plan.calls = [PlannedCall(tool, {"customer_id": customers[0] if customers else None})]
-    elif intent == "offer_history":
+    elif intent == Intent.OFFER_HISTORY:
         plan.calls = [
             PlannedCall(tool, {"customer_id": customers[0] if customers else None, "since": _datetime(slots.since)})
         ]
@@ -284,12 +285,12 @@ def refine_intent(intent: str, question: str, slots: Slots, state: ConversationS
     )
     if one_customer and intent in GROUP_TO_CUSTOMER and not slots.limit:
         intent = GROUP_TO_CUSTOMER[intent]
-    if one_customer and intent == "get_customer_profile" and WHY_WORDS.search(question):
-        return "explain_churn_risk"  # "why ..." about one customer asks for the explanation
-    if intent == "explain_churn_risk" and not RISK_WORDS.search(question):
-        return "get_customer_profile"  # nothing about risk: they want the customer, not the model
+    if one_customer and intent == Intent.CUSTOMER_PROFILE and WHY_WORDS.search(question):
+        return Intent.EXPLAIN_RISK  # "why ..." about one customer asks for the explanation
+    if intent == Intent.EXPLAIN_RISK and not RISK_WORDS.search(question):
+        return Intent.CUSTOMER_PROFILE  # nothing about risk: they want the customer, not the model
     if intent in GROUP_INTENTS and WHO_WORDS.search(question) and not one_customer:
-        return "list_at_risk_customers"  # "who ..." asks for people, not for a group's statistics
+        return Intent.LIST_AT_RISK  # "who ..." asks for people, not for a group's statistics
     if intent in TEXT_INTENTS and QUANTITY_WORDS.search(question) and not slots.customer_ids:
-        return "run_sql_question"
+        return Intent.SQL_QUESTION
     return intent

@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from winback.data.risk_bands import RISK_BANDS
+
 NUMBER_WORDS = {
     "one": 1,
     "two": 2,
@@ -95,7 +97,6 @@ SINCE_MONTH = re.compile(
 LAST_PERIOD = re.compile(
     r"\b(?:in\s+)?(?:the\s+)?(?:last|past)\s+" + NUMBER + r"?\s*(day|week|month|year)s?\b", re.IGNORECASE
 )
-BANDS = ("low", "medium", "high", "critical")
 GROUP_BY = {
     "segment": "segment",
     "segments": "segment",
@@ -213,7 +214,7 @@ def parse_slots(text: str, vocabulary: Vocabulary, today: date | datetime) -> Sl
     slots.country = _match_value(text, vocabulary.countries, vocabulary.aliases.get("country", {}))
     slots.risk_bands = [
         b
-        for b in BANDS
+        for b in RISK_BANDS
         if re.search(rf"\b{b}(?:[- ]risk|\b(?=.*\brisk))", text, re.IGNORECASE)
         or re.search(rf"\b{b} band\b", text, re.IGNORECASE)
     ]

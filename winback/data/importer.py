@@ -37,7 +37,8 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from winback.data.bulk import bulk_insert
 from winback.data.db import require_contract
-from winback.data.schema import CONTRACT_TABLES, OFFER_STATUSES, ORDER_STATUSES, RISK_BANDS, TICKET_STATUSES, Base
+from winback.data.risk_bands import RISK_BANDS
+from winback.data.schema import CONTRACT_TABLES, OFFER_STATUSES, ORDER_STATUSES, TICKET_STATUSES, Base
 from winback.errors import UserError
 
 DEFAULT_BATCH = 5_000

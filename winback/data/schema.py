@@ -26,6 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from winback.data.risk_bands import RISK_BANDS
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -37,7 +39,6 @@ NAMING_CONVENTION = {
 ORDER_STATUSES = ("placed", "shipped", "delivered", "returned", "cancelled")
 TICKET_STATUSES = ("open", "pending", "resolved")
 OFFER_STATUSES = ("draft", "approved", "sent", "rejected", "redeemed")
-RISK_BANDS = ("low", "medium", "high", "critical")
 
 Money = Numeric(12, 2, asdecimal=True)
 

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, and_, exists, func, select
 
 from winback.data.db import require_contract
-from winback.data.schema import CONTRACT_TABLES, RISK_BANDS, Base, ChurnScore, Customer, Order, Review, SupportTicket
+from winback.data.risk_bands import RISK_BANDS
+from winback.data.schema import CONTRACT_TABLES, Base, ChurnScore, Customer, Order, Review, SupportTicket
 from winback.data.sqlfuncs import as_datetime
 
 DATE_COLUMNS = {

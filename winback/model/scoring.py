@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from winback.data.db import refresh_planner_statistics, require_contract
+from winback.data.risk_bands import risk_band
 from winback.data.schema import Customer
 from winback.data.scores import ScoreRecord, write_scores
 from winback.errors import UserError
@@ -28,9 +29,6 @@ from winback.model.explain import Driver, attribute, top_drivers
 from winback.model.features import compute_features, iter_feature_chunks
 from winback.model.train import predict
 
-RISK_BANDS: tuple[tuple[str, float], ...] = (("low", 0.0), ("medium", 0.3), ("high", 0.5), ("critical", 0.7))
-"""A band starts at its probability: low < 0.3 <= medium < 0.5 <= high < 0.7 <= critical."""
-
 
 class UnknownCustomer(UserError, LookupError):
     """Raised with every id that is not in the database."""
@@ -38,14 +36,6 @@ class UnknownCustomer(UserError, LookupError):
 
 class NotScorable(UserError, ValueError):
     """The customer exists but cannot be scored at that date (closed account, or not signed up yet)."""
-
-
-def risk_band(probability: float) -> str:
-    band = RISK_BANDS[0][0]
-    for name, start in RISK_BANDS:
-        if probability >= start:
-            band = name
-    return band
 
 
 @dataclass

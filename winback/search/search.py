@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from winback.data.risk_bands import RiskBand
 from winback.errors import UserError
 from winback.search.embeddings import Embedder
 from winback.search.indexer import epoch_seconds
@@ -40,7 +41,7 @@ class FeedbackFilter(BaseModel):
     since: date | None = None
     until: date | None = None
     segment: str | None = None
-    risk_band: Literal["low", "medium", "high", "critical", "unscored"] | None = None
+    risk_band: RiskBand | Literal["unscored"] | None = None
     topic: str | None = None
 
     @model_validator(mode="after")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from winback.data.lookups import AtRiskArgs, at_risk_customers
+from winback.data.lookups.at_risk import COUNT_CAP
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.markdown import day, pct, table, table_data
+from winback.tools.names import ToolName
 
 POPULATION_NOTE = {
     "active": "active customers (ordered or joined within a year)",
@@ -44,7 +46,7 @@ def run(args: AtRiskArgs, ctx: ToolContext) -> ToolResult:
         ]
         for r in result.rows
     ]
-    matching = f"more than {result.matching - 1:,}" if result.matching > 10_000 else f"{result.matching:,}"
+    matching = f"more than {COUNT_CAP:,}" if result.matching > COUNT_CAP else f"{result.matching:,}"
     filters = ", ".join(
         f"{k.replace('_', ' ')} {v if not isinstance(v, list) else '/'.join(v)}"
         for k, v in args.model_dump(exclude_none=True, exclude={"limit", "population", "sort"}).items()
@@ -83,13 +85,14 @@ def run(args: AtRiskArgs, ctx: ToolContext) -> ToolResult:
             "matching": result.matching,
             "scored_at": result.scored_at.isoformat(),
             "filters": args.model_dump(mode="json", exclude_none=True),
+            "rows": [r.model_dump(mode="json") for r in result.rows],
         },
         customer_ids=[r.customer_id for r in result.rows],
     )
 
 
 TOOL = Tool(
-    name="list_at_risk_customers",
+    name=ToolName.LIST_AT_RISK,
     description="Rank customers by churn risk (or revenue at risk, value, inactivity), filtered by segment, "
     "country, risk band, lifetime value or days without an order.",
     args_schema=AtRiskArgs,

@@ -9,6 +9,7 @@ from winback.data.schema import Customer
 from winback.model.scoring import group_drivers
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.markdown import table, table_data
+from winback.tools.names import ToolName
 
 SAMPLE = 2_000  # customers explained, evenly spread over the group: a stable ranking in a few seconds
 
@@ -52,7 +53,7 @@ def run(args: ChurnDriversArgs, ctx: ToolContext) -> ToolResult:
 
 
 TOOL = Tool(
-    name="churn_drivers",
+    name=ToolName.CHURN_DRIVERS,
     description="What drives churn risk overall or within one segment or country, ranked by the model's attributions.",
     args_schema=ChurnDriversArgs,
     run=run,

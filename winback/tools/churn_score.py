@@ -11,6 +11,7 @@ from winback.model.scoring import UnknownCustomer, score_customers
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.customer_profile import drivers_chart
 from winback.tools.markdown import day, pct
+from winback.tools.names import ToolName
 
 DRIVER_WEIGHT = re.compile(r"\s*\([+-][\d.]+\)$")  # the driver text's own '(+0.19)'
 
@@ -44,7 +45,7 @@ def run(args: ChurnScoreArgs, ctx: ToolContext) -> ToolResult:
 
 
 TOOL = Tool(
-    name="explain_churn_risk",
+    name=ToolName.EXPLAIN_RISK,
     description="Score one customer's churn risk now with the model and explain the drivers behind it.",
     args_schema=ChurnScoreArgs,
     run=run,

@@ -7,9 +7,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from winback.data.risk_bands import RiskBand
 from winback.search.theme_cache import cached_themes
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.markdown import pct, quoted, table, table_data
+from winback.tools.names import ToolName
 
 MAX_TEXTS = 10_000  # texts clustered at most; beyond this the report says it is a sample
 
@@ -19,9 +21,7 @@ class ComplaintThemesArgs(BaseModel):
     max_rating: int = Field(2, ge=1, le=5, description="reviews rated at most this count as complaints")
     since: date | None = Field(None, description="only texts written on or after this date")
     segment: str | None = Field(None, description="only customers of this segment")
-    risk_band: Literal["low", "medium", "high", "critical"] | None = Field(
-        None, description="only customers in this band"
-    )
+    risk_band: RiskBand | None = Field(None, description="only customers in this band")
     themes: int | None = Field(None, ge=2, le=12, description="number of themes (default: chosen from the data)")
 
 
@@ -63,7 +63,7 @@ def run(args: ComplaintThemesArgs, ctx: ToolContext) -> ToolResult:
 
 
 TOOL = Tool(
-    name="complaint_themes",
+    name=ToolName.COMPLAINT_THEMES,
     description="Group complaints from reviews or support tickets into themes with size, trend, churn and quotes.",
     args_schema=ComplaintThemesArgs,
     run=run,

@@ -6,6 +6,7 @@ from winback.data.lookups import customer_profile
 from winback.data.lookups.profile import ProfileArgs
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.markdown import cell, day, pct, quoted, table
+from winback.tools.names import ToolName
 
 
 def run(args: ProfileArgs, ctx: ToolContext) -> ToolResult:
@@ -75,7 +76,7 @@ def drivers_chart(drivers: list[dict], title: str) -> dict:
 
 
 TOOL = Tool(
-    name="get_customer_profile",
+    name=ToolName.CUSTOMER_PROFILE,
     description="One customer's profile: orders, open tickets, recent reviews, churn score with drivers, offers.",
     args_schema=ProfileArgs,
     run=run,

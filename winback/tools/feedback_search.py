@@ -8,9 +8,11 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from winback.data.lookups import customer_feedback
+from winback.data.risk_bands import RiskBand
 from winback.search.search import FeedbackFilter, search_feedback
 from winback.tools.base import Tool, ToolContext, ToolFailure, ToolResult
 from winback.tools.markdown import day, quoted
+from winback.tools.names import ToolName
 
 
 class FeedbackSearchArgs(BaseModel):
@@ -23,9 +25,7 @@ class FeedbackSearchArgs(BaseModel):
     min_rating: int | None = Field(None, ge=1, le=5, description="only reviews rated at least this")
     since: date | None = Field(None, description="only texts written on or after this date")
     segment: str | None = Field(None, description="only customers of this segment")
-    risk_band: Literal["low", "medium", "high", "critical"] | None = Field(
-        None, description="only customers in this band"
-    )
+    risk_band: RiskBand | None = Field(None, description="only customers in this band")
     limit: int = Field(8, ge=1, le=50, description="how many texts")
 
 
@@ -74,7 +74,7 @@ def run(args: FeedbackSearchArgs, ctx: ToolContext) -> ToolResult:
 
 
 TOOL = Tool(
-    name="search_feedback",
+    name=ToolName.SEARCH_FEEDBACK,
     description="Search reviews and support tickets by meaning (e.g. 'late delivery'), or list one customer's texts.",
     args_schema=FeedbackSearchArgs,
     run=run,

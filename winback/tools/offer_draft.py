@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from winback.roles import Role
 from winback.tools.base import Tool, ToolContext, ToolResult
+from winback.tools.names import ToolName
 from winback.tools.offers.drafting import OfferDrafter
 
 DRAFTING_ROLES = frozenset({Role.CS_STAFF, Role.SUPPORT_AGENT, Role.ADMIN})
@@ -68,7 +69,7 @@ def run(args: DraftOfferArgs, ctx: ToolContext) -> ToolResult:
 
 
 TOOL = Tool(
-    name="draft_offer",
+    name=ToolName.DRAFT_OFFER,
     description="Draft a personalised win-back message for one customer with the offer the policy allows.",
     args_schema=DraftOfferArgs,
     run=run,

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.markdown import pct, table, table_data
+from winback.tools.names import ToolName
 from winback.tools.offers.choice import choose_offer, month_to_date
 
 
@@ -90,7 +91,7 @@ def run(args: OfferPolicyArgs, ctx: ToolContext) -> ToolResult:
 
 
 TOOL = Tool(
-    name="offer_policy",
+    name=ToolName.OFFER_POLICY,
     description="Show the retention offer policy, or which offer the policy allows for one customer and why.",
     args_schema=OfferPolicyArgs,
     run=run,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from winback.tools.base import Tool, ToolContext, ToolResult
+from winback.tools.names import ToolName
 from winback.tools.offer_draft import DRAFTING_ROLES
 from winback.tools.offers.editing import save_edited_draft
 
@@ -36,7 +37,7 @@ def run(args: SaveOfferDraftArgs, ctx: ToolContext) -> ToolResult:
 
 
 TOOL = Tool(
-    name="save_offer_draft",
+    name=ToolName.SAVE_OFFER,
     description="Save an edited subject and message for a drafted offer after checking it against the policy.",
     args_schema=SaveOfferDraftArgs,
     run=run,

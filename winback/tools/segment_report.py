@@ -5,6 +5,7 @@ from __future__ import annotations
 from winback.data.lookups import SegmentArgs, segment_aggregates
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.markdown import day, pct, table, table_data
+from winback.tools.names import ToolName
 
 COLUMNS = [
     "group",
@@ -65,12 +66,16 @@ def run(args: SegmentArgs, ctx: ToolContext) -> ToolResult:
         True,
         f"{len(rows)} groups by {report.by}",
         header + "\n\n" + table(COLUMNS, rows),
-        {"table": table_data(COLUMNS, data_rows), "chart": chart},
+        {
+            "table": table_data(COLUMNS, data_rows),
+            "chart": chart,
+            "rows": [r.model_dump(mode="json") for r in report.rows],
+        },
     )
 
 
 TOOL = Tool(
-    name="segment_aggregates",
+    name=ToolName.SEGMENTS,
     description="Compare customer groups (segment, country, city, channel, signup year, risk band): churn risk, "
     "revenue, revenue at risk, orders, late deliveries.",
     args_schema=SegmentArgs,

@@ -14,6 +14,7 @@ from winback.data.sqlguard import SqlRefused
 from winback.roles import Role
 from winback.tools.base import Tool, ToolContext, ToolFailure, ToolResult
 from winback.tools.markdown import table, table_data
+from winback.tools.names import ToolName
 
 SHOWN_ROWS = 20
 LOOKS_LIKE_SQL = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
@@ -86,7 +87,7 @@ def run(args: SqlQuestionArgs, ctx: ToolContext) -> ToolResult:
 
 
 TOOL = Tool(
-    name="run_sql_question",
+    name=ToolName.SQL_QUESTION,
     description="Answer a data question no other tool covers by writing a read-only SQL query (managers, admins).",
     args_schema=SqlQuestionArgs,
     run=run,

@@ -15,6 +15,7 @@ import pandas as pd
 from winback.assistant import Assistant
 from winback.config import Settings
 from winback.data.conversations import list_sessions, load_messages
+from winback.data.risk_bands import RISK_BANDS
 from winback.errors import UserError
 from winback.tools.at_risk import COLUMNS as AT_RISK_COLUMNS
 from winback.ui.users import User, UserStore
@@ -297,7 +298,7 @@ class App:
                     with gr.Row():
                         segment = gr.Dropdown([""] + choices["segments"], value="", label="Segment")
                         country = gr.Dropdown([""] + choices["countries"], value="", label="Country")
-                        bands = gr.CheckboxGroup(["low", "medium", "high", "critical"], label="Risk band")
+                        bands = gr.CheckboxGroup(list(RISK_BANDS), label="Risk band")
                         min_value = gr.Number(label="Min lifetime value", value=None, minimum=0)
                         inactive = gr.Number(label="No order for (days)", value=None, minimum=0)
                     with gr.Row():

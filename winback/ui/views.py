@@ -11,12 +11,14 @@ import plotly.graph_objects as go
 from sqlalchemy import func, select
 
 from winback.data.lookups import customer_timeline
-from winback.data.schema import RISK_BANDS, ChurnScore
+from winback.data.risk_bands import RISK_BANDS
+from winback.data.schema import ChurnScore
 from winback.roles import Role
 from winback.tools import Services, ToolContext, ToolRegistry
 from winback.tools.markdown import pct
+from winback.tools.names import ToolName
 
-BAND_COLOURS = {"low": "#5b9e6f", "medium": "#e0b84f", "high": "#e07b39", "critical": "#c23b3b"}
+BAND_COLOURS = dict(zip(RISK_BANDS, ("#5b9e6f", "#e0b84f", "#e07b39", "#c23b3b"), strict=True))  # low to critical
 
 
 @dataclass
@@ -81,7 +83,7 @@ class Views:
             "sort": sort,
             "limit": int(limit),
         }
-        call = self._call("list_at_risk_customers", {k: v for k, v in args.items() if v is not None}, role, user)
+        call = self._call(ToolName.LIST_AT_RISK, {k: v for k, v in args.items() if v is not None}, role, user)
         if not call.ok:
             return Screen(False, call.result.summary)
         table = call.result.data["table"]
@@ -103,7 +105,7 @@ class Views:
         customer_id = (customer_id or "").strip()
         if not customer_id:
             return Screen(False, "Choose a customer: click a row of the at-risk table or type an id such as C-1042.")
-        call = self._call("get_customer_profile", {"customer_id": customer_id}, role, user)
+        call = self._call(ToolName.CUSTOMER_PROFILE, {"customer_id": customer_id}, role, user)
         if not call.ok:
             return Screen(False, call.result.summary)
         profile = call.result.data["profile"]
@@ -123,7 +125,7 @@ class Views:
 
     # -- offers -------------------------------------------------------------------------------------
     def draft_offer(self, role: Role, user: str, customer_id: str, channel: str) -> Screen:
-        call = self._call("draft_offer", {"customer_id": customer_id.strip(), "channel": channel}, role, user)
+        call = self._call(ToolName.DRAFT_OFFER, {"customer_id": customer_id.strip(), "channel": channel}, role, user)
         if not call.ok:
             return Screen(False, call.result.summary)
         offer = call.result.data.get("offer")
@@ -173,9 +175,9 @@ class Views:
         return figure
 
     def manager(self, role: Role, user: str) -> dict[str, Any]:
-        segments = self._call("segment_aggregates", {"by": "segment"}, role, user)
-        drivers = self._call("churn_drivers", {"top": 8}, role, user)
-        themes = self._call("complaint_themes", {}, role, user)
+        segments = self._call(ToolName.SEGMENTS, {"by": "segment"}, role, user)
+        drivers = self._call(ToolName.CHURN_DRIVERS, {"top": 8}, role, user)
+        themes = self._call(ToolName.COMPLAINT_THEMES, {}, role, user)
         out: dict[str, Any] = {"risk": self.risk_over_time()}
         out["revenue"] = _bar(segments.result.data["chart"]) if segments.ok else None
         out["drivers"] = _bar(drivers.result.data["chart"], horizontal=True) if drivers.ok else None

@@ -9,10 +9,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Engine, func, select
 
 from winback.data.lookups.common import as_datetime, capped, reference_date, require_run, resolve_value
-from winback.data.schema import RISK_BANDS, ChurnScore, Customer
+from winback.data.risk_bands import RiskBand
+from winback.data.schema import ChurnScore, Customer
 from winback.roles import Role, mask_name, may_see_pii
 
-RiskBand = Literal["low", "medium", "high", "critical"]
 Population = Literal["active", "lapsed", "all"]
 COUNT_CAP = 10_000
 AtRiskSort = Literal["probability", "revenue_at_risk", "lifetime_value", "days_inactive"]
@@ -154,6 +154,3 @@ def at_risk_customers(engine: Engine, args: AtRiskArgs, role: str | Role) -> AtR
         filters=args,
         notes=notes,
     )
-
-
-assert set(RiskBand.__args__) == set(RISK_BANDS)  # type: ignore[attr-defined]

@@ -17,7 +17,8 @@ from winback.data.lookups.common import (
     require_run,
     resolve_value,
 )
-from winback.data.schema import RISK_BANDS, ChurnScore, Customer, Order
+from winback.data.risk_bands import HIGH_RISK_BANDS, RISK_BANDS
+from winback.data.schema import ChurnScore, Customer, Order
 
 Dimension = Literal[
     "segment",
@@ -175,7 +176,7 @@ def segment_aggregates(engine: Engine, args: SegmentArgs) -> SegmentReport:
                 scored=n_scored,
                 mean_probability=round(float(r.mean_probability), 4) if r.mean_probability is not None else None,
                 bands=bands,
-                high_risk_share=round((bands["high"] + bands["critical"]) / n_scored, 4) if n_scored else None,
+                high_risk_share=round(sum(bands[b] for b in HIGH_RISK_BANDS) / n_scored, 4) if n_scored else None,
                 revenue=round(revenue_total, 2),
                 revenue_at_risk=round(float(r.revenue_at_risk or 0), 2),
                 orders=orders,

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from winback.data.risk_bands import RiskBand
 from winback.errors import UserError
 
 OfferType = Literal["percent_discount", "free_shipping", "loyalty_points", "gift", "personal_call"]
@@ -26,7 +27,7 @@ class OfferRule(BaseModel, extra="forbid"):
     value: float = Field(gt=0)
     save_rate_prior: float = Field(gt=0, lt=1)
     requires_opt_in: bool = True
-    bands: list[Literal["low", "medium", "high", "critical"]] = Field(min_length=1)
+    bands: list[RiskBand] = Field(min_length=1)
     segments: list[str] = Field(default_factory=list)  # empty: every segment
     min_lifetime_value: float = Field(0, ge=0)
     point_value: float = Field(0.01, gt=0)  # loyalty points only

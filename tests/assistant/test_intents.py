@@ -1,0 +1,14 @@
+"""The router's intents file and the Intent names agree, and every intent's tool exists."""
+
+from __future__ import annotations
+
+from winback.assistant.intents import Intent
+from winback.assistant.router import load_intents
+from winback.tools.names import ToolName
+
+
+def test_intents_file_matches_the_intent_names() -> None:
+    intents = load_intents()
+    assert set(intents.names) == set(Intent) - {Intent.CLARIFY}
+    for name, tool in intents.tools.items():
+        assert tool in set(ToolName) or (name == Intent.RESPOND and tool == ""), (name, tool)

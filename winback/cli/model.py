@@ -1,0 +1,132 @@
+"""`winback train`, `winback score`, `winback drivers`: the churn model."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from winback.cli.common import JsonFlag, console, emit_json, engine, progress, run_tool, say
+from winback.config import get_settings
+from winback.errors import UserError
+from winback.tools.names import ToolName
+
+commands = typer.Typer()
+METRICS = [
+    ("roc_auc", "ROC-AUC"),
+    ("pr_auc", "PR-AUC"),
+    ("brier", "Brier score"),
+    ("ece", "expected calibration error"),
+    ("top_decile_lift", "top-decile lift"),
+    ("positive_rate", "churn rate"),
+]
+
+
+@commands.command("train")
+def train_command(
+    horizon: Annotated[int, typer.Option(min=7, help="Churn = no order in this many days after a cutoff.")] = 90,
+    cutoffs: Annotated[int, typer.Option(min=1, help="Historical training cutoffs, one horizon apart.")] = 3,
+    members: Annotated[int, typer.Option(min=1, help="Networks in the ensemble.")] = 3,
+    seed: Annotated[int, typer.Option(help="Seed: the same data and seed give the same model.")] = 7,
+    device: Annotated[str | None, typer.Option(help="cpu or cuda (default: cuda when available).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Train the churn model on historical cutoffs, evaluate it out of time, save a versioned artefact."""
+    from winback.model.pipeline import train_churn_model
+    from winback.model.train import TrainConfig
+
+    config = TrainConfig(members=members, seed=seed, device=device)
+    with progress() as bar:
+        task = bar.add_task("preparing", total=None)
+        report = train_churn_model(
+            engine(),
+            get_settings().data_dir,
+            horizon,
+            cutoffs,
+            config,
+            progress=lambda step: bar.update(task, description=step),
+            on_epoch=lambda: bar.advance(task),
+        )
+    drivers = list(report.global_drivers["feature"].head(6))
+    if as_json:
+        emit_json(
+            {"version": report.version, "metrics": report.metrics, "top_drivers": drivers, "folder": str(report.folder)}
+        )
+        return
+    m = report.metrics
+    table = Table("metric", "value", title=f"model {report.version}: out-of-time test ({m['rows']:,} customers)")
+    for name, label in METRICS:
+        table.add_row(label, f"{m[name]:.3f}")
+    console.print(table)
+    say("top drivers: " + ", ".join(drivers))
+    say(f"saved to {report.folder}")
+
+
+@commands.command("score")
+def score_command(
+    as_of: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Score as of this date (default: latest order).")
+    ] = None,
+    chunk_size: Annotated[int, typer.Option(min=100, help="Customers per chunk (bounds memory).")] = 10_000,
+    version: Annotated[str | None, typer.Option(help="Model version (default: the latest).")] = None,
+    customer: Annotated[
+        list[str] | None,
+        typer.Option("--customer", help="Only score these customers now and say why (repeatable; latest model)."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Score every customer into churn_scores (or score --customer ids now and explain them)."""
+    from winback.data.risk_bands import RISK_BANDS
+    from winback.model.scoring import ChurnScorer, score_all
+
+    if customer:
+        if as_of or version:
+            raise UserError("--customer scores with the latest model as of the latest data; drop --as-of/--version")
+        results = [run_tool(ToolName.EXPLAIN_RISK, {"customer_id": c}, "admin") for c in customer]
+        if as_json:
+            emit_json([r.data["score"] for r in results])
+        else:
+            say("\n\n".join(r.text for r in results))
+        return
+    scorer = ChurnScorer.load(get_settings().data_dir, version)
+    with progress() as bar:
+        task = bar.add_task("scoring customers", total=None)
+        report = score_all(engine(), scorer, as_of, chunk_size, progress=lambda n: bar.advance(task, n))
+    rate = report.customers / max(report.seconds, 1e-9)
+    if as_json:
+        emit_json(
+            {
+                "customers": report.customers,
+                "as_of": report.as_of,
+                "bands": report.bands,
+                "model_version": report.model_version,
+                "mean_probability": round(report.mean_probability, 4),
+                "seconds": round(report.seconds, 2),
+            }
+        )
+        return
+    title = f"scored {report.customers:,} customers as of {report.as_of:%Y-%m-%d}"
+    table = Table("risk band", "customers", "share", title=title)
+    for band in RISK_BANDS:
+        n = report.bands.get(band, 0)
+        table.add_row(band, f"{n:,}", f"{n / report.customers:.1%}" if report.customers else "-")
+    console.print(table)
+    say(
+        f"model {report.model_version}, mean probability {report.mean_probability:.3f}, "
+        f"{report.seconds:.1f} s ({rate:,.0f} customers/s)"
+    )
+
+
+@commands.command("drivers")
+def drivers_command(
+    segment: Annotated[str | None, typer.Option(help="Only this segment, e.g. gold.")] = None,
+    country: Annotated[str | None, typer.Option(help="Only this country.")] = None,
+    top: Annotated[int, typer.Option(min=1, max=30, help="How many drivers to list.")] = 10,
+    as_json: JsonFlag = False,
+) -> None:
+    """What drives churn risk overall, or in a segment or country (mean contribution to the probability)."""
+    from winback.cli.common import print_tool
+
+    print_tool(ToolName.CHURN_DRIVERS, {"segment": segment, "country": country, "top": top}, "admin", as_json)
