@@ -63,8 +63,10 @@ def main() -> int:
     system_tmp = Path(tempfile.gettempdir())
     stale = sorted(p.name for p in system_tmp.iterdir() if p.name.startswith(LEFTOVERS))
     work = Path(tempfile.mkdtemp(prefix="winback-fresh-"))
+    work.chmod(0o755)  # the test suite's PostgreSQL runs as the postgres user, who must reach its folders
     tmp = work / "tmp"
     tmp.mkdir()
+    tmp.chmod(0o1777)  # a temp folder like /tmp
     clone = work / "winback"
     subprocess.run(["git", "clone", "-q", args.source, str(clone)], check=True)
     commit = subprocess.run(
