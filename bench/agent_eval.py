@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, text  # noqa: E402
+from sqlalchemy import Engine, text  # noqa: E402  (after the sys.path line)
 
-from bench.data_copy import copy_data_dir  # noqa: E402
-from winback.tools.names import ToolName  # noqa: E402
+from bench.data_copy import copy_data_dir  # noqa: E402  (after the sys.path line)
+from winback.tools.names import ToolName  # noqa: E402  (after the sys.path line)
 
 if TYPE_CHECKING:
     from winback.assistant.agent import Turn

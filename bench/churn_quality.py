@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
 
-from winback.model.metrics import evaluate  # noqa: E402
-from winback.model.train import TrainConfig, fit_ensemble, predict  # noqa: E402
+from winback.model.metrics import evaluate  # noqa: E402  (after the sys.path line)
+from winback.model.train import TrainConfig, fit_ensemble, predict  # noqa: E402  (after the sys.path line)
 
 METRICS = ("roc_auc", "pr_auc", "brier", "ece", "top_decile_lift")
 
@@ -56,7 +56,7 @@ def load_tabular(dataset: str) -> tuple[pd.DataFrame, np.ndarray, list[str], lis
     return df, y, numeric, categorical
 
 
-def baselines(train_x, train_y, test_x, numeric, categorical, seed):  # type: ignore[no-untyped-def]
+def baselines(train_x, train_y, test_x, numeric, categorical, seed):
     lr = make_pipeline(
         ColumnTransformer(
             [
@@ -77,7 +77,7 @@ def baselines(train_x, train_y, test_x, numeric, categorical, seed):  # type: ig
     }
 
 
-def torch_model(fit, stop, calibrate, test_x, numeric, categorical, seed):  # type: ignore[no-untyped-def]
+def torch_model(fit, stop, calibrate, test_x, numeric, categorical, seed):
     result = fit_ensemble(*fit, *stop, *calibrate, numeric, categorical, TrainConfig(seed=seed))
     return predict(result.model, result.encoder, test_x)
 

@@ -116,7 +116,7 @@ def bench_transformers(folder: Path, prompts: list, level: int, example: str, lo
     class FirstStep(LogitsProcessor):
         at: float | None = None
 
-        def __call__(self, input_ids, scores):  # type: ignore[no-untyped-def]
+        def __call__(self, input_ids, scores):
             self.at = self.at or time.perf_counter()
             return scores
 

@@ -134,7 +134,7 @@ class BM25:
         return list(np.argsort(-scores, kind="stable")[:k])
 
 
-def precision_on_reviews(embedder, k: int = 10) -> dict:  # type: ignore[no-untyped-def]
+def precision_on_reviews(embedder, k: int = 10) -> dict:
     import chromadb
 
     texts = load_reviews()

@@ -26,11 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from throwaway_postgres import postgres_url  # noqa: E402
+from throwaway_postgres import postgres_url  # noqa: E402  (after the sys.path line)
 
-from winback.data.db import make_engine  # noqa: E402
-from winback.data.demo.seed import seed_demo  # noqa: E402
-from winback.data.migrate import upgrade  # noqa: E402
+from winback.data.db import make_engine  # noqa: E402  (after the sys.path line)
+from winback.data.demo.seed import seed_demo  # noqa: E402  (after the sys.path line)
+from winback.data.migrate import upgrade  # noqa: E402  (after the sys.path line)
 
 
 def _peak_rss_mib() -> tuple[float, float]:

@@ -172,7 +172,7 @@ def test_every_command_that_prints_data_takes_json() -> None:
 
     def walk(group: object, prefix: str) -> list[tuple[str, object]]:
         found = []
-        for name, command in group.commands.items():  # type: ignore[attr-defined]
+        for name, command in group.commands.items():
             path = f"{prefix}{name}"
             found += walk(command, path + " ") if hasattr(command, "commands") else [(path, command)]
         return found
@@ -183,7 +183,7 @@ def test_every_command_that_prints_data_takes_json() -> None:
         path
         for path, command in commands
         if path not in ACTIONS and "--json" not in {o for p in command.params for o in p.opts}
-    ]  # type: ignore[attr-defined]
+    ]
     assert missing == []
 
 

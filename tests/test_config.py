@@ -65,3 +65,26 @@ def test_the_readme_settings_table_is_the_generated_one() -> None:
     start = readme.index("<!-- settings:")
     body = readme[readme.index("\n", start) + 1 : readme.index("<!-- /settings -->")]
     assert body.strip() == settings_reference(), "README settings table is stale: paste `winback config --reference`"
+
+
+def test_settings_named_in_the_docs_exist_with_the_stated_defaults() -> None:
+    """A doc that names WINBACK_X names a real setting; 'WINBACK_X` (default N)' states the code's default."""
+    import re
+    from pathlib import Path
+
+    from winback.config import Settings
+
+    root = Path(__file__).resolve().parents[1]
+    # variables of the scripts and the test/bench harness, not settings of the app
+    harness = {"TEST_POSTGRES_URL", "BENCH_POSTGRES_URL", "PYTHON", "CONFIG_FILE", "PORT"}
+    problems = []
+    for doc in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        text = doc.read_text()
+        for name in set(re.findall(r"WINBACK_([A-Z_]+[A-Z])", text)):
+            if name not in harness and not name.startswith("DEMO_") and name.lower() not in Settings.model_fields:
+                problems.append(f"{doc.name}: WINBACK_{name} is not a setting")
+        for name, stated in re.findall(r"WINBACK_([A-Z_]+)`? \(default ([^)]+)\)", text):
+            default = Settings.model_fields[name.lower()].default
+            if stated.strip("`") != str(default):
+                problems.append(f"{doc.name}: WINBACK_{name} default {stated} but the code says {default}")
+    assert problems == []

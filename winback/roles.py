@@ -18,7 +18,8 @@ class Role(StrEnum):
 
 
 ROLES_WITH_PII = frozenset({Role.SUPPORT_AGENT, Role.ADMIN})
-ROLES_WITH_FREE_SQL = frozenset({Role.MANAGER, Role.ADMIN})
+ROLES_WITH_FREE_SQL = frozenset({Role.MANAGER, Role.ADMIN})  # model-written SQL (run_sql_question)
+ROLES_THAT_DRAFT = frozenset({Role.CS_STAFF, Role.SUPPORT_AGENT, Role.ADMIN})  # win-back offers
 
 
 class UnknownRole(UserError, ValueError):

@@ -66,7 +66,7 @@ def test_concurrent_turns_all_land(engine: Engine) -> None:
         assert [m.position for m in load_messages(engine, session)] == list(range(1, 11))
 
 
-def test_an_old_schema_is_named_before_a_turn_fails(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_old_schema_is_named_before_a_turn_fails(tmp_path) -> None:
     old = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     upgrade(old, "0005")  # chat tables, but not the feedback columns of 0006
     with pytest.raises(DatabaseError, match="revision 0005, this winback needs 0006; run `winback db upgrade`"):

@@ -18,7 +18,7 @@ from winback.data.migrate import upgrade
 from winback.data.schema import Customer, DemoTruth, Order, Review, SupportTicket
 
 
-def _seeded(url: str, **kwargs) -> Engine:  # type: ignore[no-untyped-def]
+def _seeded(url: str, **kwargs) -> Engine:
     engine = make_engine(url)
     upgrade(engine)
     seed_demo(engine, **kwargs)
@@ -94,7 +94,7 @@ def test_late_deliveries_raise_churn_and_lower_ratings(shop: Engine) -> None:
     assert mean[True] < mean[False] - 0.8
 
 
-def int_type():  # type: ignore[no-untyped-def]
+def int_type():
     from sqlalchemy import Integer
 
     return Integer

@@ -78,7 +78,7 @@ def test_bad_orders_are_rejected_by_line_and_reason_and_good_ones_kept(small_sho
         k: v for k, v in before.items() if k not in ("orders", "*")
     }
 
-    with report.rejects_path.open(newline="") as f:  # type: ignore[union-attr]
+    with report.rejects_path.open(newline="") as f:
         rejects = list(csv.reader(f))
     assert rejects[0][:2] == ["line", "reason"] and rejects[0][2:] == ORDER_HEADER.split(",")
     assert [int(r[0]) for r in rejects[1:]] == [4, 5, 6, 7, 8, 9, 10]

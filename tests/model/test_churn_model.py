@@ -36,7 +36,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, Path, obj
     return engine, root, report
 
 
-def test_out_of_time_quality_and_calibration(trained) -> None:  # type: ignore[no-untyped-def]
+def test_out_of_time_quality_and_calibration(trained) -> None:
     _, _, report = trained
     m = report.metrics
     assert m["roc_auc"] > 0.70  # a 3,000-customer shop; the 20,000 one is checked by bench/churn_quality.py
@@ -44,7 +44,7 @@ def test_out_of_time_quality_and_calibration(trained) -> None:  # type: ignore[n
     assert abs(m["brier"]) < 0.25 and m["top_decile_lift"] > 1.3
 
 
-def test_artifact_records_what_it_was_trained_on(trained) -> None:  # type: ignore[no-untyped-def]
+def test_artifact_records_what_it_was_trained_on(trained) -> None:
     _, root, report = trained
     meta = json.loads((report.folder / "meta.json").read_text())
     assert meta["horizon_days"] == 90 and len(meta["training_cutoffs"]) == 3
@@ -53,7 +53,7 @@ def test_artifact_records_what_it_was_trained_on(trained) -> None:  # type: igno
     assert (root / "models" / "LATEST").read_text() == report.version
 
 
-def test_training_is_deterministic(trained, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_training_is_deterministic(trained, tmp_path: Path) -> None:
     engine, root, report = trained
     again = train_churn_model(engine, tmp_path, config=FAST)
     assert again.metrics == report.metrics
@@ -62,7 +62,7 @@ def test_training_is_deterministic(trained, tmp_path: Path) -> None:  # type: ig
         assert torch.equal(x, y), name
 
 
-def test_drivers_add_up_and_read_well(trained) -> None:  # type: ignore[no-untyped-def]
+def test_drivers_add_up_and_read_well(trained) -> None:
     engine, root, report = trained
     scorer = ChurnScorer.load(root)
     scores = score_customers(engine, scorer, ["C-1001", "C-1002", "C-1003"], top_k=30)
@@ -75,7 +75,7 @@ def test_drivers_add_up_and_read_well(trained) -> None:  # type: ignore[no-untyp
         assert all(d.text.endswith(f"({d.contribution:+.2f})") for d in s.drivers)
 
 
-def test_bad_cases_give_clear_errors_or_sensible_scores(trained, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_cases_give_clear_errors_or_sensible_scores(trained, tmp_path: Path) -> None:
     engine, root, _ = trained
     scorer = ChurnScorer.load(root)
     with pytest.raises(UnknownCustomer, match="C-nobody"):
@@ -135,7 +135,7 @@ def test_bad_cases_give_clear_errors_or_sensible_scores(trained, tmp_path: Path)
         load_artifact(tmp_path, "old")
 
 
-def test_score_all_fills_churn_scores_and_stats(trained) -> None:  # type: ignore[no-untyped-def]
+def test_score_all_fills_churn_scores_and_stats(trained) -> None:
     engine, root, _ = trained
     report = score_all(engine, ChurnScorer.load(root), chunk_size=700)
     with engine.connect() as c:
@@ -185,7 +185,7 @@ def test_planted_drivers_rank_among_the_top_global_drivers(tmp_path: Path) -> No
     assert report.metrics["roc_auc"] > 0.75 and report.metrics["ece"] < 0.04
 
 
-def test_drivers_of_a_segment(trained) -> None:  # type: ignore[no-untyped-def]
+def test_drivers_of_a_segment(trained) -> None:
     from winback.model.scoring import group_drivers
 
     engine, root, _ = trained

@@ -168,7 +168,7 @@ def test_hand_built_customer(engine: Engine) -> None:
 
 
 @pytest.mark.postgres
-def test_sqlite_and_postgres_compute_the_same_features(tmp_path, postgres_url) -> None:  # type: ignore[no-untyped-def]
+def test_sqlite_and_postgres_compute_the_same_features(tmp_path, postgres_url) -> None:
     from winback.data.db import make_engine
     from winback.data.migrate import upgrade
 

@@ -30,7 +30,7 @@ def expected_ids(engine: Engine) -> set[str]:
     return ids
 
 
-def all_ids(collection) -> list[str]:  # type: ignore[no-untyped-def]
+def all_ids(collection) -> list[str]:
     return collection.get(include=[])["ids"]
 
 
@@ -48,7 +48,7 @@ def sqlite_shop(sqlite_url: str) -> Engine:
     return engine
 
 
-def test_reindex_after_add_edit_delete_gives_exactly_the_right_collection(shop, search_settings, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_reindex_after_add_edit_delete_gives_exactly_the_right_collection(shop, search_settings, embedder) -> None:
     collection = open_collection(search_settings, embedder)
     first = index_feedback(shop, collection, embedder)
     assert first.added > 100 and first.deleted == 0
@@ -83,7 +83,7 @@ def test_reindex_after_add_edit_delete_gives_exactly_the_right_collection(shop, 
     assert len(edited["ids"]) > 1 and all(d.startswith("Edited") or "faded" in d for d in edited["documents"])
 
 
-def test_long_and_empty_texts(sqlite_shop, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_long_and_empty_texts(sqlite_shop, tmp_path: Path, embedder) -> None:
     shop = sqlite_shop
     chunks, truncated = chunk_text("Late again. " * 9_000)  # ~100 kB
     assert len(chunks) == MAX_CHUNKS and truncated and all(len(c) <= 1_000 for c in chunks)
@@ -113,7 +113,7 @@ def test_long_and_empty_texts(sqlite_shop, tmp_path: Path, embedder) -> None:  #
     assert not collection.get(where={"source_id": "EMPTY"})["ids"]
 
 
-def test_killed_indexer_is_completed_by_the_next_run(sqlite_url: str, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_killed_indexer_is_completed_by_the_next_run(sqlite_url: str, tmp_path: Path, embedder) -> None:
     engine = make_engine(sqlite_url)
     upgrade(engine)
     seed_demo(engine, customers=700, seed=32)
@@ -137,6 +137,6 @@ def test_killed_indexer_is_completed_by_the_next_run(sqlite_url: str, tmp_path: 
     assert len(ids) == len(set(ids)) and set(ids) == expected_ids(engine)
 
 
-def test_unreachable_server_is_a_clear_error(embedder) -> None:  # type: ignore[no-untyped-def]
+def test_unreachable_server_is_a_clear_error(embedder) -> None:
     with pytest.raises(SearchUnavailable, match="Chroma server at http://127.0.0.1:9 is not reachable"):
         open_collection(Settings(chroma="http://127.0.0.1:9"), embedder)

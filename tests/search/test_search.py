@@ -19,7 +19,7 @@ from .conftest import store_settings
 
 
 @pytest.fixture(scope="module", params=["embedded", "server"])
-def indexed(request, tmp_path_factory, embedder):  # type: ignore[no-untyped-def]
+def indexed(request, tmp_path_factory, embedder):
     folder = tmp_path_factory.mktemp("search")
     engine = make_engine(f"sqlite:///{folder / 'shop.db'}")
     upgrade(engine)
@@ -29,7 +29,7 @@ def indexed(request, tmp_path_factory, embedder):  # type: ignore[no-untyped-def
     return engine, collection
 
 
-def test_semantic_search_finds_meaning_and_respects_filters(indexed, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_semantic_search_finds_meaning_and_respects_filters(indexed, embedder) -> None:
     engine, collection = indexed
     results = search_feedback(
         collection,
@@ -49,7 +49,7 @@ def test_semantic_search_finds_meaning_and_respects_filters(indexed, embedder) -
     assert mine and {r.customer_id for r in mine} == {"C-1005"}
 
 
-def test_exact_ids_come_first_in_hybrid_search(indexed, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_exact_ids_come_first_in_hybrid_search(indexed, embedder) -> None:
     engine, collection = indexed
     with engine.connect() as c:
         ticket_id, order_id = c.execute(
@@ -61,7 +61,7 @@ def test_exact_ids_come_first_in_hybrid_search(indexed, embedder) -> None:  # ty
     assert keyword and all(order_id in r.text for r in keyword)
 
 
-def test_snippets_are_quoted_as_untrusted(indexed, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_snippets_are_quoted_as_untrusted(indexed, embedder) -> None:
     _, collection = indexed
     (first,) = search_feedback(collection, embedder, "lovely quality", k=1)
     quoted = first.quoted()
@@ -78,20 +78,20 @@ def test_snippets_are_quoted_as_untrusted(indexed, embedder) -> None:  # type: i
         ({"since": "last tuesday"}, "since"),
     ],
 )
-def test_bad_filters_are_refused_clearly(indexed, embedder, filters, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_filters_are_refused_clearly(indexed, embedder, filters, message) -> None:
     _, collection = indexed
     with pytest.raises(SearchError, match=message):
         search_feedback(collection, embedder, "late", filters)
 
 
-def test_empty_query_and_no_results(indexed, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_empty_query_and_no_results(indexed, embedder) -> None:
     _, collection = indexed
     with pytest.raises(SearchError, match="empty search query"):
         search_feedback(collection, embedder, "   ")
     assert search_feedback(collection, embedder, "late", {"customer_id": "C-nobody"}) == []
 
 
-def test_overfetch_and_chroma_filtering_agree(indexed, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_overfetch_and_chroma_filtering_agree(indexed, embedder) -> None:
     from winback.search.search import FeedbackFilter, nearest
 
     _, collection = indexed
@@ -107,7 +107,7 @@ def test_overfetch_and_chroma_filtering_agree(indexed, embedder) -> None:  # typ
         assert ours == chroma, query
 
 
-def test_selective_filters_are_ranked_exactly(indexed, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_selective_filters_are_ranked_exactly(indexed, embedder) -> None:
     from winback.search.search import FeedbackFilter, nearest
 
     _, collection = indexed

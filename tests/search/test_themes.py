@@ -35,7 +35,7 @@ def aspect_of(terms: list[str]) -> str | None:
 
 
 @pytest.mark.slow
-def test_themes_of_bad_reviews_match_the_planted_causes(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_themes_of_bad_reviews_match_the_planted_causes(tmp_path: Path, embedder) -> None:
     settings = Settings(data_dir=tmp_path)
     engine = make_engine(settings.database_url)
     upgrade(engine)
@@ -83,7 +83,7 @@ def test_themes_of_bad_reviews_match_the_planted_causes(tmp_path: Path, embedder
     assert in_theme > 1.5 * overall
 
 
-def test_too_few_texts_is_a_clear_error(sqlite_url: str, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_too_few_texts_is_a_clear_error(sqlite_url: str, tmp_path: Path, embedder) -> None:
     settings = Settings(data_dir=tmp_path)
     engine = make_engine(sqlite_url)
     upgrade(engine)

@@ -39,7 +39,7 @@ def test_llm_dying_mid_batch_falls_back_and_a_rerun_completes(shop: tuple[Engine
     engine, settings = shop
     calls = Counter()
 
-    def flaky(messages):  # type: ignore[no-untyped-def] - answers 4 requests, then the "server" is gone
+    def flaky(messages):  # answers 4 requests, then the "server" is gone
         calls["n"] += 1
         if calls["n"] > 4:
             raise openai.APIConnectionError(request=httpx.Request("POST", "http://127.0.0.1:8765/v1/chat"))
@@ -49,7 +49,7 @@ def test_llm_dying_mid_batch_falls_back_and_a_rerun_completes(shop: tuple[Engine
             'You deserved better from us, and we want to put it right."}'
         )
 
-    drafter = OfferDrafter(engine, settings, RunnableLambda(flaky), structured=False)  # type: ignore[arg-type]
+    drafter = OfferDrafter(engine, settings, RunnableLambda(flaky), structured=False)
     report = draft_batch(engine, drafter, top=25, concurrency=1)
     assert report.sources["llm"] == 4 and report.sources["template"] == report.drafted - 4
     assert report.notes["LLM unavailable"] == report.drafted - 4 and not report.failed

@@ -20,7 +20,7 @@ def _echo(args: EchoArgs, ctx: ToolContext) -> ToolResult:
     return ToolResult(True, "echoed", args.text * args.times, {"raw": args.text})
 
 
-def test_roles_validation_errors_and_redaction(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_roles_validation_errors_and_redaction(tmp_path) -> None:
     registry = ToolRegistry.of(
         [Tool("echo", "Echo text.", EchoArgs, _echo, roles=frozenset({Role.MANAGER, Role.CS_STAFF}))]
     )

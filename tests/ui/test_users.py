@@ -14,11 +14,11 @@ def test_users_are_stored_hashed_and_checked(tmp_path: Path) -> None:
     store = UserStore(tmp_path / "users.toml")
     first = store.ensure_admin()
     assert first and store.ensure_admin() is None  # created once, password shown once
-    assert store.authenticate("admin", first).role == Role.ADMIN  # type: ignore[union-attr]
+    assert store.authenticate("admin", first).role == Role.ADMIN
     store.add("carol", "cs_staff", "a-long-password")
     text = (tmp_path / "users.toml").read_text()
     assert "a-long-password" not in text and first not in text and "scrypt$" in text
-    assert store.authenticate("carol", "a-long-password").role == Role.CS_STAFF  # type: ignore[union-attr]
+    assert store.authenticate("carol", "a-long-password").role == Role.CS_STAFF
     assert store.authenticate("carol", "wrong-password") is None and store.authenticate("nobody", "x") is None
     assert oct((tmp_path / "users.toml").stat().st_mode & 0o777) == "0o600"
     with pytest.raises(UserStoreError, match="exists"):

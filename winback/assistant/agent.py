@@ -301,7 +301,9 @@ class Assistant:
             return plan, f"model: {choice.tool}"
         spec = self.registry.tools.get(choice.tool)
         try:
-            spec.args_schema.model_validate(choice.args)  # type: ignore[union-attr]
+            if spec is None:
+                raise LookupError(f"no tool named {choice.tool}")
+            spec.args_schema.model_validate(choice.args)
         except Exception as exc:
             return (
                 router_plan,

@@ -5,7 +5,7 @@ grounding check."""
 from __future__ import annotations
 
 from winback.prompts import load_prompt
-from winback.roles import Role
+from winback.roles import ROLES_THAT_DRAFT, ROLES_WITH_FREE_SQL, Role
 from winback.tools import ToolCall
 from winback.tools.names import ToolName
 
@@ -26,8 +26,8 @@ FAILED: dict[str, str] = {
 
 
 def help_text(role: Role) -> str:
-    sql = role in (Role.MANAGER, Role.ADMIN)
-    drafts = role in (Role.CS_STAFF, Role.SUPPORT_AGENT, Role.ADMIN)
+    sql = role in ROLES_WITH_FREE_SQL
+    drafts = role in ROLES_THAT_DRAFT
     return (
         load_prompt("assistant_help.v1.md")
         .format(

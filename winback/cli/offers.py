@@ -17,7 +17,7 @@ from winback.tools.names import ToolName
 offers_app = typer.Typer(
     help="Retention offers: history, outcomes and drafting within the policy.", no_args_is_help=True
 )
-CHANNELS = ("email", "sms")
+CHANNELS = ("email", "sms")  # winback.tools.offers.drafting.Channel
 
 
 @offers_app.command("list")
@@ -56,10 +56,11 @@ def offers_draft(
     """Draft win-back offers within the policy for the top-N at-risk customers (resumable)."""
     from winback.llm.backend import LlmBackend, connect_llm
     from winback.tools.offers.batch import draft_batch
-    from winback.tools.offers.drafting import OfferDrafter
+    from winback.tools.offers.drafting import Channel, OfferDrafter
 
     if channel not in CHANNELS:
         raise UserError(f"channel must be {' or '.join(CHANNELS)}, not {channel!r}")
+    checked: Channel = "sms" if channel == "sms" else "email"
     settings = get_settings()
     db = engine()
     if no_llm:
@@ -75,7 +76,7 @@ def offers_draft(
         with Progress(*columns, console=err, disable=as_json) as bar:
             task = bar.add_task("drafting", total=top)
             report = draft_batch(
-                db, drafter, top, segment, channel, concurrency, actor, progress=lambda _: bar.advance(task)
+                db, drafter, top, segment, checked, concurrency, actor, progress=lambda _: bar.advance(task)
             )
     finally:
         backend.close(settings)

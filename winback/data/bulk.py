@@ -21,7 +21,7 @@ def bulk_insert(connection: Connection, table: Table, rows: Sequence[Mapping[str
         json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
         dbapi = connection.connection.driver_connection
         quoted = ", ".join(f'"{c}"' for c in columns)
-        with dbapi.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:  # type: ignore[union-attr]
+        with dbapi.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:  # type: ignore[union-attr]  # psycopg 3 connection under SQLAlchemy: has cursor().copy
             for row in rows:
                 copy.write_row([_copy_value(row[c], c in json_columns) for c in columns])
         return len(rows)

@@ -123,8 +123,8 @@ def _parse_decimal(text: str, column: Column[Any]) -> Decimal:
         raise RowError(f"{text!r} is not a number") from None
     if not value.is_finite():
         raise RowError(f"{text!r} is not a finite number")
-    scale = column.type.scale or 0  # type: ignore[attr-defined]
-    precision = column.type.precision or 38  # type: ignore[attr-defined]
+    scale = column.type.scale or 0  # type: ignore[attr-defined]  # only Numeric columns come here
+    precision = column.type.precision or 38  # type: ignore[attr-defined]  # (see scale)
     value = value.quantize(Decimal(1).scaleb(-scale))
     if value.adjusted() >= precision - scale:
         raise RowError(f"{text!r} is too large")
@@ -166,12 +166,12 @@ def _converter(table: Table, column: Column[Any], date_format: str | None) -> Ca
     rng = RANGES.get((table.name, column.name))
     vocabulary = VOCABULARIES.get((table.name, column.name))
     if isinstance(kind, DateTime):
-        base: Callable[[str], Any] = lambda t: _parse_datetime(t, date_format)  # noqa: E731
+        base: Callable[[str], Any] = lambda t: _parse_datetime(t, date_format)  # noqa: E731  (a parser picked per column)
     elif isinstance(kind, Numeric):
-        base = lambda t: _parse_decimal(t, column)  # noqa: E731
+        base = lambda t: _parse_decimal(t, column)  # noqa: E731  (a parser picked per column)
         if not kind.asdecimal:
             decimal_base = base
-            base = lambda t: float(decimal_base(t))  # noqa: E731
+            base = lambda t: float(decimal_base(t))  # noqa: E731  (a parser picked per column)
     elif isinstance(kind, Integer):
         base = _parse_integer
     elif isinstance(kind, Boolean):

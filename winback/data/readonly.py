@@ -61,7 +61,7 @@ def run_readonly(engine: Engine, sql: str, max_rows: int, timeout_s: float = DEF
         with engine.connect() as connection:
             if engine.dialect.name == "sqlite":
                 raw = connection.connection.driver_connection
-                raw.set_progress_handler(lambda: 1 if time.perf_counter() > deadline else 0, 10_000)  # type: ignore[union-attr]
+                raw.set_progress_handler(lambda: 1 if time.perf_counter() > deadline else 0, 10_000)  # type: ignore[union-attr]  # sqlite3 connection
             else:
                 connection.execute(text("SET TRANSACTION READ ONLY"))
             result = connection.execute(text(sql))

@@ -53,7 +53,7 @@ def save_artifact(artifact: ModelArtifact, data_dir: Path) -> Path:
     architecture = {
         "n_numeric": members[0].n_numeric,
         "cardinalities": members[0].cardinalities,
-        "hidden": [m.out_features for m in members[0].body if isinstance(m, torch.nn.Linear)][:-1],  # type: ignore[union-attr]
+        "hidden": [m.out_features for m in members[0].body if isinstance(m, torch.nn.Linear)][:-1],  # type: ignore[union-attr]  # members are TabularMLPs
         "members": len(members),
     }
     torch.save({"state_dict": artifact.model.state_dict(), "baseline": artifact.baseline}, folder / "model.pt")

@@ -164,7 +164,7 @@ def fit_ensemble(
         epochs.append(epoch)
     ensemble = CalibratedEnsemble(members).to(device).eval()
     with torch.no_grad():
-        cal_logits = _batched_logits(ensemble.logits, to_dense(encoder, calibrate_x, device), device)  # type: ignore[arg-type]
+        cal_logits = _batched_logits(ensemble.logits, to_dense(encoder, calibrate_x, device), device)  # type: ignore[arg-type]  # a bound method is the callable it wants
     slope, bias = fit_platt(cal_logits.cpu().numpy(), np.asarray(calibrate_y))
     ensemble.slope.fill_(slope)
     ensemble.bias.fill_(bias)

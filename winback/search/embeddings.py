@@ -109,7 +109,7 @@ def _embedding_function_class() -> Any:
         def build_from_config(config: dict[str, Any]) -> WinbackEmbeddingFunction:
             return WinbackEmbeddingFunction(config["model"])
 
-        def default_space(self) -> str:  # type: ignore[override]
+        def default_space(self) -> str:  # type: ignore[override]  # Chroma types it as a Literal of space names
             return "cosine"
 
     return WinbackEmbeddingFunction

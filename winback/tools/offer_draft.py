@@ -7,12 +7,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from winback.roles import Role
+from winback.roles import ROLES_THAT_DRAFT
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.names import ToolName
 from winback.tools.offers.drafting import OfferDrafter
 
-DRAFTING_ROLES = frozenset({Role.CS_STAFF, Role.SUPPORT_AGENT, Role.ADMIN})
+DRAFTING_ROLES = ROLES_THAT_DRAFT
 SOURCE_WORDS = {
     "llm": "written by the LLM, validated",
     "llm_repaired": "written by the LLM after a repair, validated",

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from winback.data.guarded import GuardedResult, run_guarded
 from winback.data.readonly import QueryFailed
 from winback.data.sqlguard import SqlRefused
-from winback.roles import Role
+from winback.roles import ROLES_WITH_FREE_SQL
 from winback.tools.base import Tool, ToolContext, ToolFailure, ToolResult
 from winback.tools.markdown import table, table_data
 from winback.tools.names import ToolName
@@ -91,6 +91,6 @@ TOOL = Tool(
     description="Answer a data question no other tool covers by writing a read-only SQL query (managers, admins).",
     args_schema=SqlQuestionArgs,
     run=run,
-    roles=frozenset({Role.MANAGER, Role.ADMIN}),
+    roles=ROLES_WITH_FREE_SQL,
     kind="analysis",
 )

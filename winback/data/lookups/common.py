@@ -44,7 +44,7 @@ def latest_run(connection: Connection | Session) -> ScoringRun | None:
     row = connection.execute(
         select(ChurnScore.scored_at, ChurnScore.model_version).order_by(ChurnScore.scored_at.desc()).limit(1)
     ).first()
-    return ScoringRun(as_datetime(row.scored_at), row.model_version) if row else None  # type: ignore[arg-type]
+    return ScoringRun(as_datetime(row.scored_at), row.model_version) if row else None  # type: ignore[arg-type]  # scored_at is NOT NULL
 
 
 def require_run(connection: Connection | Session) -> ScoringRun:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 
 from winback.data.lookups import AtRiskArgs, at_risk_customers
 from winback.data.schema import Offer
-from winback.tools.offers.drafting import DraftOutcome, OfferDrafter
+from winback.tools.offers.drafting import Channel, DraftOutcome, OfferDrafter
 
 
 @dataclass
@@ -67,7 +67,7 @@ def draft_batch(
     drafter: OfferDrafter,
     top: int,
     segment: str | None = None,
-    channel: str = "email",
+    channel: Channel = "email",
     concurrency: int = 8,
     actor: str = "assistant",
     progress: Callable[[DraftOutcome | None], None] | None = None,
@@ -89,7 +89,7 @@ def draft_batch(
 
     def one(customer_id: str) -> DraftOutcome | None:
         try:
-            return drafter.draft(customer_id, channel=channel, actor=actor)  # type: ignore[arg-type]
+            return drafter.draft(customer_id, channel=channel, actor=actor)
         except Exception as exc:
             report.failed.append(f"{customer_id}: {type(exc).__name__}: {exc}")
             return None

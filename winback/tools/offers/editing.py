@@ -25,7 +25,7 @@ def _offer(engine: Engine, offer_id: str) -> Offer:
         row = connection.execute(select(Offer).where(Offer.offer_id == offer_id.strip())).first()
     if row is None:
         raise OfferEditRefused(f"no offer with id {offer_id.strip()!r}")
-    return row  # type: ignore[return-value]
+    return row  # type: ignore[return-value]  # a Row of Offer's columns, read like an Offer
 
 
 def check_offer_text(engine: Engine, policy: OfferPolicy, offer_id: str, subject: str, message: str) -> list[str]:
