@@ -69,7 +69,7 @@ def segments_command(
             formats=["%Y-%m-%d"], help="Order metrics from this date (default: the 365 days to the scoring date)."
         ),
     ] = None,
-    role: RoleOption = "manager",
+    role: RoleOption = "cs_staff",
     as_json: JsonFlag = False,
 ) -> None:
     """Churn risk, revenue at risk, order value and late deliveries per group of customers."""

@@ -27,7 +27,7 @@ def offers_list(
     offer_type: Annotated[str | None, typer.Option("--type", help="Only this kind of offer.")] = None,
     since: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Created on or after.")] = None,
     limit: Annotated[int, typer.Option(help="How many offers to list.")] = 20,
-    role: RoleOption = "support_agent",
+    role: RoleOption = "cs_staff",
     as_json: JsonFlag = False,
 ) -> None:
     """Offers made so far and how they turned out."""
