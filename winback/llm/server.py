@@ -100,7 +100,7 @@ def server_env() -> dict[str, str]:
     return env
 
 
-def is_ready(base_url: str, timeout_s: float = 2.0) -> bool:
+def is_ready(base_url: str, timeout_s: float = 5.0) -> bool:  # a busy CPU server answers slowly
     try:
         with urllib.request.urlopen(f"{base_url}/models", timeout=timeout_s) as response:
             return response.status == 200 and bool(json.load(response).get("data"))
