@@ -137,10 +137,12 @@ def main() -> int:
             shutil.move(str(work / name), logs / name)
     if not args.keep:
         for child in work.iterdir():
-            if child.name != "logs":
-                shutil.rmtree(
-                    child, ignore_errors=True
-                ) if child.is_dir() and not child.is_symlink() else child.unlink()
+            if child.name == "logs":
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink()
     print(f"\nlogs: {logs}")
     return 0 if ok else 1
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from winback.cli.common import JsonFlag, console, emit_json, engine, progress, run_tool, say
+from winback.cli.common import JsonFlag, console, emit_json, engine, print_tool, progress, run_tool, say
 from winback.config import get_settings
 from winback.errors import UserError
 from winback.tools.names import ToolName
@@ -127,6 +127,4 @@ def drivers_command(
     as_json: JsonFlag = False,
 ) -> None:
     """What drives churn risk overall, or in a segment or country (mean contribution to the probability)."""
-    from winback.cli.common import print_tool
-
     print_tool(ToolName.CHURN_DRIVERS, {"segment": segment, "country": country, "top": top}, "admin", as_json)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -17,7 +17,6 @@ from winback.tools.names import ToolName
 offers_app = typer.Typer(
     help="Retention offers: history, outcomes and drafting within the policy.", no_args_is_help=True
 )
-CHANNELS = ("email", "sms")  # winback.tools.offers.drafting.Channel
 
 
 @offers_app.command("list")
@@ -58,8 +57,9 @@ def offers_draft(
     from winback.tools.offers.batch import draft_batch
     from winback.tools.offers.drafting import Channel, OfferDrafter
 
-    if channel not in CHANNELS:
-        raise UserError(f"channel must be {' or '.join(CHANNELS)}, not {channel!r}")
+    channels = get_args(Channel)
+    if channel not in channels:
+        raise UserError(f"channel must be {' or '.join(channels)}, not {channel!r}")
     checked: Channel = "sms" if channel == "sms" else "email"
     settings = get_settings()
     db = engine()

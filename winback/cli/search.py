@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import typer
 
@@ -12,7 +12,6 @@ from winback.config import get_settings
 from winback.tools.names import ToolName
 
 commands = typer.Typer()
-MODES = ("hybrid", "semantic", "keyword")
 
 
 def feedback_collection(create: bool = True) -> tuple[Any, Any]:
@@ -76,10 +75,11 @@ def search_command(
 ) -> None:
     """Search reviews and tickets (customer-written text, shown quoted); more filters and modes than the
     assistant's search tool, for people who know what they are after."""
-    from winback.search.search import search_feedback
+    from winback.search.search import SearchMode, search_feedback
 
-    if mode not in MODES:
-        raise typer.BadParameter(f"choose {', '.join(MODES)}", param_hint="--mode")
+    modes = get_args(SearchMode)
+    if mode not in modes:
+        raise typer.BadParameter(f"choose {', '.join(modes)}", param_hint="--mode")
     collection, embedder = feedback_collection(create=False)
     values = {
         "customer_id": customer,

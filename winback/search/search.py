@@ -214,13 +214,16 @@ def exact_terms(query: str) -> list[str]:
     return QUOTED.findall(query) + EXACT_TOKEN.findall(query)
 
 
+SearchMode = Literal["hybrid", "semantic", "keyword"]  # hybrid: semantic fused with exact id/phrase matches
+
+
 def search_feedback(
     collection: Any,
     embedder: Embedder,
     query: str,
     filters: dict[str, Any] | FeedbackFilter | None = None,
     k: int = 10,
-    mode: Literal["semantic", "keyword", "hybrid"] = "hybrid",
+    mode: SearchMode = "hybrid",
 ) -> list[Snippet]:
     """The agent's search: semantic by default, fused (reciprocal rank) with exact matches when the
     query names ids or quoted phrases."""

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from winback.roles import ROLES_THAT_DRAFT
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.names import ToolName
-from winback.tools.offers.drafting import OfferDrafter
+from winback.tools.offers.drafting import Channel, OfferDrafter
 
 DRAFTING_ROLES = ROLES_THAT_DRAFT
 SOURCE_WORDS = {
@@ -22,7 +22,7 @@ SOURCE_WORDS = {
 
 class DraftOfferArgs(BaseModel):
     customer_id: str = Field(min_length=1, max_length=64, description="customer id, e.g. C-1042")
-    channel: Literal["email", "sms"] = Field("email", description="email or sms")
+    channel: Channel = Field("email", description="email or sms")
     tone: Literal["warm", "formal", "brief"] = Field("warm", description="tone of the message")
 
 

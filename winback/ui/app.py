@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, get_args
 
 import gradio as gr
 import pandas as pd
@@ -18,6 +18,7 @@ from winback.data.conversations import list_sessions, load_messages
 from winback.data.risk_bands import RISK_BANDS
 from winback.errors import UserError
 from winback.tools.at_risk import COLUMNS as AT_RISK_COLUMNS
+from winback.tools.offers.drafting import Channel
 from winback.ui.users import User, UserStore
 from winback.ui.views import Views
 
@@ -335,7 +336,7 @@ class App:
                     with gr.Group():
                         gr.Markdown("### Offer")
                         with gr.Row():
-                            channel = gr.Radio(["email", "sms"], value="email", label="Channel")
+                            channel = gr.Radio(list(get_args(Channel)), value="email", label="Channel")
                             draft_btn = gr.Button("Draft offer", variant="primary", elem_id="draft-offer")
                         offer_id = gr.Textbox(label="Offer", interactive=False, elem_id="offer-id")
                         subject = gr.Textbox(label="Subject", elem_id="offer-subject")
