@@ -217,7 +217,7 @@ def main() -> None:
 
     from winback.config import Settings
     from winback.data.db import make_engine
-    from winback.data.guarded import run_guarded
+    from winback.data.safesql.guarded import run_guarded
     from winback.llm.client import chat_model, llm_endpoint
     from winback.llm.server import start_server, stop_server
     from winback.tools.sql_writer import SqlWriter

@@ -91,7 +91,7 @@ def db_create_reader(
     ] = None,
 ) -> None:
     """PostgreSQL: create a SELECT-only role for model-written SQL and print its URL (shown once)."""
-    from winback.data.reader_role import create_reader_role
+    from winback.data.safesql.reader_roles import create_reader_role
 
     password = os.environ.get(password_env) if password_env else None
     if password_env and not password:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from winback.data.shaping import format_value
+from winback.data.safesql.shaping import format_value
 
 
 def cell(value: Any) -> str:

@@ -8,9 +8,9 @@ import re
 import openai
 from pydantic import BaseModel, Field
 
-from winback.data.guarded import GuardedResult, run_guarded
-from winback.data.readonly import QueryFailed
-from winback.data.sqlguard import SqlRefused
+from winback.data.safesql.guarded import GuardedResult, run_guarded
+from winback.data.safesql.readonly import QueryFailed
+from winback.data.safesql.guard import SqlRefused
 from winback.roles import ROLES_WITH_FREE_SQL
 from winback.tools.base import Tool, ToolContext, ToolFailure, ToolResult
 from winback.tools.markdown import table, table_data

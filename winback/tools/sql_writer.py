@@ -16,11 +16,11 @@ from sqlalchemy import Engine
 from sqlglot import exp
 
 from winback.config import Settings
-from winback.data.guarded import GuardedResult, dialect_of, run_guarded
-from winback.data.readonly import QueryFailed
+from winback.data.safesql.guarded import GuardedResult, dialect_of, run_guarded
+from winback.data.safesql.readonly import QueryFailed
 from winback.data.schema import CONTRACT_TABLES, Base
-from winback.data.schema_card import SqlExample, dialect_tips, schema_card, sql_examples
-from winback.data.sqlguard import SqlRefused
+from winback.data.safesql.schema_card import SqlExample, dialect_tips, schema_card, sql_examples
+from winback.data.safesql.guard import SqlRefused
 from winback.prompts import load_prompt
 from winback.roles import Role
 from winback.search.embeddings import EmbeddingModelError, get_embedder

@@ -5,7 +5,7 @@ statement; a SELECT (or UNION/INTERSECT/EXCEPT of SELECTs, with CTEs); no data-m
 (a `WITH d AS (DELETE ...)`, `SELECT ... INTO`); only the contract tables (no system catalogs); no function
 with side effects or that sleeps; personal columns only for roles allowed to see them; a LIMIT enforced.
 A refusal says why in one line the caller (or the model) can act on. This is the first wall; the second
-is the read-only connection the query runs on (winback.data.readonly).
+is the read-only connection the query runs on (winback.data.safesql.readonly).
 """
 
 from __future__ import annotations

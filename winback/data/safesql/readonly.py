@@ -1,6 +1,6 @@
 """Run checked SELECTs on a connection that cannot write, with a time limit and a row cap.
 
-The second wall after winback.data.sqlguard: SQLite is opened read-only (`mode=ro`) with `query_only`
+The second wall after winback.data.safesql.guard: SQLite is opened read-only (`mode=ro`) with `query_only`
 on, PostgreSQL sessions default to read-only transactions. A query running past the timeout is
 interrupted (SQLite progress handler, PostgreSQL statement_timeout).
 """

@@ -9,9 +9,9 @@ from functools import lru_cache
 from sqlalchemy import Engine
 
 from winback.config import Settings
-from winback.data.readonly import readonly_engine, run_readonly
-from winback.data.shaping import ShapedResult, shape_result
-from winback.data.sqlguard import CheckedQuery, check_sql
+from winback.data.safesql.readonly import readonly_engine, run_readonly
+from winback.data.safesql.shaping import ShapedResult, shape_result
+from winback.data.safesql.guard import CheckedQuery, check_sql
 from winback.roles import Role
 
 

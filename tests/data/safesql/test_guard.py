@@ -7,8 +7,8 @@ from sqlalchemy import Engine
 
 from winback.data.demo.seed import seed_demo
 from winback.data.fingerprint import database_fingerprint
-from winback.data.readonly import QueryFailed, QueryTimeout, readonly_engine, run_readonly
-from winback.data.sqlguard import SqlRefused, check_sql
+from winback.data.safesql.readonly import QueryFailed, QueryTimeout, readonly_engine, run_readonly
+from winback.data.safesql.guard import SqlRefused, check_sql
 
 HOSTILE = [
     ("DROP TABLE customers", "only SELECT"),
@@ -118,9 +118,9 @@ def test_postgres_reader_role_can_only_read_the_contract(postgres_url: str) -> N
 
     from winback.config import Settings
     from winback.data.db import make_engine
-    from winback.data.guarded import run_guarded
+    from winback.data.safesql.guarded import run_guarded
     from winback.data.migrate import upgrade
-    from winback.data.reader_role import create_reader_role
+    from winback.data.safesql.reader_roles import create_reader_role
 
     owner = make_engine(postgres_url)
     upgrade(owner)

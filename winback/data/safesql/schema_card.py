@@ -16,10 +16,10 @@ import sqlglot
 from sqlalchemy import Boolean, DateTime, Engine, Integer, Numeric, String, Text, func, select
 
 from winback.data.schema import CONTRACT_TABLES, Base
-from winback.data.sqlguard import PII_COLUMNS
+from winback.data.safesql.guard import PII_COLUMNS
 from winback.prompts import load_prompt
 
-CONTRACT_DOC = Path(__file__).resolve().parents[2] / "docs" / "data-contract.md"
+CONTRACT_DOC = Path(__file__).resolve().parents[3] / "docs" / "data-contract.md"
 MAX_LISTED_VALUES = 10
 LISTED_COLUMNS = {
     "segment",
