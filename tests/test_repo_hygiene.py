@@ -18,7 +18,7 @@ MACHINE_PATH = re.compile(
     r"(?<![\w.~-])/(?:root|home/[\w.-]+|Users/[\w.-]+|work|tmp|private/var|mnt|var/folders)/[\w.+-]+"
 )
 # Paths that are data, not locations: attack strings the SQL guard must refuse.
-ALLOWED = {"tests/data/test_sql_guard.py": {"/tmp/x.db", "/tmp/customers.csv", "/tmp/evil.so"}}
+ALLOWED = {"tests/data/safesql/test_guard.py": {"/tmp/x.db", "/tmp/customers.csv", "/tmp/evil.so"}}
 EXAMPLES = {"tests/test_repo_hygiene.py"}  # this file: its paths are what the check looks for
 
 

@@ -38,11 +38,15 @@ class Settings(BaseSettings):
     database_url: str = Field("", description="SQLAlchemy URL; default is a SQLite file in the data dir.")
     readonly_database_url: str | None = Field(
         None,
-        description="URL for model-written SQL, e.g. a SELECT-only PostgreSQL role (`winback db create-reader`); "
-        "unset = the main URL opened read-only.",
+        description="URL for model-written SQL (e.g. a replica, or a login that is a member of the reader roles "
+        "`winback db create-reader` makes); unset = the main URL. Statements run as a reader role either way.",
     )
     sql_timeout_s: float = Field(5.0, gt=0, description="Seconds before a model-written query is stopped.")
     sql_max_rows: int = Field(1_000, ge=1, le=100_000, description="Row cap on model-written queries.")
+    sql_max_value_bytes: int = Field(
+        10_000, ge=100, le=1_000_000, description="Bytes of one value of a free-SQL result; longer values are cut."
+    )
+    sql_calls_per_minute: int = Field(30, ge=1, le=10_000, description="Free-SQL queries one user may run per minute.")
     chroma: str = Field(
         "", description="Embedded Chroma path, or http(s) URL of a Chroma server; default <data_dir>/chroma."
     )

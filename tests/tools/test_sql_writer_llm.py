@@ -11,8 +11,8 @@ from winback.config import Settings
 from winback.data.db import make_engine
 from winback.data.demo.seed import seed_demo
 from winback.data.fingerprint import database_fingerprint
-from winback.data.safesql.guarded import run_guarded
 from winback.data.migrate import upgrade
+from winback.data.safesql.guarded import run_guarded
 from winback.llm.client import chat_model
 from winback.tools.sql_writer import SqlWriter
 

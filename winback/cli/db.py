@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from winback.cli.common import JsonFlag, console, day, emit_json, engine, progress, say
+from winback.cli.common import JsonFlag, console, day, emit_json, engine, note, progress, say
 from winback.config import get_settings
-from winback.errors import UserError
 
 commands = typer.Typer()
 db_app = typer.Typer(help="Create and migrate the database.", no_args_is_help=True)
@@ -47,15 +45,18 @@ def db_upgrade(
 
     db = engine()
     before = current_revision(db)
-    upgrade(db, revision)
+    readers = upgrade(db, revision)
     after = current_revision(db)
     where = db.url.render_as_string(hide_password=True)
     if as_json:
-        emit_json({"database": where, "before": before, "after": after})
-    elif before == after:
+        emit_json({"database": where, "before": before, "after": after, "free_sql_off": readers})
+        return
+    if before == after:
         say(f"database {where} already at revision {after}")
     else:
         say(f"database {where} upgraded from {before or 'empty'} to {after}")
+    if readers:
+        note(f"free SQL stays off: {readers}")
 
 
 @db_app.command("current")
@@ -85,19 +86,25 @@ def db_fingerprint(as_json: JsonFlag = False) -> None:
 
 @db_app.command("create-reader")
 def db_create_reader(
-    name: Annotated[str, typer.Option(help="Role name.")] = "winback_reader",
-    password_env: Annotated[
-        str | None, typer.Option(help="Read the password from this env var (default: a random one).")
+    member: Annotated[
+        list[str] | None,
+        typer.Option(help="Also let this role (the application's, when you run this as a superuser) use the readers."),
     ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
-    """PostgreSQL: create a SELECT-only role for model-written SQL and print its URL (shown once)."""
-    from winback.data.safesql.reader_roles import create_reader_role
+    """PostgreSQL: create the reader roles free SQL runs as (column grants, no personal data for roles
+    without it, no chat tables) and revoke set_config from PUBLIC; needs a superuser or CREATEROLE."""
+    from winback.data.safesql.reader_roles import READERS, create_reader_roles
 
-    password = os.environ.get(password_env) if password_env else None
-    if password_env and not password:
-        raise UserError(f"environment variable {password_env} is empty")
-    url = create_reader_role(engine(), name, password, get_settings().sql_timeout_s)
-    say(f"role {name} can read the contract tables only; set:\nWINBACK_READONLY_DATABASE_URL={url}")
+    setup = create_reader_roles(engine(), tuple(member or ()))
+    if as_json:
+        emit_json(
+            {"readers": list(READERS), "members": list(setup.members), "set_config_revoked": setup.set_config_revoked}
+        )
+        return
+    say(f"reader roles {', '.join(READERS)} ready; members: {', '.join(setup.members)}")
+    if not setup.set_config_revoked:
+        note("set_config() is still callable by the readers: run this once as a superuser, or free SQL stays off")
 
 
 @commands.command("seed")

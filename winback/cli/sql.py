@@ -24,17 +24,18 @@ def sql_command(
     timeout: Annotated[float | None, typer.Option(min=0.1, help="Seconds before the query is stopped.")] = None,
 ) -> None:
     """Run a read-only, validated SQL query; refusals exit with status 2, database errors and timeouts with 3."""
+    from winback.data.safesql.guard import SqlRefused
     from winback.data.safesql.guarded import run_guarded
+    from winback.data.safesql.limits import RateLimited
     from winback.data.safesql.readonly import QueryFailed
     from winback.data.safesql.shaping import format_value
-    from winback.data.safesql.guard import SqlRefused
 
     try:
         answer = run_guarded(get_settings(), statement, role, max_rows, timeout)
     except SqlRefused as exc:
         note(f"refused: {exc}")
         raise typer.Exit(2) from None
-    except QueryFailed as exc:
+    except (QueryFailed, RateLimited) as exc:
         note(f"error: {exc}")
         raise typer.Exit(3) from None
     frame = answer.result.frame

@@ -22,9 +22,23 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head") -> str | None:
+    """Migrate; on PostgreSQL also (re)create the reader roles free SQL runs as, with grants for the new
+    schema. Returns why the reader roles could not be made (free SQL then stays off), or None."""
     log.debug("migrating %s to %s", engine.url.render_as_string(hide_password=True), revision)
     command.upgrade(alembic_config(engine), revision)
+    if engine.dialect.name != "postgresql":
+        return None
+    from winback.data.safesql.reader_roles import ReaderRoleError, create_reader_roles
+
+    try:
+        setup = create_reader_roles(engine)
+    except ReaderRoleError as exc:
+        log.warning("%s", exc)
+        return str(exc)
+    if not setup.set_config_revoked:
+        return "the reader roles may still call set_config(); a superuser must run `winback db create-reader`"
+    return None
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -41,6 +41,9 @@ TICKET_STATUSES = ("open", "pending", "resolved")
 OFFER_STATUSES = ("draft", "approved", "sent", "rejected", "redeemed")
 
 Money = Numeric(12, 2, asdecimal=True)
+# column info marking personal data: only roles with personal-data access read these columns, and the
+# database enforces it for free SQL (SQLite authorizer, PostgreSQL column grants: winback.data.safesql)
+PERSONAL = {"personal": True}
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -58,8 +61,8 @@ class Customer(Base):
     __tablename__ = "customers"
 
     customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200), info=PERSONAL)
+    email: Mapped[str] = mapped_column(String(320), info=PERSONAL)
     country: Mapped[str] = mapped_column(String(64), index=True)
     city: Mapped[str] = mapped_column(String(128))
     signup_at: Mapped[datetime] = mapped_column(DateTime, index=True)
@@ -166,8 +169,8 @@ class Offer(Base):
     offer_type: Mapped[str] = mapped_column(String(32))
     value: Mapped[Decimal] = mapped_column(Money)
     channel: Mapped[str] = mapped_column(String(32))
-    subject: Mapped[str] = mapped_column(String(300))
-    message: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(String(300), info=PERSONAL)  # written to the customer, by name
+    message: Mapped[str] = mapped_column(Text, info=PERSONAL)
     status: Mapped[str] = mapped_column(String(16), index=True)
     decided_by: Mapped[str | None] = mapped_column(String(128))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -190,7 +193,8 @@ class OfferEvent(Base):
     at: Mapped[datetime] = mapped_column(DateTime, index=True)
     actor: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(32))
-    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # an edit keeps the text it replaced (previous_subject): personal, like the offer's own text
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, info=PERSONAL)
 
 
 class ChurnScore(Base):
@@ -274,6 +278,12 @@ CONTRACT_TABLES: tuple[str, ...] = (
     "churn_scores",
 )
 """Contract tables in foreign-key order: load in this order, delete in reverse."""
+
+PERSONAL_COLUMNS: dict[str, frozenset[str]] = {
+    table: frozenset(c.name for c in Base.metadata.tables[table].columns if c.info.get("personal"))
+    for table in CONTRACT_TABLES
+}
+"""Per contract table, the columns holding personal data (marked `info=PERSONAL` above)."""
 
 
 class DemoBase(DeclarativeBase):

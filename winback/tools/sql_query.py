@@ -8,9 +8,10 @@ import re
 import openai
 from pydantic import BaseModel, Field
 
-from winback.data.safesql.guarded import GuardedResult, run_guarded
-from winback.data.safesql.readonly import QueryFailed
 from winback.data.safesql.guard import SqlRefused
+from winback.data.safesql.guarded import GuardedResult, run_guarded
+from winback.data.safesql.limits import RateLimited
+from winback.data.safesql.readonly import QueryFailed
 from winback.roles import ROLES_WITH_FREE_SQL
 from winback.tools.base import Tool, ToolContext, ToolFailure, ToolResult
 from winback.tools.markdown import table, table_data
@@ -57,8 +58,8 @@ def _shown(result: GuardedResult, sql: str, attempts: int) -> ToolResult:
 def run(args: SqlQuestionArgs, ctx: ToolContext) -> ToolResult:
     if LOOKS_LIKE_SQL.match(args.question):
         try:
-            result = run_guarded(ctx.settings, args.question, ctx.role)
-        except (SqlRefused, QueryFailed) as exc:
+            result = run_guarded(ctx.settings, args.question, ctx.role, user=ctx.actor)
+        except (SqlRefused, QueryFailed, RateLimited) as exc:
             raise ToolFailure(f"that query cannot run: {exc}") from None
         return _shown(result, result.checked.sql, 0)
     backend = ctx.services.llm()
@@ -71,7 +72,9 @@ def run(args: SqlQuestionArgs, ctx: ToolContext) -> ToolResult:
 
     writer = ctx.services.cached("llm:sql_writer", lambda: SqlWriter(ctx.settings, backend.llm, ctx.engine))
     try:
-        answer = writer.answer(args.question, ctx.role)
+        answer = writer.answer(args.question, ctx.role, ctx.actor)
+    except RateLimited as exc:
+        raise ToolFailure(str(exc)) from None
     except (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError):
         ctx.services.forget_llm()
         raise ToolFailure(

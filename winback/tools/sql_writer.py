@@ -16,11 +16,11 @@ from sqlalchemy import Engine
 from sqlglot import exp
 
 from winback.config import Settings
+from winback.data.safesql.guard import SqlRefused
 from winback.data.safesql.guarded import GuardedResult, dialect_of, run_guarded
 from winback.data.safesql.readonly import QueryFailed
-from winback.data.schema import CONTRACT_TABLES, Base
 from winback.data.safesql.schema_card import SqlExample, dialect_tips, schema_card, sql_examples
-from winback.data.safesql.guard import SqlRefused
+from winback.data.schema import CONTRACT_TABLES, Base
 from winback.prompts import load_prompt
 from winback.roles import Role
 from winback.search.embeddings import EmbeddingModelError, get_embedder
@@ -130,7 +130,7 @@ class SqlWriter:
     def _ask(self, messages: list[BaseMessage]) -> str:
         return extract_sql(str(self.llm.invoke(messages).content))
 
-    def answer(self, question: str, role: str | Role) -> SqlAnswer:
+    def answer(self, question: str, role: str | Role, user: str | None = None) -> SqlAnswer:
         started = time.perf_counter()
         question = " ".join(question.split())
         answer = SqlAnswer(question)
@@ -143,7 +143,7 @@ class SqlWriter:
         for attempt in range(self.max_repairs + 1):
             answer.attempts.append(SqlAttempt(sql))
             try:
-                answer.result = run_guarded(self.settings, sql, role)
+                answer.result = run_guarded(self.settings, sql, role, user=user)
                 break
             except (SqlRefused, QueryFailed) as exc:
                 answer.attempts[-1].error = str(exc)

@@ -7,8 +7,8 @@ from sqlalchemy import Engine
 
 from winback.data.demo.seed import seed_demo
 from winback.data.fingerprint import database_fingerprint
-from winback.data.safesql.readonly import QueryFailed, QueryTimeout, readonly_engine, run_readonly
 from winback.data.safesql.guard import SqlRefused, check_sql
+from winback.data.safesql.readonly import QueryFailed, QueryTimeout, readonly_engine, run_readonly
 
 HOSTILE = [
     ("DROP TABLE customers", "only SELECT"),
@@ -46,10 +46,10 @@ HOSTILE = [
     ("SELECT * FROM customers", "personal data"),
     ("SELECT x.* FROM customers x JOIN orders o ON o.customer_id = x.customer_id", "personal data"),
     ('SELECT lower("email") FROM customers', "personal data"),
-    ("SELECT to_json(c) FROM customers c", "whole customers row"),
-    ("SELECT customers FROM customers", "whole customers row"),
-    ("SELECT 1 AS x FROM customers ORDER BY customers", "whole customers row"),
-    ("SELECT CAST(x AS TEXT) FROM orders JOIN customers x USING (customer_id)", "whole customers row"),
+    ("SELECT to_json(c) FROM customers c", "not allowed"),
+    ("SELECT customers FROM customers", "whole row"),
+    ("SELECT 1 AS x FROM customers ORDER BY customers", "whole row"),
+    ("SELECT CAST(x AS TEXT) FROM orders JOIN customers x USING (customer_id)", "whole row"),
     ("", "empty statement"),
     ("SELEC * FROM orders", None),
     ("SELECT 1", "reads no table"),
@@ -110,43 +110,3 @@ def test_good_queries_run_with_a_limit_and_roles(shop: Engine) -> None:
     with pytest.raises(SqlRefused, match="unknown role"):
         check_sql("SELECT order_id FROM orders", dialect, role="intern")
     reader.dispose()
-
-
-@pytest.mark.postgres
-def test_postgres_reader_role_can_only_read_the_contract(postgres_url: str) -> None:
-    from sqlalchemy import text
-
-    from winback.config import Settings
-    from winback.data.db import make_engine
-    from winback.data.safesql.guarded import run_guarded
-    from winback.data.migrate import upgrade
-    from winback.data.safesql.reader_roles import create_reader_role
-
-    owner = make_engine(postgres_url)
-    upgrade(owner)
-    seed_demo(owner, customers=60, seed=3)
-    before = database_fingerprint(owner)
-    reader_url = create_reader_role(owner, "winback_reader_test", timeout_s=2)
-    assert create_reader_role(owner, "winback_reader_test", "again", timeout_s=2)  # idempotent: resets the password
-    reader_url = create_reader_role(owner, "winback_reader_test", "s3cret-pw", timeout_s=2)
-    reader = make_engine(reader_url)
-    with reader.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM customers")).scalar_one() == 60
-        assert connection.execute(text("SHOW default_transaction_read_only")).scalar_one() == "on"
-    # the third wall holds even for statements that never went through the guard
-    for statement in (
-        "DELETE FROM orders",
-        "UPDATE customers SET segment = 'x'",
-        "CREATE TABLE t (a int)",
-        "SELECT * FROM demo_truth",
-        "SET default_transaction_read_only = off; DELETE FROM reviews",
-    ):
-        with pytest.raises(Exception) as caught, reader.begin() as connection:
-            connection.execute(text("SET TRANSACTION READ WRITE"))
-            connection.execute(text(statement))
-        assert "permission denied" in str(caught.value) or "read-only" in str(caught.value), statement
-    reader.dispose()
-    settings = Settings(database_url=postgres_url, readonly_database_url=reader_url, sql_timeout_s=2)
-    answer = run_guarded(settings, "SELECT segment, count(*) AS n FROM customers GROUP BY segment", "manager")
-    assert answer.result.frame["n"].sum() == 60 and answer.result.chart is not None
-    assert database_fingerprint(owner) == before

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from winback.data.demo.seed import seed_demo
-from winback.data.safesql.readonly import readonly_engine, run_readonly
-from winback.data.schema import CONTRACT_TABLES, Base
-from winback.data.safesql.schema_card import column_meanings, dialect_tips, schema_card, sql_examples
 from winback.data.safesql.guard import check_sql
+from winback.data.safesql.readonly import readonly_engine, run_readonly
+from winback.data.safesql.schema_card import column_meanings, dialect_tips, schema_card, sql_examples
+from winback.data.schema import CONTRACT_TABLES, Base
 
 
 def test_card_covers_the_contract_and_stays_small(engine: Engine) -> None:

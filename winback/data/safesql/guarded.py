@@ -1,5 +1,6 @@
-"""The one path for SQL that a model (or a person) wrote: validate, run on a connection that cannot
-write, shape the result. Used by `winback sql` and by the text-to-SQL tool."""
+"""The one path for SQL that a model (or a person) wrote: count the call against the user's rate,
+validate (first filter), run where the database refuses what the role may not read, shape the result.
+Used by `winback sql` and by the text-to-SQL tool."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from functools import lru_cache
 from sqlalchemy import Engine
 
 from winback.config import Settings
+from winback.data.safesql.guard import CheckedQuery, check_sql
+from winback.data.safesql.limits import limiter
 from winback.data.safesql.readonly import readonly_engine, run_readonly
 from winback.data.safesql.shaping import ShapedResult, shape_result
-from winback.data.safesql.guard import CheckedQuery, check_sql
-from winback.roles import Role
+from winback.roles import Role, may_see_pii
 
 
 @dataclass(frozen=True)
@@ -32,12 +34,21 @@ def _reader(url: str, timeout_s: float) -> Engine:
 
 
 def run_guarded(
-    settings: Settings, statement: str, role: str | Role, max_rows: int | None = None, timeout_s: float | None = None
+    settings: Settings,
+    statement: str,
+    role: str | Role,
+    max_rows: int | None = None,
+    timeout_s: float | None = None,
+    user: str | None = None,
 ) -> GuardedResult:
-    """Raises SqlRefused (the statement may not run) or QueryFailed/QueryTimeout (the database stopped it)."""
+    """Raises SqlRefused (the statement may not run), RateLimited, or QueryFailed/QueryTimeout (the
+    database stopped it). `user` is counted against WINBACK_SQL_CALLS_PER_MINUTE (default: the role)."""
     url = settings.readonly_database_url or settings.database_url
     cap = min(max_rows or settings.sql_max_rows, settings.sql_max_rows)
     timeout = timeout_s or settings.sql_timeout_s
     checked = check_sql(statement, dialect_of(url), role, cap)
-    raw = run_readonly(_reader(url, timeout), checked.sql, checked.limit, timeout)
+    limiter(settings.sql_calls_per_minute).take(user or f"role:{role}")
+    raw = run_readonly(
+        _reader(url, timeout), checked.sql, checked.limit, timeout, may_see_pii(role), settings.sql_max_value_bytes
+    )
     return GuardedResult(checked, shape_result(raw.columns, raw.rows, raw.truncated), raw.seconds)

@@ -1,8 +1,13 @@
-"""Run checked SELECTs on a connection that cannot write, with a time limit and a row cap.
+"""Run checked SELECTs where the database itself refuses what the caller's role may not read.
 
-The second wall after winback.data.safesql.guard: SQLite is opened read-only (`mode=ro`) with `query_only`
-on, PostgreSQL sessions default to read-only transactions. A query running past the timeout is
-interrupted (SQLite progress handler, PostgreSQL statement_timeout).
+SQLite: the file opened read-only (`mode=ro`, `query_only`), the role's authorizer installed for each
+statement (winback.data.safesql.sqlite_authorizer: contract tables and the role's columns only, an
+allow-list of functions, no ATTACH or PRAGMA), engine length limits, a progress handler as the clock.
+
+PostgreSQL: each statement in its own read-only transaction with `SET LOCAL` statement_timeout, work_mem
+and `ROLE` to the reader of the caller's visibility level (winback.data.safesql.reader_roles), never as
+the application's role; refused in one line when those roles are missing. Rows come through a server-side
+cursor, so at most the row cap ever arrives; every value is cut to the byte cap as it is fetched.
 """
 
 from __future__ import annotations
@@ -12,13 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from winback.data.safesql.errors import describe_database_error
+from winback.data.safesql.reader_roles import reader_for, readers_problem
+from winback.data.safesql.sqlite_authorizer import authorizer, limit_connection
 from winback.errors import UserError
 
 DEFAULT_TIMEOUT_S = 5.0
+DEFAULT_VALUE_BYTES = 10_000
+WORK_MEM = "16MB"
 
 
 class QueryFailed(UserError, RuntimeError):
@@ -35,6 +45,7 @@ class QueryResult:
     rows: list[tuple[Any, ...]]
     truncated: bool
     seconds: float
+    values_cut: int = 0  # values longer than the byte cap, cut as they were fetched
 
 
 def readonly_engine(url: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Engine:
@@ -48,29 +59,98 @@ def readonly_engine(url: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Engine:
         @event.listens_for(engine, "connect")
         def _query_only(dbapi_connection, _record):
             dbapi_connection.execute("PRAGMA query_only = ON")
+            limit_connection(dbapi_connection)
 
         return engine
     options = f"-c default_transaction_read_only=on -c statement_timeout={int(timeout_s * 1000)}"
     return create_engine(url, connect_args={"options": options}, pool_pre_ping=True)
 
 
-def run_readonly(engine: Engine, sql: str, max_rows: int, timeout_s: float = DEFAULT_TIMEOUT_S) -> QueryResult:
+def cut_value(value: Any, max_bytes: int) -> tuple[Any, bool]:
+    """A text or bytes value no longer than max_bytes (UTF-8), and whether it was cut."""
+    if isinstance(value, str):
+        if len(value) * 4 <= max_bytes or len(value.encode()) <= max_bytes:
+            return value, False
+        return value.encode()[: max_bytes - 3].decode(errors="ignore") + "…", True
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raw = bytes(value)
+        return (raw, False) if len(raw) <= max_bytes else (raw[:max_bytes], True)
+    if isinstance(value, (dict, list)):
+        return cut_value(str(value), max_bytes)
+    return value, False
+
+
+def run_readonly(
+    engine: Engine,
+    sql: str,
+    max_rows: int,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    personal_data: bool = False,
+    max_value_bytes: int = DEFAULT_VALUE_BYTES,
+) -> QueryResult:
+    """Run one checked statement as a reader of the given visibility level (personal data or not)."""
     started = time.perf_counter()
-    deadline = started + timeout_s
     try:
         with engine.connect() as connection:
             if engine.dialect.name == "sqlite":
-                raw = connection.connection.driver_connection
-                raw.set_progress_handler(lambda: 1 if time.perf_counter() > deadline else 0, 10_000)  # type: ignore[union-attr]  # sqlite3 connection
+                columns, rows = _run_sqlite(connection, sql, max_rows, started + timeout_s, personal_data)
             else:
-                connection.execute(text("SET TRANSACTION READ ONLY"))
-            result = connection.execute(text(sql))
-            columns = list(result.keys())
-            rows = [tuple(r) for r in result.fetchmany(max_rows + 1)]
-            connection.rollback()
+                columns, rows = _run_postgres(connection, sql, max_rows, timeout_s, personal_data)
     except DBAPIError as exc:
-        message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        if "interrupted" in message or "statement timeout" in message or "canceling statement" in message:
+        category = describe_database_error(exc.orig, personal_data)
+        if category.timeout:
             raise QueryTimeout(f"the query ran longer than {timeout_s:g} s and was stopped") from None
-        raise QueryFailed(f"the database refused the query: {message}") from None
-    return QueryResult(columns, rows[:max_rows], len(rows) > max_rows, time.perf_counter() - started)
+        raise QueryFailed(f"the database refused the query: {category.message}") from None
+    cut_rows = []
+    cut = 0
+    for row in rows[:max_rows]:
+        values = []
+        for value in row:
+            shortened, was_cut = cut_value(value, max_value_bytes)
+            values.append(shortened)
+            cut += was_cut
+        cut_rows.append(tuple(values))
+    return QueryResult(columns, cut_rows, len(rows) > max_rows, time.perf_counter() - started, cut)
+
+
+def _run_sqlite(
+    connection: Connection, sql: str, max_rows: int, deadline: float, personal_data: bool
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    raw: Any = connection.connection.driver_connection  # the sqlite3 connection
+    raw.set_progress_handler(lambda: 1 if time.perf_counter() > deadline else 0, 10_000)
+    raw.set_authorizer(authorizer(personal_data))  # expires prepared statements: each is authorized anew
+    try:
+        result = connection.execute(text(sql))
+        columns = list(result.keys())
+        rows = [tuple(r) for r in result.fetchmany(max_rows + 1)]
+        connection.rollback()
+    finally:
+        raw.set_authorizer(None)
+        raw.set_progress_handler(None, 0)
+    return columns, rows
+
+
+def _run_postgres(
+    connection: Connection, sql: str, max_rows: int, timeout_s: float, personal_data: bool
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    problem = readers_problem(connection)
+    if problem:
+        connection.rollback()
+        raise QueryFailed(problem)
+    connection.rollback()
+    reader = reader_for(personal_data)
+    connection.execute(text("SET TRANSACTION READ ONLY"))
+    connection.execute(text(f"SET LOCAL statement_timeout = {max(int(timeout_s * 1000), 1)}"))
+    connection.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+    connection.execute(text("SET LOCAL idle_in_transaction_session_timeout = 60000"))
+    connection.execute(text(f"SET LOCAL ROLE {reader}"))
+    # a server-side cursor: no more than the cap ever leaves the server; one statement per call
+    result = connection.execution_options(stream_results=True, max_row_buffer=max_rows + 1).execute(text(sql))
+    columns = list(result.keys())
+    rows = [tuple(r) for r in result.fetchmany(max_rows + 1)]
+    result.close()
+    still = connection.execute(text("SELECT current_user")).scalar_one()
+    connection.rollback()
+    if still != reader:  # the statement changed its own role: nothing it read leaves
+        raise QueryFailed(f"the query changed the database role (to {still}); its result was discarded")
+    return columns, rows

@@ -15,8 +15,7 @@ from pathlib import Path
 import sqlglot
 from sqlalchemy import Boolean, DateTime, Engine, Integer, Numeric, String, Text, func, select
 
-from winback.data.schema import CONTRACT_TABLES, Base
-from winback.data.safesql.guard import PII_COLUMNS
+from winback.data.schema import CONTRACT_TABLES, PERSONAL_COLUMNS, Base
 from winback.prompts import load_prompt
 
 CONTRACT_DOC = Path(__file__).resolve().parents[3] / "docs" / "data-contract.md"
@@ -139,7 +138,7 @@ def schema_card(engine: Engine | None = None, dialect: str = "sqlite", examples:
                 notes.append("PK")
             for fk in column.foreign_keys:
                 notes.append(f"-> {fk.target_fullname}")
-            if name == "customers" and column.name in PII_COLUMNS:
+            if column.name in PERSONAL_COLUMNS[name]:
                 notes.append("PII")
             meaning = meanings.get((name, column.name))
             if meaning and not column.primary_key and not column.foreign_keys:
