@@ -96,7 +96,7 @@ def test_sql_command_exit_codes(tmp_path: Path) -> None:
     slow = run(["sql", "SELECT count(*) FROM orders a, order_items b, reviews c", "--timeout", "0.5"], env, tmp_path)
     assert slow.returncode == 3 and "longer than 0.5 s" in slow.stderr
     bad_column = run(["sql", "SELECT nonsense FROM orders"], env, tmp_path)
-    assert bad_column.returncode == 3 and "no such column" in bad_column.stderr
+    assert bad_column.returncode == 3 and "unknown column nonsense" in bad_column.stderr
 
 
 def _scored_shop(tmp_path: Path, probability: Callable[[int], float], band: str) -> tuple[dict[str, str], list[str]]:

@@ -69,7 +69,7 @@ def extract_sql(text: str) -> str:
 def explain_failure(reason: str, sql: str, dialect: str) -> str:
     """Add the real column lists to an unknown-column error: the one fact a model needs to repair it."""
     lowered = reason.lower()
-    if "column" not in lowered or not ("no such" in lowered or "does not exist" in lowered):
+    if "column" not in lowered or not ("no such" in lowered or "does not exist" in lowered or "unknown" in lowered):
         return reason
     try:
         tree = sqlglot.parse_one(sql, read="postgres" if dialect.startswith("postgres") else dialect)
