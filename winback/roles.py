@@ -5,6 +5,7 @@ Roles travel with every call (CLI option, logged-in UI user, agent session); no 
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from winback.errors import UserError
@@ -19,7 +20,10 @@ class Role(StrEnum):
 
 ROLES_WITH_PII = frozenset({Role.SUPPORT_AGENT, Role.ADMIN})
 ROLES_WITH_FREE_SQL = frozenset({Role.MANAGER, Role.ADMIN})  # model-written SQL (run_sql_question)
-ROLES_THAT_DRAFT = frozenset({Role.CS_STAFF, Role.SUPPORT_AGENT, Role.ADMIN})  # win-back offers
+# win-back offers: drafted by people who see the customer's name (the text greets them), decided by a
+# different person with an approver role; nobody approves an offer they drafted or last edited
+ROLES_THAT_DRAFT = frozenset({Role.SUPPORT_AGENT, Role.ADMIN})
+ROLES_THAT_APPROVE = frozenset({Role.MANAGER, Role.ADMIN})
 
 
 class UnknownRole(UserError, ValueError):
@@ -49,3 +53,11 @@ def mask_email(email: str) -> str:
 def mask_name(name: str) -> str:
     """`Jane Doe` -> `J. D.`."""
     return " ".join(f"{part[0]}." for part in name.split() if part) or ""
+
+
+def mask_name_in_text(text: str, name: str) -> str:
+    """Each part of `name` in `text` as its initial (`Dear Jane,` -> `Dear J.,`), for readers of an offer
+    who may not see personal data; whole words only, any case."""
+    for part in sorted({p for p in name.split() if len(p) > 1}, key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(part)}(?!\w)", f"{part[0]}.", text, flags=re.IGNORECASE)
+    return text

@@ -32,7 +32,9 @@ def test_approval_rechecks_text_policy_and_budget(shop: tuple[Engine, Settings])
     policy = load_policy(settings.data_dir)
     offer = _draft(engine, settings)
     with pytest.raises(OfferEditRefused, match="not approved"):
-        decide_offer(engine, policy, offer.offer_id, "approve", "bob", message=offer.message + " Take 60% off too!")
+        decide_offer(
+            engine, policy, offer.offer_id, "approve", "bob", role="admin", message=offer.message + " Take 60% off too!"
+        )
     with pytest.raises(OfferEditRefused, match="not saved"):
         save_edited_draft(
             engine, policy, offer.offer_id, offer.subject, offer.message + " Code FREE100 works too.", "bob"
@@ -42,12 +44,12 @@ def test_approval_rechecks_text_policy_and_budget(shop: tuple[Engine, Settings])
         rule.value = rule.value + 1  # the policy changed since the draft: its value is no longer allowed
     cheaper.caps = {}
     with pytest.raises(OfferEditRefused, match="not the policy's"):
-        decide_offer(engine, cheaper, offer.offer_id, "approve", "bob")
+        decide_offer(engine, cheaper, offer.offer_id, "approve", "bob", role="admin")
     tight = policy.model_copy(update={"monthly_budget": 0.01})
     with pytest.raises(OfferEditRefused, match="budget"):
-        decide_offer(engine, tight, offer.offer_id, "approve", "bob")
+        decide_offer(engine, tight, offer.offer_id, "approve", "bob", role="admin")
     edited = offer.message.replace("\n\n", "\n\nThank you for your patience with us.\n\n", 1)
-    approved = decide_offer(engine, policy, offer.offer_id, "approve", "bob", message=edited)
+    approved = decide_offer(engine, policy, offer.offer_id, "approve", "bob", role="admin", message=edited)
     assert (approved.status, approved.decided_by, approved.draft_source) == ("approved", "bob", "person")
     with engine.connect() as connection:
         events = connection.execute(
@@ -57,15 +59,17 @@ def test_approval_rechecks_text_policy_and_budget(shop: tuple[Engine, Settings])
         ).all()
     assert [tuple(e) for e in events] == [("drafted", "ann"), ("edited", "bob"), ("approved", "bob")]
     with pytest.raises(OfferEditRefused, match="already approved"):
-        decide_offer(engine, policy, offer.offer_id, "reject", "bob")
+        decide_offer(engine, policy, offer.offer_id, "reject", "bob", role="admin")
 
 
 def test_rejection_is_recorded(shop: tuple[Engine, Settings]) -> None:
     engine, settings = shop
     offer = _draft(engine, settings)
-    rejected = decide_offer(engine, load_policy(settings.data_dir), offer.offer_id, "reject", "eve", note="not now")
+    rejected = decide_offer(
+        engine, load_policy(settings.data_dir), offer.offer_id, "reject", "eve", role="manager", note="not now"
+    )
     assert (rejected.status, rejected.decided_by) == ("rejected", "eve")
     with engine.begin() as connection:
         connection.execute(update(Offer).values(status="draft"))  # even forced back, a bad action is refused
     with pytest.raises(OfferEditRefused, match="unknown action"):
-        decide_offer(engine, load_policy(settings.data_dir), offer.offer_id, "send", "eve")
+        decide_offer(engine, load_policy(settings.data_dir), offer.offer_id, "send", "eve", role="manager")

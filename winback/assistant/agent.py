@@ -176,7 +176,7 @@ class Assistant:
             yield Event("token", {"text": problem})
             yield Event("done", {"turn": turn})
             return
-        messages = conversations.load_messages(engine, session_id) if session_id else []
+        messages = conversations.load_own_messages(engine, session_id, user, role.value) if session_id else []
         if remember and session_id is None:
             session_id = conversations.create_session(engine, user, role.value, question)
         state = ConversationState.from_messages(messages)

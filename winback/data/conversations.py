@@ -169,6 +169,16 @@ def append_message(
     return position
 
 
+def load_own_messages(engine: Engine, session_id: str, user_name: str, role: str) -> list[StoredMessage]:
+    """The messages of a conversation held by this user in this role; another user's (or the same name's
+    in another role, whose answers may hold personal data) raises SessionNotFound with the same words as
+    an unknown id, so ids cannot be probed."""
+    info = session_info(engine, session_id)
+    if (info.user_name, info.role) != (user_name, str(role)):
+        raise SessionNotFound(f"no conversation with id {session_id!r}")
+    return load_messages(engine, session_id)
+
+
 def load_messages(engine: Engine, session_id: str) -> list[StoredMessage]:
     session_info(engine, session_id)  # raises SessionNotFound
     with engine.connect() as connection:
@@ -193,7 +203,10 @@ def load_messages(engine: Engine, session_id: str) -> list[StoredMessage]:
 
 
 def record_feedback(engine: Engine, session_id: str, answer: str, liked: bool, user: str) -> bool:
-    """Thumbs up/down on the latest answer of the session with this text; False when none matches."""
+    """Thumbs up/down on the latest answer of the session with this text; False when none matches (or the
+    session is not the user's)."""
+    if session_info(engine, session_id).user_name != user:
+        return False
     text = answer.strip()
     with write_transaction(engine) as connection:
         position = connection.execute(

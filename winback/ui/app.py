@@ -14,7 +14,7 @@ import pandas as pd
 
 from winback.assistant import Assistant
 from winback.config import Settings
-from winback.data.conversations import list_sessions, load_messages
+from winback.data.conversations import list_sessions, load_own_messages
 from winback.data.risk_bands import RISK_BANDS
 from winback.errors import UserError
 from winback.tools.at_risk import COLUMNS as AT_RISK_COLUMNS
@@ -158,7 +158,12 @@ class App:
             return [], None
         user = self.user(request)
         history: list[Any] = []
-        for m in load_messages(self.assistant.services.engine, session_id):
+        try:
+            messages = load_own_messages(self.assistant.services.engine, session_id, user.name, user.role.value)
+        except UserError as exc:
+            log.warning("%s tried to open session %s: %s", user.name, session_id, exc)
+            return [gr.ChatMessage(role="assistant", content=f"**Problem:** {exc}")], None
+        for m in messages:
             if m.sender == "assistant":
                 for call in m.tool_calls:
                     history.append(
@@ -231,10 +236,27 @@ class App:
         offer = screen.extra["offer"]
         return offer["offer_id"], offer["subject"], offer["message"], f"✓ {screen.message}\n\nPolicy check: passed."
 
-    def check(self, offer_id: str, subject: str, message: str) -> str:
+    def open_offer(self, offer_id: str, request: gr.Request) -> tuple[str, str, str]:
+        """Load a saved offer for review by id (an approver opens someone else's draft this way)."""
+        user = self.user(request)
+        if not (offer_id or "").strip():
+            return "", "", "**Problem:** type an offer id such as OF-20261124-1A2B3C4D."
+        try:
+            screen = self.views.open_offer(user.role, offer_id.strip())
+        except UserError as exc:
+            return "", "", f"✗ {exc}"
+        assert screen.extra is not None
+        offer = screen.extra["offer"]
+        return offer["subject"], offer["message"], screen.message
+
+    def check(self, offer_id: str, subject: str, message: str, request: gr.Request) -> str:
+        user = self.user(request)
         if not offer_id:
             return "Draft an offer first."
-        problems = self.views.check_offer(offer_id, subject, message)
+        try:
+            problems = self.views.check_offer(user.role, offer_id, subject, message)
+        except UserError as exc:
+            return f"✗ {exc}"
         return (
             "✓ Policy check: passed." if not problems else "✗ Policy check:\n" + "\n".join(f"- {p}" for p in problems)
         )
@@ -338,7 +360,11 @@ class App:
                         with gr.Row():
                             channel = gr.Radio(list(get_args(Channel)), value="email", label="Channel")
                             draft_btn = gr.Button("Draft offer", variant="primary", elem_id="draft-offer")
-                        offer_id = gr.Textbox(label="Offer", interactive=False, elem_id="offer-id")
+                        with gr.Row():
+                            offer_id = gr.Textbox(
+                                label="Offer", placeholder="drafted here, or type an id to review", elem_id="offer-id"
+                            )
+                            offer_open_btn = gr.Button("Open offer", elem_id="offer-open", scale=0)
                         subject = gr.Textbox(label="Subject", elem_id="offer-subject")
                         message = gr.Textbox(label="Message", lines=10, elem_id="offer-message")
                         status = gr.Markdown(elem_id="offer-status")
@@ -377,6 +403,7 @@ class App:
             draft_btn.click(
                 self.draft, [customer, channel], [offer_id, subject, message, status], concurrency_id="draft"
             )
+            offer_open_btn.click(self.open_offer, [offer_id], [subject, message, status])
             check_btn.click(self.check, [offer_id, subject, message], status)
             approve_btn.click(self.approve, [offer_id, subject, message], status)
             reject_btn.click(self.reject, [offer_id, subject, message], status)

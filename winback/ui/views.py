@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from winback.data.lookups import customer_timeline
 from winback.data.risk_bands import RISK_BANDS
 from winback.data.schema import ChurnScore
-from winback.roles import Role
+from winback.roles import Role, may_see_pii
 from winback.tools import Services, ToolContext, ToolRegistry
 from winback.tools.markdown import pct
 from winback.tools.names import ToolName
@@ -133,19 +133,44 @@ class Views:
             return Screen(False, call.result.text)
         return Screen(True, call.result.text.split("\n\n")[0], extra={"offer": offer})
 
-    def check_offer(self, offer_id: str, subject: str, message: str) -> list[str]:
-        from winback.tools.offers.editing import check_offer_text
+    def check_offer(self, role: Role, offer_id: str, subject: str, message: str) -> list[str]:
+        """Problems with this text for the saved offer, in words this role may read."""
+        from winback.tools.offers.editing import check_offer_text, load_offer, masked_for, shown_text
 
-        return check_offer_text(self.services.engine, self.services.policy(), offer_id, subject, message)
+        engine = self.services.engine
+        offer = load_offer(engine, offer_id)
+        if not may_see_pii(role) and (subject, message) == shown_text(engine, offer, role):
+            subject, message = offer.subject, offer.message  # the masked text stands for the stored one
+        problems = check_offer_text(engine, self.services.policy(), offer_id, subject, message)
+        return [masked_for(engine, offer.customer_id, role, p) for p in problems]
 
     def decide(self, role: Role, user: str, offer_id: str, action: str, subject: str, message: str) -> Screen:
-        from winback.tools.offer_draft import DRAFTING_ROLES
+        """Raises OfferEditRefused: wrong role, the drafter or last editor, text or policy problems."""
         from winback.tools.offers.editing import decide_offer
 
-        if role not in DRAFTING_ROLES:
-            return Screen(False, f"the {role.value} role may not decide offers")
-        offer = decide_offer(self.services.engine, self.services.policy(), offer_id, action, user, subject, message)
+        offer = decide_offer(
+            self.services.engine,
+            self.services.policy(),
+            offer_id,
+            action,
+            user,
+            role=role,
+            subject=subject,
+            message=message,
+        )
         return Screen(True, f"Offer {offer.offer_id} {offer.status} by {offer.decided_by}.")
+
+    def open_offer(self, role: Role, offer_id: str) -> Screen:
+        """A saved offer for review, its text as this role may read it (names as initials without PII)."""
+        from winback.tools.offers.editing import load_offer, shown_text
+
+        offer = load_offer(self.services.engine, offer_id)
+        subject, message = shown_text(self.services.engine, offer, role)
+        return Screen(
+            True,
+            f"Offer {offer.offer_id} for {offer.customer_id}: {offer.status}, drafted by {offer.created_by}.",
+            extra={"offer": {"offer_id": offer.offer_id, "subject": subject, "message": message}},
+        )
 
     # -- manager view -------------------------------------------------------------------------------
     def risk_over_time(self) -> go.Figure:

@@ -161,7 +161,7 @@ class OfferDrafter:
                 ["the reply was not JSON with subject and opening"]
                 if written is None or draft is None
                 else validate_opening(written.subject, written.opening, facts, channel, self.example_opening)
-                + validate_draft(draft, facts, channel)
+                + validate_draft(draft, facts, channel, frozenset(self.policy.contacts_allowed))
             )
             outcome.problems.append(problems)
             if not problems and draft is not None:
@@ -205,7 +205,7 @@ class OfferDrafter:
         draft = self._write(outcome, facts, channel, tone)
         if outcome.source is None:
             outcome.source = "template"
-        final_problems = validate_draft(draft, facts, channel)
+        final_problems = validate_draft(draft, facts, channel, frozenset(self.policy.contacts_allowed))
         if final_problems:  # a template must always pass; anything else is a bug worth stopping for
             raise RuntimeError(f"template draft for {customer_id} failed validation: {final_problems}")
         outcome.draft = draft

@@ -5,22 +5,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, text, update
 
 from winback.data.db import write_transaction
-from winback.data.schema import Offer, OfferEvent
+from winback.data.schema import Customer, Offer, OfferEvent
 from winback.errors import UserError
+from winback.roles import ROLES_THAT_APPROVE, Role, mask_name_in_text, may_see_pii, parse_role
 from winback.tools.offers.facts import load_facts
 from winback.tools.offers.policy import OfferPolicy, OfferRule
 from winback.tools.offers.terms import OfferTerms
 from winback.tools.offers.validation import Draft, validate_draft
+
+DECISION_LOCK = 0x77696E6261636B  # "winback": the advisory lock key of offer decisions on PostgreSQL
 
 
 class OfferEditRefused(UserError, ValueError):
     """The edit cannot be saved; the message lists every problem."""
 
 
-def _offer(engine: Engine, offer_id: str) -> Offer:
+def load_offer(engine: Engine, offer_id: str) -> Offer:
     with engine.connect() as connection:
         row = connection.execute(select(Offer).where(Offer.offer_id == offer_id.strip())).first()
     if row is None:
@@ -30,12 +33,14 @@ def _offer(engine: Engine, offer_id: str) -> Offer:
 
 def check_offer_text(engine: Engine, policy: OfferPolicy, offer_id: str, subject: str, message: str) -> list[str]:
     """Problems with this text for this saved offer; empty when it may be saved or approved."""
-    offer = _offer(engine, offer_id)
+    offer = load_offer(engine, offer_id)
     terms = OfferTerms(
         offer.offer_type, float(offer.value), policy.currency, offer.redeem_code, offer.valid_until or offer.created_at
     )
     facts = load_facts(engine, offer.customer_id, terms)
-    return validate_draft(Draft(subject.strip(), message.strip()), facts, offer.channel)
+    return validate_draft(
+        Draft(subject.strip(), message.strip()), facts, offer.channel, frozenset(policy.contacts_allowed)
+    )
 
 
 def save_edited_draft(
@@ -48,7 +53,7 @@ def save_edited_draft(
     now: datetime | None = None,
 ) -> Offer:
     """Replace a draft's text after validation, with an `edited` audit event. Raises OfferEditRefused."""
-    offer = _offer(engine, offer_id)
+    offer = load_offer(engine, offer_id)
     if offer.status != "draft":
         raise OfferEditRefused(f"offer {offer.offer_id} is {offer.status}; only drafts can be edited")
     problems = check_offer_text(engine, policy, offer_id, subject, message)
@@ -57,7 +62,7 @@ def save_edited_draft(
     now = (now or datetime.now()).replace(microsecond=0)
     with write_transaction(engine) as connection:
         _record_edit(connection, offer, subject.strip(), message.strip(), actor, now)
-    return _offer(engine, offer.offer_id)
+    return load_offer(engine, offer.offer_id)
 
 
 def _record_edit(connection: Connection, offer: Offer, subject: str, message: str, actor: str, now: datetime) -> None:
@@ -83,7 +88,6 @@ def policy_problems(engine: Engine, policy: OfferPolicy, offer: Offer, now: date
     for its type and the customer's segment, and its expected cost must fit this month's budget."""
     from sqlalchemy import func
 
-    from winback.data.schema import Customer
     from winback.tools.offers.choice import month_to_date
 
     problems: list[str] = []
@@ -119,36 +123,96 @@ def policy_problems(engine: Engine, policy: OfferPolicy, offer: Offer, now: date
     return problems
 
 
+def last_writers(engine: Engine, offer: Offer) -> set[str]:
+    """Who drafted the offer and who last edited its text: none of them may decide it."""
+    with engine.connect() as connection:
+        editor = connection.execute(
+            select(OfferEvent.actor)
+            .where(OfferEvent.offer_id == offer.offer_id, OfferEvent.action == "edited")
+            .order_by(OfferEvent.event_id.desc())
+            .limit(1)
+        ).scalar()
+    return {offer.created_by, *([editor] if editor else [])}
+
+
+def masked_for(engine: Engine, customer_id: str, role: str | Role, text: str) -> str:
+    """`text` about this customer as `role` may read it: the customer's name as initials without personal data."""
+    if may_see_pii(role):
+        return text
+    with engine.connect() as connection:
+        name = connection.execute(select(Customer.name).where(Customer.customer_id == customer_id)).scalar()
+    return mask_name_in_text(text, name or "")
+
+
+def shown_text(engine: Engine, offer: Offer, role: str | Role) -> tuple[str, str]:
+    """The offer's subject and message as this role may read them."""
+    return masked_for(engine, offer.customer_id, role, offer.subject), masked_for(
+        engine, offer.customer_id, role, offer.message
+    )
+
+
+def _lock_decisions(connection: Connection) -> None:
+    """One decision at a time, so policy checks (one approved offer per customer, the monthly budget) hold
+    when two people approve at once: SQLite's write transaction is already exclusive; PostgreSQL takes a
+    transaction-level advisory lock."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DECISION_LOCK})
+
+
 def decide_offer(
     engine: Engine,
     policy: OfferPolicy,
     offer_id: str,
     action: str,
     actor: str,
+    *,
+    role: str | Role,
     subject: str | None = None,
     message: str | None = None,
     note: str = "",
     now: datetime | None = None,
 ) -> Offer:
-    """Approve or reject a draft, as `actor`. Approval checks the text (as edited, if given) and the policy
-    again, whatever happened to the draft since it was written. Raises OfferEditRefused with every problem."""
+    """Approve or reject a draft, as `actor` with `role`. Only approver roles decide, never the person who
+    drafted or last edited the offer. Approval checks the text (as edited, if given) and the policy again,
+    inside the write transaction, whatever happened since the draft was written. Raises OfferEditRefused."""
+    role = parse_role(role)
     if action not in ("approve", "reject"):
         raise OfferEditRefused(f"unknown action {action!r}: approve or reject")
-    offer = _offer(engine, offer_id)
+    if role not in ROLES_THAT_APPROVE:
+        raise OfferEditRefused(
+            f"the {role.value} role may not approve or reject offers; a manager or admin decides (another person)"
+        )
+    offer = load_offer(engine, offer_id)
     if offer.status != "draft":
         raise OfferEditRefused(f"offer {offer.offer_id} is already {offer.status}")
-    now = (now or datetime.now()).replace(microsecond=0)
-    subject = (subject if subject is not None else offer.subject).strip()
-    message = (message if message is not None else offer.message).strip()
-    edited = (subject, message) != (offer.subject, offer.message)
-    if action == "approve":
-        problems = check_offer_text(engine, policy, offer.offer_id, subject, message) + policy_problems(
-            engine, policy, offer, now
+    if actor in last_writers(engine, offer):
+        raise OfferEditRefused(
+            f"{actor} drafted or last edited offer {offer.offer_id}; another person must approve or reject it"
         )
-        if problems:
-            raise OfferEditRefused(f"offer {offer.offer_id} not approved: " + "; ".join(problems))
+    now = (now or datetime.now()).replace(microsecond=0)
+    seen_subject, seen_message = shown_text(engine, offer, role)
+    subject = (subject if subject is not None else seen_subject).strip()
+    message = (message if message is not None else seen_message).strip()
+    edited = (subject, message) != (seen_subject.strip(), seen_message.strip())
+    if edited and not may_see_pii(role):
+        raise OfferEditRefused(
+            f"offer {offer.offer_id}: the {role.value} role sees the text with names masked and may not edit it; "
+            "approve or reject it as drafted, or ask the drafter to edit"
+        )
+    if not edited:
+        subject, message = offer.subject, offer.message
     status = "approved" if action == "approve" else "rejected"
     with write_transaction(engine) as connection:
+        _lock_decisions(connection)
+        offer = load_offer(engine, offer.offer_id)  # as it is now, under the lock
+        if offer.status != "draft":
+            raise OfferEditRefused(f"offer {offer.offer_id} is already {offer.status}")
+        if action == "approve":
+            problems = check_offer_text(engine, policy, offer.offer_id, subject, message) + policy_problems(
+                engine, policy, offer, now
+            )
+            if problems:
+                raise OfferEditRefused(f"offer {offer.offer_id} not approved: " + "; ".join(problems))
         if edited and action == "approve":
             _record_edit(connection, offer, subject, message, actor, now)
         connection.execute(
@@ -165,4 +229,4 @@ def decide_offer(
                 details={"note": note} if note else None,
             )
         )
-    return _offer(engine, offer.offer_id)
+    return load_offer(engine, offer.offer_id)

@@ -44,6 +44,8 @@ class OfferPolicy(BaseModel, extra="forbid"):
     outcome_days: int = Field(90, ge=1)
     caps: dict[OfferType, dict[str, float]] = Field(default_factory=dict)
     offers: list[OfferRule] = Field(min_length=1)
+    # links, e-mail addresses and phone numbers messages may carry (e.g. the shop's help page); any other is refused
+    contacts_allowed: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_rule_per_type(self) -> OfferPolicy:

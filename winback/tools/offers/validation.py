@@ -25,6 +25,14 @@ _CODE = re.compile(r"\b[A-Z]{2,}-[A-Z0-9]{4,}\b|\b(?=[A-Z0-9]*\d)[A-Z]{2,}[A-Z0-
 _ORDER = re.compile(r"\bO-\d+-\d+\b")
 _CUSTOMER = re.compile(r"\bC-\d+\b")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+# links and phone numbers: a message a second person approves must not send the customer anywhere the
+# policy does not name (phishing through an approved offer)
+_URL = re.compile(
+    r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s<>\"')]+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|io|co|shop|info|biz|ly|me"
+    r"|app|link|xyz|online|site|store|eu|uk|de|fr|it|es|nl|ru|cn)\b(?:/[^\s<>\"')]*)?",
+    re.I,
+)
+_PHONE = re.compile(r"(?<![\w-])\+?\(?\d[\d\s().-]{7,}\d(?![\w-])")
 _DATE = re.compile(
     rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)? (?:{MONTHS})(?: \d{{4}})?\b|"
     rf"\b(?:{MONTHS}) \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b"
@@ -47,8 +55,11 @@ def _day_forms(when: datetime) -> set[str]:
     }
 
 
-def validate_draft(draft: Draft, facts: DraftFacts, channel: str) -> list[str]:
-    """Problems, one line each; empty when the draft may be saved."""
+def validate_draft(
+    draft: Draft, facts: DraftFacts, channel: str, allowed_contacts: frozenset[str] = frozenset()
+) -> list[str]:
+    """Problems, one line each; empty when the draft may be saved. `allowed_contacts` are the links,
+    addresses and phone numbers the offer policy lets messages carry (`contacts_allowed`)."""
     problems: list[str] = []
     text = f"{draft.subject}\n{draft.body}"
     lowered = text.lower()
@@ -79,8 +90,20 @@ def validate_draft(draft: Draft, facts: DraftFacts, channel: str) -> list[str]:
         problems.append(f"order {order} is not one of this customer's recent orders")
     for customer in set(_CUSTOMER.findall(text)) - {facts.customer_id}:
         problems.append(f"{customer} is another customer")
-    for email in set(_EMAIL.findall(text)) - {facts.email}:
-        problems.append(f"the address {email} must not appear")
+    allowed = {c.lower() for c in allowed_contacts}
+    emails = set(_EMAIL.findall(text))
+    for email in emails:
+        if email.lower() not in allowed:
+            problems.append(f"the address {email} must not appear (the policy allows no such contact)")
+    for link in set(_URL.findall(text)):
+        if link.lower().rstrip(".,;:!?") not in allowed and not any(link in e for e in emails):
+            problems.append(f"the link {link!r} must not appear (the policy allows no such link)")
+    for phone in set(_PHONE.findall(text)):
+        digits = re.sub(r"\D", "", phone)
+        if _DATE.fullmatch(phone.strip()):
+            continue
+        if len(digits) >= 8 and digits not in {re.sub(r"\D", "", c) for c in allowed}:
+            problems.append(f"the phone number {phone.strip()!r} must not appear (the policy allows no such number)")
     allowed_days = set().union(*(_day_forms(d) for d in facts.dates))
     for day in set(_DATE.findall(text)):
         if day not in allowed_days and re.sub(r"(?<=\d)(st|nd|rd|th)", "", day) not in allowed_days:
