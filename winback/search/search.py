@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from winback.data.risk_bands import RiskBand
+from winback.data.untrusted import inert
 from winback.errors import UserError
 from winback.search.embeddings import Embedder
 from winback.search.indexer import epoch_seconds
@@ -126,7 +127,7 @@ class Snippet:
     def quoted(self) -> str:
         """How a model may see it: labelled as customer-written data, inside quotes."""
         stars = f", {self.rating} stars" if self.rating is not None and self.kind == "review" else ""
-        return f'[{self.kind} {self.source_id} by {self.customer_id}, {self.created_date}{stars}; customer-written, untrusted] "{self.short}"'
+        return f'[{self.kind} {self.source_id} by {self.customer_id}, {self.created_date}{stars}; customer-written, untrusted] "{inert(self.short)}"'
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from winback.data.lookups import customer_profile
 from winback.data.lookups.profile import ProfileArgs
+from winback.data.untrusted import inert_cell
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.markdown import cell, day, pct, quoted, table
 from winback.tools.names import ToolName
@@ -12,7 +13,8 @@ from winback.tools.names import ToolName
 def run(args: ProfileArgs, ctx: ToolContext) -> ToolResult:
     card = customer_profile(ctx.engine, args.customer_id, ctx.role)
     lines = [
-        f"**{card.customer_id}** {card.name} <{card.email}> · {card.segment} · {card.city}, {card.country} · "
+        f"**{card.customer_id}** {inert_cell(card.name)} ({inert_cell(card.email)}) · {card.segment} · {inert_cell(card.city)}, "
+        f"{inert_cell(card.country)} · "
         f"customer for {card.tenure_days:,} days{' · account closed ' + day(card.closed_at) if card.closed_at else ''}",
         f"{card.orders:,} orders ({card.late_deliveries:,} late, {card.returned:,} returned, {card.cancelled:,} "
         f"cancelled) · lifetime value {cell(card.lifetime_value)} · last 365 days {cell(card.spend_365d)} · last order "

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from winback.data.lookups import customer_timeline
 from winback.data.risk_bands import RISK_BANDS
 from winback.data.schema import ChurnScore
+from winback.data.untrusted import inert_cell
 from winback.roles import Role, may_see_pii
 from winback.tools import Services, ToolContext, ToolRegistry
 from winback.tools.markdown import pct
@@ -116,10 +117,13 @@ class Views:
             [{"date": e.at.strftime("%Y-%m-%d"), "what": e.kind, "ref": e.ref, "details": e.what} for e in events],
             columns=["date", "what", "ref", "details"],
         )
-        headline = f"### {profile['customer_id']} · {profile['name']} · {profile['segment']}\n" + (
-            f"**Churn probability {pct(churn['probability'])} — {churn['risk_band']}**"
-            if churn
-            else "**Not scored yet**"
+        headline = (
+            f"### {profile['customer_id']} · {inert_cell(profile['name'])} · {inert_cell(profile['segment'])}\n"
+            + (
+                f"**Churn probability {pct(churn['probability'])} — {churn['risk_band']}**"
+                if churn
+                else "**Not scored yet**"
+            )
         )
         return Screen(True, headline, frame, figure, {"card": call.result.text, "profile": profile})
 
