@@ -11,6 +11,7 @@ when it prints data. Errors that are the user's to fix print one line on stderr 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import typer
@@ -20,6 +21,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from winback.cli import assistant, data, db, llm, lookups, model, offers, search, sql, users
 from winback.cli.common import note
 from winback.config import get_settings
+from winback.data.private import PRIVATE_UMASK, private_dir
 from winback.errors import UserError
 
 app = typer.Typer(help="winback: a retention assistant.", no_args_is_help=True, pretty_exceptions_enable=False)
@@ -36,7 +38,11 @@ app.add_typer(users.users_app, name="users")
 @app.callback()
 def _configure_logging() -> None:
     """winback's own log lines (tool failures, sign-ins) at WINBACK_LOG_LEVEL, on stderr."""
-    level = get_settings().log_level
+    os.umask(PRIVATE_UMASK)  # every file winback writes (database, exports, logs, models) is the owner's only
+    settings = get_settings()
+    if settings.data_dir.exists():
+        private_dir(settings.data_dir)
+    level = settings.log_level
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("winback").setLevel(level)
 

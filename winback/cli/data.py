@@ -93,9 +93,17 @@ def import_csv_command(
 def export_csv_command(
     directory: Annotated[Path, typer.Argument(help="Folder to write <table>.csv files into.")],
     tables: Annotated[list[str] | None, typer.Option("--table", help="Only these tables (repeatable).")] = None,
+    spreadsheet_safe: Annotated[
+        bool,
+        typer.Option(
+            "--spreadsheet-safe",
+            help="Prefix formula-like text cells (=, +, -, @) with ' for Excel/LibreOffice; not lossless.",
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Export the contract tables as CSV files that `winback import csv` reads back losslessly."""
+    """Export the contract tables as CSV files that `winback import csv` reads back losslessly (or, with
+    --spreadsheet-safe, that a spreadsheet opens without running formulas from customer text)."""
     from winback.data.exporter import export_csv
     from winback.data.schema import CONTRACT_TABLES
 
@@ -104,7 +112,13 @@ def export_csv_command(
         raise typer.BadParameter(f"unknown table(s) {', '.join(unknown)}", param_hint="--table")
     with progress() as bar:
         task = bar.add_task(f"exporting to {directory}", total=None)
-        counts = export_csv(engine(), directory, tables or CONTRACT_TABLES, progress=lambda _t, n: bar.advance(task, n))
+        counts = export_csv(
+            engine(),
+            directory,
+            tables or CONTRACT_TABLES,
+            progress=lambda _t, n: bar.advance(task, n),
+            spreadsheet=spreadsheet_safe,
+        )
     if as_json:
         emit_json({name: {"rows": rows, "file": str(directory / f"{name}.csv")} for name, rows in counts.items()})
         return

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
 from winback.config import Settings, get_settings
+from winback.data.private import private_file
 from winback.data.schema import CONTRACT_TABLES
 from winback.errors import UserError
 
@@ -45,12 +46,12 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 def make_engine(url: str | None = None, settings: Settings | None = None) -> Engine:
-    """An engine for `url` (default: the configured database); creates the SQLite file's folder."""
+    """An engine for `url` (default: the configured database); creates the SQLite file, private to its owner."""
     url = url or (settings or get_settings()).database_url
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            private_file(Path(parsed.database))  # personal data: 0600 in a 0700 folder
         engine = create_engine(url, connect_args={"timeout": 15})  # seconds a writer waits for the lock
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)

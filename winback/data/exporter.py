@@ -26,14 +26,25 @@ def _text(value: Any, is_json: bool) -> str:
     return str(value)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets run as a formula (OWASP: CSV injection)
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A cell a spreadsheet shows as text: one leading apostrophe before a formula-like start."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def export_csv(
     engine: Engine,
     directory: Path,
     tables: Iterable[str] = CONTRACT_TABLES,
     progress: Callable[[str, int], None] | None = None,
+    spreadsheet: bool = False,
 ) -> dict[str, int]:
-    """Export each table to `<directory>/<table>.csv` (NULL as an empty field); returns row counts."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Export each table to `<directory>/<table>.csv` (NULL as an empty field); returns row counts. By
+    default lossless (what `winback import csv` reads back); `spreadsheet` prefixes formula-like text cells
+    with an apostrophe for opening in Excel or LibreOffice (not for re-import)."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     counts = {}
     for name in tables:
         table = Base.metadata.tables[name]
@@ -47,12 +58,13 @@ def export_csv(
                 select(table).order_by(*table.primary_key.columns)
             )
             for row in result:
-                writer.writerow(
-                    [
-                        _text(bool(v) if b and v is not None else v, j)
-                        for v, j, b in zip(row, json_flags, bool_flags, strict=True)
-                    ]
-                )
+                cells = [
+                    _text(bool(v) if b and v is not None else v, j)
+                    for v, j, b in zip(row, json_flags, bool_flags, strict=True)
+                ]
+                if spreadsheet:
+                    cells = [spreadsheet_safe(c) if isinstance(v, str) else c for c, v in zip(cells, row, strict=True)]
+                writer.writerow(cells)
                 rows += 1
                 if progress and rows % 10_000 == 0:
                     progress(name, 10_000)

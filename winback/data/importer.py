@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import (
     JSON,
@@ -37,6 +38,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from winback.data.bulk import bulk_insert
 from winback.data.db import require_contract
+from winback.data.exporter import spreadsheet_safe
 from winback.data.risk_bands import RISK_BANDS
 from winback.data.schema import CONTRACT_TABLES, OFFER_STATUSES, ORDER_STATUSES, TICKET_STATUSES, Base
 from winback.errors import UserError
@@ -436,6 +438,17 @@ class _PlannerStatistics:
             self.since = 0
 
 
+def _open_private(path: Path) -> TextIO:
+    """A new file only the owner can read, never through a symlink (someone else's link cannot redirect it)."""
+    try:
+        if path.is_symlink():
+            path.unlink()  # our own output name: a link planted there is removed, its target untouched
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise ImportFileError(f"cannot write the rejects file {path}: {exc.strerror}") from None
+    return os.fdopen(descriptor, "w", newline="", encoding="utf-8")
+
+
 def _records(handle: Any, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """(first physical line number, fields) of each CSV record; blank lines are skipped."""
     reader = csv.reader(handle, delimiter=delimiter)
@@ -481,11 +494,11 @@ def import_csv(
         if not rejections:
             return
         if rejects_writer is None:
-            rejects_file = rejects_path.open("w", newline="", encoding="utf-8")
+            rejects_file = _open_private(rejects_path)
             rejects_writer = csv.writer(rejects_file)
             rejects_writer.writerow(["line", "reason", *header])
-        for r in sorted(rejections, key=lambda r: r.line):
-            rejects_writer.writerow([r.line, r.reason, *r.values])
+        for r in sorted(rejections, key=lambda r: r.line):  # for people to read in a spreadsheet: no formulas
+            rejects_writer.writerow([r.line, spreadsheet_safe(r.reason), *(spreadsheet_safe(str(v)) for v in r.values)])
         report.rejected += len(rejections)
         if len(report.rejections) < 1000:  # keep a bounded sample in memory; the file has them all
             report.rejections.extend(rejections[: 1000 - len(report.rejections)])
