@@ -1,6 +1,7 @@
 """End to end in a real browser: sign in, ask, see the right table, open the customer, see the drivers
-chart, draft, edit, approve (checked again against the policy), find it in the database with its audit
-trail; a cs_staff login sees masked e-mails; bad input gets a sentence, never a stack trace."""
+chart, draft, edit, save; a support agent may not approve, a cs_staff user may not either, a manager approves
+another person's draft (checked again against the policy) and the audit trail shows who did what; a cs_staff
+login sees masked e-mails; bad input gets a sentence, never a stack trace; six wrong passwords lock a name."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from sqlalchemy import select, text
 
 from tests.ui.conftest import PASSWORDS
 from winback.data.db import make_engine
-from winback.data.schema import Offer, OfferEvent
+from winback.data.schema import Customer, Offer, OfferEvent
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+OFFER: dict[str, str] = {}  # the draft the support agent leaves for a manager
 
 
 def sign_in(page: Any, url: str, user: str) -> None:
@@ -77,13 +79,53 @@ def test_support_agent_from_question_to_approved_offer(ui_server: tuple[str, Pat
     message = page.locator("#offer-message textarea")
     original = message.input_value()
     message.fill(original.replace("\n\n", "\n\nWe have read everything you told us.\n\n", 1) + " 50% off everything!")
-    page.locator("#offer-approve").click()
-    page.wait_for_selector("#offer-status :text('not approved')")  # a hand-edited 50% is refused
+    page.locator("#offer-save").click()
+    page.wait_for_selector("#offer-status :text('not saved')")  # a hand-edited 50% is refused
     message.fill(original.replace("\n\n", "\n\nWe have read everything you told us.\n\n", 1))
-    page.locator("#offer-approve").click()
-    page.wait_for_selector("#offer-status :text('approved by sam')")
+    page.locator("#offer-save").click()
+    page.wait_for_selector("#offer-status :text('Saved the edited draft')")
+    page.locator("#offer-approve").click()  # a support agent may not approve, least of all their own draft
+    page.wait_for_selector("#offer-status :text('may not approve or reject')")
+    OFFER["id"] = offer_id
 
+    with make_engine(f"sqlite:///{data_dir / 'winback.db'}").connect() as connection:
+        offer = connection.execute(select(Offer).where(Offer.offer_id == offer_id)).one()
+    assert offer.customer_id == expected and offer.status == "draft" and offer.draft_source == "person"
+    assert "We have read everything you told us." in offer.message and "50%" not in offer.message
+
+
+def open_offer(page: Any, offer_id: str) -> None:
+    page.get_by_role("tab", name="Customer").click()
+    page.locator("#offer-id input, #offer-id textarea").first.fill(offer_id)
+    page.locator("#offer-open").click()
+    page.wait_for_selector(f"#offer-status :text('Offer {offer_id}')")
+
+
+def test_cs_staff_cannot_approve_and_a_manager_approves_another_persons_draft(
+    ui_server: tuple[str, Path], browser_page: Any
+) -> None:
+    url, data_dir = ui_server
+    offer_id = OFFER.get("id")
+    assert offer_id, "the support agent's test drafts the offer first"
+    page = browser_page
+    sign_in(page, url, "carol")
+    open_offer(page, offer_id)
+    page.locator("#offer-approve").click()
+    page.wait_for_selector("#offer-status :text('may not approve or reject')")
+    page.context.clear_cookies()
+
+    sign_in(page, url, "maria")
+    open_offer(page, offer_id)
     engine = make_engine(f"sqlite:///{data_dir / 'winback.db'}")
+    with engine.connect() as connection:
+        offer = connection.execute(select(Offer).where(Offer.offer_id == offer_id)).one()
+        name = connection.execute(select(Customer.name).where(Customer.customer_id == offer.customer_id)).scalar_one()
+    shown = page.locator("#offer-message textarea").input_value()
+    assert name.split()[0] not in shown and f"{name.split()[0][0]}." in shown  # a manager sees initials
+    page.locator("#offer-check").click()
+    page.wait_for_selector("#offer-status :text('Policy check: passed')")
+    page.locator("#offer-approve").click()
+    page.wait_for_selector("#offer-status :text('approved by maria')")
     with engine.connect() as connection:
         offer = connection.execute(select(Offer).where(Offer.offer_id == offer_id)).one()
         events = connection.execute(
@@ -91,9 +133,8 @@ def test_support_agent_from_question_to_approved_offer(ui_server: tuple[str, Pat
             .where(OfferEvent.offer_id == offer_id)
             .order_by(OfferEvent.event_id)
         ).all()
-    assert offer.customer_id == expected and offer.status == "approved" and offer.decided_by == "sam"
-    assert "We have read everything you told us." in offer.message and "50%" not in offer.message
-    assert [tuple(e) for e in events] == [("drafted", "sam"), ("edited", "sam"), ("approved", "sam")]
+    assert offer.status == "approved" and offer.decided_by == "maria" and name.split()[0] in offer.message
+    assert [tuple(e) for e in events] == [("drafted", "sam"), ("edited", "sam"), ("approved", "maria")]
 
 
 def test_cs_staff_sees_masked_emails(ui_server: tuple[str, Path], browser_page: Any) -> None:
@@ -123,3 +164,24 @@ def test_bad_input_gets_a_sentence(ui_server: tuple[str, Path], browser_page: An
     page.locator("#customer-open").click()
     page.wait_for_selector("#customer-headline :text('no customer with id')")
     assert "Traceback" not in page.content()
+
+
+def test_six_wrong_passwords_lock_the_name_out(ui_server: tuple[str, Path], browser_page: Any) -> None:
+    """Last in this module: the name stays locked for 15 minutes."""
+    url, data_dir = ui_server
+    page = browser_page
+    page.goto(url)
+    for attempt in range(6):
+        page.get_by_label("username").fill("carol")
+        page.get_by_label("password").fill(f"wrong-password-{attempt}")
+        page.get_by_role("button", name="Login").click()
+        page.wait_for_selector(":text('Incorrect')")
+    page.get_by_label("username").fill("carol")
+    page.get_by_label("password").fill(PASSWORDS["carol"])
+    page.get_by_role("button", name="Login").click()
+    page.wait_for_timeout(3000)
+    assert page.locator("#chat-input textarea").count() == 0  # still on the sign-in page
+    assert "locked for 15 minutes" in page.content()  # the rule is on the sign-in page
+    audit = (data_dir / "audit.log").read_text()
+    assert "locked out for 900 s after 5 failures: user:carol" in audit
+    assert "sign-in refused (locked out" in audit

@@ -254,6 +254,13 @@ class App:
         offer = screen.extra["offer"]
         return offer["subject"], offer["message"], screen.message
 
+    def save(self, offer_id: str, subject: str, message: str, request: gr.Request) -> str:
+        user = self.user(request)
+        if not offer_id:
+            return "**Problem:** draft an offer first."
+        screen = self.views.save_offer(user.role, user.name, offer_id, subject, message)
+        return ("✓ " if screen.ok else "✗ ") + screen.message
+
     def check(self, offer_id: str, subject: str, message: str, request: gr.Request) -> str:
         user = self.user(request)
         if not offer_id:
@@ -374,7 +381,8 @@ class App:
                         message = gr.Textbox(label="Message", lines=10, elem_id="offer-message")
                         status = gr.Markdown(elem_id="offer-status")
                         with gr.Row():
-                            check_btn = gr.Button("Check against policy")
+                            check_btn = gr.Button("Check against policy", elem_id="offer-check")
+                            save_btn = gr.Button("Save edit", elem_id="offer-save")
                             approve_btn = gr.Button("Approve", variant="primary", elem_id="offer-approve")
                             reject_btn = gr.Button("Reject", variant="stop", elem_id="offer-reject")
                 with gr.Tab("Manager", id="manager"):
@@ -410,6 +418,7 @@ class App:
             )
             offer_open_btn.click(self.open_offer, [offer_id], [subject, message, status])
             check_btn.click(self.check, [offer_id, subject, message], status)
+            save_btn.click(self.save, [offer_id, subject, message], status)
             approve_btn.click(self.approve, [offer_id, subject, message], status)
             reject_btn.click(self.reject, [offer_id, subject, message], status)
             manager_btn.click(

@@ -27,7 +27,8 @@ from winback.ui.users import User, UserStore
 log = logging.getLogger("winback.signin")
 audit = logging.getLogger("winback.audit")
 
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per user name
+MAX_CLIENT_FAILURES = 20  # per client address: many names guessed from one place (a proxy's users share one)
 FAILURE_WINDOW_S = 15 * 60.0
 LOCKOUT_S = 15 * 60.0
 TOKEN_COOKIE = "access-token"  # Gradio's cookies: access-token-<id> and access-token-unsecure-<id>
@@ -49,12 +50,14 @@ class SignInBook:
         users: UserStore,
         session_max_age_s: float,
         max_failures: int = MAX_FAILURES,
+        max_client_failures: int = MAX_CLIENT_FAILURES,
         lockout_s: float = LOCKOUT_S,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.users = users
         self.session_max_age_s = session_max_age_s
         self.max_failures = max_failures
+        self.max_client_failures = max_client_failures
         self.lockout_s = lockout_s
         self.clock = clock
         self._failures: dict[str, deque[float]] = {}
@@ -93,15 +96,15 @@ class SignInBook:
     def _fail(self, name: str, client: str) -> None:
         now = self.clock()
         with self._lock:
-            for key in (f"user:{name}", f"client:{client}"):
+            for key, limit in ((f"user:{name}", self.max_failures), (f"client:{client}", self.max_client_failures)):
                 failures = self._failures.setdefault(key, deque())
                 failures.append(now)
                 while failures and failures[0] < now - FAILURE_WINDOW_S:
                     failures.popleft()
-                if len(failures) >= self.max_failures:
+                if len(failures) >= limit:
                     self._locked_until[key] = now + self.lockout_s
                     failures.clear()
-                    audit.warning("locked out for %.0f s after %d failures: %s", self.lockout_s, self.max_failures, key)
+                    audit.warning("locked out for %.0f s after %d failures: %s", self.lockout_s, limit, key)
         audit.warning("sign-in failed: user=%r client=%s", name, client)
 
     # -- sessions -----------------------------------------------------------------------------------

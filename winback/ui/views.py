@@ -164,6 +164,12 @@ class Views:
         )
         return Screen(True, f"Offer {offer.offer_id} {offer.status} by {offer.decided_by}.")
 
+    def save_offer(self, role: Role, user: str, offer_id: str, subject: str, message: str) -> Screen:
+        """A drafter's edit, checked against the policy and saved (the registry checks the role)."""
+        args = {"offer_id": offer_id.strip(), "subject": subject, "message": message}
+        call = self._call(ToolName.SAVE_OFFER, args, role, user)
+        return Screen(call.ok, call.result.summary if not call.ok else call.result.text)
+
     def open_offer(self, role: Role, offer_id: str) -> Screen:
         """A saved offer for review, its text as this role may read it (names as initials without PII)."""
         from winback.tools.offers.editing import load_offer, shown_text
