@@ -98,3 +98,47 @@ def test_every_sign_in_and_failure_leaves_an_audit_line(
     assert any("sign-in failed: user='carol' client=127.0.0.1" in line for line in lines)
     assert "nope" not in log.read_text()  # never a password
     assert oct(log.stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_guard_records_gradio_tokens_and_drops_ended_sessions(book: tuple[SignInBook, UserStore, Clock]) -> None:
+    """The ASGI guard in front of an app that signs in the way Gradio does (cookie token -> user)."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from winback.ui.signin import SignInGuard
+
+    signin, store, clock = book
+
+    async def login(request: Request) -> JSONResponse:
+        form = await request.form()
+        if not signin.authenticate(str(form["username"]), str(form["password"])):
+            return JSONResponse({"detail": "Incorrect credentials."}, status_code=400)
+        token = f"t{len(request.app.tokens)}"
+        request.app.tokens[token] = form["username"]
+        response = JSONResponse({"success": True})
+        response.set_cookie("access-token-abc", token)
+        return response
+
+    async def whoami(request: Request) -> JSONResponse:
+        return JSONResponse({"user": request.app.tokens.get(request.cookies.get("access-token-abc"))})
+
+    app = Starlette(
+        routes=[Route("/login", login, methods=["POST"]), Route("/user", whoami)],
+        middleware=[Middleware(SignInGuard, book=signin)],
+    )
+    app.tokens = {}  # type: ignore[attr-defined]  # what Gradio's App keeps
+    client = TestClient(app, client=("192.0.2.10", 5000))
+    assert client.post("/login", data={"username": "carol", "password": "carol-password-1"}).status_code == 200
+    assert client.get("/user").json() == {"user": "carol"}
+    clock.now += 3601  # past the session's lifetime
+    assert client.get("/user").json() == {"user": None}  # the guard dropped Gradio's token
+    signin.max_client_failures = 3
+    for i in range(3):
+        client.post("/login", data={"username": f"guess{i}", "password": "wrong"})
+    assert signin.locked("anyone", "192.0.2.10") > 0  # the guard told the check which client asked
+    assert signin.locked("anyone", "198.51.100.7") == 0
+    assert store.users()["sam"]
