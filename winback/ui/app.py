@@ -159,9 +159,9 @@ class App:
         ]
 
     def open_session(self, session_id: str | None, request: gr.Request) -> tuple[list[Any], str | None]:
+        user = self.user(request)
         if not session_id:
             return [], None
-        user = self.user(request)
         history: list[Any] = []
         try:
             messages = load_own_messages(self.assistant.services.engine, session_id, user.name, user.role.value)
@@ -213,7 +213,8 @@ class App:
             return pd.DataFrame(columns=TABLE_COLUMNS), f"**Problem:** {screen.message}"
         return screen.frame, screen.message
 
-    def pick_row(self, frame: pd.DataFrame, evt: gr.SelectData) -> str:
+    def pick_row(self, frame: pd.DataFrame, evt: gr.SelectData, request: gr.Request) -> str:
+        self.user(request)  # every callback checks who is signed in, even one that only reads the page
         row = evt.row_value if getattr(evt, "row_value", None) else frame.iloc[evt.index[0]].tolist()
         return str(row[1])
 
