@@ -845,7 +845,7 @@ def build_cases(refs: Refs) -> list[Case]:
         ),
         Case(
             "draft-2",
-            "cs_staff",
+            "support_agent",  # drafting is for roles that see the customer's name (issue 14)
             [
                 Step(
                     f"draft a retention SMS for {w}",

@@ -54,7 +54,7 @@ def start_ui(source: Path, users: int, concurrency: int) -> tuple[subprocess.Pop
 
     upgrade(make_engine(f"sqlite:///{work / 'winback.db'}"))  # the copy, never the original
     store = UserStore(work / "users.toml")
-    passwords = {f"user{n:02d}": store.add(f"user{n:02d}", "cs_staff") for n in range(users)}
+    passwords = {f"user{n:02d}": store.add(f"user{n:02d}", "support_agent") for n in range(users)}
     port = _free_port()
     env = {
         **os.environ,
