@@ -97,7 +97,7 @@ MORE: dict[str, list[str]] = {
         "SELECT \"current_setting\"('data_directory')",
         "SELECT \"pg_ls_dir\"('.')",
         "SELECT lo_import('/etc/hostname')",
-        "SELECT \"load_extension\"('/tmp/evil')",
+        "SELECT \"load_extension\"('evil.so')",
         "SELECT \"printf\"('%.50000000c','x') FROM orders",
         'SELECT "version"()',
         "SELECT `email` FROM customers",
