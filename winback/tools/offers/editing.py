@@ -135,20 +135,23 @@ def last_writers(engine: Engine, offer: Offer) -> set[str]:
     return {offer.created_by, *([editor] if editor else [])}
 
 
-def masked_for(engine: Engine, customer_id: str, role: str | Role, text: str) -> str:
-    """`text` about this customer as `role` may read it: the customer's name as initials without personal data."""
-    if may_see_pii(role):
-        return text
+def _customer_name(engine: Engine, customer_id: str) -> str:
     with engine.connect() as connection:
         name = connection.execute(select(Customer.name).where(Customer.customer_id == customer_id)).scalar()
-    return mask_name_in_text(text, name or "")
+    return name or ""
+
+
+def masked_for(engine: Engine, customer_id: str, role: str | Role, text: str) -> str:
+    """`text` about this customer as `role` may read it: the customer's name as initials without personal data."""
+    return text if may_see_pii(role) else mask_name_in_text(text, _customer_name(engine, customer_id))
 
 
 def shown_text(engine: Engine, offer: Offer, role: str | Role) -> tuple[str, str]:
-    """The offer's subject and message as this role may read them."""
-    return masked_for(engine, offer.customer_id, role, offer.subject), masked_for(
-        engine, offer.customer_id, role, offer.message
-    )
+    """The offer's subject and message as this role may read them (the name read once for both)."""
+    if may_see_pii(role):
+        return offer.subject, offer.message
+    name = _customer_name(engine, offer.customer_id)
+    return mask_name_in_text(offer.subject, name), mask_name_in_text(offer.message, name)
 
 
 def _lock_decisions(connection: Connection) -> None:
