@@ -1,9 +1,11 @@
-"""LLM serving on this machine: the embedded vLLM server against in-process transformers, same model
-(Qwen2.5-Coder-0.5B-Instruct, bf16), same prompts (real win-back drafting prompts for demo customers),
-greedy decoding, at most 160 new tokens.
+"""LLM serving on this machine, both embedded models side by side (Qwen2.5-Coder-0.5B-Instruct and
+-1.5B-Instruct, bf16): the embedded vLLM server (and, if asked, in-process transformers), the same prompts
+(real win-back drafting prompts for demo customers, in their languages), the drafter's own JSON schema,
+greedy decoding, at most 160 new tokens. Each model's server runs alone; its memory (resident set of the
+server's processes, after the run) is reported too.
 
     python -m bench.llm_serving                      # needs a scored demo (scripts/demo) and .venv-llm
-    python -m bench.llm_serving --levels 1,8 --backends vllm --json
+    python -m bench.llm_serving --levels 1,8 --models 1.5b --backends vllm,transformers --json
 
 For each concurrency level C (at least 4 requests per level): vLLM gets C requests in flight at once
 (streamed, so time to first token is measured per request); transformers generates the same prompts in
@@ -39,6 +41,7 @@ def _prompts(settings: Any, count: int) -> list[tuple[list[dict[str, str]], Any]
     from winback.data.lookups import AtRiskArgs, at_risk_customers, customer_profile
     from winback.tools.offers.drafting import OfferDrafter
     from winback.tools.offers.facts import gather_facts
+    from winback.tools.offers.language import language_of
     from winback.tools.offers.terms import OfferTerms
 
     engine = make_engine(settings.database_url)
@@ -47,15 +50,18 @@ def _prompts(settings: Any, count: int) -> list[tuple[list[dict[str, str]], Any]
     roles = {SystemMessage: "system", HumanMessage: "user", AIMessage: "assistant"}
     out = []
     for row in rows:
-        terms = OfferTerms("percent_discount", 15, "EUR", "WB-BENCH1", datetime.now() + timedelta(days=30))
-        facts = gather_facts(customer_profile(engine, row.customer_id, "admin"), terms)
+        profile = customer_profile(engine, row.customer_id, "admin")
+        terms = OfferTerms(
+            "percent_discount", 15, "EUR", "WB-BENCH1", datetime.now() + timedelta(days=30), language_of(profile)
+        )
+        facts = gather_facts(profile, terms)
         messages = [{"role": roles[type(m)], "content": str(m.content)} for m in drafter.prompt(facts, "warm")]
         out.append((messages, facts))
     return out
 
 
-def _valid(text: str, facts: Any, example: str) -> bool:
-    from winback.tools.offers.drafting import _parse_reply, compose
+def _valid(text: str, facts: Any, example: Any = None) -> bool:
+    from winback.tools.offers.drafting import _parse_reply, compose, example_openings
     from winback.tools.offers.validation import validate_draft, validate_opening
 
     written = _parse_reply(text)
@@ -63,9 +69,30 @@ def _valid(text: str, facts: Any, example: str) -> bool:
         return False
     draft = compose(written, facts, "email")
     return not (
-        validate_opening(written.subject, written.opening, facts, "email", example)
+        validate_opening(written.subject, written.opening, facts, "email", example_openings(facts.language))
         + validate_draft(draft, facts, "email")
     )
+
+
+def _schema_format() -> dict[str, Any]:
+    from winback.tools.offers.drafting import DraftSchema
+
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": "DraftSchema", "schema": DraftSchema.model_json_schema(), "strict": True},
+    }
+
+
+def server_rss_gib(pid: int) -> float:
+    """Resident memory of a server and its children (vLLM runs an engine core process)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+        return round(sum(p.memory_info().rss for p in processes) / 2**30, 2)
+    except psutil.Error:
+        return float("nan")
 
 
 def bench_vllm(base_url: str, model: str, prompts: list, level: int, example: str) -> dict[str, Any]:
@@ -86,7 +113,7 @@ def bench_vllm(base_url: str, model: str, prompts: list, level: int, example: st
             temperature=0,
             stream=True,
             stream_options={"include_usage": True},
-            response_format={"type": "json_object"},
+            response_format=_schema_format(),
         )
         for chunk in stream:
             if chunk.choices and chunk.choices[0].delta.content:
@@ -101,7 +128,7 @@ def bench_vllm(base_url: str, model: str, prompts: list, level: int, example: st
     with ThreadPoolExecutor(max_workers=level) as pool:
         results = list(pool.map(one, batch))
     wall = time.perf_counter() - started
-    return _row("vLLM server", level, results, wall)
+    return _row(model, "vLLM server", level, results, wall)
 
 
 def bench_transformers(folder: Path, prompts: list, level: int, example: str, loaded: dict[str, Any]) -> dict[str, Any]:
@@ -144,12 +171,13 @@ def bench_transformers(folder: Path, prompts: list, level: int, example: str, lo
                 ((first.at or batch_started) - batch_started, int((row != pad).sum()), _valid(text, facts, example))
             )
     wall = time.perf_counter() - started
-    return _row("transformers (in-process)", level, results, wall)
+    return _row(folder.name, "transformers (in-process)", level, results, wall)
 
 
-def _row(backend: str, level: int, results: list[tuple[float, int, bool]], wall: float) -> dict[str, Any]:
+def _row(model: str, backend: str, level: int, results: list[tuple[float, int, bool]], wall: float) -> dict[str, Any]:
     tokens = sum(r[1] for r in results)
     return {
+        "model": model,
         "backend": backend,
         "concurrency": level,
         "requests": len(results),
@@ -165,42 +193,52 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=None, help="scored demo and converted model (default: settings)")
     parser.add_argument("--levels", default="1,8,32")
-    parser.add_argument("--backends", default="vllm,transformers")
+    parser.add_argument("--backends", default="vllm", help="vllm, transformers or both")
+    parser.add_argument("--models", default="all", help="0.5b, 1.5b or all")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
     from winback.config import Settings
-    from winback.llm.model_files import MODEL_NAME, model_folder, prepare_model
-    from winback.llm.server import start_server, stop_server
-    from winback.tools.offers.drafting import example_opening
+    from winback.llm.model_files import MODELS, model_folder, prepare_model, shipped_model
+    from winback.llm.server import running_models, start_server, stop_server
 
     settings = Settings(**({"data_dir": Path(args.data_dir)} if args.data_dir else {}))
-    prepare_model(settings.data_dir)
+    names = list(MODELS) if args.models == "all" else [shipped_model(m).name for m in args.models.split(",")]
     levels = [int(x) for x in args.levels.split(",")]
     prompts = _prompts(settings, max(levels))
-    example = example_opening()
+    example = None  # each prompt is checked against the examples of its own language
     rows = []
-    if "vllm" in args.backends:
-        handle = start_server(settings)
-        try:
+    for name in names:
+        prepare_model(settings.data_dir, name)
+        if "vllm" in args.backends:
+            for other in running_models(settings):  # each model measured alone on these cores
+                stop_server(settings, other)
+            handle = start_server(settings, name)
+            try:
+                for level in levels:
+                    row = bench_vllm(handle.base_url, name, prompts, level, example)
+                    row["server_rss_gib"] = server_rss_gib(handle.pid)
+                    row["seconds_to_ready"] = round(handle.seconds_to_ready, 1)
+                    rows.append(row)
+            finally:
+                stop_server(settings, name)
+        if "transformers" in args.backends:
+            loaded: dict[str, Any] = {}
             for level in levels:
-                rows.append(bench_vllm(handle.base_url, MODEL_NAME, prompts, level, example))
-        finally:
-            if handle.seconds_to_ready > 0:
-                stop_server(settings)
-    if "transformers" in args.backends:
-        loaded: dict[str, Any] = {}
-        for level in levels:
-            rows.append(bench_transformers(model_folder(settings.data_dir), prompts, level, example, loaded))
+                rows.append(bench_transformers(model_folder(settings.data_dir, name), prompts, level, example, loaded))
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    print("| backend | concurrency | requests | TTFT p50 s | tokens/s | drafts/min | valid at first try | wall s |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| model | backend | concurrency | requests | TTFT p50 s | tokens/s | drafts/min | valid at first try "
+        "| wall s | server RSS GiB | ready s |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {r['backend']} | {r['concurrency']} | {r['requests']} | {r['ttft_p50_s']} | {r['tokens_per_s']} "
-            f"| {r['drafts_per_min']} | {r['valid_first_try']:.0%} | {r['wall_s']} |"
+            f"| {r['model']} | {r['backend']} | {r['concurrency']} | {r['requests']} | {r['ttft_p50_s']} "
+            f"| {r['tokens_per_s']} | {r['drafts_per_min']} | {r['valid_first_try']:.0%} | {r['wall_s']} "
+            f"| {r.get('server_rss_gib', '')} | {r.get('seconds_to_ready', '')} |"
         )
 
 

@@ -2,9 +2,14 @@
 model's query (after at most two repairs) returns the same result set as the gold query. Reference answers
 are computed by running the gold SQL on the database at bench time, never typed in.
 
-    python -m bench.text_to_sql                         # embedded model (starts the local vLLM server)
+    python -m bench.text_to_sql                         # both embedded models, both question sets
+    python -m bench.text_to_sql --models 1.5b --set sealed
     python -m bench.text_to_sql --base-url http://gpu-host:8000/v1 --model Qwen/Qwen2.5-7B-Instruct
     python -m bench.text_to_sql --data-dir .winback --limit 10 --json
+
+Two sets: "dev", the 45 questions below (prompts and worked examples were tuned while they were known),
+and "sealed", 32 questions of bench/text_to_sql_sealed.py written for issue 15 before any tuning, sharing
+no template with the worked examples. Report both, labelled.
 
 Needs a seeded and scored demo database (scripts/demo, or `winback seed && winback train && winback score`).
 Comparison rules: rows are compared as multisets after normalising values (numbers rounded to 2 decimals,
@@ -204,74 +209,47 @@ def contains_result(gold: list[tuple[Any, ...]], predicted: list[tuple[Any, ...]
     return False
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", default=None, help="winback data dir with a scored demo (default: settings)")
-    parser.add_argument("--base-url", default=None, help="OpenAI-compatible server; default: the embedded one")
-    parser.add_argument("--model", default=None)
-    parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
-    parser.add_argument("--concurrency", type=int, default=1)
-    parser.add_argument("--static-examples", action="store_true", help="no example retrieval")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-
-    from winback.config import Settings
+def run_set(settings: Any, model: str | None, questions: list[tuple[str, str]], args: Any) -> tuple[dict, list]:
+    """Execution accuracy of one model on one question set."""
     from winback.data.db import make_engine
     from winback.data.safesql.guarded import run_guarded
     from winback.llm.client import chat_model, llm_endpoint
-    from winback.llm.server import start_server, stop_server
     from winback.tools.sql_writer import SqlWriter
 
-    overrides: dict[str, Any] = {}
-    if args.data_dir:
-        overrides["data_dir"] = Path(args.data_dir)
-    if args.base_url:
-        overrides.update(llm_base_url=args.base_url, llm_model=args.model)
-    settings = Settings(**overrides)
-    started_server = None
-    if not settings.llm_base_url:
-        started_server = start_server(settings)
-        print(f"embedded server ready in {started_server.seconds_to_ready:.0f} s", file=sys.stderr)
-    try:
-        engine = make_engine(settings.database_url)
-        writer = SqlWriter(settings, chat_model(settings), engine, retrieve_examples=not args.static_examples)
-        questions = QUESTIONS[: args.limit] if args.limit else QUESTIONS
-        gold = [run_guarded(settings, sql, "manager") for _, sql in questions]  # the reference answers
+    engine = make_engine(settings.database_url)
+    llm = chat_model(settings, "sql", model=model)
+    writer = SqlWriter(settings, llm, engine, retrieve_examples=not args.static_examples)
+    gold = [run_guarded(settings, sql, "manager") for _, sql in questions]  # the reference answers
 
-        def one(i: int) -> dict[str, Any]:
-            question = questions[i][0]
-            answer = writer.answer(question, "manager")
-            predicted = [tuple(r) for r in answer.result.result.frame.itertuples(index=False)] if answer.ok else None
-            reference = [tuple(r) for r in gold[i].result.frame.itertuples(index=False)]
-            first_ok = answer.attempts and answer.attempts[0].error is None
-            return {
-                "question": question,
-                "ok": answer.ok,
-                "correct": bool(predicted is not None and same_result(reference, predicted)),
-                "correct_lenient": bool(predicted is not None and contains_result(reference, predicted)),
-                "correct_first_try": bool(
-                    first_ok
-                    and len(answer.attempts) == 1
-                    and predicted is not None
-                    and same_result(reference, predicted)
-                ),
-                "attempts": len(answer.attempts),
-                "seconds": round(answer.seconds, 2),
-                "sql": answer.attempts[-1].sql if answer.attempts else "",
-                "error": answer.error,
-            }
+    def one(i: int) -> dict[str, Any]:
+        question = questions[i][0]
+        answer = writer.answer(question, "manager")
+        predicted = [tuple(r) for r in answer.result.result.frame.itertuples(index=False)] if answer.ok else None
+        reference = [tuple(r) for r in gold[i].result.frame.itertuples(index=False)]
+        first_ok = answer.attempts and answer.attempts[0].error is None
+        return {
+            "question": question,
+            "ok": answer.ok,
+            "correct": bool(predicted is not None and same_result(reference, predicted)),
+            "correct_lenient": bool(predicted is not None and contains_result(reference, predicted)),
+            "correct_first_try": bool(
+                first_ok and len(answer.attempts) == 1 and predicted is not None and same_result(reference, predicted)
+            ),
+            "attempts": len(answer.attempts),
+            "seconds": round(answer.seconds, 2),
+            "sql": answer.attempts[-1].sql if answer.attempts else "",
+            "error": answer.error,
+        }
 
-        wall = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-            results = list(pool.map(one, range(len(questions))))
-        wall = time.perf_counter() - wall
-    finally:
-        if started_server is not None and started_server.seconds_to_ready > 0:  # leave a server we found running
-            stop_server(settings)
+    wall = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+        results = list(pool.map(one, range(len(questions))))
+    wall = time.perf_counter() - wall
     n = len(results)
     seconds = sorted(r["seconds"] for r in results)
     summary = {
-        "endpoint": "{} ({})".format(*llm_endpoint(settings)),
+        "endpoint": "{} ({})".format(*llm_endpoint(settings, "sql", model)),
+        "model": llm_endpoint(settings, "sql", model)[1],
         "questions": n,
         "execution_accuracy": round(sum(r["correct"] for r in results) / n, 4),
         "execution_accuracy_extra_columns_allowed": round(sum(r["correct_lenient"] for r in results) / n, 4),
@@ -284,26 +262,81 @@ def main() -> None:
         "wall_s": round(wall, 1),
         "concurrency": args.concurrency,
     }
+    return summary, results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=None, help="winback data dir with a scored demo (default: settings)")
+    parser.add_argument("--base-url", default=None, help="OpenAI-compatible server; default: the embedded ones")
+    parser.add_argument("--model", default=None, help="model name on --base-url")
+    parser.add_argument("--models", default="all", help="embedded models: 0.5b, 1.5b or all (each served alone)")
+    parser.add_argument(
+        "--set", default="all", choices=["dev", "sealed", "all"], help="dev: the 45 questions; sealed: the 32 new"
+    )
+    parser.add_argument("--limit", type=int, default=None, help="only the first N questions of each set")
+    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--static-examples", action="store_true", help="no example retrieval")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    from bench.text_to_sql_sealed import SEALED_QUESTIONS
+    from winback.config import Settings
+    from winback.llm.model_files import MODELS, prepare_model, shipped_model
+    from winback.llm.server import running_models, start_server, stop_server
+
+    overrides: dict[str, Any] = {}
+    if args.data_dir:
+        overrides["data_dir"] = Path(args.data_dir)
+    if args.base_url:
+        overrides.update(llm_base_url=args.base_url, llm_model=args.model)
+    settings = Settings(**overrides)
+    sets = {"dev": QUESTIONS, "sealed": SEALED_QUESTIONS}
+    chosen_sets = list(sets) if args.set == "all" else [args.set]
+    models: list[str | None] = [None]
+    if not settings.llm_base_url:
+        models = list(MODELS) if args.models == "all" else [shipped_model(m).name for m in args.models.split(",")]
+    runs = []
+    for model in models:
+        handle = None
+        if model is not None:
+            prepare_model(settings.data_dir, model)
+            for other in running_models(settings):  # each model measured alone on these cores
+                if other != model:
+                    stop_server(settings, other)
+            handle = start_server(settings, model)
+            print(f"{model} ready in {handle.seconds_to_ready:.0f} s", file=sys.stderr)
+        try:
+            for name in chosen_sets:
+                questions = sets[name][: args.limit] if args.limit else sets[name]
+                summary, results = run_set(settings, model, questions, args)
+                summary["set"] = name
+                runs.append((summary, results))
+        finally:
+            if handle is not None and handle.seconds_to_ready > 0:  # leave a server we found running
+                stop_server(settings, model)
     if args.json:
-        print(json.dumps({"summary": summary, "results": results}, indent=2, default=str))
+        print(json.dumps([{"summary": s, "results": r} for s, r in runs], indent=2, default=str))
         return
-    for r in results:
-        mark = "✓" if r["correct"] else "+" if r["correct_lenient"] else ("~" if r["ok"] else "✗")
-        print(f"{mark} [{r['attempts']}] {r['seconds']:5.1f}s  {r['question']}")
-        if not r["correct"]:
-            print(f"      {r['sql'][:160]!r}" + (f"  -> {r['error'][:120]}" if r["error"] else ""))
-    print()
+    for summary, results in runs:
+        print(f"## {summary['model']}, {summary['set']} set")
+        for r in results:
+            mark = "✓" if r["correct"] else "+" if r["correct_lenient"] else ("~" if r["ok"] else "✗")
+            print(f"{mark} [{r['attempts']}] {r['seconds']:5.1f}s  {r['question']}")
+            if not r["correct"]:
+                print(f"      {r['sql'][:160]!r}" + (f"  -> {r['error'][:120]}" if r["error"] else ""))
+        print()
     print(
-        "| endpoint | examples | questions | execution accuracy | extra columns allowed | first try | ran "
+        "| model | set | examples | questions | execution accuracy | extra columns allowed | first try | ran "
         "| repaired | p50 s | p95 s | wall s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    s = summary
-    print(
-        f"| {s['endpoint']} | {s['examples']} | {n} | {s['execution_accuracy']:.1%} "
-        f"| {s['execution_accuracy_extra_columns_allowed']:.1%} | {s['accuracy_first_try']:.1%} | {s['ran_ok']:.1%} "
-        f"| {s['repaired']} | {s['p50_s']} | {s['p95_s']} | {s['wall_s']} |"
-    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for s, _ in runs:
+        print(
+            f"| {s['model']} | {s['set']} | {s['examples']} | {s['questions']} | {s['execution_accuracy']:.1%} "
+            f"| {s['execution_accuracy_extra_columns_allowed']:.1%} | {s['accuracy_first_try']:.1%} "
+            f"| {s['ran_ok']:.1%} | {s['repaired']} | {s['p50_s']} | {s['p95_s']} | {s['wall_s']} |"
+        )
 
 
 if __name__ == "__main__":

@@ -34,6 +34,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_llm_port() -> int:
+    """A base `llm_port` whose model ports (base, base + 1: one per embedded model) are both free."""
+    while True:
+        base = _free_port()
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", base + 1))
+            except OSError:
+                continue
+        return base
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """URL of a PostgreSQL server (maintenance database) for this test session."""
@@ -157,12 +169,14 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def llm_server() -> Iterator[tuple[Path, int]]:
-    """The embedded vLLM server with the shipped model: (data dir holding the converted model, port).
+    """The embedded vLLM server of the default tasks' model: (data dir holding the converted models, base
+    `llm_port` to set in Settings).
 
-    The converted model is cached in .cache/llm (WINBACK_TEST_LLM_CACHE) across runs; the server runs
-    from .venv-llm (scripts/setup_llm, which scripts/test runs) on a free port and stops after the session.
+    The converted models are cached in .cache/llm (WINBACK_TEST_LLM_CACHE) across runs; the server runs
+    from .venv-llm (scripts/setup_llm, which scripts/test runs) on free ports and stops after the session.
     """
     from winback.config import Settings
+    from winback.llm.client import task_model
     from winback.llm.model_files import prepare_model
     from winback.llm.server import start_server, stop_server
 
@@ -170,9 +184,10 @@ def llm_server() -> Iterator[tuple[Path, int]]:
     venv = ROOT / ".venv-llm"
     if not (venv / "bin" / "python").is_file():
         pytest.fail("the LLM server environment is missing: run scripts/setup_llm (scripts/test does)")
-    prepare_model(cache)
-    settings = Settings(data_dir=cache, llm_port=_free_port(), llm_venv=venv)
-    start_server(settings)
+    settings = Settings(data_dir=cache, llm_port=free_llm_port(), llm_venv=venv)
+    model = task_model(settings, "draft")
+    prepare_model(cache, model)
+    start_server(settings, model)
     try:
         yield cache, settings.llm_port
     finally:

@@ -145,8 +145,28 @@ def test_lookup_commands(tmp_path: Path) -> None:
 def test_llm_status_says_when_no_server_answers(tmp_path: Path) -> None:
     env = {"WINBACK_DATA_DIR": str(tmp_path / "d"), "WINBACK_LLM_BASE_URL": "http://127.0.0.1:9/v1"}
     result = run(["llm", "status", "--json"], env, tmp_path)
-    caps = json.loads(result.stdout)
-    assert result.returncode == 3 and not caps["reachable"] and "no answer from http://127.0.0.1:9/v1" in caps["error"]
+    (row,) = json.loads(result.stdout)  # one configured server: every task uses its model
+    assert result.returncode == 3 and not row["up"], row
+    assert "no answer from http://127.0.0.1:9/v1" in row["capabilities"]["error"]
+    assert set(row["tasks"]) == {"draft", "sql", "planner", "tools"}
+
+
+def test_llm_status_lists_both_embedded_models_and_their_tasks(tmp_path: Path) -> None:
+    env = {
+        "WINBACK_DATA_DIR": str(tmp_path / "d"),
+        "WINBACK_LLM_PORT": "9",  # nothing listens on 9 or 10
+        "WINBACK_LLM_SQL_MODEL": "0.5b",
+    }
+    result = run(["llm", "status", "--json"], env, tmp_path)
+    rows = {r["model"]: r for r in json.loads(result.stdout)}
+    assert result.returncode == 3
+    assert set(rows) == {"qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-1.5b-instruct"}
+    assert rows["qwen2.5-coder-0.5b-instruct"]["tasks"] == ["sql"]
+    assert rows["qwen2.5-coder-1.5b-instruct"]["tasks"] == ["draft", "planner", "tools"]
+    assert not any(r["up"] or r["prepared"] for r in rows.values())
+    assert rows["qwen2.5-coder-1.5b-instruct"]["base_url"] == "http://127.0.0.1:10/v1"
+    unknown = run(["llm", "serve", "--model", "gpt-9"], env, tmp_path)
+    assert unknown.returncode != 0 and "no embedded model named 'gpt-9'" in unknown.stderr
 
 
 def test_offers_draft_with_templates_then_resume(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 from sqlalchemy.engine import make_url
 
+LlmTask = Literal["draft", "sql", "planner", "tools"]  # the jobs an LLM does; each names its model below
 Planner = Literal["auto", "router", "router+llm", "llm", "tools"]  # who plans a turn (docs/assistant.md)
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 CONFIG_FILE_ENV = "WINBACK_CONFIG_FILE"
@@ -53,9 +54,33 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(
         None, description="OpenAI-compatible server (e.g. vLLM); unset = the embedded local model."
     )
-    llm_model: str | None = Field(None, description="Model name on that server.")
+    llm_model: str | None = Field(
+        None, description="Model name on that server, used for every task; unset = each task's model below."
+    )
+    llm_draft_model: str = Field(
+        "qwen2.5-coder-1.5b-instruct",
+        description="Embedded model that writes win-back drafts (batch work: quality over speed).",
+    )
+    llm_draft_languages: str = Field(
+        "en,fr,de,es,it,nl",
+        description="Languages in which the model writes a draft's opening (comma-separated); "
+        "drafts in other languages come from the checked templates.",
+    )
+    llm_sql_model: str = Field(
+        "qwen2.5-coder-1.5b-instruct", description="Embedded model that writes SQL for questions no tool answers."
+    )
+    llm_planner_model: str = Field(
+        "qwen2.5-coder-1.5b-instruct",
+        description="Embedded model for the planner's forced tool choice (router+llm, llm planners).",
+    )
+    llm_tools_model: str = Field(
+        "qwen2.5-coder-1.5b-instruct", description="Embedded model for native tool calling (tools planner)."
+    )
     llm_api_key: SecretStr | None = Field(None, description="API key for that server, if it needs one.")
-    llm_port: int = Field(8765, description="Port of the embedded LLM server on 127.0.0.1.")
+    llm_port: int = Field(
+        8765,
+        description="Port of the first embedded model's server on 127.0.0.1 (0.5B); the 1.5B's is the next port.",
+    )
     llm_venv: Path = Field(Path(".venv-llm"), description="Virtual environment holding vLLM for the embedded server.")
     llm_timeout_s: float = Field(
         120.0,

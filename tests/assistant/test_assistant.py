@@ -177,7 +177,7 @@ class ScriptedToolModel(GenericFakeChatModel):
 
 def _native(settings: Settings, replies: list[AIMessage]) -> Assistant:
     services = Services(settings.model_copy(update={"llm_base_url": "http://scripted"}))
-    services.cached("llm:backend", lambda: LlmBackend(ScriptedToolModel(messages=iter(replies)), "server", True))
+    services.cached("llm:tools", lambda: LlmBackend(ScriptedToolModel(messages=iter(replies)), "server", True))
     return Assistant(services.settings, planner="tools", services=services)
 
 

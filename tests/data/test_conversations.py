@@ -19,7 +19,7 @@ from winback.data.conversations import (
     session_info,
 )
 from winback.data.db import DatabaseError, make_engine
-from winback.data.migrate import upgrade
+from winback.data.migrate import head_revision, upgrade
 
 
 def test_sessions_and_messages_round_trip(engine: Engine) -> None:
@@ -69,7 +69,9 @@ def test_concurrent_turns_all_land(engine: Engine) -> None:
 def test_an_old_schema_is_named_before_a_turn_fails(tmp_path) -> None:
     old = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     upgrade(old, "0005")  # chat tables, but not the feedback columns of 0006
-    with pytest.raises(DatabaseError, match="revision 0005, this winback needs 0006; run `winback db upgrade`"):
+    with pytest.raises(
+        DatabaseError, match=f"revision 0005, this winback needs {head_revision()}; run `winback db upgrade`"
+    ):
         require_chat_tables(old)
     upgrade(old)
     require_chat_tables(old)

@@ -22,7 +22,7 @@ def _draft(engine: Engine, settings: Settings) -> Offer:
 
     with engine.connect() as connection:
         ids = list(connection.scalars(select(Customer.customer_id).where(Customer.closed_at.is_(None)).limit(40)))
-    outcome = next(o for o in (drafter.draft(c, actor="ann") for c in ids) if o.offer_id)
+    outcome = next(o for o in (drafter.draft(c, actor="ann", without_incentive=False) for c in ids) if o.offer_id)
     with engine.connect() as connection:
         return connection.execute(select(Offer).where(Offer.offer_id == outcome.offer_id)).one()
 

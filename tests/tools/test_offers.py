@@ -17,9 +17,10 @@ from winback.data.schema import Customer, Offer, OfferEvent, Review
 from winback.tools.offers.choice import choose_offer
 from winback.tools.offers.drafting import OfferDrafter
 from winback.tools.offers.facts import gather_facts
+from winback.tools.offers.language import LANGUAGES, written_in
 from winback.tools.offers.policy import PolicyError, load_policy, read_policy
 from winback.tools.offers.templates import template_draft, templates
-from winback.tools.offers.terms import OfferTerms
+from winback.tools.offers.terms import NO_INCENTIVE, OfferTerms
 from winback.tools.offers.validation import Draft, validate_draft
 
 NOW = datetime(2026, 11, 20, 9, 0)
@@ -63,31 +64,32 @@ def test_choice_maximises_expected_value_within_caps(shop: tuple[Engine, Setting
     assert all(not policy.rule(c.offer_type).requires_opt_in for c in decision.candidates if c.eligible)
 
 
-def test_templates_pass_validation_in_every_situation(shop: tuple[Engine, Settings]) -> None:
+def test_templates_pass_validation_in_every_situation_and_language(shop: tuple[Engine, Settings]) -> None:
     engine, _ = shop
-    for cid in _valuable(engine, 10):
+    for cid in _valuable(engine, 4):
         profile = customer_profile(engine, cid, "admin")
-        for offer_type, value in [
-            ("percent_discount", 15),
-            ("free_shipping", 6.9),
-            ("loyalty_points", 1000),
-            ("gift", 12),
-            ("personal_call", 18),
-        ]:
-            terms = OfferTerms(
-                offer_type,
-                value,
-                "EUR",
-                None if offer_type == "personal_call" else "WB-1A2B3C",
-                NOW + timedelta(days=30),
-            )
-            facts = gather_facts(profile, terms)
-            for situation in templates()["email"]:
-                facts.situation = situation
-                for channel in ("email", "sms"):
-                    for key in ("a", "b", "c", "d", "e", "f"):
-                        draft = template_draft(facts, channel, variant_key=key)
-                        assert validate_draft(draft, facts, channel) == [], (situation, channel, draft.body)
+        for language in LANGUAGES:
+            for offer_type, value in [
+                ("percent_discount", 15),
+                ("free_shipping", 6.9),
+                ("loyalty_points", 1000),
+                ("gift", 12),
+                ("personal_call", 18),
+                (NO_INCENTIVE, 0),
+            ]:
+                code = None if offer_type in ("personal_call", NO_INCENTIVE) else "WB-1A2B3C"
+                terms = OfferTerms(offer_type, value, "EUR", code, NOW + timedelta(days=30), language)
+                facts = gather_facts(profile, terms)
+                for situation in templates()[language]["email"]:
+                    if situation == "no_incentive":  # the section a message without incentive always uses
+                        continue
+                    facts.situation = situation
+                    for channel in ("email", "sms"):
+                        for key in ("a", "b", "c", "d"):
+                            draft = template_draft(facts, channel, variant_key=key)
+                            problems = validate_draft(draft, facts, channel)
+                            assert problems == [], (language, offer_type, situation, channel, draft.body, problems)
+                            assert written_in(draft.body, language), (language, draft.body)
 
 
 def test_validation_rejects_what_the_policy_did_not_offer(shop: tuple[Engine, Settings]) -> None:
@@ -210,12 +212,12 @@ def test_budget_blocks_offers_once_spent(shop: tuple[Engine, Settings]) -> None:
 
 
 def test_a_draft_copying_the_prompt_example_is_rejected(shop: tuple[Engine, Settings]) -> None:
-    from winback.tools.offers.drafting import example_opening
+    from winback.tools.offers.drafting import example_openings
 
     engine, settings = shop
     cid = _valuable(engine, 1)[0]
     first = customer_profile(engine, cid, "admin").name.split()[0]
-    copy = f'{{"subject": "{first}, sorry", "opening": "{example_opening()}"}}'
+    copy = f'{{"subject": "{first}, sorry", "opening": "{example_openings()[0]}"}}'
     outcome = OfferDrafter(engine, settings, FakeListChatModel(responses=[copy] * 3), structured=False).draft(
         cid, "email", now=NOW
     )

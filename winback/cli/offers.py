@@ -50,6 +50,10 @@ def offers_draft(
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Requests in flight (vLLM batches them).")] = 8,
     actor: Annotated[str, typer.Option(help="Recorded as the drafter.")] = "assistant",
     no_llm: Annotated[bool, typer.Option("--no-llm", help="Templates only, no model.")] = False,
+    language: Annotated[
+        str | None,
+        typer.Option(help="Write every draft in this language (en, fr, de, es, it, nl); default: each customer's."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Draft win-back offers within the policy for the top-N at-risk customers (resumable)."""
@@ -61,22 +65,34 @@ def offers_draft(
     if channel not in channels:
         raise UserError(f"channel must be {' or '.join(channels)}, not {channel!r}")
     checked: Channel = "sms" if channel == "sms" else "email"
+    if language is not None:
+        from winback.tools.offers.language import check_language
+
+        language = check_language(language)
     settings = get_settings()
     db = engine()
     if no_llm:
         backend = LlmBackend(None, "none", False, "--no-llm: templates only")
     else:
         note("connecting to the LLM (the embedded server takes about a minute to start)...")
-        backend = connect_llm(settings, max_tokens=160)
+        backend = connect_llm(settings, "draft", max_tokens=160)
     if backend.note:
         note(f"note: {backend.note}")
-    drafter = OfferDrafter(db, settings, backend.llm, structured=backend.structured)
+    drafter = OfferDrafter(db, settings, backend.llm, structured=backend.structured, model=backend.model)
     columns = (SpinnerColumn(), TextColumn("drafting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
         with Progress(*columns, console=err, disable=as_json) as bar:
             task = bar.add_task("drafting", total=top)
             report = draft_batch(
-                db, drafter, top, segment, checked, concurrency, actor, progress=lambda _: bar.advance(task)
+                db,
+                drafter,
+                top,
+                segment,
+                checked,
+                concurrency,
+                actor,
+                progress=lambda _: bar.advance(task),
+                language=language,
             )
     finally:
         backend.close(settings)
@@ -87,12 +103,14 @@ def offers_draft(
                 "asked": report.asked,
                 "drafted": report.drafted,
                 "written_by": dict(report.sources),
+                "languages": dict(report.languages),
                 "already_offered": report.already_offered,
                 "no_offer": dict(report.no_offer),
                 "notes": dict(report.notes),
                 "failed": report.failed,
                 "llm": backend.kind if backend.llm is not None else None,
                 "first_try_valid_share": share,
+                "model_written_share": report.model_written_share,
                 "seconds": round(report.seconds, 2),
             }
         )
@@ -101,6 +119,8 @@ def offers_draft(
     table.add_row("drafted", str(report.drafted))
     for source, n in sorted(report.sources.items()):
         table.add_row(f"  written by {source}", str(n))
+    for code, n in report.languages.most_common():
+        table.add_row(f"  in {code}", str(n))
     table.add_row("skipped: already have an offer", str(report.already_offered))
     for reason, n in report.no_offer.most_common():
         table.add_row(f"no offer: {reason}", str(n))
@@ -110,6 +130,10 @@ def offers_draft(
         table.add_row("failed", str(len(report.failed)))
     console.print(table)
     if share is not None and backend.llm is not None:
-        say(f"written by {backend.kind}; model drafts valid at first try: {share:.0%}")
+        written = report.model_written_share or 0.0
+        say(
+            f"written by {backend.model} ({backend.kind}): model text valid at first try {share:.0%}, "
+            f"after repair {written:.0%}; the rest from templates"
+        )
     for failure in report.failed[:5]:
         note(f"failed: {failure}")

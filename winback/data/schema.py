@@ -70,6 +70,8 @@ class Customer(Base):
     acquisition_channel: Mapped[str] = mapped_column(String(32))
     marketing_opt_in: Mapped[bool] = mapped_column(Boolean)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    # the language messages to this customer are written in (ISO 639-1, migration 0007); None = from country
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class Order(Base):
@@ -181,6 +183,7 @@ class Offer(Base):
     redeem_code: Mapped[str | None] = mapped_column(String(32))
     valid_until: Mapped[datetime | None] = mapped_column(DateTime)
     draft_source: Mapped[str | None] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(8))  # of subject and message (migration 0007)
 
 
 class OfferEvent(Base):

@@ -48,8 +48,30 @@ def _models(base_url: str, api_key: str) -> list[dict[str, object]]:
         return list(json.load(response).get("data", []))
 
 
-def probe(settings: Settings) -> Capabilities:
-    base_url, model = llm_endpoint(settings)
+TOOLS_PLANNER_MIN_CONTEXT = 8192  # twelve tool schemas, the conversation and the tool results must fit
+
+
+def preferred_planner(caps: Capabilities) -> str:
+    """What `auto` plans with: native tool calling where the server calls tools reliably, follows a JSON
+    schema and has the context for tool schemas and results (a 7B model on a GPU server); the router, with
+    the model only where the router asks, everywhere else (the embedded models: 4,096 tokens of context)."""
+    if (
+        caps.reachable
+        and caps.tool_calling
+        and caps.structured_output
+        and (caps.context_length or 0) >= TOOLS_PLANNER_MIN_CONTEXT
+    ):
+        return "tools"
+    return "router"
+
+
+def probe(
+    settings: Settings, model: str | None = None, measure_speed: bool = True, min_context: int = 0
+) -> Capabilities:
+    """Probe the server of `model` (default: the tools task's model); `measure_speed=False` skips the
+    tokens/s measurement (the slow part on a CPU server), and a server whose context is below
+    `min_context` is not asked anything more."""
+    base_url, model = llm_endpoint(settings, "tools", model)
     backend = "OpenAI-compatible server" if settings.llm_base_url else "embedded vLLM"
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
     caps = Capabilities(base_url, model, backend, reachable=False)
@@ -62,7 +84,9 @@ def probe(settings: Settings) -> Capabilities:
     entry = next((m for m in listed if m.get("id") == model), listed[0] if listed else {})
     context = entry.get("max_model_len")
     caps.context_length = context if isinstance(context, int) else None
-    llm = chat_model(settings, max_tokens=64)
+    if caps.context_length is not None and caps.context_length < min_context:
+        return caps
+    llm = chat_model(settings, "tools", max_tokens=64, model=model)
     try:
         reply = llm.bind_tools([_Lookup], tool_choice="required").invoke("Show me customer C-1042.")
         calls = getattr(reply, "tool_calls", [])
@@ -73,15 +97,19 @@ def probe(settings: Settings) -> Capabilities:
         caps.tool_calling = False
     try:
         verdict = (
-            chat_model(settings, max_tokens=256)
+            chat_model(settings, "tools", max_tokens=256, model=model)
             .with_structured_output(_Verdict, method="json_schema")
             .invoke("Is Paris in France? Answer with a short answer and a confidence between 0 and 1.")
         )
         caps.structured_output = isinstance(verdict, _Verdict)
     except Exception:
         caps.structured_output = False
+    if not measure_speed:
+        return caps
     started = time.perf_counter()
-    reply = chat_model(settings, max_tokens=128).invoke("Count from 1 to 60, separated by commas.")
+    reply = chat_model(settings, "tools", max_tokens=128, model=model).invoke(
+        "Count from 1 to 60, separated by commas."
+    )
     usage = getattr(reply, "usage_metadata", None) or {}
     tokens = usage.get("output_tokens") or 0
     seconds = time.perf_counter() - started

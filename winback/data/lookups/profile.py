@@ -73,6 +73,7 @@ class CustomerProfile(BaseModel):
     personal_data_visible: bool
     country: str
     city: str
+    language: str | None = None  # the customer's own choice of language for messages (None: from the country)
     segment: str
     acquisition_channel: str
     marketing_opt_in: bool
@@ -170,6 +171,7 @@ def customer_profile(engine: Engine, customer_id: str, role: str | Role) -> Cust
         personal_data_visible=show_pii,
         country=customer.country,
         city=customer.city,
+        language=customer.language,
         segment=customer.segment,
         acquisition_channel=customer.acquisition_channel,
         marketing_opt_in=bool(customer.marketing_opt_in),

@@ -25,9 +25,11 @@ def draft_offer(
     from winback.llm.backend import connect_llm
 
     settings = settings or get_settings()
-    backend = connect_llm(settings, max_tokens=160, start=start_llm)
+    backend = connect_llm(settings, "draft", max_tokens=160, start=start_llm)
     try:
-        drafter = OfferDrafter(make_engine(settings=settings), settings, backend.llm, structured=backend.structured)
+        drafter = OfferDrafter(
+            make_engine(settings=settings), settings, backend.llm, structured=backend.structured, model=backend.model
+        )
         outcome = drafter.draft(customer_id, channel=channel, tone=tone, actor=actor)
         if backend.note:  # why no model wrote it (or which fallback did) says more than "no LLM configured"
             outcome.note = backend.note

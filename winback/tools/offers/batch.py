@@ -25,6 +25,7 @@ class BatchReport:
     already_offered: int = 0  # skipped: an offer inside the cooldown (e.g. from an earlier run)
     no_offer: Counter[str] = field(default_factory=Counter)  # policy reasons
     sources: Counter[str] = field(default_factory=Counter)  # llm / llm_repaired / template
+    languages: Counter[str] = field(default_factory=Counter)
     notes: Counter[str] = field(default_factory=Counter)
     failed: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -33,6 +34,11 @@ class BatchReport:
     @property
     def first_try_valid_share(self) -> float | None:
         return self.sources["llm"] / self.drafted if self.drafted else None
+
+    @property
+    def model_written_share(self) -> float | None:
+        """Drafts whose personal part the model wrote, at the first try or after a repair."""
+        return (self.sources["llm"] + self.sources["llm_repaired"]) / self.drafted if self.drafted else None
 
 
 def reason_kind(reason: str) -> str:
@@ -71,6 +77,7 @@ def draft_batch(
     concurrency: int = 8,
     actor: str = "assistant",
     progress: Callable[[DraftOutcome | None], None] | None = None,
+    language: str | None = None,
 ) -> BatchReport:
     started = time.perf_counter()
     now = datetime.now().replace(microsecond=0)
@@ -89,7 +96,8 @@ def draft_batch(
 
     def one(customer_id: str) -> DraftOutcome | None:
         try:
-            return drafter.draft(customer_id, channel=channel, actor=actor)
+            # a batch drafts offers; a message without an incentive is a person's call, one customer at a time
+            return drafter.draft(customer_id, channel=channel, actor=actor, language=language, without_incentive=False)
         except Exception as exc:
             report.failed.append(f"{customer_id}: {type(exc).__name__}: {exc}")
             return None
@@ -101,6 +109,7 @@ def draft_batch(
                 if outcome.offer_id:
                     report.drafted += 1
                     report.sources[outcome.source or "template"] += 1
+                    report.languages[outcome.language] += 1
                     if outcome.note:
                         report.notes[outcome.note.split(" (")[0].split(";")[0]] += 1
                 else:

@@ -49,6 +49,10 @@ class OfferDecision:
     reason: str  # one line: why this offer, or why none
     candidates: list[Candidate] = field(default_factory=list)
     budget_left: float = 0.0
+    # no offer pays for itself, yet nothing forbids writing: a "we'd love you back" message without an
+    # incentive may be drafted instead (never for a closed account, inside the cooldown, or without consent)
+    without_incentive: bool = False
+    opted_in: bool = True
 
 
 def offer_cost(rule: OfferRule, value: float, mean_order_value: float) -> float:
@@ -104,6 +108,7 @@ def decide(
         "",
         budget_left=round(budget_left, 2),
     )
+    decision.opted_in = profile.marketing_opt_in
     blockers = []
     if profile.closed_at is not None:
         blockers.append("the account is closed")
@@ -165,6 +170,7 @@ def decide(
                 f"{best.save_rate:.2f} save rate x {margin:.2f} margin - {best.cost:.2f} cost = "
                 f"{best.expected_value:.2f}"
             )
+    decision.without_incentive = decision.chosen is None and not blockers and profile.marketing_opt_in
     return decision
 
 

@@ -1,8 +1,10 @@
 """Drafting one win-back message: the policy picks the offer, code gathers the facts, the LLM writes
-(JSON subject + body, schema-guided when the server supports it), code validates. Invalid output is
-regenerated at most twice with the problems listed, then replaced by a template built from the same
-facts. The draft is saved as an `offers` row (status draft) with an `offer_events` row saying which path
-wrote it; nothing the customer wrote can change the offer."""
+(JSON subject + opening, schema-guided when the server supports it) in the customer's language, code
+validates. Invalid output is regenerated at most twice with the problems listed, then replaced by a template
+built from the same facts. When no offer pays for itself but nothing forbids writing, a "we'd love you
+back" message without an incentive is drafted instead, marked as such (offer type `no_incentive`). The
+draft is saved as an `offers` row (status draft) with an `offer_events` row saying which path wrote it;
+nothing the customer wrote can change the offer."""
 
 from __future__ import annotations
 
@@ -20,16 +22,19 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, insert
+from sqlalchemy.orm import Session
 
 from winback.config import Settings
 from winback.data.db import write_transaction
+from winback.data.lookups.common import require_customer
 from winback.data.schema import Offer, OfferEvent
 from winback.prompts import load_prompt
 from winback.tools.offers.choice import OfferDecision, choose_offer
 from winback.tools.offers.facts import DraftFacts, load_facts
+from winback.tools.offers.language import Language, check_language, language_for, language_name, phrases
 from winback.tools.offers.policy import OfferPolicy, load_policy
-from winback.tools.offers.templates import SHORT_SIGN_OFF, SIGN_OFF, template_draft
-from winback.tools.offers.terms import OfferTerms, redeem_code
+from winback.tools.offers.templates import short_sign_off, sign_off, template_draft
+from winback.tools.offers.terms import NO_INCENTIVE, OfferTerms, redeem_code
 from winback.tools.offers.validation import Draft, validate_draft, validate_opening
 
 Channel = Literal["email", "sms"]
@@ -40,8 +45,8 @@ MAX_REGENERATIONS = 2
 class DraftSchema(BaseModel):
     """What the model writes: the personal part. Greeting, offer and sign-off come from code."""
 
-    subject: str = Field(description="subject line that names the customer")
-    opening: str = Field(description="1-3 sentences naming the customer's problem and apologising once")
+    subject: str = Field(max_length=70, description="short subject line; code puts the customer's name in front")
+    opening: str = Field(max_length=400, description="2 sentences naming the customer's problem, apologising once")
 
 
 @dataclass
@@ -49,12 +54,14 @@ class DraftOutcome:
     customer_id: str
     decision: OfferDecision
     offer_id: str | None = None
-    source: str | None = None  # llm, llm_repaired, template; None when no offer
+    source: str | None = None  # llm, llm_repaired, template; None when no message
     attempts: int = 0  # LLM attempts
     problems: list[list[str]] = field(default_factory=list)  # validation problems per LLM attempt
     draft: Draft | None = None
     note: str | None = None  # e.g. why the LLM was not used
     seconds: float = 0.0
+    language: str = "en"
+    without_incentive: bool = False  # a "we'd love you back" message: no offer, no code
 
     @property
     def valid_first_try(self) -> bool:
@@ -74,28 +81,47 @@ def _parse_reply(content: object) -> DraftSchema | None:
 
 
 def prompt_sections() -> dict[str, str]:
-    """prompts/offer_draft.v1.txt, split at its `### name` headings."""
-    return dict(re.findall(r"^### (\w+)\n(.*?)(?=^### |\Z)", load_prompt("offer_draft.v1.txt"), re.S | re.M))
+    """prompts/offer_draft.v2.txt, split at its `### name` headings."""
+    return dict(re.findall(r"^### (\w+)\n(.*?)(?=^### |\Z)", load_prompt("offer_draft.v2.txt"), re.S | re.M))
 
 
-def example_opening() -> str:
-    """The worked example's opening: a model that copies it is not describing this customer."""
-    return str(json.loads(prompt_sections()["example_assistant"])["opening"])
+def example_number(situation: str) -> int:
+    """Each language has two worked examples, 1 about a late delivery, 2 about a customer not seen for a
+    while: the prompt shows the one about another situation, so the model learns the language and the
+    register, not the words to write."""
+    return 2 if situation == "late_delivery" else 1
+
+
+def example_openings(language: str = "en") -> list[str]:
+    """The worked examples' openings in a language: a model that copies one is not describing this customer."""
+    sections = prompt_sections()
+    return [str(json.loads(sections[f"example_assistant_{language}_{n}"])["opening"]) for n in (1, 2)]
 
 
 def compose(written: DraftSchema, facts: DraftFacts, channel: str) -> Draft:
-    """Greeting, the model's opening, the offer in the policy's exact words, sign-off."""
+    """Greeting, the model's opening, the offer in the policy's exact words (or, without an incentive, an
+    invitation to reply), sign-off — all in the facts' language."""
+    words = phrases(facts.language)
     opening = " ".join(written.opening.split())
-    offer = facts.terms.sentence()
     if channel == "sms":
-        return Draft("", f"Hi {facts.first_name}, {opening[:1].lower()}{opening[1:]} {offer} {SHORT_SIGN_OFF}")
-    subject = " ".join(written.subject.split())
-    if facts.first_name.lower() not in subject.lower():
-        subject = f"{facts.first_name}, {subject[:1].lower()}{subject[1:]}"
-    return Draft(
-        subject,
-        f"Hi {facts.first_name},\n\n{opening}\n\nTo make up for it: {offer[:1].lower()}{offer[1:]}\n\n{SIGN_OFF}",
-    )
+        greeting = str(words["sms_greeting"]).format(first_name=facts.first_name)
+        if words["lower_after_greeting"]:
+            opening = opening[:1].lower() + opening[1:]
+        return Draft("", f"{greeting} {opening} {facts.terms.sentence()} {short_sign_off(facts.language)}")
+    subject = " ".join(written.subject.split()).strip(" ,.:;-")
+    if not subject.lower().startswith(facts.first_name.lower()):
+        if words["lower_in_subject"]:
+            subject = subject[:1].lower() + subject[1:]
+        subject = f"{facts.first_name}, {subject}"
+    greeting = str(words["greeting"]).format(first_name=facts.first_name)
+    return Draft(subject, f"{greeting}\n\n{opening}\n\n{facts.terms.paragraph()}\n\n{sign_off(facts.language)}")
+
+
+def customer_language(engine: Engine, customer_id: str) -> Language:
+    """The customer's own language choice, else their country's (Belgium by city), else English."""
+    with Session(engine) as session:
+        customer = require_customer(session, customer_id)
+        return language_for(customer.country, customer.city, customer.language)
 
 
 class OfferDrafter:
@@ -106,42 +132,50 @@ class OfferDrafter:
         llm: BaseChatModel | None,
         policy: OfferPolicy | None = None,
         structured: bool = True,
+        model: str | None = None,
     ) -> None:
         self.engine = engine
+        self.model = model  # recorded with each draft: which model wrote (or tried to write) it
         self.settings = settings
         self.policy = policy or load_policy(settings.data_dir)
         self.llm = llm
         self.writer = None
-        self.example_opening = example_opening()
         if llm is not None:
             self.writer = llm.with_structured_output(DraftSchema, method="json_schema") if structured else llm
 
     def prompt(self, facts: DraftFacts, tone: str) -> list[BaseMessage]:
-        """System rules, one worked example, then this customer's facts (their own words quoted as data)."""
+        """System rules, a short worked example in the customer's language, then this customer's facts as a
+        compact list: the problem without figures, dates or ids (the model may write none), their own words
+        quoted as data."""
         sections = prompt_sections()
+        language = language_name(facts.language)
         complaint = ""
         if facts.complaint:
             quoted = facts.complaint.replace("<<<", "< < <").replace(">>>", "> > >")
-            complaint = f"{facts.first_name} wrote ({facts.complaint_source}, quoted data): <<<{quoted}>>>"
-        drivers = "; ".join(re.sub(r"\s*\([+-][\d.]+\)$", "", d) for d in facts.drivers) or "not recorded"
+            complaint = f"The customer wrote (quoted data): <<<{quoted}>>>"
+        words = phrases(facts.language)
         user = sections["user"].format(
-            first_name=facts.first_name,
+            language=language,
             tone=tone,
-            problem=facts.problem,
-            tenure=facts.tenure,
-            drivers=drivers,
+            problem=facts.problem_brief,
             complaint_block=complaint,
+            native_name=words["native_name"],
+            apology_hint=words["apology_hint"],
         )
+        example = f"{facts.language}_{example_number(facts.situation)}"
         return [
-            SystemMessage(sections["system"].strip()),
-            HumanMessage(sections["example_user"].strip()),
-            AIMessage(sections["example_assistant"].strip()),
+            SystemMessage(sections["system"].format(language=language).strip()),
+            HumanMessage(sections[f"example_user_{example}"].strip()),
+            AIMessage(sections[f"example_assistant_{example}"].strip()),
             HumanMessage(user.strip()),
         ]
 
     def _write(self, outcome: DraftOutcome, facts: DraftFacts, channel: str, tone: str) -> Draft:
         if self.writer is None:
             outcome.note = "no LLM configured: template"
+            return template_draft(facts, channel)
+        if facts.language not in {x.strip() for x in self.settings.llm_draft_languages.split(",")}:
+            outcome.note = f"the model does not write in {language_name(facts.language)} (WINBACK_LLM_DRAFT_LANGUAGES)"
             return template_draft(facts, channel)
         messages: list[BaseMessage] = self.prompt(facts, tone)
         for attempt in range(MAX_REGENERATIONS + 1):
@@ -160,7 +194,9 @@ class OfferDrafter:
             problems = (
                 ["the reply was not JSON with subject and opening"]
                 if written is None or draft is None
-                else validate_opening(written.subject, written.opening, facts, channel, self.example_opening)
+                else validate_opening(
+                    written.subject, written.opening, facts, channel, example_openings(facts.language)
+                )
                 + validate_draft(draft, facts, channel, frozenset(self.policy.contacts_allowed))
             )
             outcome.problems.append(problems)
@@ -183,24 +219,35 @@ class OfferDrafter:
         actor: str = "assistant",
         save: bool = True,
         now: datetime | None = None,
+        language: str | None = None,
+        without_incentive: bool = True,
     ) -> DraftOutcome:
-        """Raises CustomerNotFound for an unknown id; returns an outcome without offer when the policy says none."""
+        """Raises CustomerNotFound for an unknown id. `language` overrides the customer's (else their own
+        choice or their country's). When the policy finds no offer worth its cost and `without_incentive`,
+        a message without an incentive is drafted; otherwise the outcome has no draft and says why."""
         started = time.perf_counter()
         now = (now or datetime.now()).replace(microsecond=0)
+        chosen_language = check_language(language) if language else customer_language(self.engine, customer_id)
         decision = choose_offer(self.engine, customer_id, self.policy, now)
-        outcome = DraftOutcome(customer_id, decision)
-        if decision.chosen is None:
+        outcome = DraftOutcome(customer_id, decision, language=chosen_language)
+        if decision.chosen is None and not (without_incentive and decision.without_incentive):
             outcome.seconds = time.perf_counter() - started
             return outcome
         offer_id = f"OF-{now:%Y%m%d}-{uuid.uuid4().hex[:8].upper()}"
+        valid_until = now + timedelta(days=self.policy.validity_days)
         chosen = decision.chosen
-        terms = OfferTerms(
-            chosen.offer_type,
-            chosen.value,
-            self.policy.currency,
-            None if chosen.offer_type == "personal_call" else redeem_code(offer_id),
-            now + timedelta(days=self.policy.validity_days),
-        )
+        if chosen is None:
+            outcome.without_incentive = True
+            terms = OfferTerms(NO_INCENTIVE, 0.0, self.policy.currency, None, valid_until, chosen_language)
+        else:
+            terms = OfferTerms(
+                chosen.offer_type,
+                chosen.value,
+                self.policy.currency,
+                None if chosen.offer_type == "personal_call" else redeem_code(offer_id),
+                valid_until,
+                chosen_language,
+            )
         facts = load_facts(self.engine, customer_id, terms)
         draft = self._write(outcome, facts, channel, tone)
         if outcome.source is None:
@@ -219,7 +266,7 @@ class OfferDrafter:
         self, offer_id: str, outcome: DraftOutcome, terms: OfferTerms, channel: str, actor: str, now: datetime
     ) -> None:
         decision, chosen, draft = outcome.decision, outcome.decision.chosen, outcome.draft
-        assert chosen is not None and draft is not None
+        assert draft is not None
         with write_transaction(self.engine) as connection:
             connection.execute(
                 insert(Offer).values(
@@ -227,17 +274,18 @@ class OfferDrafter:
                     customer_id=outcome.customer_id,
                     created_at=now,
                     created_by=actor,
-                    offer_type=chosen.offer_type,
-                    value=Decimal(str(chosen.value)),
+                    offer_type=terms.offer_type,
+                    value=Decimal(str(terms.value)),
                     channel=channel,
                     subject=draft.subject,
                     message=draft.body,
                     status="draft",
                     churn_probability_at_creation=decision.churn_probability,
-                    expected_cost=Decimal(str(chosen.cost)),
+                    expected_cost=Decimal(str(chosen.cost if chosen else 0)),
                     redeem_code=terms.code,
-                    valid_until=terms.valid_until,
+                    valid_until=terms.valid_until if terms.has_incentive else None,
                     draft_source=outcome.source,
+                    language=terms.language,
                 )
             )
             connection.execute(
@@ -252,8 +300,10 @@ class OfferDrafter:
                         "problems": outcome.problems,
                         "note": outcome.note,
                         "reason": decision.reason,
-                        "expected_value": chosen.expected_value,
-                        "model": self.settings.llm_model if self.settings.llm_base_url else "embedded",
+                        "expected_value": chosen.expected_value if chosen else None,
+                        "without_incentive": chosen is None,
+                        "language": terms.language,
+                        "model": self.model if self.llm is not None else None,
                     },
                 )
             )

@@ -13,7 +13,7 @@ from winback.errors import UserError
 from winback.roles import ROLES_THAT_APPROVE, Role, mask_name_in_text, may_see_pii, parse_role
 from winback.tools.offers.facts import load_facts
 from winback.tools.offers.policy import OfferPolicy, OfferRule
-from winback.tools.offers.terms import OfferTerms
+from winback.tools.offers.terms import NO_INCENTIVE, OfferTerms
 from winback.tools.offers.validation import Draft, validate_draft
 
 DECISION_LOCK = 0x77696E6261636B  # "winback": the advisory lock key of offer decisions on PostgreSQL
@@ -35,7 +35,12 @@ def check_offer_text(engine: Engine, policy: OfferPolicy, offer_id: str, subject
     """Problems with this text for this saved offer; empty when it may be saved or approved."""
     offer = load_offer(engine, offer_id)
     terms = OfferTerms(
-        offer.offer_type, float(offer.value), policy.currency, offer.redeem_code, offer.valid_until or offer.created_at
+        offer.offer_type,
+        float(offer.value),
+        policy.currency,
+        offer.redeem_code,
+        offer.valid_until or offer.created_at,
+        offer.language or "en",
     )
     facts = load_facts(engine, offer.customer_id, terms)
     return validate_draft(
@@ -85,7 +90,8 @@ def _record_edit(connection: Connection, offer: Offer, subject: str, message: st
 
 def policy_problems(engine: Engine, policy: OfferPolicy, offer: Offer, now: datetime) -> list[str]:
     """What the policy says against approving this offer now: its value must still be the policy's value
-    for its type and the customer's segment, and its expected cost must fit this month's budget."""
+    for its type and the customer's segment (a message without an incentive: none), and its expected cost
+    must fit this month's budget."""
     from sqlalchemy import func
 
     from winback.tools.offers.choice import month_to_date
@@ -97,7 +103,10 @@ def policy_problems(engine: Engine, policy: OfferPolicy, offer: Offer, now: date
         ).scalar_one()
         rules: dict[str, OfferRule] = {r.type: r for r in policy.offers}
         rule = rules.get(offer.offer_type)
-        if rule is None:
+        if offer.offer_type == NO_INCENTIVE:
+            if float(offer.value) != 0 or offer.redeem_code:
+                problems.append("a message without an incentive must have no value and no code")
+        elif rule is None:
             problems.append(f"the policy no longer has offers of type {offer.offer_type}")
         elif abs(float(offer.value) - policy.capped_value(rule, segment)) > 1e-9:
             problems.append(

@@ -1,6 +1,6 @@
 """The facts a win-back message may use, gathered in code from the customer's card: first name, tenure,
 the specific problem in plain words (with the order, ticket or review it comes from), the drivers, and
-the customer's own words, kept as quoted data."""
+the customer's own words, kept as quoted data. Everything code writes is in the offer's language."""
 
 from __future__ import annotations
 
@@ -11,19 +11,9 @@ from sqlalchemy import Engine, select
 
 from winback.data.lookups import CustomerProfile, customer_profile
 from winback.data.schema import Order
+from winback.tools.offers.language import format_day, format_month_year, phrases
 from winback.tools.offers.situation import Situation, situation_of
-from winback.tools.offers.terms import OfferTerms, format_day
-
-TOPIC_WORDS = {
-    "delivery_delay": "a late delivery",
-    "damaged_item": "a damaged item",
-    "sizing": "a size that did not fit",
-    "refund": "a refund",
-    "payment": "a payment",
-    "account": "your account",
-    "app_bug": "a problem with our app",
-    "discount_code": "a discount code",
-}
+from winback.tools.offers.terms import OfferTerms
 
 
 @dataclass
@@ -35,24 +25,34 @@ class DraftFacts:
     tenure: str  # "for 2 years", "since May"
     situation: Situation
     problem: str  # plain words, built from records: "your order O-1042-008 arrived 4 days later than promised"
+    problem_brief: str  # the same without any figure, date or id ("your order arrived later than we promised")
     drivers: list[str]
     complaint: str  # the customer's own words (untrusted), or ""
     complaint_source: str  # "review R-1042-03 (2 stars)", "ticket T-1042-02", or ""
     terms: OfferTerms
     order_ids: list[str] = field(default_factory=list)  # the orders a message may name
     dates: list[datetime] = field(default_factory=list)  # the dates a message may name
+    marketing_opt_in: bool = True
+
+    @property
+    def language(self) -> str:
+        return self.terms.language
 
 
-def _tenure(days: int, signup: datetime) -> str:
+def _tenure(days: int, signup: datetime, language: str) -> str:
+    words = phrases(language)["tenure"]
     if days >= 730:
-        return f"for {days // 365} years"
+        return str(words["years"]).format(n=days // 365)
     if days >= 365:
-        return "for over a year"
-    return f"since {signup:%B %Y}"
+        return str(words["over_a_year"])
+    return str(words["since"]).format(month_year=format_month_year(signup, language))
 
 
 def gather_facts(profile: CustomerProfile, terms: OfferTerms) -> DraftFacts:
     """`profile` must be read with a role that sees names (the draft greets the customer)."""
+    language = terms.language
+    said = phrases(language)["problem"]
+    topics_said = phrases(language)["topics"]
     drivers = profile.churn.drivers if profile.churn else []
     topics = [t.topic for t in profile.open_tickets]
     situation = situation_of(drivers, topics)
@@ -60,41 +60,44 @@ def gather_facts(profile: CustomerProfile, terms: OfferTerms) -> DraftFacts:
     order_ids: list[str] = []
     complaint, source = "", ""
     problem = ""
+    brief = ""
     late = [o for o in profile.recent_orders if o.late_days]
     low_reviews = [r for r in profile.recent_reviews if r.rating <= 2]
     if situation == "late_delivery" and late:
         order = late[0]
         days = max(round(order.late_days or 0), 1)
-        problem = (
-            f"your order {order.order_id} of {format_day(order.ordered_at)} arrived {days} "
-            f"day{'s' if days != 1 else ''} later than we promised"
+        problem = str(said["late_delivery"]).format(
+            order=order.order_id,
+            day=format_day(order.ordered_at, language),
+            days=days,
+            day_word=said["day" if days == 1 else "days"],
         )
+        brief = str(said["late_delivery_brief"])
         order_ids.append(order.order_id)
         dates.append(order.ordered_at)
     elif situation == "support" and profile.open_tickets:
         ticket = profile.open_tickets[0]
-        problem = (
-            f"your message about {TOPIC_WORDS.get(ticket.topic, ticket.topic.replace('_', ' '))} from "
-            f"{format_day(ticket.opened_at)} is still not resolved"
-        )
+        topic = topics_said.get(ticket.topic, ticket.topic.replace("_", " "))
+        problem = str(said["support"]).format(topic=topic, day=format_day(ticket.opened_at, language))
+        brief = str(said["support_brief"]).format(topic=topic)
         dates.append(ticket.opened_at)
         complaint, source = ticket.excerpt, f"ticket {ticket.ticket_id}"
     elif situation == "product_quality" and low_reviews:
         review = low_reviews[0]
-        problem = (
-            f"what you received did not live up to your expectations, as you told us on {format_day(review.created_at)}"
-        )
+        problem = str(said["product_quality"]).format(day=format_day(review.created_at, language))
+        brief = str(said["product_quality_brief"])
         dates.append(review.created_at)
         complaint, source = review.excerpt, f"review {review.review_id} ({review.rating} stars)"
     elif situation == "price":
-        problem = "your recent orders have been smaller than before"
+        problem = brief = str(said["price"])
     if not problem:
         situation = "inactivity"
         if profile.last_order_at is not None:
-            problem = f"we have not seen you since your last order on {format_day(profile.last_order_at)}"
+            problem = str(said["inactivity"]).format(day=format_day(profile.last_order_at, language))
+            brief = str(said["inactivity_brief"])
             dates.append(profile.last_order_at)
         else:
-            problem = "you have not placed an order with us yet"
+            problem = brief = str(said["never_ordered"])
     if not complaint:
         for review in low_reviews:
             complaint, source = review.excerpt, f"review {review.review_id} ({review.rating} stars)"
@@ -112,15 +115,17 @@ def gather_facts(profile: CustomerProfile, terms: OfferTerms) -> DraftFacts:
         first_name=(profile.name.split() or ["there"])[0],
         email=profile.email,
         segment=profile.segment,
-        tenure=_tenure(profile.tenure_days, profile.signup_at),
+        tenure=_tenure(profile.tenure_days, profile.signup_at, language),
         situation=situation,
         problem=problem,
+        problem_brief=brief,
         drivers=[str(d.get("text", d.get("feature"))) for d in drivers if float(d.get("contribution", 0)) > 0][:3],
         complaint=complaint,
         complaint_source=source,
         terms=terms,
         order_ids=order_ids,
         dates=dates,
+        marketing_opt_in=profile.marketing_opt_in,
     )
 
 

@@ -1,5 +1,6 @@
 """The deterministic fallback: a message built from the same facts with the templates in
-prompts/offer_templates.v1.toml, the variant picked by the customer id so a batch is varied."""
+prompts/offer_templates.v2.toml, in the customer's language, the variant picked by the customer id so a
+batch is varied. A message without an incentive uses the `no_incentive` templates."""
 
 from __future__ import annotations
 
@@ -10,15 +11,21 @@ from typing import Any
 
 from winback.prompts import load_prompt
 from winback.tools.offers.facts import DraftFacts
+from winback.tools.offers.language import phrases
 from winback.tools.offers.validation import Draft
-
-SIGN_OFF = "Warm regards,\nThe customer care team"
-SHORT_SIGN_OFF = "- Customer care"
 
 
 @lru_cache(maxsize=1)
 def templates() -> dict[str, Any]:
-    return tomllib.loads(load_prompt("offer_templates.v1.toml"))
+    return tomllib.loads(load_prompt("offer_templates.v2.toml"))
+
+
+def sign_off(language: str) -> str:
+    return str(phrases(language)["sign_off"])
+
+
+def short_sign_off(language: str) -> str:
+    return str(phrases(language)["short_sign_off"])
 
 
 def _pick(options: list[str], key: str) -> str:
@@ -31,6 +38,7 @@ def _capitalised(text: str) -> str:
 
 def template_draft(facts: DraftFacts, channel: str, variant_key: str | None = None) -> Draft:
     key = variant_key or facts.customer_id
+    language = facts.language
     fields = {
         "first_name": facts.first_name,
         "problem": facts.problem,
@@ -39,10 +47,11 @@ def template_draft(facts: DraftFacts, channel: str, variant_key: str | None = No
         "offer_how": facts.terms.how,
         "offer_how_capitalised": _capitalised(facts.terms.how),
         "tenure": facts.tenure,
-        "sign_off": SIGN_OFF,
-        "short_sign_off": SHORT_SIGN_OFF,
+        "sign_off": sign_off(language),
+        "short_sign_off": short_sign_off(language),
     }
-    section = templates()[channel][facts.situation]
+    situation = facts.situation if facts.terms.has_incentive else "no_incentive"
+    section = templates()[language][channel][situation]
     body = _pick(section["bodies"], key + ":body").format(**fields)
     subject = _pick(section["subjects"], key + ":subject").format(**fields) if channel == "email" else ""
     return Draft(subject=subject, body=body)

@@ -1,6 +1,7 @@
 """Checks every drafted message in code before it can be saved: the exact offer terms are there, no other
 amount, percentage, code, date, order number or customer, the customer is named, and the length fits the
-channel. A message that fails is regenerated or replaced by a template; it is never saved as it is."""
+channel — in every language drafts are written in (amounts, percentages and dates in local formats). A
+message that fails is regenerated or replaced by a template; it is never saved as it is."""
 
 from __future__ import annotations
 
@@ -10,16 +11,30 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from winback.tools.offers.facts import DraftFacts
-from winback.tools.offers.terms import format_day
+from winback.tools.offers.language import (
+    LANGUAGES,
+    fold,
+    language_name,
+    language_scores,
+    month_numbers,
+    phrases,
+    written_in,
+)
 
 LIMITS = {  # channel: (subject min, subject max, body min, body max) in characters
     "email": (5, 90, 150, 1500),
     "sms": (0, 0, 40, 320),
 }
-MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-_PERCENT = re.compile(r"\d+(?:[.,]\d+)?\s?(?:%|percent\b|per cent\b)", re.I)
-_MONEY = re.compile(r"(?:[€$£]\s?\d[\d,.]*|\d[\d,.]*\s?(?:€|EUR|USD|GBP|euros?|dollars?|pounds?)\b)", re.I)
-_POINTS = re.compile(r"\d[\d,.]*\s?(?:loyalty\s)?points?\b", re.I)
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+_PERCENT_WORDS = r"percent|per cent|prozent|pour ?cent|por ?ciento|per ?cento|procent"
+_PERCENT = re.compile(rf"\d+(?:[.,]\d+)?[\s\u00a0\u202f]?(?:%|(?:{_PERCENT_WORDS})\b)", re.I)
+_MONEY = re.compile(
+    r"(?:[€$£]\s?\d[\d,.]*|\d[\d,.]*[\s\u00a0\u202f]?(?:[€$£]|(?:EUR|USD|GBP|euros?|dollars?|pounds?)\b))", re.I
+)
+_POINTS = re.compile(
+    r"\d[\d,.\u00a0\u202f ]*\s?(?:loyalty\s)?(?:points?|punkte?|treuepunkte?|puntos?|punti|punten|spaarpunten)\b",
+    re.I,
+)
 # codes: WB-7K2Q9 style, and any other capitals-and-digits token a person might type ("FREE100", "SAVE20")
 _CODE = re.compile(r"\b[A-Z]{2,}-[A-Z0-9]{4,}\b|\b(?=[A-Z0-9]*\d)[A-Z]{2,}[A-Z0-9]*\d[A-Z0-9]*\b")
 _ORDER = re.compile(r"\bO-\d+-\d+\b")
@@ -33,9 +48,13 @@ _URL = re.compile(
     re.I,
 )
 _PHONE = re.compile(r"(?<![\w-])\+?\(?\d[\d\s().-]{7,}\d(?![\w-])")
+_MONTHS = "|".join(sorted((re.escape(m) for m in month_numbers()), key=len, reverse=True))
+# dates as any supported language writes them, matched on accent-folded lower-case text
 _DATE = re.compile(
-    rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)? (?:{MONTHS})(?: \d{{4}})?\b|"
-    rf"\b(?:{MONTHS}) \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b"
+    rf"\b(?P<iso>\d{{4}}-\d{{2}}-\d{{2}})\b"
+    rf"|\b(?P<num>\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}})\b"
+    rf"|\b(?P<dm>\d{{1,2}})(?:st|nd|rd|th|er|e|\.)? (?:de )?(?P<dm_month>{_MONTHS})\.?(?:,? (?:de )?(?P<dm_year>\d{{4}}))?\b"
+    rf"|\b(?P<md_month>{_MONTHS})\.? (?P<md>\d{{1,2}})(?:st|nd|rd|th)?(?:,? (?P<md_year>\d{{4}}))?\b"
 )
 
 
@@ -45,14 +64,39 @@ class Draft:
     body: str
 
 
-def _day_forms(when: datetime) -> set[str]:
-    return {
-        when.strftime("%Y-%m-%d"),
-        format_day(when),
-        f"{when.day} {when:%B}",
-        f"{when:%B} {when.day}",
-        f"{when:%B} {when.day}, {when.year}",
-    }
+def _mentioned_days(text: str) -> list[tuple[str, list[tuple[int, int, int | None]]]]:
+    """Each date the text names, with the (day, month, year or None) readings it may have."""
+    found = []
+    months = month_numbers()
+    for match in _DATE.finditer(fold(text)):
+        readings: list[tuple[int, int, int | None]] = []
+        if match["iso"]:
+            year, month, day = (int(x) for x in match["iso"].split("-"))
+            readings.append((day, month, year))
+        elif match["num"]:
+            a, b, c = (int(x) for x in re.split(r"[./-]", match["num"]))
+            year = c + 2000 if c < 100 else c
+            readings += [(a, b, year), (b, a, year)]  # day first in Europe, month first in the US
+        elif match["dm"]:
+            readings.append((int(match["dm"]), months[match["dm_month"]], _year(match["dm_year"])))
+        else:
+            readings.append((int(match["md"]), months[match["md_month"]], _year(match["md_year"])))
+        found.append((match.group(0), readings))
+    return found
+
+
+def _year(text: str | None) -> int | None:
+    return int(text) if text else None
+
+
+def _is_date(text: str) -> bool:
+    return bool(_DATE.fullmatch(fold(text.strip())))
+
+
+def _allowed_day(readings: list[tuple[int, int, int | None]], dates: list[datetime]) -> bool:
+    return any(
+        d.day == day and d.month == month and year in (None, d.year) for day, month, year in readings for d in dates
+    )
 
 
 def validate_draft(
@@ -62,7 +106,7 @@ def validate_draft(
     addresses and phone numbers the offer policy lets messages carry (`contacts_allowed`)."""
     problems: list[str] = []
     text = f"{draft.subject}\n{draft.body}"
-    lowered = text.lower()
+    lowered = _SPACES.sub(" ", text).lower()
     s_min, s_max, b_min, b_max = LIMITS[channel]
     if channel == "email" and not s_min <= len(draft.subject.strip()) <= s_max:
         problems.append(f"the subject must be {s_min}-{s_max} characters, not {len(draft.subject.strip())}")
@@ -71,19 +115,18 @@ def validate_draft(
     if facts.first_name.lower() not in draft.body.lower():
         problems.append(f"the message must greet the customer by name ({facts.first_name})")
     for phrase in facts.terms.required_phrases():
-        if phrase.lower() not in lowered:
+        if _SPACES.sub(" ", phrase).lower() not in lowered:
             problems.append(f"the exact offer is missing: write {phrase!r}")
-    allowed_percent = (
-        {facts.terms.value_text.lower().replace(" ", "")} if facts.terms.offer_type == "percent_discount" else set()
-    )
+    allowed_percent = {_number_of(facts.terms.value_text)} if facts.terms.offer_type == "percent_discount" else set()
+    offer_words = facts.terms.value_text or "no incentive"
     for match in _PERCENT.findall(text):
-        if match.lower().replace(" ", "").replace("percent", "%").replace("per cent", "%") not in allowed_percent:
-            problems.append(f"{match.strip()!r} is not the offer ({facts.terms.value_text})")
+        if _number_of(match) not in allowed_percent:
+            problems.append(f"{match.strip()!r} is not the offer ({offer_words})")
     for match in _MONEY.findall(text):
-        problems.append(f"no amount may be stated ({match.strip()!r}); the offer is {facts.terms.value_text}")
+        problems.append(f"no amount may be stated ({match.strip()!r}); the offer is {offer_words}")
     for match in _POINTS.findall(text):
-        if facts.terms.offer_type != "loyalty_points" or facts.terms.value_text.split()[0] not in match:
-            problems.append(f"{match.strip()!r} is not the offer ({facts.terms.value_text})")
+        if facts.terms.offer_type != "loyalty_points" or _number_of(facts.terms.value_text) != _number_of(match):
+            problems.append(f"{match.strip()!r} is not the offer ({offer_words})")
     for code in set(_CODE.findall(text)) - {facts.terms.code}:
         problems.append(f"{code} is not this offer's code")
     for order in set(_ORDER.findall(text)) - set(facts.order_ids):
@@ -100,31 +143,37 @@ def validate_draft(
             problems.append(f"the link {link!r} must not appear (the policy allows no such link)")
     for phone in set(_PHONE.findall(text)):
         digits = re.sub(r"\D", "", phone)
-        if _DATE.fullmatch(phone.strip()):
+        if _is_date(phone):
             continue
         if len(digits) >= 8 and digits not in {re.sub(r"\D", "", c) for c in allowed}:
             problems.append(f"the phone number {phone.strip()!r} must not appear (the policy allows no such number)")
-    allowed_days = set().union(*(_day_forms(d) for d in facts.dates))
-    for day in set(_DATE.findall(text)):
-        if day not in allowed_days and re.sub(r"(?<=\d)(st|nd|rd|th)", "", day) not in allowed_days:
+    for day, readings in _mentioned_days(text):
+        if not _allowed_day(readings, facts.dates):
             problems.append(f"the date {day!r} is not one of the facts")
     return list(dict.fromkeys(problems))
 
 
-_REFUSAL = re.compile(r"\b(can(?:no|')t (?:assist|help)|as an ai|language model|i am unable|i'm unable)\b", re.I)
-_OTHER_OFFER = re.compile(
-    r"\b(refund\w*|voucher\w*|discount\w*|credit\w*|compensat\w*|free\b|coupon\w*|"
-    r"reimburs\w*|gift\w*|cash ?back|money back)",
-    re.I,
-)
-_APOLOGY = re.compile(r"\b(sorry|apologi[sz]e\w*|apology)\b", re.I)
+def _number_of(text: str) -> str:
+    """The digits of a figure, whatever its separators: '1 000 Treuepunkte' and '1,000 points' -> '1000'."""
+    return re.sub(r"\D", "", text)
 
 
-def validate_opening(subject: str, opening: str, facts: DraftFacts, channel: str, example: str = "") -> list[str]:
-    """The part the model writes may only acknowledge and apologise: the offer and every figure come from code."""
+def _any_language(key: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{phrases(language)['checks'][key]})" for language in LANGUAGES), re.I)
+
+
+_REFUSAL = _any_language("refusal")
+_OTHER_OFFER = _any_language("promise")  # a promise in any language is refused, whichever the message is in
+
+
+def validate_opening(
+    subject: str, opening: str, facts: DraftFacts, channel: str, examples: list[str] | None = None
+) -> list[str]:
+    """The part the model writes may only acknowledge and apologise, in the customer's language: the offer,
+    every figure and the customer's name come from code."""
     problems = []
     text = " ".join(opening.split())
-    if example and difflib.SequenceMatcher(None, text.lower(), example.lower()).ratio() > 0.6:
+    if any(difflib.SequenceMatcher(None, text.lower(), e.lower()).ratio() > 0.6 for e in examples or []):
         problems.append("the opening copies the example instead of describing this customer's problem")
     if facts.complaint:
         matcher = difflib.SequenceMatcher(None, text.lower(), facts.complaint.lower(), autojunk=False)
@@ -134,14 +183,29 @@ def validate_opening(subject: str, opening: str, facts: DraftFacts, channel: str
         problems.append(
             f"the opening must be 1-3 sentences (40-{220 if channel == 'sms' else 450} characters), not {len(text)}"
         )
-    if re.search(r"\d", text):
-        problems.append("the opening may not contain any number, date or order number")
-    if not _APOLOGY.search(text):
-        problems.append("the opening must apologise (sorry / apologise)")
+    sentences = [x.strip().lower() for x in re.split(r"(?<=[.!?])\s+", text) if x.strip()]
+    if len(sentences) > 3:
+        problems.append(f"the opening must be 1-3 sentences, not {len(sentences)}")
+    if len(set(sentences)) < len(sentences):
+        problems.append("the opening repeats a sentence")
+    if text and text[-1] not in ".!?…":
+        problems.append("the opening must end with a full sentence")
+    if re.search(r"\d", text) or re.search(r"\d", subject):
+        problems.append("the subject and opening may not contain any number, date or order number")
+    checks = phrases(facts.language)["checks"]
+    if not re.search(checks["apology"], text, re.I):
+        problems.append(f"the opening must apologise, in {language_name(facts.language)}")
+    if not written_in(text, facts.language):
+        problems.append(f"the opening must be written in {language_name(facts.language)}")
+    scores = language_scores(subject)
+    if max(scores.values()) > 0 and scores[facts.language] < max(scores.values()):
+        problems.append(f"the subject must be written in {language_name(facts.language)}")
     if _REFUSAL.search(text):
         problems.append("the opening reads like a refusal, not a message to the customer")
-    for word in sorted({m.lower() for m in _OTHER_OFFER.findall(text)}):
+    # a word the problem itself uses ("your message about a refund") names the problem, it promises nothing
+    named = {m.group(0).lower() for m in _OTHER_OFFER.finditer(facts.problem_brief)}
+    for word in sorted({m.group(0).lower() for m in _OTHER_OFFER.finditer(text)} - named):
         problems.append(f"the opening may not promise anything ({word!r}); the offer is added by the shop")
-    if channel == "email" and facts.first_name.lower() not in subject.lower():
-        problems.append(f"the subject must mention {facts.first_name}")
-    return problems
+    for word in sorted({m.group(0).lower() for m in _OTHER_OFFER.finditer(subject)} - named):
+        problems.append(f"the subject may not promise anything ({word!r}); the offer is added by the shop")
+    return list(dict.fromkeys(problems))
