@@ -285,7 +285,8 @@ def main() -> None:
     from winback.llm.model_files import MODELS, prepare_model, shipped_model
     from winback.llm.server import running_models, start_server, stop_server
 
-    overrides: dict[str, Any] = {}
+    # a measurement, not a user: the per-user rate limit on free SQL would only stall it
+    overrides: dict[str, Any] = {"sql_calls_per_minute": 10_000}
     if args.data_dir:
         overrides["data_dir"] = Path(args.data_dir)
     if args.base_url:

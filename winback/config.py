@@ -92,8 +92,9 @@ class Settings(BaseSettings):
     assistant_planner: Planner = Field(
         "auto",
         description="Who plans each turn: router (embeddings + rules), router+llm (the model breaks close "
-        "ties), llm (forced tool choice), tools (the model calls tools natively); auto = tools on a configured "
-        "server, router on the embedded model (docs/assistant.md has the measurements behind this).",
+        "ties), llm (forced tool choice), tools (the model calls tools natively); auto = the capability probe "
+        "decides: tools where the server calls tools, follows a JSON schema and has 8,192 tokens of context "
+        "(a 7B model on a GPU server), router elsewhere (docs/assistant.md has the measurements).",
     )
     assistant_tie_margin: float = Field(
         0.02,

@@ -33,6 +33,7 @@ from winback.tools.offers.choice import OfferDecision, choose_offer
 from winback.tools.offers.facts import DraftFacts, load_facts
 from winback.tools.offers.language import Language, check_language, language_for, language_name, phrases
 from winback.tools.offers.policy import OfferPolicy, load_policy
+from winback.tools.offers.quoting import quotable
 from winback.tools.offers.templates import short_sign_off, sign_off, template_draft
 from winback.tools.offers.terms import NO_INCENTIVE, OfferTerms, redeem_code
 from winback.tools.offers.validation import Draft, validate_draft, validate_opening
@@ -92,10 +93,12 @@ def example_number(situation: str) -> int:
     return 2 if situation == "late_delivery" else 1
 
 
-def example_openings(language: str = "en") -> list[str]:
-    """The worked examples' openings in a language: a model that copies one is not describing this customer."""
+def example_openings(language: str = "en") -> list[tuple[str, str]]:
+    """The worked examples' (subject, opening) in a language: a model that copies one is not describing
+    this customer."""
     sections = prompt_sections()
-    return [str(json.loads(sections[f"example_assistant_{language}_{n}"])["opening"]) for n in (1, 2)]
+    answers = [json.loads(sections[f"example_assistant_{language}_{n}"]) for n in (1, 2)]
+    return [(str(a["subject"]), str(a["opening"])) for a in answers]
 
 
 def compose(written: DraftSchema, facts: DraftFacts, channel: str) -> Draft:
@@ -150,8 +153,8 @@ class OfferDrafter:
         sections = prompt_sections()
         language = language_name(facts.language)
         complaint = ""
-        if facts.complaint:
-            quoted = facts.complaint.replace("<<<", "< < <").replace(">>>", "> > >")
+        if quotable(facts.complaint):
+            quoted = quotable(facts.complaint).replace("<<<", "< < <").replace(">>>", "> > >")
             complaint = f"The customer wrote (quoted data): <<<{quoted}>>>"
         words = phrases(facts.language)
         user = sections["user"].format(

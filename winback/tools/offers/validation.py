@@ -167,14 +167,16 @@ _OTHER_OFFER = _any_language("promise")  # a promise in any language is refused,
 
 
 def validate_opening(
-    subject: str, opening: str, facts: DraftFacts, channel: str, examples: list[str] | None = None
+    subject: str, opening: str, facts: DraftFacts, channel: str, examples: list[tuple[str, str]] | None = None
 ) -> list[str]:
     """The part the model writes may only acknowledge and apologise, in the customer's language: the offer,
     every figure and the customer's name come from code."""
     problems = []
     text = " ".join(opening.split())
-    if any(difflib.SequenceMatcher(None, text.lower(), e.lower()).ratio() > 0.6 for e in examples or []):
+    if any(difflib.SequenceMatcher(None, text.lower(), o.lower()).ratio() > 0.6 for _, o in examples or []):
         problems.append("the opening copies the example instead of describing this customer's problem")
+    if any(difflib.SequenceMatcher(None, subject.lower(), s.lower()).ratio() > 0.8 for s, _ in examples or []):
+        problems.append("the subject copies the example's; write one about this customer's problem")
     if facts.complaint:
         matcher = difflib.SequenceMatcher(None, text.lower(), facts.complaint.lower(), autojunk=False)
         if matcher.find_longest_match().size >= 30:
@@ -190,6 +192,9 @@ def validate_opening(
         problems.append("the opening repeats a sentence")
     if text and text[-1] not in ".!?…":
         problems.append("the opening must end with a full sentence")
+    shouted = sorted(set(re.findall(r"\b[^\W\d_]{4,}\b", f"{subject} {text}")) - {facts.first_name})
+    for word in [w for w in shouted if w.isupper()]:
+        problems.append(f"{word!r} is shouted or copied from somewhere; write in plain words")
     if re.search(r"\d", text) or re.search(r"\d", subject):
         problems.append("the subject and opening may not contain any number, date or order number")
     checks = phrases(facts.language)["checks"]
