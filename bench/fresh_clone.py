@@ -97,13 +97,16 @@ def main() -> int:
             demo_env["WINBACK_DEMO_CUSTOMERS"] = str(args.customers)
         demo_s, demo_rc, demo_log = timed(["scripts/demo"], clone, demo_env, work / "demo.log")
         fallback = "in-process" in demo_log or "offers fall back" in demo_log
-        by_vllm = re.search(r"written by embedded vLLM; model drafts valid at first try: (\d+)%", demo_log)
+        by_vllm = re.search(
+            r"written by \S+ \(embedded vLLM\): model text valid at first try (\d+)%, after repair (\d+)%", demo_log
+        )
         conversed = "and her tickets?" in demo_log or "session" in demo_log
         verdict = "ok" if demo_rc == 0 and by_vllm and not fallback else f"FAILED (exit {demo_rc})"
         timeouts = re.search(r"note: LLM unavailable\s*│\s*(\d+)", demo_log)
         templates = re.search(r"written by template\s*│\s*(\d+)", demo_log)
         detail = (
-            f"drafted with the embedded vLLM server ({by_vllm.group(1)}% of model drafts valid at first try)"
+            f"drafted with the embedded vLLM server ({by_vllm.group(1)}% of drafts model-written at the first try, "
+            f"{by_vllm.group(2)}% after repairs)"
             if by_vllm
             else "did not draft with the vLLM server"
         )

@@ -69,7 +69,7 @@ def _valid(text: str, facts: Any, example: Any = None) -> bool:
         return False
     draft = compose(written, facts, "email")
     return not (
-        validate_opening(written.subject, written.opening, facts, "email", example_openings(facts.language))
+        validate_opening(draft.subject, written.opening, facts, "email", example_openings(facts.language))
         + validate_draft(draft, facts, "email")
     )
 

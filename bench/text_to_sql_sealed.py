@@ -62,8 +62,9 @@ SEALED_QUESTIONS: list[tuple[str, str]] = [
     ),
     (
         "How many 5-star reviews did the shoes category get?",
-        "SELECT COUNT(*) FROM reviews r JOIN order_items i ON i.order_id = r.order_id AND i.product_id = r.product_id "
-        "WHERE r.rating = 5 AND i.category = 'shoes'",
+        # the same as a join of reviews and order_items, written so SQLite answers in a second, not thirty
+        "SELECT COUNT(*) FROM reviews r WHERE r.rating = 5 AND (SELECT i.category FROM order_items i "
+        "WHERE i.order_id = r.order_id AND i.product_id = r.product_id LIMIT 1) = 'shoes'",
     ),
     (
         "Count the customers from Spain who have left us (closed account).",

@@ -216,14 +216,11 @@ def test_a_draft_copying_the_prompt_example_is_rejected(shop: tuple[Engine, Sett
 
     engine, settings = shop
     cid = _valuable(engine, 1)[0]
-    first = customer_profile(engine, cid, "admin").name.split()[0]
-    subject, opening = example_openings("en")[0]
-    copy = f'{{"subject": "{subject}", "opening": "{opening}"}}'
+    copy = f'{{"opening": "{example_openings("en")[0]}"}}'
     outcome = OfferDrafter(engine, settings, FakeListChatModel(responses=[copy] * 3), structured=False).draft(
         cid, "email", now=NOW, language="en"
     )
     assert outcome.source == "template" and any("copies the example" in p for p in outcome.problems[0])
-    assert any("subject copies the example" in p for p in outcome.problems[0]), first
 
 
 def test_monthly_limit_of_an_offer_type(shop: tuple[Engine, Settings]) -> None:

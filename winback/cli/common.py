@@ -46,7 +46,7 @@ def progress() -> Progress:
 
 def say(text: str) -> None:
     """Plain text on stdout: no rich markup or highlighting (data may contain brackets and customer text)."""
-    console.print(text, markup=False, highlight=False)
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def note(text: str) -> None:

@@ -1,5 +1,5 @@
 """Drafting one win-back message: the policy picks the offer, code gathers the facts, the LLM writes
-(JSON subject + opening, schema-guided when the server supports it) in the customer's language, code
+(a JSON opening, schema-guided when the server supports it) in the customer's language, code
 validates. Invalid output is regenerated at most twice with the problems listed, then replaced by a template
 built from the same facts. When no offer pays for itself but nothing forbids writing, a "we'd love you
 back" message without an incentive is drafted instead, marked as such (offer type `no_incentive`). The
@@ -34,7 +34,7 @@ from winback.tools.offers.facts import DraftFacts, load_facts
 from winback.tools.offers.language import Language, check_language, language_for, language_name, phrases
 from winback.tools.offers.policy import OfferPolicy, load_policy
 from winback.tools.offers.quoting import quotable
-from winback.tools.offers.templates import short_sign_off, sign_off, template_draft
+from winback.tools.offers.templates import short_sign_off, sign_off, template_draft, template_subject
 from winback.tools.offers.terms import NO_INCENTIVE, OfferTerms, redeem_code
 from winback.tools.offers.validation import Draft, validate_draft, validate_opening
 
@@ -44,9 +44,8 @@ MAX_REGENERATIONS = 2
 
 
 class DraftSchema(BaseModel):
-    """What the model writes: the personal part. Greeting, offer and sign-off come from code."""
+    """What the model writes: the personal part. Subject, greeting, offer and sign-off come from code."""
 
-    subject: str = Field(max_length=70, description="short subject line; code puts the customer's name in front")
     opening: str = Field(max_length=400, description="2 sentences naming the customer's problem, apologising once")
 
 
@@ -93,17 +92,15 @@ def example_number(situation: str) -> int:
     return 2 if situation == "late_delivery" else 1
 
 
-def example_openings(language: str = "en") -> list[tuple[str, str]]:
-    """The worked examples' (subject, opening) in a language: a model that copies one is not describing
-    this customer."""
+def example_openings(language: str = "en") -> list[str]:
+    """The worked examples' openings in a language: a model that copies one is not describing this customer."""
     sections = prompt_sections()
-    answers = [json.loads(sections[f"example_assistant_{language}_{n}"]) for n in (1, 2)]
-    return [(str(a["subject"]), str(a["opening"])) for a in answers]
+    return [str(json.loads(sections[f"example_assistant_{language}_{n}"])["opening"]) for n in (1, 2)]
 
 
 def compose(written: DraftSchema, facts: DraftFacts, channel: str) -> Draft:
-    """Greeting, the model's opening, the offer in the policy's exact words (or, without an incentive, an
-    invitation to reply), sign-off — all in the facts' language."""
+    """The templates' subject, greeting, the model's opening, the offer in the policy's exact words (or,
+    without an incentive, an invitation to reply), sign-off — all in the facts' language."""
     words = phrases(facts.language)
     opening = " ".join(written.opening.split())
     if channel == "sms":
@@ -111,11 +108,7 @@ def compose(written: DraftSchema, facts: DraftFacts, channel: str) -> Draft:
         if words["lower_after_greeting"]:
             opening = opening[:1].lower() + opening[1:]
         return Draft("", f"{greeting} {opening} {facts.terms.sentence()} {short_sign_off(facts.language)}")
-    subject = " ".join(written.subject.split()).strip(" ,.:;-")
-    if not subject.lower().startswith(facts.first_name.lower()):
-        if words["lower_in_subject"]:
-            subject = subject[:1].lower() + subject[1:]
-        subject = f"{facts.first_name}, {subject}"
+    subject = template_subject(facts)
     greeting = str(words["greeting"]).format(first_name=facts.first_name)
     return Draft(subject, f"{greeting}\n\n{opening}\n\n{facts.terms.paragraph()}\n\n{sign_off(facts.language)}")
 
@@ -195,11 +188,9 @@ class OfferDrafter:
             written = _parse_reply(reply if isinstance(reply, DraftSchema) else getattr(reply, "content", reply))
             draft = compose(written, facts, channel) if written is not None else None
             problems = (
-                ["the reply was not JSON with subject and opening"]
+                ["the reply was not JSON with an opening"]
                 if written is None or draft is None
-                else validate_opening(
-                    written.subject, written.opening, facts, channel, example_openings(facts.language)
-                )
+                else validate_opening(draft.subject, written.opening, facts, channel, example_openings(facts.language))
                 + validate_draft(draft, facts, channel, frozenset(self.policy.contacts_allowed))
             )
             outcome.problems.append(problems)

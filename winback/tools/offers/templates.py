@@ -36,6 +36,14 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def template_subject(facts: DraftFacts, variant_key: str | None = None) -> str:
+    """The e-mail subject for these facts: checked text from the templates, in the facts' language (the
+    model writes no subject: small models copied the example's, whatever the customer's situation)."""
+    situation = facts.situation if facts.terms.has_incentive else "no_incentive"
+    options = templates()[facts.language]["email"][situation]["subjects"]
+    return _pick(options, (variant_key or facts.customer_id) + ":subject").format(first_name=facts.first_name)
+
+
 def template_draft(facts: DraftFacts, channel: str, variant_key: str | None = None) -> Draft:
     key = variant_key or facts.customer_id
     language = facts.language
