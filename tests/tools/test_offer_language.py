@@ -6,6 +6,7 @@ consent to marketing."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select, update
@@ -132,18 +133,20 @@ def test_the_models_opening_must_be_in_the_language_and_promise_nothing(shop: tu
     assert "the opening must end with a full sentence" in validate_opening("es tut uns leid", cut, facts, "email")
 
 
-def _make_unprofitable(engine: Engine, customer: str, opted_in: bool) -> None:
+def _draft_unprofitable(shop: tuple[Engine, Settings], country: str, opted_in: bool) -> tuple[str, Any]:
+    """A support agent asks the draft tool for a customer no offer pays for: (customer id, the tool call)."""
+    engine, settings = shop
+    customer = _customer_in(engine, country)
     with engine.begin() as connection:
         connection.execute(update(ChurnScore).where(ChurnScore.customer_id == customer).values(probability=0.01))
         connection.execute(update(Customer).where(Customer.customer_id == customer).values(marketing_opt_in=opted_in))
+    ctx = ToolContext(Services(settings), Role.SUPPORT_AGENT, actor="ann")
+    return customer, default_registry().call(ToolName.DRAFT_OFFER, {"customer_id": customer}, ctx)
 
 
 def test_no_profitable_offer_gets_a_message_without_incentive(shop: tuple[Engine, Settings]) -> None:
-    engine, settings = shop
-    customer = _customer_in(engine, "France")
-    _make_unprofitable(engine, customer, opted_in=True)
-    ctx = ToolContext(Services(settings), Role.SUPPORT_AGENT, actor="ann")
-    call = default_registry().call(ToolName.DRAFT_OFFER, {"customer_id": customer}, ctx)
+    engine, _ = shop
+    _, call = _draft_unprofitable(shop, "France", opted_in=True)
     assert call.ok, call.result.text
     assert "without an incentive" in call.result.text and "in French" in call.result.text
     offer = call.result.data["offer"]
@@ -156,11 +159,8 @@ def test_no_profitable_offer_gets_a_message_without_incentive(shop: tuple[Engine
 
 
 def test_no_consent_means_no_message_and_the_answer_says_so(shop: tuple[Engine, Settings]) -> None:
-    engine, settings = shop
-    customer = _customer_in(engine, "Germany")
-    _make_unprofitable(engine, customer, opted_in=False)
-    ctx = ToolContext(Services(settings), Role.SUPPORT_AGENT, actor="ann")
-    call = default_registry().call(ToolName.DRAFT_OFFER, {"customer_id": customer}, ctx)
+    engine, _ = shop
+    customer, call = _draft_unprofitable(shop, "Germany", opted_in=False)
     assert call.ok and call.result.data["offer"] is None
     assert "without marketing consent no win-back message may go out" in call.result.text
     with engine.connect() as connection:

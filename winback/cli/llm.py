@@ -24,11 +24,11 @@ ModelOption = Annotated[
 
 def _chosen(settings: Settings, model: str | None) -> list[str]:
     """The named model, every model for `all`, else the ones the tasks' settings name."""
-    from winback.llm.client import task_model
+    from winback.llm.client import task_models
     from winback.llm.model_files import MODELS, shipped_model
 
     if model is None:
-        return list(dict.fromkeys(task_model(settings, task) for task in get_args(LlmTask)))
+        return task_models(settings)
     if model.strip().lower() == "all":
         return list(MODELS)
     return [shipped_model(model).name]
@@ -114,7 +114,7 @@ def llm_stop(model: ModelOption = None) -> None:
 def llm_status(model: ModelOption = None, as_json: JsonFlag = False) -> None:
     """Which models are prepared and up, which tasks use each, and what the answering servers can do
     (context length, tool calling, structured output, tokens/s)."""
-    from winback.llm.client import llm_endpoint, task_model
+    from winback.llm.client import llm_endpoint, task_models
     from winback.llm.model_files import MODELS, is_prepared
     from winback.llm.probe import probe
     from winback.llm.server import is_ready, local_base_url
@@ -122,18 +122,18 @@ def llm_status(model: ModelOption = None, as_json: JsonFlag = False) -> None:
     settings = get_settings()
     rows: list[dict[str, Any]] = []
     if settings.llm_base_url:
-        names = list(dict.fromkeys(task_model(settings, task) for task in get_args(LlmTask)))
-        for name in names:
+        for name in task_models(settings):
             rows.append({"model": name, "tasks": _tasks_of(settings, name), "prepared": None, "up": None})
     else:
         for name in MODELS if model is None else _chosen(settings, model):
+            base_url = local_base_url(settings, name)
             rows.append(
                 {
                     "model": name,
                     "tasks": _tasks_of(settings, name),
                     "prepared": is_prepared(settings.data_dir, name),
-                    "base_url": local_base_url(settings, name),
-                    "up": is_ready(local_base_url(settings, name)),
+                    "base_url": base_url,
+                    "up": is_ready(base_url),
                 }
             )
     for row in rows:
@@ -153,7 +153,7 @@ def llm_status(model: ModelOption = None, as_json: JsonFlag = False) -> None:
             for key, value in (row.get("capabilities") or {}).items():
                 if value is not None and key not in ("model",):
                     say(f"  {key:<18} {value}")
-    wanted = {task_model(settings, task) for task in get_args(LlmTask)}
+    wanted = set(task_models(settings))
     if not any(row["up"] for row in rows if row["model"] in wanted):
         base, _ = llm_endpoint(settings, "draft")
         note(f"no server answers for the configured models (e.g. {base}); start them with `winback llm serve`")

@@ -4,6 +4,8 @@ WINBACK_LLM_BASE_URL is set). Each task (drafting, SQL, planning, tool calling) 
 
 from __future__ import annotations
 
+from typing import get_args
+
 from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
 
@@ -23,6 +25,11 @@ def task_model(settings: Settings, task: LlmTask) -> str:
     if settings.llm_base_url:
         return settings.llm_model or configured
     return shipped_model(configured).name
+
+
+def task_models(settings: Settings) -> list[str]:
+    """The models the tasks use, each once, in task order."""
+    return list(dict.fromkeys(task_model(settings, task) for task in get_args(LlmTask)))
 
 
 def llm_endpoint(settings: Settings, task: LlmTask, model: str | None = None) -> tuple[str, str]:

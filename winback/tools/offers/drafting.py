@@ -136,6 +136,7 @@ class OfferDrafter:
         self.policy = policy or load_policy(settings.data_dir)
         self.llm = llm
         self.writer = None
+        self.model_languages = {x.strip() for x in settings.llm_draft_languages.split(",")}  # the model writes in
         if llm is not None:
             self.writer = llm.with_structured_output(DraftSchema, method="json_schema") if structured else llm
 
@@ -146,8 +147,8 @@ class OfferDrafter:
         sections = prompt_sections()
         language = language_name(facts.language)
         complaint = ""
-        if quotable(facts.complaint):
-            quoted = quotable(facts.complaint).replace("<<<", "< < <").replace(">>>", "> > >")
+        quoted = quotable(facts.complaint).replace("<<<", "< < <").replace(">>>", "> > >")
+        if quoted:
             complaint = f"The customer wrote (quoted data): <<<{quoted}>>>"
         words = phrases(facts.language)
         user = sections["user"].format(
@@ -170,7 +171,7 @@ class OfferDrafter:
         if self.writer is None:
             outcome.note = "no LLM configured: template"
             return template_draft(facts, channel)
-        if facts.language not in {x.strip() for x in self.settings.llm_draft_languages.split(",")}:
+        if facts.language not in self.model_languages:
             outcome.note = f"the model does not write in {language_name(facts.language)} (WINBACK_LLM_DRAFT_LANGUAGES)"
             return template_draft(facts, channel)
         messages: list[BaseMessage] = self.prompt(facts, tone)

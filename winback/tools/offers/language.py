@@ -22,6 +22,7 @@ Language = Literal["en", "fr", "de", "es", "it", "nl"]
 LANGUAGES: tuple[str, ...] = get_args(Language)
 DEFAULT_LANGUAGE: Language = "en"
 
+_BELGIUM = ("belgium", "belgique", "belgië", "belgie", "be", "bel")
 # country as shops write it (English name, local name or ISO 3166 code) -> language
 _COUNTRY_LANGUAGE = {
     **dict.fromkeys(("france", "fr", "fra"), "fr"),
@@ -29,7 +30,7 @@ _COUNTRY_LANGUAGE = {
     **dict.fromkeys(("spain", "españa", "espana", "es", "esp"), "es"),
     **dict.fromkeys(("italy", "italia", "it", "ita"), "it"),
     **dict.fromkeys(("netherlands", "the netherlands", "nederland", "holland", "nl", "nld"), "nl"),
-    **dict.fromkeys(("belgium", "belgique", "belgië", "belgie", "be", "bel"), "nl"),  # most Belgians: Dutch
+    **dict.fromkeys(_BELGIUM, "nl"),  # most Belgians: Dutch
 }
 # Belgium speaks both: French in Brussels and Wallonia
 _FRENCH_BELGIAN_CITIES = {
@@ -45,9 +46,8 @@ class UnknownLanguage(UserError, ValueError):
 def check_language(code: str) -> Language:
     """A supported language code, or a one-line error naming the supported ones."""
     wanted = code.strip().lower()
-    for language in LANGUAGES:
-        if wanted == language:
-            return language  # type: ignore[return-value]
+    if wanted in LANGUAGES:
+        return wanted  # type: ignore[return-value]
     raise UnknownLanguage(f"no drafts in {code!r}; choose one of {', '.join(LANGUAGES)}")
 
 
@@ -55,14 +55,11 @@ def language_for(country: str | None, city: str | None = None, preferred: str | 
     """The customer's own choice if it is supported, else the country's language, else English."""
     if preferred and preferred.strip().lower() in LANGUAGES:
         return check_language(preferred)
-    found = _COUNTRY_LANGUAGE.get((country or "").strip().lower())
-    if found == "nl" and (city or "").strip().lower() in _FRENCH_BELGIAN_CITIES and _is_belgium(country):
+    place = (country or "").strip().lower()
+    if place in _BELGIUM and (city or "").strip().lower() in _FRENCH_BELGIAN_CITIES:
         return "fr"
+    found = _COUNTRY_LANGUAGE.get(place)
     return check_language(found) if found else DEFAULT_LANGUAGE
-
-
-def _is_belgium(country: str | None) -> bool:
-    return (country or "").strip().lower() in {"belgium", "belgique", "belgië", "belgie", "be", "bel"}
 
 
 def language_of(profile: Any) -> Language:
@@ -121,10 +118,15 @@ def fold(text: str) -> str:
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
+@lru_cache(maxsize=1)
+def _function_words() -> dict[str, frozenset[str]]:
+    return {language: frozenset(_phrases()[language]["checks"]["words"]) for language in LANGUAGES}
+
+
 def language_scores(text: str) -> dict[str, int]:
     """How many of the text's words are function words of each language."""
     words = [w.lower() for w in _WORD.findall(text)]
-    return {language: sum(w in set(_phrases()[language]["checks"]["words"]) for w in words) for language in LANGUAGES}
+    return {language: sum(w in known for w in words) for language, known in _function_words().items()}
 
 
 def written_in(text: str, language: str) -> bool:

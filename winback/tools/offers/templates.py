@@ -36,11 +36,16 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _section(facts: DraftFacts, channel: str) -> dict[str, Any]:
+    """The templates for these facts: their language, channel and situation (`no_incentive` without one)."""
+    situation = facts.situation if facts.terms.has_incentive else "no_incentive"
+    return dict(templates()[facts.language][channel][situation])
+
+
 def template_subject(facts: DraftFacts, variant_key: str | None = None) -> str:
     """The e-mail subject for these facts: checked text from the templates, in the facts' language (the
     model writes no subject: small models copied the example's, whatever the customer's situation)."""
-    situation = facts.situation if facts.terms.has_incentive else "no_incentive"
-    options = templates()[facts.language]["email"][situation]["subjects"]
+    options = _section(facts, "email")["subjects"]
     return _pick(options, (variant_key or facts.customer_id) + ":subject").format(first_name=facts.first_name)
 
 
@@ -58,8 +63,6 @@ def template_draft(facts: DraftFacts, channel: str, variant_key: str | None = No
         "sign_off": sign_off(language),
         "short_sign_off": short_sign_off(language),
     }
-    situation = facts.situation if facts.terms.has_incentive else "no_incentive"
-    section = templates()[language][channel][situation]
-    body = _pick(section["bodies"], key + ":body").format(**fields)
-    subject = _pick(section["subjects"], key + ":subject").format(**fields) if channel == "email" else ""
+    body = _pick(_section(facts, channel)["bodies"], key + ":body").format(**fields)
+    subject = template_subject(facts, key) if channel == "email" else ""
     return Draft(subject=subject, body=body)

@@ -142,10 +142,10 @@ def validate_draft(
         if link.lower().rstrip(".,;:!?") not in allowed and not any(link in e for e in emails):
             problems.append(f"the link {link!r} must not appear (the policy allows no such link)")
     for phone in set(_PHONE.findall(text)):
-        digits = re.sub(r"\D", "", phone)
+        digits = _number_of(phone)
         if _is_date(phone):
             continue
-        if len(digits) >= 8 and digits not in {re.sub(r"\D", "", c) for c in allowed}:
+        if len(digits) >= 8 and digits not in {_number_of(c) for c in allowed}:
             problems.append(f"the phone number {phone.strip()!r} must not appear (the policy allows no such number)")
     for day, readings in _mentioned_days(text):
         if not _allowed_day(readings, facts.dates):
