@@ -26,6 +26,8 @@ from winback.assistant.slots import Vocabulary
 from winback.config import Settings
 from winback.data import conversations
 from winback.data.lookups.common import reference_date
+from winback.data.metrics.values import metric_vocabulary
+from winback.data.safesql.guarded import dialect_of
 from winback.data.schema import Customer
 from winback.roles import Role, parse_role
 from winback.tools import Services, ToolCall, ToolContext, ToolRegistry, default_registry
@@ -114,7 +116,9 @@ class Assistant:
                 with self.services.engine.connect() as connection:
                     segments = sorted(connection.scalars(select(Customer.segment).distinct()))
                     countries = sorted(connection.scalars(select(Customer.country).distinct()))
-                self._router = Router(self.services.embedder(), Vocabulary(segments, countries, load_intents().aliases))
+                    values = metric_vocabulary(connection, dialect_of(self.settings.database_url))
+                vocabulary = Vocabulary(segments, countries, load_intents().aliases, values)
+                self._router = Router(self.services.embedder(), vocabulary)
             return self._router
 
     def today(self) -> datetime:

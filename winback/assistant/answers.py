@@ -31,7 +31,7 @@ def help_text(role: Role) -> str:
     return (
         load_prompt("assistant_help.v1.md")
         .format(
-            sql_line='\n- **Anything else in the data:** "how many orders were returned last month?" (I write a read-only query)'
+            sql_line='\n- **Anything else in the data:** "which products are reviewed most often?" (I write a read-only query)'
             if sql
             else "",
             draft_note="" if drafts else " (drafting is for customer-success staff and support agents)",

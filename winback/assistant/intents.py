@@ -17,6 +17,7 @@ class Intent(StrEnum):
     SEARCH_FEEDBACK = ToolName.SEARCH_FEEDBACK.value
     COMPLAINT_THEMES = ToolName.COMPLAINT_THEMES.value
     CHURN_DRIVERS = ToolName.CHURN_DRIVERS.value
+    METRIC_QUERY = ToolName.METRIC_QUERY.value
     SQL_QUESTION = ToolName.SQL_QUESTION.value
     OFFER_POLICY = ToolName.OFFER_POLICY.value
     OFFER_HISTORY = ToolName.OFFER_HISTORY.value

@@ -15,6 +15,7 @@ import numpy as np
 
 from winback.assistant.intents import Intent
 from winback.assistant.memory import ConversationState
+from winback.assistant.metric_slots import MetricSlots, asks_for_measure, parse_metric
 from winback.assistant.slots import Slots, Vocabulary, parse_slots
 from winback.prompts import load_prompt
 from winback.tools.sql_query import LOOKS_LIKE_SQL
@@ -47,6 +48,10 @@ RISK_WORDS = re.compile(
 )
 WHO_WORDS = re.compile(
     r"^\s*(who|whom|which (?:\d+ )?(?:customers|clients|shoppers|people|accounts|ones))\b", re.IGNORECASE
+)
+CUSTOMER_LIST = re.compile(
+    r"\b(?:list|rank|show(?: me)?|give me|top \d+|which)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:customers|clients|people|accounts)\b",
+    re.IGNORECASE,
 )
 GROUP_INTENTS = {Intent.CHURN_DRIVERS, Intent.SEGMENTS, Intent.COMPLAINT_THEMES}
 TEXT_INTENTS = {Intent.COMPLAINT_THEMES, Intent.SEARCH_FEEDBACK, Intent.CUSTOMER_FEEDBACK}
@@ -88,6 +93,7 @@ class Plan:
     reason: str = ""
     scores: IntentScores | None = None
     slots: Slots | None = None
+    metric: MetricSlots | None = None
 
 
 @dataclass(frozen=True)
@@ -165,10 +171,14 @@ def resolve_customers(slots: Slots, state: ConversationState, intent: str, impli
     return [], ""
 
 
-def build_plan(intent: str, question: str, slots: Slots, state: ConversationState) -> Plan:
+def build_plan(
+    intent: str, question: str, slots: Slots, state: ConversationState, metric: MetricSlots | None = None
+) -> Plan:
     """Arguments for the intent's tool, from slots and the conversation; a clarifying question when a
     needed customer cannot be resolved."""
-    plan = Plan(intent, slots=slots)
+    if intent == Intent.METRIC_QUERY and (metric is None or metric.measure is None):
+        intent = Intent.SQL_QUESTION  # the layer has no measure for it: free SQL (where the role allows)
+    plan = Plan(intent, slots=slots, metric=metric)
     tool = load_intents().tools.get(intent, "")
     if intent == RESPOND or not tool:
         plan.intent = RESPOND
@@ -246,6 +256,10 @@ def build_plan(intent: str, question: str, slots: Slots, state: ConversationStat
                 },
             )
         ]
+    elif intent == Intent.METRIC_QUERY:
+        assert metric is not None
+        plan.calls = [PlannedCall(tool, dict(metric.args))]
+        plan.reason = "; ".join(metric.found)
     elif intent == Intent.SQL_QUESTION:
         plan.calls = [PlannedCall(tool, {"question": question})]
     elif intent == Intent.OFFER_POLICY:
@@ -269,20 +283,43 @@ class Router:
 
     def plan(self, question: str, state: ConversationState, today: date | datetime) -> Plan:
         slots = parse_slots(question, self.vocabulary, today)
+        metric = self.metric_slots(question, today, slots)
         scores = self.intent_router.score(question)
-        plan = build_plan(refine_intent(scores.top, question, slots, state), question, slots, state)
+        intent = refine_intent(scores.top, question, slots, state, metric)
+        plan = build_plan(intent, question, slots, state, metric)
         plan.scores = scores
         return plan
 
+    def metric_slots(self, question: str, today: date | datetime, slots: Slots) -> MetricSlots:
+        values = {"segment": self.vocabulary.segments, "country": self.vocabulary.countries}
+        values |= self.vocabulary.metric_values
+        return parse_metric(question, today, values, self.vocabulary.aliases, slots.inactive_days)
 
-def refine_intent(intent: str, question: str, slots: Slots, state: ConversationState) -> str:
+
+def refine_intent(
+    intent: str, question: str, slots: Slots, state: ConversationState, metric: MetricSlots | None = None
+) -> str:
     """Rules that hold whatever the embeddings say: a question about one customer (named once, picked
-    from the last list, or "her") is not a question about a group; texts cannot answer "how many"."""
+    from the last list, or "her") is not a question about a group; texts cannot answer "how many"; a
+    question that asks for a governed measure (a number, a share, a breakdown) is a metric query."""
     one_customer = (
         len(slots.customer_ids) == 1
         or (slots.ordinal is not None and bool(state.customer_ids))
         or (slots.singular and state.focus is not None)
     )
+    people = WHO_WORDS.search(question) is not None or CUSTOMER_LIST.search(question) is not None
+    if (
+        metric is not None
+        and not one_customer
+        and not slots.customer_ids
+        and not ((people or slots.limit) and not (metric.query and metric.query.group_by))
+        and intent not in (Intent.DRAFT_OFFER, Intent.OFFER_POLICY)
+        and not LOOKS_LIKE_SQL.match(question)
+        and asks_for_measure(question, metric)
+    ):
+        return Intent.METRIC_QUERY
+    if intent == Intent.METRIC_QUERY:
+        intent = Intent.SQL_QUESTION  # sounds like one, but names no measure the layer can compute as asked
     if one_customer and intent in GROUP_TO_CUSTOMER and not slots.limit:
         intent = GROUP_TO_CUSTOMER[intent]
     if one_customer and intent == Intent.CUSTOMER_PROFILE and WHY_WORDS.search(question):

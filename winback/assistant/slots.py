@@ -127,6 +127,7 @@ class Vocabulary:
     segments: list[str] = field(default_factory=list)
     countries: list[str] = field(default_factory=list)
     aliases: dict[str, dict[str, str]] = field(default_factory=dict)  # {"segment": {"premium": "platinum"}, ...}
+    metric_values: dict[str, list[str]] = field(default_factory=dict)  # filterable values per metric dimension
 
 
 @dataclass

@@ -14,6 +14,7 @@ class ToolName(StrEnum):
     SEARCH_FEEDBACK = "search_feedback"
     COMPLAINT_THEMES = "complaint_themes"
     CHURN_DRIVERS = "churn_drivers"
+    METRIC_QUERY = "metric_query"
     SQL_QUESTION = "run_sql_question"
     OFFER_POLICY = "offer_policy"
     OFFER_HISTORY = "offer_history"

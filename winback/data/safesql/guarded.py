@@ -40,14 +40,18 @@ def run_guarded(
     max_rows: int | None = None,
     timeout_s: float | None = None,
     user: str | None = None,
+    rate_limited: bool = True,
 ) -> GuardedResult:
     """Raises SqlRefused (the statement may not run), RateLimited, or QueryFailed/QueryTimeout (the
-    database stopped it). `user` is counted against WINBACK_SQL_CALLS_PER_MINUTE (default: the role)."""
+    database stopped it). `user` is counted against WINBACK_SQL_CALLS_PER_MINUTE (default: the role);
+    `rate_limited=False` for statements code built from a governed definition (the metrics layer), whose
+    cost is bounded like a named lookup's."""
     url = settings.readonly_database_url or settings.database_url
     cap = min(max_rows or settings.sql_max_rows, settings.sql_max_rows)
     timeout = timeout_s or settings.sql_timeout_s
     checked = check_sql(statement, dialect_of(url), role, cap)
-    limiter(settings.sql_calls_per_minute).take(user or f"role:{role}")
+    if rate_limited:
+        limiter(settings.sql_calls_per_minute).take(user or f"role:{role}")
     raw = run_readonly(
         _reader(url, timeout), checked.sql, checked.limit, timeout, may_see_pii(role), settings.sql_max_value_bytes
     )

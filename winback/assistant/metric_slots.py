@@ -1,0 +1,298 @@
+"""Slots for the metrics layer: which governed measure a question names, grouped by what, filtered by which
+values, over which window, and whether it asks for a superlative ("which country has the highest ...").
+Read with rules from the catalog's own words and the values that exist in the database; a question that
+names no measure gets no metric query."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from winback.assistant.slots import INACTIVE, NUMBER, _number
+from winback.data.metrics import Filter, MetricQuery, Window, load_catalog
+from winback.data.metrics.catalog import Catalog, Dimension, Measure
+
+MONTHS = "|".join(calendar.month_name[1:])
+HIGHEST = re.compile(r"\b(highest|most|largest|biggest|greatest|best|top|maximum|max|leads?|leading)\b", re.I)
+LOWEST = re.compile(r"\b(lowest|least|fewest|smallest|worst|minimum|min|bottom)\b", re.I)
+WHICH_GROUP = r"\b(?:which|what)\s+(?:\w+\s+){0,2}?"
+MOST_COMMON = r"\b(?:the\s+)?(?:most|least)\s+(?:common|frequent|popular|usual|typical)\s+"
+TOP_N = r"\b(?:top|first|bottom|worst|best)\s+" + NUMBER + r"\s+"
+TOP_GROUPS = re.compile(r"\b(?:top|first|best|worst|bottom)\s+" + NUMBER + r"\s+(\w+(?:\s\w+)?)", re.I)
+BY_WORDS = r"(?:by|per|for each|each|across|among|between|broken down by|split by|grouped by|in each)\s+(?:the\s+)?"
+QUANTITY = re.compile(
+    r"\b(how many|how much|number of|count|total|sum|average|avg|mean|median|share|rate|ratio|percent(?:age)?|"
+    r"proportion|fraction|what(?:'s| is| was| are| were) (?:the|our)|by|per|across|each|compare|trend|"
+    r"over time|highest|lowest|most|least|biggest|largest|smallest|fewest|top \d+)\b",
+    re.I,
+)
+WINDOWS = [
+    (re.compile(r"\b(?:in\s+)?(?:the\s+)?(?:last|past|previous)\s+" + NUMBER + r"\s+days?\b", re.I), "last_days"),
+    (re.compile(r"\b(?:in\s+)?(?:the\s+)?(?:last|past|previous)\s+" + NUMBER + r"\s+weeks?\b", re.I), "last_weeks"),
+    (re.compile(r"\b(?:in\s+)?(?:the\s+)?(?:last|past|previous)\s+" + NUMBER + r"\s+months?\b", re.I), "last_months"),
+    (re.compile(r"\b(?:in\s+)?(?:the\s+)?(?:last|past|previous)\s+" + NUMBER + r"\s+years?\b", re.I), "last_years"),
+    (re.compile(r"\b(?:in\s+)?(?:the\s+)?(?:last|past|previous)\s+week\b", re.I), "last_week"),
+    (re.compile(r"\b(?:in\s+)?(?:the\s+)?(?:last|past|previous)\s+quarter\b", re.I), "last_quarter"),
+    (re.compile(r"\b(?:in\s+)?(?:the\s+)?(?:last|previous)\s+month\b", re.I), "last_month"),
+    (re.compile(r"\b(?:in\s+)?(?:the\s+)?past\s+month\b", re.I), "past_month"),
+    (re.compile(r"\b(?:in\s+)?(?:the\s+)?(?:last|previous)\s+year\b", re.I), "last_year"),
+    (re.compile(r"\b(?:in\s+)?(?:the\s+)?past\s+year\b", re.I), "past_year"),
+    (re.compile(r"\bthis\s+month\b", re.I), "this_month"),
+    (re.compile(r"\b(?:this|the current)\s+year\b|\byear[- ]to[- ]date\b|\bytd\b", re.I), "this_year"),
+    (re.compile(r"\b(?:since|from|after)\s+(" + MONTHS + r")(?:\s+(20\d\d))?\b", re.I), "since_month"),
+    (re.compile(r"\b(?:in|during|for)\s+(" + MONTHS + r")(?:\s+(20\d\d))?\b", re.I), "in_month"),
+    (re.compile(r"\b(?:since|from)\s+(20\d\d)-(\d\d)-(\d\d)\b", re.I), "since_date"),
+    (re.compile(r"\b(?:in|during|for|of)\s+(20\d\d)\b", re.I), "in_year"),
+    (re.compile(r"\b(?:since|from)\s+(20\d\d)\b", re.I), "since_year"),
+]
+
+
+@dataclass
+class MetricSlots:
+    measure: Measure | None = None
+    measure_words: str = ""
+    args: dict[str, Any] = field(default_factory=dict)  # the query's arguments as read (checked by MetricQuery)
+    query: MetricQuery | None = None
+    problem: str | None = None  # the question names a measure, but something it asks cannot be built
+    found: list[str] = field(default_factory=list)  # what was read, for the trace
+
+
+def _phrase(word: str) -> str:
+    """A catalog word as a pattern: spaces and hyphens interchangeable, an optional plural s."""
+    parts = [re.escape(p) for p in re.split(r"[\s-]+", word.strip())]
+    return r"\b" + r"[\s-]+".join(parts) + r"s?\b"
+
+
+def _longest(text: str, named: dict[str, tuple[str, ...]]) -> tuple[str, str] | None:
+    """The name whose word matches the longest stretch of text (ties: the earliest), and the text matched."""
+    best: tuple[int, int, str, str] | None = None
+    for name, words in named.items():
+        for word in words:
+            for m in re.finditer(_phrase(word), text, re.I):
+                key = (-(m.end() - m.start()), m.start(), name, m.group(0))
+                if best is None or key < best:
+                    best = key
+    return (best[2], best[3]) if best else None
+
+
+def find_measure(text: str, catalog: Catalog | None = None) -> tuple[Measure, str] | None:
+    catalog = catalog or load_catalog()
+    hit = _longest(text, {m.name: m.words for m in catalog.measures.values()})
+    return (catalog.measures[hit[0]], hit[1]) if hit else None
+
+
+def _dimension_words(dimensions: list[Dimension]) -> dict[str, tuple[str, ...]]:
+    return {d.name: d.words + (d.label,) for d in dimensions}
+
+
+TIME_GROUPS = {
+    "month": re.compile(r"\b(?:monthly|month by month|over time|trend|each month|per month)\b", re.I),
+    "year": re.compile(r"\b(?:yearly|annual|year by year|each year|per year)\b", re.I),
+}
+
+
+def _group_by(text: str, dimensions: list[Dimension]) -> list[str]:
+    """Dimensions asked for as groups: "by country", "per month", "which segment", "monthly"."""
+    hits: list[tuple[int, str]] = []
+    for dimension in dimensions:
+        for word in (*dimension.words, dimension.label):
+            core = _phrase(word)[2:-2]
+            for lead in (BY_WORDS, WHICH_GROUP, MOST_COMMON, TOP_N):
+                hits += [
+                    (m.start(m.lastindex or 0), dimension.name)
+                    for m in re.finditer(lead + "(" + core + r")s?\b", text, re.I)
+                ]
+        if dimension.name in TIME_GROUPS:
+            hits += [(m.start(), dimension.name) for m in TIME_GROUPS[dimension.name].finditer(text)]
+    return list(dict.fromkeys(name for _, name in sorted(hits)))[:2]
+
+
+def _window(text: str, today: date) -> tuple[Window, str] | None:
+    for pattern, kind in WINDOWS:
+        m = pattern.search(text)
+        if not m:
+            continue
+        words = m.group(0).strip()
+        if kind in ("last_days", "last_weeks", "last_months", "last_years"):
+            n = int(_number(m.group(1)))
+            if kind == "last_days":
+                return Window(kind="last_days", n=n), words
+            if kind == "last_weeks":
+                return Window(kind="last_days", n=7 * n), words
+            return Window(kind="last_months", n=n * (12 if kind == "last_years" else 1)), words
+        if kind == "last_week":
+            return Window(kind="last_days", n=7), words
+        if kind == "last_quarter":
+            return Window(kind="last_months", n=3), words
+        if kind == "past_month":
+            return Window(kind="last_days", n=30), words
+        if kind == "past_year":
+            return Window(kind="last_months", n=12), words
+        if kind in ("last_month", "last_year", "this_month", "this_year"):
+            return Window(kind=kind), words
+        if kind in ("since_month", "in_month"):
+            month = list(calendar.month_name).index(m.group(1).capitalize())
+            year = int(m.group(2)) if m.group(2) else (today.year if month <= today.month else today.year - 1)
+            if kind == "in_month":
+                return Window(kind="month", year=year, month=month), words
+            return Window(kind="between", start=date(year, month, 1)), words
+        if kind == "since_date":
+            try:
+                return Window(kind="between", start=date(int(m[1]), int(m[2]), int(m[3]))), words
+            except ValueError:
+                return None
+        if kind == "in_year":
+            return Window(kind="year", year=int(m.group(1))), words
+        if kind == "since_year":
+            return Window(kind="between", start=date(int(m.group(1)), 1, 1)), words
+    return None
+
+
+def value_pattern(value: str) -> str:
+    shown = str(value).replace("_", " ")
+    return r"\b" + r"[\s_-]+".join(re.escape(p) for p in shown.split()) + r"\b"
+
+
+def _filters(
+    text: str,
+    dimensions: list[Dimension],
+    values: dict[str, list[str]],
+    groups: list[str],
+    aliases: dict[str, dict[str, str]],
+) -> list[Filter]:
+    """Values of a dimension the question names ("in Spain", "gold customers", "delivery delay tickets"),
+    except for a dimension it groups by. Longer values first, so "United Kingdom" wins over a city."""
+    found: list[Filter] = []
+    taken: list[tuple[int, int]] = []
+    candidates: list[tuple[int, int, str, str]] = []
+    for dimension in dimensions:
+        if dimension.name in groups or dimension.timed:
+            continue
+        for value in values.get(dimension.name, []):
+            if len(str(value)) < 3 or str(value).isdigit():
+                continue  # "1", "2024": too ambiguous to read as a filter from free text
+            for m in re.finditer(value_pattern(str(value)), text, re.I):
+                candidates.append((-(m.end() - m.start()), m.start(), dimension.name, str(value)))
+        for alias, value in aliases.get(dimension.name, {}).items():
+            if value in values.get(dimension.name, []):
+                for m in re.finditer(value_pattern(alias), text, re.I):
+                    candidates.append((-(m.end() - m.start()), m.start(), dimension.name, value))
+    by_dimension: dict[str, list[str]] = {}
+    for length, start, name, value in sorted(candidates):
+        end = start - length
+        if any(start < b and a < end for a, b in taken):
+            continue
+        taken.append((start, end))
+        by_dimension.setdefault(name, [])
+        if value not in by_dimension[name]:
+            by_dimension[name].append(value)
+    for name, picked in by_dimension.items():
+        found.append(Filter(dimension=name, values=picked))
+    return found
+
+
+def parse_metric(
+    text: str,
+    today: date | datetime,
+    values: dict[str, list[str]],
+    aliases: dict[str, dict[str, str]] | None = None,
+    inactive_days: int | None = None,
+) -> MetricSlots:
+    """`values`: the filterable values per dimension (from the database); `aliases`: words for values
+    ({"segment": {"premium": "platinum"}})."""
+    today = today.date() if isinstance(today, datetime) else today
+    catalog = load_catalog()
+    slots = MetricSlots()
+    hit = find_measure(text, catalog)
+    if hit is None:
+        return slots
+    slots.measure, slots.measure_words = hit
+    measure = slots.measure
+    dimensions = catalog.dimensions_for(measure)
+    rest = re.sub(_phrase(slots.measure_words), " ", text, count=1, flags=re.I)
+    groups = _group_by(rest, dimensions)
+    window = _window(INACTIVE.sub(" ", text) if inactive_days else text, today)
+    filters = _filters(rest, dimensions, values, groups, aliases or {})
+    sort: str | None = None
+    top_k: int | None = None
+    superlative = (re.search(WHICH_GROUP, text, re.I) or re.search(MOST_COMMON, text, re.I)) and groups
+    if m := TOP_GROUPS.search(rest):
+        if groups:
+            top_k = max(1, int(_number(m.group(1))))
+            sort = "asc" if m.group(0).lower().startswith(("worst", "bottom")) else "desc"
+    elif superlative and (HIGHEST.search(rest) or LOWEST.search(rest)):
+        low = LOWEST.search(rest)
+        high = HIGHEST.search(rest)
+        sort = "asc" if low and (not high or low.start() < high.start()) else "desc"
+        top_k = 1
+    elif groups and (HIGHEST.search(rest) or LOWEST.search(rest)):
+        sort = "asc" if LOWEST.search(rest) and not HIGHEST.search(rest) else "desc"
+    if window and catalog.entity_of(measure).time is None:
+        window = None  # churn probability and revenue at risk come from the latest run, whatever the window
+        slots.found.append("window ignored: the measure is read from the latest scoring run")
+    slots.args = {
+        "measure": measure.name,
+        "group_by": groups,
+        "filters": [f.model_dump() for f in filters],
+        "window": window[0].model_dump(mode="json", exclude_none=True) if window else {"kind": "all"},
+        "inactive_days": inactive_days,
+        "sort": sort,
+        "top_k": top_k,
+    }
+    slots.args = {k: v for k, v in slots.args.items() if v not in (None, [])}
+    try:
+        slots.query = MetricQuery.model_validate(slots.args)
+    except ValueError as exc:
+        slots.problem = str(exc).splitlines()[-1]
+    slots.found.append(f"measure {measure.name} ({slots.measure_words!r})")
+    if groups:
+        slots.found.append(f"by {', '.join(groups)}")
+    if filters:
+        slots.found.append("filters " + "; ".join(f"{f.dimension}={','.join(f.values)}" for f in filters))
+    if window:
+        slots.found.append(f"window {window[1]!r}")
+    return slots
+
+
+COUNT_CUE = re.compile(
+    r"\b(how many|number of|count|total|sum|in total|altogether|volume|per|by|each|across|most common|most frequent|"
+    r"which \w+ (?:has|had|have|gets?|got|sees?|saw) the (?:most|fewest|least|highest|lowest))\b",
+    re.I,
+)
+BARE_NOUNS = frozenset(
+    [
+        "customers",
+        "customer",
+        "clients",
+        "accounts",
+        "orders",
+        "order",
+        "purchases",
+        "tickets",
+        "ticket",
+        "contacts",
+        "reviews",
+        "review",
+        "offers",
+        "offer",
+        "units",
+        "returns",
+        "rating",
+        "ratings",
+        "rated",
+        "late",
+        "sales",
+    ]
+)
+
+
+def asks_for_measure(text: str, slots: MetricSlots) -> bool:
+    """The question asks for the measure it names as a number, a share or a breakdown, not for texts or
+    people: a bare noun ("customers", "tickets", "reviews") counts only with a counting cue."""
+    if slots.measure is None or QUANTITY.search(text) is None:
+        return False
+    bare = slots.measure_words.lower().rstrip("s") + "s" in BARE_NOUNS or slots.measure_words.lower() in BARE_NOUNS
+    return not bare or COUNT_CUE.search(text) is not None
