@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +210,22 @@ def test_bad_input_gets_a_message(shop_settings: Settings) -> None:
     assert "no customer with id 'C-99999999'" in unknown.answer
     with pytest.raises(Exception, match="no conversation"):
         assistant.ask("hello", session_id="missing", role="cs_staff")
+
+
+def test_metric_answers_state_definition_dates_and_chart(shop_settings: Settings) -> None:
+    assistant = Assistant(shop_settings, planner="router")
+    turn = assistant.ask("late delivery share by country in the last 90 days", role="cs_staff", remember=False)
+    assert [c.name for c in turn.tool_calls] == ["metric_query"] and turn.tool_calls[0].ok
+    engine = make_engine(shop_settings.database_url)
+    with engine.connect() as connection:
+        latest = connection.execute(select(func.max(Order.ordered_at))).scalar_one()
+    start = (latest.date() - timedelta(days=90)).isoformat()
+    assert f"last 90 days = orders delivered {start} → {latest:%Y-%m-%d}" in turn.answer
+    assert "late = delivered after the promised date" in turn.answer
+    result = turn.data["results"][0]
+    assert result["chart"]["type"] == "bar" and len(result["chart"]["x"]) == len(result["table"]["rows"]) >= 2
+    assert turn.grounding.ok, turn.grounding.to_dict()
+    refused = assistant.ask("run DELETE FROM orders", role="admin", remember=False)
+    assert not refused.tool_calls and "I only read your data" in refused.answer
+    unknown = assistant.ask("what did customer 'ACME-00017' buy?", role="support_agent", remember=False)
+    assert not unknown.tool_calls and "There is no customer 'ACME-00017'" in unknown.answer

@@ -25,7 +25,7 @@ from winback.assistant.router import CLARIFY, RESPOND, Plan, Router, build_plan,
 from winback.assistant.slots import Vocabulary
 from winback.config import Settings
 from winback.data import conversations
-from winback.data.lookups.common import reference_date
+from winback.data.lookups.common import existing_customer_ids, reference_date
 from winback.data.metrics.values import metric_vocabulary
 from winback.data.safesql.guarded import dialect_of
 from winback.data.schema import Customer
@@ -118,8 +118,12 @@ class Assistant:
                     countries = sorted(connection.scalars(select(Customer.country).distinct()))
                     values = metric_vocabulary(connection, dialect_of(self.settings.database_url))
                 vocabulary = Vocabulary(segments, countries, load_intents().aliases, values)
-                self._router = Router(self.services.embedder(), vocabulary)
+                self._router = Router(self.services.embedder(), vocabulary, self._existing_ids)
             return self._router
+
+    def _existing_ids(self, tokens: list[str]) -> set[str]:
+        with self.services.engine.connect() as connection:
+            return existing_customer_ids(connection, tokens)
 
     def today(self) -> datetime:
         with self.services.engine.connect() as connection:
@@ -213,13 +217,13 @@ class Assistant:
                 calls.append(call)
                 yield Event("tool_end", {"call": call})
             if plan.intent == RESPOND:
-                answer = help_text(role)
+                answer = plan.reply or help_text(role)
             elif plan.intent == CLARIFY:
                 answer = plan.reply or "Which customer do you mean?"
             else:
                 answer = render(calls)
             answer = "\n\n".join([answer, *(f"_Note: {n}_" for n in notes)])
-            own = [help_text(role)] if plan.intent == RESPOND else [plan.reply or ""]
+            own = [plan.reply or help_text(role)] if plan.intent == RESPOND else [plan.reply or ""]
             grounding = check_grounding(answer, prior + own + _evidence(calls) + notes, question)
             intent = plan.intent
             for piece in _chunks(answer):
@@ -255,7 +259,8 @@ class Assistant:
         today = self.today()
         plan = router.plan(question, state, today)
         scores = plan.scores
-        assert scores is not None
+        if scores is None:  # decided by a rule before any scoring (a request to change data)
+            return plan, f"router: {plan.reason}, answered without a tool"
         detail = f"router: intent {plan.intent} (score {scores.ranked[0][1]:.2f}, margin {scores.margin:.2f})"
         if mode == "router" or plan.intent == Intent.SQL_QUESTION and LOOKS_LIKE_SQL.match(question):
             return plan, detail

@@ -8,7 +8,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from winback.assistant.slots import INACTIVE, NUMBER, _number
@@ -42,6 +42,7 @@ WINDOWS = [
     (re.compile(r"\b(?:in\s+)?(?:the\s+)?past\s+year\b", re.I), "past_year"),
     (re.compile(r"\bthis\s+month\b", re.I), "this_month"),
     (re.compile(r"\b(?:this|the current)\s+year\b|\byear[- ]to[- ]date\b|\bytd\b", re.I), "this_year"),
+    (re.compile(r"\bQ([1-4])(?:\s+|/|-)?(20\d\d)?\b", re.I), "quarter"),
     (re.compile(r"\b(?:since|from|after)\s+(" + MONTHS + r")(?:\s+(20\d\d))?\b", re.I), "since_month"),
     (re.compile(r"\b(?:in|during|for)\s+(" + MONTHS + r")(?:\s+(20\d\d))?\b", re.I), "in_month"),
     (re.compile(r"\b(?:since|from)\s+(20\d\d)-(\d\d)-(\d\d)\b", re.I), "since_date"),
@@ -133,6 +134,12 @@ def _window(text: str, today: date) -> tuple[Window, str] | None:
             return Window(kind="last_months", n=12), words
         if kind in ("last_month", "last_year", "this_month", "this_year"):
             return Window(kind=kind), words
+        if kind == "quarter":
+            quarter = int(m.group(1))
+            year = int(m.group(2)) if m.group(2) else today.year - (3 * quarter - 2 > today.month)
+            end_month = 3 * quarter
+            end = date(year + (end_month == 12), end_month % 12 + 1, 1) - timedelta(days=1)
+            return Window(kind="between", start=date(year, end_month - 2, 1), end=end), words
         if kind in ("since_month", "in_month"):
             month = list(calendar.month_name).index(m.group(1).capitalize())
             year = int(m.group(2)) if m.group(2) else (today.year if month <= today.month else today.year - 1)

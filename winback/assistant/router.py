@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import lru_cache
@@ -13,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from winback.assistant.customer_ids import read_ids
 from winback.assistant.intents import Intent
 from winback.assistant.memory import ConversationState
 from winback.assistant.metric_slots import MetricSlots, asks_for_measure, parse_metric
@@ -48,6 +50,22 @@ RISK_WORDS = re.compile(
 )
 WHO_WORDS = re.compile(
     r"^\s*(who|whom|which (?:\d+ )?(?:customers|clients|shoppers|people|accounts|ones))\b", re.IGNORECASE
+)
+CHANGE_REQUEST = re.compile(
+    r"\b(?:delete\s+from|drop\s+(?:table|database|schema|view|index|role|user)|truncate\s+(?:table\s+)?\w+|"
+    r"update\s+\w+\s+set|insert\s+(?:or\s+\w+\s+)?into|replace\s+into|alter\s+(?:table|role|user|database)|"
+    r"create\s+(?:or\s+replace\s+)?(?:temp\w*\s+)?(?:table|index|view|role|user|database|trigger|function)|"
+    r"grant\s+\w+|revoke\s+\w+|attach\s+database|pragma\s+\w+|vacuum\b)"
+    r"|^\s*(?:please\s+|can you\s+|could you\s+)?(?:delete|remove|erase|wipe|purge)\s+(?:all\s+|every\s+|the\s+)?"
+    r"(?:[\w-]+\s+){0,3}?(?:customers?|orders?|reviews?|tickets?|offers?|records?|rows?|data|tables?|scores?)\b"
+    r"|^\s*(?:please\s+|can you\s+|could you\s+)?(?:change|set|modify|edit|update)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?"
+    r"(?:of|for)\s+\S+\s+to\b",
+    re.IGNORECASE,
+)
+CHANGE_REFUSAL = (
+    "I only read your data: I can't delete, change or add records, and no statement that writes runs from here. "
+    'Ask me to show or count what you had in mind instead (e.g. "how many cancelled orders last month?"); '
+    "changes to customers and orders go through your shop system or `winback import`."
 )
 CUSTOMER_LIST = re.compile(
     r"\b(?:list|rank|show(?: me)?|give me|top \d+|which)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:customers|clients|people|accounts)\b",
@@ -274,18 +292,41 @@ def build_plan(
 
 
 class Router:
-    """Question + conversation -> plan, with no model but the embedder."""
+    """Question + conversation -> plan, with no model but the embedder. `id_lookup(tokens)` says which
+    tokens are customer ids (so ids in any format a shop uses are recognised); without it only the demo's
+    C-number ids are read."""
 
-    def __init__(self, embedder: Any, vocabulary: Vocabulary) -> None:
+    def __init__(
+        self, embedder: Any, vocabulary: Vocabulary, id_lookup: Callable[[list[str]], set[str]] | None = None
+    ) -> None:
         self.intent_router = IntentRouter(embedder)
         self.vocabulary = vocabulary
         self.vocabulary.aliases = self.vocabulary.aliases or load_intents().aliases
+        self.id_lookup = id_lookup
 
     def plan(self, question: str, state: ConversationState, today: date | datetime) -> Plan:
-        slots = parse_slots(question, self.vocabulary, today)
-        metric = self.metric_slots(question, today, slots)
-        scores = self.intent_router.score(question)
-        intent = refine_intent(scores.top, question, slots, state, metric)
+        if CHANGE_REQUEST.search(question):
+            return Plan(RESPOND, reply=CHANGE_REFUSAL, reason="a request to change data")
+        text, found, missing = question, None, []
+        if self.id_lookup is not None:
+            reading = read_ids(question, self.id_lookup)
+            found, missing = reading.found, reading.missing
+            for span in sorted(reading.spans, key=len, reverse=True):  # ids read as ids, not as words or years
+                quote = r"[\"'`‘’“”]?"
+                text = re.sub(rf"{quote}(?<![\w-]){re.escape(span)}(?![\w-]){quote}", "C-0", text)
+        slots = parse_slots(text, self.vocabulary, today)
+        if found is not None:
+            slots.customer_ids = found
+        if missing and not found:
+            names = ", ".join(repr(m) for m in missing[:3])
+            reply = (
+                f"There is no customer {names}. Ids are matched exactly as your shop stores them "
+                '(any format); check the id, or ask for a list first (e.g. "who is most likely to churn?").'
+            )
+            return Plan(CLARIFY, reply=reply, reason="an id that matches no customer", slots=slots)
+        metric = self.metric_slots(text, today, slots)
+        scores = self.intent_router.score(text)
+        intent = refine_intent(scores.top, text, slots, state, metric)
         plan = build_plan(intent, question, slots, state, metric)
         plan.scores = scores
         return plan

