@@ -1000,8 +1000,26 @@ class TurnResult:
     planner_detail: str
 
 
+def cases_of(which: str, refs: Refs) -> list[Case]:
+    """The development set (this file: tune on it) and the sealed test set (bench/agent_eval_sealed.py:
+    never tune on it); `all` runs both, labelled."""
+    from bench.agent_eval_sealed import build_sealed_cases
+
+    dev = [c for c in build_cases(refs)] if which in ("dev", "all") else []
+    sealed = build_sealed_cases(refs) if which in ("sealed", "all") else []
+    for case in sealed:
+        case.name = case.name if case.name.startswith("s-") else "s-" + case.name
+    return dev + sealed
+
+
 def run_planner(
-    planner: str, source: Path, base_url: str | None, model: str | None, limit: int | None, verbose: bool
+    planner: str,
+    source: Path,
+    base_url: str | None,
+    model: str | None,
+    limit: int | None,
+    verbose: bool,
+    which: str = "dev",
 ) -> list[TurnResult]:
     from winback.assistant import Assistant
     from winback.config import Settings
@@ -1015,7 +1033,7 @@ def run_planner(
         upgrade(engine)
         refs = Refs(engine, work)
         plant_injection(refs)
-        cases = build_cases(refs)[:limit]
+        cases = cases_of(which, refs)[:limit]
         assistant = Assistant(settings, planner=planner)
         results = []
         for case in cases:
@@ -1131,6 +1149,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-url", default=None, help="an OpenAI-compatible server instead of the embedded one")
     parser.add_argument("--model", default=None)
     parser.add_argument("--limit", type=int, default=None, help="only the first N conversations")
+    parser.add_argument(
+        "--set",
+        dest="which",
+        choices=["dev", "sealed", "all"],
+        default="dev",
+        help="dev: the development set (tuned on); sealed: the sealed test set (never tuned on); all: both",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write every turn's result here")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
@@ -1138,9 +1163,19 @@ def main(argv: list[str] | None = None) -> int:
     for planner in args.planners.split(","):
         started = time.perf_counter()
         results = run_planner(
-            planner.strip(), args.data_dir.resolve(), args.base_url, args.model, args.limit, args.verbose
+            planner.strip(), args.data_dir.resolve(), args.base_url, args.model, args.limit, args.verbose, args.which
         )
-        summary = summarise(planner, results)
+        if args.which == "all":
+            for label, part in (
+                ("dev", [r for r in results if not r.case.startswith("s-")]),
+                ("sealed", [r for r in results if r.case.startswith("s-")]),
+            ):
+                summary = summarise(f"{planner} [{label}]", part)
+                summary["seconds"] = round(time.perf_counter() - started, 1)
+                summaries.append(summary)
+            everything[planner] = [r.__dict__ | {"expected": sorted(r.expected)} for r in results]
+            continue
+        summary = summarise(f"{planner} [{args.which}]", results)
         summary["seconds"] = round(time.perf_counter() - started, 1)
         summaries.append(summary)
         everything[planner] = [r.__dict__ | {"expected": sorted(r.expected)} for r in results]
