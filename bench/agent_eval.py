@@ -559,7 +559,7 @@ def build_cases(refs: Refs) -> list[Case]:
             [
                 Step(
                     "tell me about C-99999999",
-                    {ToolName.CUSTOMER_PROFILE},
+                    set(),
                     mentions("no customer with id 'C-99999999'"),
                 )
             ],

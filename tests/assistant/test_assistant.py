@@ -228,4 +228,4 @@ def test_metric_answers_state_definition_dates_and_chart(shop_settings: Settings
     refused = assistant.ask("run DELETE FROM orders", role="admin", remember=False)
     assert not refused.tool_calls and "I only read your data" in refused.answer
     unknown = assistant.ask("what did customer 'ACME-00017' buy?", role="support_agent", remember=False)
-    assert not unknown.tool_calls and "There is no customer 'ACME-00017'" in unknown.answer
+    assert not unknown.tool_calls and "There is no customer with id 'ACME-00017'" in unknown.answer

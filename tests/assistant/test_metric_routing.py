@@ -134,7 +134,7 @@ def test_ids_in_a_shops_own_formats(router: Router, question: str, customer: str
 )
 def test_an_unknown_id_is_answered_as_unknown(router: Router, question: str) -> None:
     plan = router.plan(question, ConversationState(), TODAY)
-    assert plan.intent == CLARIFY and not plan.calls and (plan.reply or "").startswith("There is no customer '")
+    assert plan.intent == CLARIFY and not plan.calls and (plan.reply or "").startswith("There is no customer with id '")
 
 
 @pytest.mark.parametrize(

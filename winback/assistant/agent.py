@@ -17,6 +17,7 @@ import openai
 from sqlalchemy import select
 
 from winback.assistant.answers import help_text, render
+from winback.assistant.follow_ups import FOLLOWS
 from winback.assistant.forced_choice import forced_choice
 from winback.assistant.grounding import GroundingReport, check_grounding
 from winback.assistant.intents import Intent
@@ -232,6 +233,8 @@ class Assistant:
         else:
             named = []
         new_state = state.after(named, [c.result.customer_ids for c in calls if c.ok])
+        if mode != "tools" and plan.intent in FOLLOWS and len(plan.calls) == 1 and calls and calls[0].ok:
+            new_state.last_call = {"intent": str(plan.intent), "tool": plan.calls[0].tool, "args": calls[0].args}
         latency = int((time.perf_counter() - started) * 1000)
         planner = "tools" if mode == "tools" else "router"
         turn = Turn(question, answer, calls, planner, detail, session_id, latency, grounding, notes, intent)
@@ -258,9 +261,10 @@ class Assistant:
         router = self.router()
         today = self.today()
         plan = router.plan(question, state, today)
+        if plan.rule:  # a rule decided outright (a follow-up, an unknown id, a request to change data)
+            return plan, f"router: {plan.rule}"
         scores = plan.scores
-        if scores is None:  # decided by a rule before any scoring (a request to change data)
-            return plan, f"router: {plan.reason}, answered without a tool"
+        assert scores is not None
         detail = f"router: intent {plan.intent} (score {scores.ranked[0][1]:.2f}, margin {scores.margin:.2f})"
         if mode == "router" or plan.intent == Intent.SQL_QUESTION and LOOKS_LIKE_SQL.match(question):
             return plan, detail

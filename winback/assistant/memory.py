@@ -16,21 +16,23 @@ HISTORY_TURNS = 6  # what a model sees of earlier turns: enough for follow-ups, 
 class ConversationState:
     customer_ids: list[str] = field(default_factory=list)  # the last list shown, in order
     focus: str | None = None  # the customer the conversation is about now
+    last_call: dict[str, Any] | None = None  # {"intent", "tool", "args"} of the last list or figure shown
 
     def to_dict(self) -> dict[str, Any]:
-        return {"customer_ids": self.customer_ids, "focus": self.focus}
+        return {"customer_ids": self.customer_ids, "focus": self.focus, "last_call": self.last_call}
 
     @classmethod
     def from_messages(cls, messages: list[StoredMessage]) -> ConversationState:
         for message in reversed(messages):
             if message.sender == "assistant" and message.context:
-                return cls(list(message.context.get("customer_ids") or []), message.context.get("focus"))
+                context = message.context
+                return cls(list(context.get("customer_ids") or []), context.get("focus"), context.get("last_call"))
         return cls()
 
     def after(self, named: list[str], results: list[list[str]]) -> ConversationState:
         """The state after a turn: a tool that listed several customers sets the list; one customer (named,
         picked from the list, or the only one a tool was about) becomes the focus."""
-        state = ConversationState(list(self.customer_ids), self.focus)
+        state = ConversationState(list(self.customer_ids), self.focus, self.last_call)
         for ids in results:
             if len(ids) > 1:
                 state.customer_ids = ids

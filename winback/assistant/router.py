@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from winback.assistant.customer_ids import read_ids
+from winback.assistant.follow_ups import follow_up
 from winback.assistant.intents import Intent
 from winback.assistant.memory import ConversationState
 from winback.assistant.metric_slots import MetricSlots, asks_for_measure, parse_metric
@@ -109,6 +110,7 @@ class Plan:
     calls: list[PlannedCall] = field(default_factory=list)
     reply: str | None = None  # for respond / clarify
     reason: str = ""
+    rule: str = ""  # set when a rule decided the plan outright (no scoring, no model): the trace says which
     scores: IntentScores | None = None
     slots: Slots | None = None
     metric: MetricSlots | None = None
@@ -306,7 +308,7 @@ class Router:
 
     def plan(self, question: str, state: ConversationState, today: date | datetime) -> Plan:
         if CHANGE_REQUEST.search(question):
-            return Plan(RESPOND, reply=CHANGE_REFUSAL, reason="a request to change data")
+            return Plan(RESPOND, reply=CHANGE_REFUSAL, rule="a request to change data, refused")
         text, found, missing = question, None, []
         if self.id_lookup is not None:
             reading = read_ids(question, self.id_lookup)
@@ -320,12 +322,18 @@ class Router:
         if missing and not found:
             names = ", ".join(repr(m) for m in missing[:3])
             reply = (
-                f"There is no customer {names}. Ids are matched exactly as your shop stores them "
+                f"There is no customer with id {names}. Ids are matched exactly as your shop stores them "
                 '(any format); check the id, or ask for a list first (e.g. "who is most likely to churn?").'
             )
-            return Plan(CLARIFY, reply=reply, reason="an id that matches no customer", slots=slots)
+            return Plan(CLARIFY, reply=reply, rule="an id that matches no customer", slots=slots)
         metric = self.metric_slots(text, today, slots)
         scores = self.intent_router.score(text)
+        changed = follow_up(text, slots, metric, state.last_call, self.vocabulary, today)
+        if changed is not None:
+            intent, tool, args, what = changed
+            plan = Plan(intent, [PlannedCall(tool, args)], rule=f"a follow-up: the last {tool} call with {what}")
+            plan.slots, plan.metric, plan.scores = slots, metric, scores
+            return plan
         intent = refine_intent(scores.top, text, slots, state, metric)
         plan = build_plan(intent, question, slots, state, metric)
         plan.scores = scores
@@ -361,6 +369,8 @@ def refine_intent(
         return Intent.METRIC_QUERY
     if intent == Intent.METRIC_QUERY:
         intent = Intent.SQL_QUESTION  # sounds like one, but names no measure the layer can compute as asked
+    if intent == RESPOND and (slots.ordinal is not None and state.customer_ids or slots.singular and state.focus):
+        intent = Intent.CUSTOMER_PROFILE  # "the third one", "this customer": a customer, not small talk
     if one_customer and intent in GROUP_TO_CUSTOMER and not slots.limit:
         intent = GROUP_TO_CUSTOMER[intent]
     if one_customer and intent == Intent.CUSTOMER_PROFILE and WHY_WORDS.search(question):

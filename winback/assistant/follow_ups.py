@@ -1,0 +1,118 @@
+"""Follow-ups that change one thing about the last answer: "and in Spain?", "what about gold?", "same for
+last month", "only the critical ones", "and by segment?". The last planned call is kept in the
+conversation state (so it survives a restart); a short question that only names new values re-runs that
+call with those values changed, and nothing else."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from winback.assistant.intents import Intent
+from winback.assistant.metric_slots import MetricSlots, _filters, _group_by, _window
+from winback.assistant.slots import Slots, Vocabulary
+from winback.data.metrics import Filter, Window, load_catalog
+from winback.data.risk_bands import RISK_BANDS
+
+LEAD = re.compile(
+    r"^\s*(?:and|but|what about|how about|same(?:\s+(?:for|with|but|again|thing))?|now|ok(?:ay)?,?|also|then|"
+    r"only|just|instead|for|in|by|with|what if)\b",
+    re.IGNORECASE,
+)
+BAND = re.compile(r"\b(" + "|".join(RISK_BANDS) + r")\b", re.IGNORECASE)
+NEW_REQUEST = re.compile(
+    r"\b(why|draft|write|compose|tell me about|profile|explain|who is|reviews?|tickets?|themes?|drivers?|offer|policy|"
+    r"search|find|history)\b",
+    re.IGNORECASE,
+)
+BARE_YEAR = re.compile(r"\b(20\d\d)\b")
+MAX_WORDS = 9
+FOLLOWS = {Intent.LIST_AT_RISK, Intent.METRIC_QUERY, Intent.CHURN_DRIVERS, Intent.SEGMENTS, Intent.COMPLAINT_THEMES}
+
+
+def _bands(text: str) -> list[str]:
+    """Risk bands a follow-up names ("only the critical ones", "the high and critical ones")."""
+    return list(dict.fromkeys(b.lower() for b in BAND.findall(text)))
+
+
+def follow_up(
+    question: str,
+    slots: Slots,
+    metric: MetricSlots,
+    last: dict[str, Any] | None,
+    vocabulary: Vocabulary,
+    today: date | datetime,
+) -> tuple[str, str, dict[str, Any], str] | None:
+    """(intent, tool, args, what changed) when the question only changes values of the last call."""
+    if not last or last.get("intent") not in FOLLOWS:
+        return None
+    words = question.split()
+    if len(words) > MAX_WORDS or not (LEAD.search(question) or len(words) <= 3):
+        return None
+    if slots.customer_ids or slots.ordinal is not None or slots.pronoun or NEW_REQUEST.search(question):
+        return None
+    if metric.measure is not None and (
+        last["intent"] != Intent.METRIC_QUERY or metric.measure.name != last["args"].get("measure")
+    ):
+        return None  # it names another measure: a new question
+    intent, tool, args = last["intent"], last["tool"], dict(last["args"])
+    changed: list[str] = []
+    today_day = today.date() if isinstance(today, datetime) else today
+    bands = _bands(question)
+    if intent == Intent.METRIC_QUERY:
+        catalog = load_catalog()
+        measure = catalog.measure(args["measure"])
+        dimensions = catalog.dimensions_for(measure)
+        values = {"segment": vocabulary.segments, "country": vocabulary.countries} | vocabulary.metric_values
+        new_filters = _filters(question, dimensions, values, [], vocabulary.aliases)
+        if bands and any(d.name == "risk_band" for d in dimensions):
+            new_filters = [f for f in new_filters if f.dimension != "risk_band"]
+            new_filters.append(Filter(dimension="risk_band", values=bands))
+        filters = [f for f in args.get("filters", []) if f["dimension"] not in {n.dimension for n in new_filters}]
+        filters += [f.model_dump() for f in new_filters]
+        if new_filters:
+            changed.append("filters " + ", ".join(f"{f.dimension}={'/'.join(f.values)}" for f in new_filters))
+        args["filters"] = filters
+        window = _window(question, today_day)
+        if window is None and (year := BARE_YEAR.search(question)):
+            window = (Window(kind="year", year=int(year.group(1))), year.group(0))
+        if window:
+            args["window"] = window[0].model_dump(mode="json", exclude_none=True)
+            changed.append(f"window {window[1]!r}")
+        groups = _group_by(question, dimensions)
+        if groups:
+            args["group_by"] = groups
+            args["filters"] = [f for f in args["filters"] if f["dimension"] not in groups]
+            changed.append("by " + ", ".join(groups))
+    else:
+        if slots.segment and "segment" in _keys(intent):
+            args["segment"] = slots.segment
+            changed.append(f"segment {slots.segment}")
+        if slots.country and "country" in _keys(intent):
+            args["country"] = slots.country
+            changed.append(f"country {slots.country}")
+        if bands and intent == Intent.LIST_AT_RISK:
+            args["risk_bands"] = bands
+            changed.append("risk bands " + "/".join(bands))
+        if slots.limit and intent == Intent.LIST_AT_RISK:
+            args["limit"] = slots.limit
+            changed.append(f"limit {slots.limit}")
+        if slots.since and "since" in _keys(intent):
+            args["since"] = slots.since.isoformat()
+            changed.append(f"since {slots.since}")
+        if slots.group_by and intent == Intent.SEGMENTS:
+            args["by"] = slots.group_by
+            changed.append(f"by {slots.group_by}")
+    if not changed:
+        return None
+    return intent, tool, args, "; ".join(changed)
+
+
+def _keys(intent: str) -> set[str]:
+    return {
+        Intent.LIST_AT_RISK: {"segment", "country"},
+        Intent.CHURN_DRIVERS: {"segment", "country"},
+        Intent.SEGMENTS: {"segment", "country", "since"},
+        Intent.COMPLAINT_THEMES: {"segment", "since"},
+    }.get(intent, set())  # type: ignore[call-overload]  # Intent members are str
