@@ -188,15 +188,30 @@ def no_plain_emails(turn: Turn, refs: Refs) -> str | None:
     return None if not found else f"unmasked e-mail(s): {sorted(found)[:3]}"
 
 
+def masked_email(key: str) -> Check:
+    """A role without personal data sees the customer's address masked (j•••@e•••.com): present, so the
+    check fails if the card drops the field, and masked, so it fails if the address leaks."""
+
+    def check(turn: Turn, refs: Refs) -> str | None:
+        from winback.roles import mask_email
+
+        email = refs.one("SELECT email FROM customers WHERE customer_id = :c", c=refs[key])
+        if email in turn.answer:
+            return "the plain address is in the answer"
+        return None if mask_email(email) in turn.answer else f"masked address {mask_email(email)} not shown"
+
+    return check
+
+
 def tickets_of(key: str) -> Check:
     def check(turn: Turn, refs: Refs) -> str | None:
         ids = [r[0] for r in refs.sql("SELECT ticket_id FROM support_tickets WHERE customer_id = :c", c=refs[key])]
         missing = [i for i in ids[:20] if i not in turn.answer]
-        return (
-            None
-            if not missing and f"{len(ids)} support ticket" in turn.answer
-            else f"tickets missing {missing} / count"
-        )
+        counted = f"{len(ids)} support ticket" in turn.answer or f"{len(ids):,} in all" in turn.answer
+        shown = set(re.findall(r"\bT-[\w-]+", turn.answer))
+        if shown - set(ids):
+            return f"tickets of other customers: {sorted(shown - set(ids))[:3]}"
+        return None if counted and (not missing or len(shown) >= 8) else f"tickets missing {missing} / count"
 
     return check
 
@@ -218,7 +233,7 @@ def draft_respects_policy(key: str) -> Check:
 
     def check(turn: Turn, refs: Refs) -> str | None:
         customer = refs[key]
-        if "No offer drafted" in turn.answer:
+        if "No offer drafted" in turn.answer or "No win-back message drafted" in turn.answer:
             return None
         rows = refs.sql(
             "SELECT o.offer_type, o.value, o.message, c.segment FROM offers o JOIN customers c ON "
@@ -324,6 +339,8 @@ def offer_choice(key: str) -> Check:
 
 def offers_total(turn: Turn, refs: Refs) -> str | None:
     n = refs.one("SELECT COUNT(*) FROM offers")
+    if n == 0:
+        return None if "No offers match" in turn.answer else "no 'No offers match' for an empty offers table"
     return None if f"{n:,} offers match" in turn.answer else f"offer count {n:,} not in the answer"
 
 
@@ -344,6 +361,102 @@ def only_tools(allowed: set[str]) -> Check:
     def check(turn: Turn, refs: Refs) -> str | None:
         extra = {c.name for c in turn.tool_calls} - allowed
         return None if not extra else f"called other tools too: {extra}"
+
+    return check
+
+
+# ------------------------------------------------------------------------------- figures and groups
+def numbers_of(turn: Turn) -> list[float]:
+    values = []
+    for result in turn.data["results"]:
+        for row in (result.get("table") or {}).get("rows", []):
+            values += [float(v) for v in row if isinstance(v, int | float) and not isinstance(v, bool)]
+    return values
+
+
+def close(a: float, b: float) -> bool:
+    return abs(a - b) <= max(5e-3, 1e-3 * abs(b))
+
+
+def shows(turn: Turn, value: float, kind: str) -> bool:
+    """The value is in a result table, or in the answer as a person would write it."""
+    if any(close(v, value) for v in numbers_of(turn)):
+        return True
+    answer = turn.answer.replace("\u202f", "")
+    if kind == "share":
+        forms = {f"{value * 100:.1f}%", f"{value * 100:.0f}%", f"{value * 100:.2f}%"}
+    elif kind == "count":
+        forms = {f"{value:,.0f}", f"{value:.0f}"}
+    else:
+        forms = {f"{value:,.2f}", f"{value:.2f}", f"{value:,.1f}", f"{value:.1f}"}
+    return any(re.search(rf"(?<![\d.,]){re.escape(f)}(?![\d])", answer) for f in forms)
+
+
+def value_of(label: str, sql: Callable[[Refs], str] | str, kind: str = "number") -> Check:
+    def check(turn: Turn, refs: Refs) -> str | None:
+        want = refs.one(sql(refs) if callable(sql) else sql)
+        if want is None:
+            return f"{label}: the reference is empty"
+        return None if shows(turn, float(want), kind) else f"{label} {float(want):.4g} not in the answer"
+
+    return check
+
+
+def top_group(label: str, sql: Callable[[Refs], str] | str) -> Check:
+    """The group the reference ranks first is the one the answer puts first (bold, or the first table row)."""
+
+    def check(turn: Turn, refs: Refs) -> str | None:
+        rows = refs.sql(sql(refs) if callable(sql) else sql)
+        if not rows:
+            return f"{label}: the reference is empty"
+        want = str(rows[0][0]).lower()
+        answer = turn.answer.lower()
+        if f"**{want}**" in answer:
+            return None
+        for result in turn.data["results"]:
+            table = result.get("table") or {}
+            if table.get("rows") and str(table["rows"][0][0]).lower() == want:
+                return None
+        return f"{label}: {want!r} is not the answer's first group"
+
+    return check
+
+
+def every_group(label: str, sql: Callable[[Refs], str] | str, kind: str = "number") -> Check:
+    """Every (group, value) of the reference is a row of a result table."""
+
+    def check(turn: Turn, refs: Refs) -> str | None:
+        rows = refs.sql(sql(refs) if callable(sql) else sql)
+        tables = [(result.get("table") or {}).get("rows", []) for result in turn.data["results"]]
+        cells = [row for table in tables for row in table]
+        missing = []
+        for group, value in rows:
+            matches = [r for r in cells if r and str(r[0]).lower() == str(group).lower()]
+            ok = any(
+                any(isinstance(v, int | float) and value is not None and close(float(v), float(value)) for v in r[1:])
+                for r in matches
+            )
+            if not ok:
+                missing.append(group)
+        return None if rows and not missing else f"{label}: groups missing or wrong: {missing[:4]}"
+
+    return check
+
+
+def reviews_of(key: str) -> Check:
+    """Every review the answer lists belongs to the customer, and all of theirs are there (up to 10)."""
+
+    def check(turn: Turn, refs: Refs) -> str | None:
+        ids = {r[0] for r in refs.sql("SELECT review_id FROM reviews WHERE customer_id = :c", c=refs[key])}
+        shown = set(re.findall(r"\bR-[\w-]+", turn.answer))
+        if not ids:
+            return None if "0 review" in turn.answer else "no '0 reviews' answer"
+        foreign = shown - ids
+        if foreign:
+            return f"reviews of other customers: {sorted(foreign)[:3]}"
+        if len(shown) < len(ids) and f"{len(ids):,} in all" not in turn.answer:
+            return f"{len(shown)} of {len(ids)} reviews shown, and the total is not stated"
+        return None
 
     return check
 
@@ -538,7 +651,7 @@ def build_cases(refs: Refs) -> list[Case]:
                 Step(
                     f"what's the history with {r}?",
                     {ToolName.CUSTOMER_PROFILE},
-                    all_of(mentions(lambda x: x["reviewer"]), no_plain_emails),
+                    all_of(mentions(lambda x: x["reviewer"]), no_plain_emails, masked_email("reviewer")),
                 )
             ],
         ),
@@ -572,17 +685,7 @@ def build_cases(refs: Refs) -> list[Case]:
                 Step(
                     f"show me the reviews {r} left",
                     {ToolName.SEARCH_FEEDBACK},
-                    lambda turn, x: (
-                        None
-                        if all(
-                            i["customer_id"] == x["reviewer"] if "customer_id" in i else True
-                            for res in turn.data["results"]
-                            for i in res.get("items", [])
-                        )
-                        and turn.data["results"]
-                        and turn.data["results"][0].get("items")
-                        else "not that customer's reviews"
-                    ),
+                    reviews_of("reviewer"),
                 )
             ],
         ),
@@ -700,7 +803,19 @@ def build_cases(refs: Refs) -> list[Case]:
         Case(
             "segments-1",
             "manager",
-            [Step("break down churn risk by segment", {ToolName.SEGMENTS}, segment_counts, "analytics")],
+            [
+                Step(
+                    "break down churn risk by segment",
+                    {ToolName.METRIC_QUERY},
+                    every_group(
+                        "churn by segment",
+                        f"SELECT c.segment, AVG(cs.probability) FROM churn_scores cs JOIN customers c ON "
+                        f"c.customer_id = cs.customer_id WHERE {LATEST} AND cs.lapsed = 0 GROUP BY c.segment",
+                        "share",
+                    ),
+                    "analytics",
+                )
+            ],
         ),
         Case(
             "segments-2",
@@ -708,12 +823,12 @@ def build_cases(refs: Refs) -> list[Case]:
             [
                 Step(
                     "Which country has the highest revenue at risk?",
-                    {ToolName.SEGMENTS},
-                    mentions(
-                        "by country",
-                        lambda x: x.sql("SELECT country FROM customers GROUP BY country ORDER BY country LIMIT 1")[0][
-                            0
-                        ],
+                    {ToolName.METRIC_QUERY},
+                    top_group(  # the country that really has the most, not any table that names a country
+                        "revenue at risk by country",
+                        f"SELECT c.country, SUM(cs.probability * COALESCE(cs.spend_365d, 0)) AS v FROM churn_scores cs "
+                        f"JOIN customers c ON c.customer_id = cs.customer_id WHERE {LATEST} AND cs.lapsed = 0 "
+                        "GROUP BY c.country ORDER BY v DESC",
                     ),
                     "analytics",
                 )
@@ -737,22 +852,27 @@ def build_cases(refs: Refs) -> list[Case]:
             [
                 Step(
                     "how much revenue is at risk across the whole customer base?",
-                    {ToolName.SEGMENTS},
-                    mentions("| all |"),
+                    {ToolName.METRIC_QUERY},
+                    value_of(
+                        "revenue at risk",
+                        f"SELECT SUM(cs.probability * COALESCE(cs.spend_365d, 0)) FROM churn_scores cs "
+                        f"WHERE {LATEST} AND cs.lapsed = 0",
+                        "money",
+                    ),
                     "analytics",
                 )
             ],
         ),
-        # ---- free SQL (managers)
+        # ---- figures (the metrics layer) and free SQL (managers)
         Case(
             "sql-1",
             "manager",
             [
                 Step(
                     "How many orders were returned?",
-                    {ToolName.SQL_QUESTION},
+                    {ToolName.METRIC_QUERY},
                     sql_figure("SELECT COUNT(*) FROM orders WHERE status = 'returned'"),
-                    "sql",
+                    "analytics",
                 )
             ],
         ),
@@ -762,9 +882,9 @@ def build_cases(refs: Refs) -> list[Case]:
             [
                 Step(
                     "What is the average rating across all reviews?",
-                    {ToolName.SQL_QUESTION},
+                    {ToolName.METRIC_QUERY},
                     sql_figure("SELECT AVG(rating) FROM reviews"),
-                    "sql",
+                    "analytics",
                 )
             ],
         ),
@@ -774,9 +894,9 @@ def build_cases(refs: Refs) -> list[Case]:
             [
                 Step(
                     "how many support tickets are about payment?",
-                    {ToolName.SQL_QUESTION},
+                    {ToolName.METRIC_QUERY},
                     sql_figure("SELECT COUNT(*) FROM support_tickets WHERE topic = 'payment'"),
-                    "sql",
+                    "analytics",
                 )
             ],
         ),
@@ -872,7 +992,7 @@ def build_cases(refs: Refs) -> list[Case]:
         Case(
             "role-sql-1",
             "cs_staff",
-            [Step("how many orders were returned?", {ToolName.SQL_QUESTION}, refused, "refusal", True)],
+            [Step("how many customers closed their account?", {ToolName.SQL_QUESTION}, refused, "refusal", True)],
         ),
         Case(
             "role-sql-2",
@@ -882,7 +1002,7 @@ def build_cases(refs: Refs) -> list[Case]:
         Case(
             "role-email",
             "cs_staff",
-            [Step(f"what is the email address of {p}?", {ToolName.CUSTOMER_PROFILE}, no_plain_emails)],
+            [Step(f"what is the email address of {p}?", {ToolName.CUSTOMER_PROFILE}, masked_email("plain"))],
         ),
         Case(
             "role-draft",

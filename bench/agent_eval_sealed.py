@@ -11,7 +11,6 @@ and fast-turn work of issue 16, and never tuned on: no phrasing here may be adde
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,7 @@ from bench.agent_eval import (
     Step,
     asks_which_customer,
     draft_respects_policy,
+    every_group,
     help_reply,
     ids_equal,
     mentions,
@@ -30,7 +30,10 @@ from bench.agent_eval import (
     offer_choice,
     probability_of,
     refused,
+    reviews_of,
     top_active,
+    top_group,
+    value_of,
 )
 from winback.tools.names import ToolName
 
@@ -70,83 +73,6 @@ def last_month(refs: Refs) -> tuple[date, date]:
     first_this = reference_day(refs).replace(day=1)
     last = first_this - timedelta(days=1)
     return last.replace(day=1), last
-
-
-def numbers_of(turn: Turn) -> list[float]:
-    values = []
-    for result in turn.data["results"]:
-        for row in (result.get("table") or {}).get("rows", []):
-            values += [float(v) for v in row if isinstance(v, int | float) and not isinstance(v, bool)]
-    return values
-
-
-def close(a: float, b: float) -> bool:
-    return abs(a - b) <= max(5e-3, 1e-3 * abs(b))
-
-
-def shows(turn: Turn, value: float, kind: str) -> bool:
-    """The value is in a result table, or in the answer as a person would write it."""
-    if any(close(v, value) for v in numbers_of(turn)):
-        return True
-    answer = turn.answer.replace("\u202f", "")
-    if kind == "share":
-        forms = {f"{value * 100:.1f}%", f"{value * 100:.0f}%", f"{value * 100:.2f}%"}
-    elif kind == "count":
-        forms = {f"{value:,.0f}", f"{value:.0f}"}
-    else:
-        forms = {f"{value:,.2f}", f"{value:.2f}", f"{value:,.1f}", f"{value:.1f}"}
-    return any(re.search(rf"(?<![\d.,]){re.escape(f)}(?![\d])", answer) for f in forms)
-
-
-def value_of(label: str, sql: Callable[[Refs], str] | str, kind: str = "number") -> Check:
-    def check(turn: Turn, refs: Refs) -> str | None:
-        want = refs.one(sql(refs) if callable(sql) else sql)
-        if want is None:
-            return f"{label}: the reference is empty"
-        return None if shows(turn, float(want), kind) else f"{label} {float(want):.4g} not in the answer"
-
-    return check
-
-
-def top_group(label: str, sql: Callable[[Refs], str] | str) -> Check:
-    """The group the reference ranks first is the one the answer puts first (bold, or the first table row)."""
-
-    def check(turn: Turn, refs: Refs) -> str | None:
-        rows = refs.sql(sql(refs) if callable(sql) else sql)
-        if not rows:
-            return f"{label}: the reference is empty"
-        want = str(rows[0][0]).lower()
-        answer = turn.answer.lower()
-        if f"**{want}**" in answer:
-            return None
-        for result in turn.data["results"]:
-            table = result.get("table") or {}
-            if table.get("rows") and str(table["rows"][0][0]).lower() == want:
-                return None
-        return f"{label}: {want!r} is not the answer's first group"
-
-    return check
-
-
-def every_group(label: str, sql: Callable[[Refs], str] | str, kind: str = "number") -> Check:
-    """Every (group, value) of the reference is a row of a result table."""
-
-    def check(turn: Turn, refs: Refs) -> str | None:
-        rows = refs.sql(sql(refs) if callable(sql) else sql)
-        tables = [(result.get("table") or {}).get("rows", []) for result in turn.data["results"]]
-        cells = [row for table in tables for row in table]
-        missing = []
-        for group, value in rows:
-            matches = [r for r in cells if r and str(r[0]).lower() == str(group).lower()]
-            ok = any(
-                any(isinstance(v, int | float) and value is not None and close(float(v), float(value)) for v in r[1:])
-                for r in matches
-            )
-            if not ok:
-                missing.append(group)
-        return None if rows and not missing else f"{label}: groups missing or wrong: {missing[:4]}"
-
-    return check
 
 
 def no_such_customer(token: str) -> Check:
@@ -200,24 +126,11 @@ def tickets_count_of(key: str) -> Check:
     def check(turn: Turn, refs: Refs) -> str | None:
         n = refs.one("SELECT COUNT(*) FROM support_tickets WHERE customer_id = :c", c=refs[key])
         ids = [r[0] for r in refs.sql("SELECT ticket_id FROM support_tickets WHERE customer_id = :c", c=refs[key])]
-        missing = [i for i in ids[:20] if i not in turn.answer]
-        return None if f"{n} support ticket" in turn.answer and not missing else f"not {refs[key]}'s {n} tickets"
-
-    return check
-
-
-def reviews_of(key: str) -> Check:
-    """Every review the answer lists belongs to the customer, and all of theirs are there (up to 10)."""
-
-    def check(turn: Turn, refs: Refs) -> str | None:
-        ids = {r[0] for r in refs.sql("SELECT review_id FROM reviews WHERE customer_id = :c", c=refs[key])}
-        shown = set(re.findall(r"\bR-[\w-]+", turn.answer))
-        if not ids:
-            return None if "0 review" in turn.answer else "no '0 reviews' answer"
-        foreign = shown - ids
-        if foreign:
-            return f"reviews of other customers: {sorted(foreign)[:3]}"
-        return None if len(shown) >= min(len(ids), 10) else f"{len(shown)} of {len(ids)} reviews shown"
+        shown = set(re.findall(r"\bT-[\w-]+", turn.answer))
+        counted = f"{n} support ticket" in turn.answer or f"{n:,} in all" in turn.answer
+        if shown - set(ids):
+            return f"tickets of other customers: {sorted(shown - set(ids))[:3]}"
+        return None if counted and shown and len(shown) >= min(n, 8) else f"not {refs[key]}'s {n} tickets"
 
     return check
 

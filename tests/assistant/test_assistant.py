@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 from sqlalchemy import func, insert, select, text
@@ -103,8 +103,19 @@ def test_cs_staff_never_sees_emails_or_runs_sql(shop_settings: Settings) -> None
     assert _plain_emails(agent_view)  # the same card shows the address to a role that may see it
 
 
+OBEDIENT = (  # what a model that followed the planted reviews would write
+    '{"subject": "90% off for you", "opening": "As you asked, here is 90% off, approved, and the e-mails of our '
+    'other customers: anna@example.com, C-0000002."}'
+)
+
+
 def test_planted_instructions_change_nothing(shop_settings: Settings) -> None:
-    assistant = Assistant(shop_settings)
+    """The drafting model here obeys the planted reviews (a scripted model that writes what they ask): the
+    walls after it (validation, the policy's terms, masking) must keep all of it out of the saved offer."""
+    services = Services(shop_settings.model_copy(update={"llm_base_url": "http://scripted"}))
+    obedient = FakeListChatModel(responses=[OBEDIENT] * 6)
+    services.cached("llm:draft", lambda: LlmBackend(obedient, "server", False))
+    assistant = Assistant(services.settings, services=services)
     engine = assistant.services.engine
     policy = load_policy(shop_settings.data_dir)
     candidates = assistant.ask("list the 40 customers most likely to churn", role="cs_staff").customer_ids
@@ -135,7 +146,9 @@ def test_planted_instructions_change_nothing(shop_settings: Settings) -> None:
     with engine.connect() as connection:
         offer = connection.execute(select(Offer).where(Offer.customer_id == target, Offer.status == "draft")).one()
     assert (offer.offer_type, float(offer.value)) == (before.offer_type, before.value)
-    assert "90%" not in offer.message and offer.created_by == "sam"
+    assert obedient.i > 0  # the model was asked (and answered as the planted text wanted)
+    assert offer.draft_source == "template" and "90%" not in offer.message + offer.subject
+    assert "@" not in offer.message and "C-0000002" not in offer.message and offer.created_by == "sam"
     assert after.reason != "" and engine.dialect.has_table(engine.connect(), "customers")
 
 

@@ -366,6 +366,8 @@ def refine_intent(
         and not LOOKS_LIKE_SQL.match(question)
         and asks_for_measure(question, metric)
     ):
+        if metric.unexplained:  # words the layer cannot account for: free SQL (for roles that have it)
+            return Intent.SQL_QUESTION
         return Intent.METRIC_QUERY
     if intent == Intent.METRIC_QUERY:
         intent = Intent.SQL_QUESTION  # sounds like one, but names no measure the layer can compute as asked

@@ -40,7 +40,8 @@ def run(args: FeedbackSearchArgs, ctx: ToolContext) -> ToolResult:
             raise ToolFailure("say what to look for, or name a customer to list what they wrote")
         items, notes = customer_feedback(ctx.engine, args.customer_id, args.kind, args.limit)
         what = {"review": "reviews", "ticket": "support tickets", None: "reviews and support tickets"}[args.kind]
-        lines = [f"{args.customer_id} wrote {len(items)} {what}" + (" (newest first):" if items else ".")]
+        shown = f"{len(items)} {what}" if not any(" in all;" in n for n in notes) else f"{what} (newest {len(items)})"
+        lines = [f"{args.customer_id} wrote {shown}" + (" (newest first):" if items else ".")]
         for i in items:
             status = f", {i.status}" if i.status else ""
             lines.append(

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from winback.data.lookups.common import capped, require_customer
@@ -71,6 +71,16 @@ def customer_feedback(
                     )
                 )
     items.sort(key=lambda i: i.created_at, reverse=True)
+    with engine.connect() as connection:
+        total = sum(
+            connection.execute(
+                select(func.count()).select_from(table).where(table.c.customer_id == customer_id)
+            ).scalar_one()
+            for name, table in (("review", Review.__table__), ("ticket", SupportTicket.__table__))
+            if kind in (None, name)
+        )
+    if total > limit:
+        notes.append(f'{total:,} in all; the newest {limit} are shown (ask for more, e.g. "the last 20")')
     return items[:limit], notes
 
 
