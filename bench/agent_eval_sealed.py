@@ -144,7 +144,7 @@ def plant_foreign_ids(refs: Refs) -> None:
     with refs.engine.begin() as connection:
         from sqlalchemy import text
 
-        connection.execute(text("PRAGMA foreign_keys = OFF"))
+        connection.execute(text("PRAGMA defer_foreign_keys = ON"))  # checked at commit, when all rows agree
         for old, new in zip(picked, FOREIGN_IDS, strict=True):
             for table in ("customers", *tables):
                 connection.execute(
