@@ -91,16 +91,23 @@ class Settings(BaseSettings):
     llm_max_model_len: int = Field(4096, ge=512, description="Context length the embedded server allows.")
     assistant_planner: Planner = Field(
         "auto",
-        description="Who plans each turn: router (embeddings + rules), router+llm (the model breaks close "
-        "ties), llm (forced tool choice), tools (the model calls tools natively); auto = the capability probe "
-        "decides: tools where the server calls tools, follows a JSON schema and has 8,192 tokens of context "
-        "(a 7B model on a GPU server), router elsewhere (docs/assistant.md has the measurements).",
+        description="Who plans each turn: router (embeddings + rules), router+llm (the model's guided choice "
+        "where the rules are unsure), llm (forced tool choice every turn), tools (the model calls tools "
+        "natively); auto = the capability probe decides: tools where the server calls tools, follows a JSON "
+        "schema and has 8,192 tokens of context (a 7B model on a GPU server), router+llm where a server makes "
+        "forced calls (the embedded models), router with no LLM (docs/assistant.md has the measurements).",
     )
     assistant_tie_margin: float = Field(
         0.02,
         ge=0,
         le=1,
         description="Router score margin under which router+llm asks the model to choose between the closest intents.",
+    )
+    assistant_min_confidence: float = Field(
+        0.45,
+        ge=0,
+        le=1,
+        description="Router score under which no intent counts as sure and router+llm asks the model to choose.",
     )
     users_file: Path | None = Field(
         None,

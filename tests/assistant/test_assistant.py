@@ -9,17 +9,16 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk
-from langchain_core.outputs import ChatGenerationChunk
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from langchain_core.messages import AIMessage
 from sqlalchemy import func, insert, select, text
 
+from tests.assistant.scripted import ScriptedToolModel
 from winback.assistant import Assistant
 from winback.config import Settings
 from winback.data.conversations import load_messages
@@ -170,23 +169,6 @@ def test_stream_reports_steps_in_order(shop_settings: Settings) -> None:
     assert kinds[:3] == ["planner", "tool_start", "tool_end"] and kinds[-1] == "done"
     assert set(kinds[3:-1]) == {"token"}
     assert "".join(e.data["text"] for e in events if e.kind == "token") == events[-1].data["turn"].answer
-
-
-class ScriptedToolModel(GenericFakeChatModel):
-    """A chat model that replays messages and accepts tools: only for testing the agent's wiring."""
-
-    def bind_tools(self, tools: Any, **kwargs: Any) -> ScriptedToolModel:
-        return self
-
-    def _stream(
-        self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any
-    ) -> Iterator[ChatGenerationChunk]:
-        message = next(self.messages)
-        calls = [
-            {"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"], "index": i, "type": "tool_call_chunk"}
-            for i, c in enumerate(message.tool_calls)
-        ]
-        yield ChatGenerationChunk(message=AIMessageChunk(content=message.content, tool_call_chunks=calls))
 
 
 def _native(settings: Settings, replies: list[AIMessage]) -> Assistant:

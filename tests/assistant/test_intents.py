@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from winback.assistant.intents import Intent
-from winback.assistant.router import load_intents
+from winback.assistant.planning import load_intents
 from winback.tools.names import ToolName
 
 

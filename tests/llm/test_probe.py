@@ -15,7 +15,7 @@ def _caps(**fields: object) -> Capabilities:
 
 def test_auto_plans_with_tools_only_where_the_server_can() -> None:
     assert preferred_planner(_caps()) == "tools"  # a 7B model on a GPU server
-    assert preferred_planner(_caps(context_length=4096)) == "router"  # the embedded servers
+    assert preferred_planner(_caps(context_length=4096)) == "router+llm"  # the embedded servers
     assert preferred_planner(_caps(tool_calling=False)) == "router"
-    assert preferred_planner(_caps(structured_output=False)) == "router"
+    assert preferred_planner(_caps(structured_output=False)) == "router+llm"  # forced calls still work
     assert preferred_planner(_caps(reachable=False, context_length=None)) == "router"

@@ -1,6 +1,7 @@
-"""The assistant: one turn = plan (router, router + model tie-break, forced model choice, or native tool
-calling), run the tools through the registry with the caller's role, answer from their results, check
-grounding, remember the turn. `stream()` yields the steps as they happen; `ask()` returns the whole turn."""
+"""The assistant orchestrates a turn: the planning pipeline (assistant/planning: rules, the model where
+they are unsure) or native tool calling decides, the registry runs the calls with the caller's role, code
+renders the answer from their results, grounding is checked and the turn remembered. `stream()` yields
+the steps as they happen; `ask()` returns the whole turn."""
 
 from __future__ import annotations
 
@@ -13,17 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-import openai
 from sqlalchemy import select
 
 from winback.assistant.answers import help_text, render
-from winback.assistant.follow_ups import FOLLOWS
-from winback.assistant.forced_choice import forced_choice
 from winback.assistant.grounding import GroundingReport, check_grounding
-from winback.assistant.intents import Intent
 from winback.assistant.memory import ConversationState, evidence, history
-from winback.assistant.router import CLARIFY, RESPOND, Plan, Router, build_plan, load_intents, refine_intent
-from winback.assistant.slots import Vocabulary
+from winback.assistant.planning import CLARIFY, FOLLOWS, RESPOND, Plan, Planner, Router, Vocabulary, load_intents
+from winback.assistant.planning.pipeline import LLM_ERRORS
 from winback.config import Settings
 from winback.data import conversations
 from winback.data.lookups.common import existing_customer_ids, reference_date
@@ -32,13 +29,10 @@ from winback.data.safesql.guarded import dialect_of
 from winback.data.schema import Customer
 from winback.roles import Role, parse_role
 from winback.tools import Services, ToolCall, ToolContext, ToolRegistry, default_registry
-from winback.tools.sql_query import LOOKS_LIKE_SQL
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 4_000
-CANDIDATES = 3  # intents the model may choose between when the router is unsure
-LLM_ERRORS = (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError)
 EventKind = Literal["planner", "tool_start", "tool_end", "token", "replace", "done"]
 
 
@@ -89,6 +83,38 @@ class Turn:
         }
 
 
+@dataclass
+class Outcome:
+    """What a planner's turn produced, before it is remembered."""
+
+    answer: str
+    calls: list[ToolCall]
+    planner: str
+    detail: str
+    intent: str
+    grounding: GroundingReport
+    named: list[str] = field(default_factory=list)
+    last_call: dict[str, Any] | None = None
+
+    def ids(self) -> list[list[str]]:
+        return [c.result.customer_ids for c in self.calls if c.ok]
+
+
+def _input_problem(question: str) -> str | None:
+    if not question:
+        return 'Ask me something about your customers — for example "who is most likely to churn?".'
+    if len(question) > MAX_QUESTION_CHARS:
+        return (
+            f"That message is {len(question):,} characters long; I read at most {MAX_QUESTION_CHARS:,}. "
+            "Ask a shorter question (paste ids, not whole documents)."
+        )
+    return None
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
 def _chunks(text: str) -> Iterator[str]:
     """The answer in line-sized pieces: a template answer streams as it is rendered."""
     yield from text.splitlines(keepends=True)
@@ -106,21 +132,25 @@ class Assistant:
         self.services = services or Services(settings)
         self.registry = registry or default_registry()
         self.mode = planner or settings.assistant_planner
-        self._router: Router | None = None
+        self._planner: Planner | None = None
         self._lock = threading.Lock()
         conversations.require_chat_tables(self.services.engine)
 
     # -- set-up -------------------------------------------------------------------------------------
-    def router(self) -> Router:
+    def planner(self) -> Planner:
         with self._lock:
-            if self._router is None:
+            if self._planner is None:
                 with self.services.engine.connect() as connection:
                     segments = sorted(connection.scalars(select(Customer.segment).distinct()))
                     countries = sorted(connection.scalars(select(Customer.country).distinct()))
                     values = metric_vocabulary(connection, dialect_of(self.settings.database_url))
                 vocabulary = Vocabulary(segments, countries, load_intents().aliases, values)
-                self._router = Router(self.services.embedder(), vocabulary, self._existing_ids)
-            return self._router
+                router = Router(self.services.embedder(), vocabulary, self._existing_ids)
+                self._planner = Planner(router, self.registry, self.settings, self.services)
+            return self._planner
+
+    def router(self) -> Router:
+        return self.planner().router
 
     def _existing_ids(self, tokens: list[str]) -> set[str]:
         with self.services.engine.connect() as connection:
@@ -165,173 +195,90 @@ class Assistant:
         user: str = "assistant-user",
         remember: bool = True,
     ) -> Iterator[Event]:
+        """One turn: refuse bad input, load the conversation, plan and run (natively or through the
+        planning pipeline), remember, report."""
         started = time.perf_counter()
-        role = parse_role(role)
-        question = question.strip()
-        engine = self.services.engine
-        problem = None
-        if not question:
-            problem = 'Ask me something about your customers — for example "who is most likely to churn?".'
-        elif len(question) > MAX_QUESTION_CHARS:
-            problem = (
-                f"That message is {len(question):,} characters long; I read at most {MAX_QUESTION_CHARS:,}. "
-                "Ask a shorter question (paste ids, not whole documents)."
-            )
+        role, question = parse_role(role), question.strip()
+        problem = _input_problem(question)
         if problem:
-            turn = Turn(
-                question[:200],
-                problem,
-                [],
-                "router",
-                "input refused before planning",
-                session_id,
-                int((time.perf_counter() - started) * 1000),
-                GroundingReport(),
-            )
             yield Event("token", {"text": problem})
-            yield Event("done", {"turn": turn})
+            yield Event("done", {"turn": Turn(question[:200], problem, [], "router", "input refused before planning",
+                                              session_id, _ms(started), GroundingReport())})  # fmt: skip
             return
+        engine = self.services.engine
         messages = conversations.load_own_messages(engine, session_id, user, role.value) if session_id else []
         if remember and session_id is None:
             session_id = conversations.create_session(engine, user, role.value, question)
-        state = ConversationState.from_messages(messages)
-        prior = evidence(messages)
         if remember and session_id:
             conversations.append_message(engine, session_id, "user", question)
-        ctx = ToolContext(self.services, role, user)
+        state, prior = ConversationState.from_messages(messages), evidence(messages)
+        ctx, notes = ToolContext(self.services, role, user), list[str]()
         mode = self.planner_mode()
-        notes: list[str] = []
+        outcome = None
         if mode == "tools":
-            native = yield from self._native_turn(question, ctx, state, messages, prior, notes)
-            if native is not None:
-                answer, calls, detail, intent, grounding = native
-            else:
-                mode = "router"
-        if mode != "tools":
-            plan, detail = self._plan(question, ctx, state, mode, notes)
-            yield Event("planner", {"planner": "router", "detail": detail, "intent": plan.intent})
-            calls = []
-            for planned in plan.calls:
-                yield Event("tool_start", {"name": planned.tool, "args": planned.args})
-                call = self.registry.call(planned.tool, planned.args, ctx)
-                call.planner = mode
-                calls.append(call)
-                yield Event("tool_end", {"call": call})
-            if plan.intent == RESPOND:
-                answer = plan.reply or help_text(role)
-            elif plan.intent == CLARIFY:
-                answer = plan.reply or "Which customer do you mean?"
-            else:
-                answer = render(calls)
-            answer = "\n\n".join([answer, *(f"_Note: {n}_" for n in notes)])
-            own = [plan.reply or help_text(role)] if plan.intent == RESPOND else [plan.reply or ""]
-            grounding = check_grounding(answer, prior + own + _evidence(calls) + notes, question)
-            intent = plan.intent
-            for piece in _chunks(answer):
-                yield Event("token", {"text": piece})
-            named = _named(plan)
-        else:
-            named = []
-        new_state = state.after(named, [c.result.customer_ids for c in calls if c.ok])
-        if mode != "tools" and plan.intent in FOLLOWS and len(plan.calls) == 1 and calls and calls[0].ok:
-            new_state.last_call = {"intent": str(plan.intent), "tool": plan.calls[0].tool, "args": calls[0].args}
-        latency = int((time.perf_counter() - started) * 1000)
-        planner = "tools" if mode == "tools" else "router"
-        turn = Turn(question, answer, calls, planner, detail, session_id, latency, grounding, notes, intent)
+            outcome = yield from self._native_turn(question, ctx, state, messages, prior, notes)
+        if outcome is None:
+            outcome = yield from self._planned_turn(question, ctx, state, prior, notes, mode)
+        turn = Turn(question, outcome.answer, outcome.calls, outcome.planner, outcome.detail, session_id,
+                    _ms(started), outcome.grounding, notes, outcome.intent)  # fmt: skip
         if remember and session_id:
-            conversations.append_message(
-                engine,
-                session_id,
-                "assistant",
-                answer,
-                planner=planner,
-                tool_calls=[c.to_dict() | {"text": c.result.text} for c in calls],
-                context=new_state.to_dict(),
-                grounding=None if grounding.ok else grounding.to_dict(),
-                latency_ms=latency,
-            )
-        if not grounding.ok:
-            log.warning("grounding check flagged %s", grounding.to_dict())
+            self._remember(session_id, turn, state.after(outcome.named, outcome.ids(), outcome.last_call).to_dict())
+        if not turn.grounding.ok:
+            log.warning("grounding check flagged %s", turn.grounding.to_dict())
         yield Event("done", {"turn": turn})
 
-    # -- planners -----------------------------------------------------------------------------------
-    def _plan(
-        self, question: str, ctx: ToolContext, state: ConversationState, mode: str, notes: list[str]
-    ) -> tuple[Plan, str]:
-        router = self.router()
-        today = self.today()
-        plan = router.plan(question, state, today)
-        if plan.rule:  # a rule decided outright (a follow-up, an unknown id, a request to change data)
-            return plan, f"router: {plan.rule}"
-        scores = plan.scores
-        assert scores is not None
-        detail = f"router: intent {plan.intent} (score {scores.ranked[0][1]:.2f}, margin {scores.margin:.2f})"
-        if mode == "router" or plan.intent == Intent.SQL_QUESTION and LOOKS_LIKE_SQL.match(question):
-            return plan, detail
-        if mode == "router+llm" and scores.margin >= self.settings.assistant_tie_margin:
-            return plan, detail + "; confident, the model was not asked"
-        intents = [name for name, _ in scores.ranked[:CANDIDATES]] if mode == "router+llm" else None
-        tools = _allowed_tools(self.registry, ctx, intents)
-        backend = self.services.llm("planner")
-        if backend.llm is None:
-            notes.append(f"the LLM is not answering ({backend.note}); the router planned this turn alone")
-            return plan, detail + "; LLM unavailable"
-        try:
-            choice = forced_choice(backend.llm, self.registry, ctx, question, state.describe(), tools)
-        except LLM_ERRORS as exc:
-            self.services.forget_llm()
-            notes.append(f"the LLM server stopped answering ({type(exc).__name__}); the router planned this turn alone")
-            return plan, detail + "; LLM unavailable"
-        if choice.tool is None:
-            return plan, detail + f"; the model's choice was unusable ({choice.error}), router's plan kept"
-        chosen_intent = _intent_for(choice.tool, plan.intent, intents)
-        if mode == "llm":
-            return self._model_plan(question, choice, chosen_intent, plan, state, ctx, today, detail)
-        if chosen_intent is None or chosen_intent == plan.intent:
-            return plan, detail + f"; the model chose {choice.tool}" + (
-                ", agreeing" if chosen_intent else ", not a candidate: router's plan kept"
-            )
-        slots = plan.slots
-        assert slots is not None
-        chosen_intent = refine_intent(chosen_intent, question, slots, state)  # the rules hold whoever chose
-        if chosen_intent == plan.intent:
-            return plan, detail + f"; the model chose {choice.tool}, the same after the rules"
-        replanned = build_plan(chosen_intent, question, slots, state)
-        replanned.scores = scores
-        return replanned, detail + f"; unsure, the model broke the tie: {chosen_intent}"
-
-    def _model_plan(
+    def _planned_turn(
         self,
         question: str,
-        choice: Any,
-        intent: str | None,
-        router_plan: Plan,
-        state: ConversationState,
         ctx: ToolContext,
-        today: datetime,
-        detail: str,
-    ) -> tuple[Plan, str]:
-        """The model plans alone (measured by the harness): its tool and its arguments, checked by the
-        registry; the router's plan only where the model's call is invalid."""
-        from winback.assistant.router import PlannedCall
+        state: ConversationState,
+        prior: list[str],
+        notes: list[str],
+        mode: str,
+    ) -> Generator[Event, None, Outcome]:
+        """The planning pipeline decides (rules, or the model where they are unsure); code runs the calls
+        and renders the answer from their results."""
+        mode = "router" if mode == "tools" else mode  # native calling failed: the pipeline takes the turn
+        plan = self.planner().plan(question, ctx, state, self.today(), mode, notes)
+        detail = " → ".join(plan.trace)
+        yield Event("planner", {"planner": "router", "detail": detail, "intent": plan.intent,
+                                "decided_by": plan.decided_by})  # fmt: skip
+        calls = []
+        for planned in plan.calls:
+            yield Event("tool_start", {"name": planned.tool, "args": planned.args})
+            call = self.registry.call(planned.tool, planned.args, ctx)
+            call.planner = plan.decided_by
+            calls.append(call)
+            yield Event("tool_end", {"call": call})
+        if plan.intent == RESPOND:
+            own = plan.reply or help_text(ctx.role)
+            answer = own
+        else:
+            own = plan.reply or ""
+            answer = own or ("Which customer do you mean?" if plan.intent == CLARIFY else render(calls))
+        answer = "\n\n".join([answer, *(f"_Note: {n}_" for n in notes)])
+        grounding = check_grounding(answer, [*prior, own, *_evidence(calls), *notes], question)
+        for piece in _chunks(answer):
+            yield Event("token", {"text": piece})
+        last_call = None
+        if plan.intent in FOLLOWS and len(plan.calls) == 1 and calls and calls[0].ok:
+            last_call = {"intent": str(plan.intent), "tool": plan.calls[0].tool, "args": calls[0].args}
+        return Outcome(answer, calls, "router", detail, plan.intent, grounding, _named(plan), last_call)
 
-        if choice.tool in (RESPOND, CLARIFY):
-            plan = Plan(choice.tool, reply=str(choice.args.get("question") or "Which customer do you mean?"))
-            return plan, f"model: {choice.tool}"
-        spec = self.registry.tools.get(choice.tool)
-        try:
-            if spec is None:
-                raise LookupError(f"no tool named {choice.tool}")
-            spec.args_schema.model_validate(choice.args)
-        except Exception as exc:
-            return (
-                router_plan,
-                detail + f"; the model's call {choice.tool} was invalid ({type(exc).__name__}): router's plan",
-            )
-        return Plan(
-            intent or choice.tool, [PlannedCall(choice.tool, dict(choice.args))]
-        ), f"model: {choice.tool} {choice.args}"
+    def _remember(self, session_id: str, turn: Turn, context: dict[str, Any]) -> None:
+        conversations.append_message(
+            self.services.engine,
+            session_id,
+            "assistant",
+            turn.answer,
+            planner=turn.planner,
+            tool_calls=[c.to_dict() | {"text": c.result.text} for c in turn.tool_calls],
+            context=context,
+            grounding=None if turn.grounding.ok else turn.grounding.to_dict(),
+            latency_ms=turn.latency_ms,
+        )
 
+    # -- native tool calling ------------------------------------------------------------------------
     def _native_turn(
         self,
         question: str,
@@ -340,7 +287,7 @@ class Assistant:
         messages: list[Any],
         prior: list[str],
         notes: list[str],
-    ) -> Generator[Event, None, tuple[str, list[ToolCall], str, str, GroundingReport] | None]:
+    ) -> Generator[Event, None, Outcome | None]:
         """A capable server plans and calls tools itself; its prose is shown only if grounded. Returns
         None (after a note) when no LLM answers, so the router takes the turn."""
         from langchain.agents import create_agent
@@ -400,7 +347,7 @@ class Assistant:
             grounding = check_grounding(answer, prior + _evidence(calls), question)
             detail += f"; prose replaced ({flagged.to_dict()})"
             yield Event("replace", {"text": answer})
-        return answer, calls, detail, calls[0].name if calls else RESPOND, grounding
+        return Outcome(answer, calls, "tools", detail, calls[0].name if calls else RESPOND, grounding)
 
 
 def _evidence(calls: list[ToolCall]) -> list[str]:
@@ -411,20 +358,3 @@ def _named(plan: Plan) -> list[str]:
     """Customers this turn singled out (named, picked from a list, or the one a follow-up meant)."""
     ids = [c.args["customer_id"] for c in plan.calls if c.args.get("customer_id")]
     return ids if len(set(ids)) == 1 else []
-
-
-def _allowed_tools(registry: ToolRegistry, ctx: ToolContext, intents: list[str] | None) -> list[str] | None:
-    if intents is None:
-        return None
-    tools = load_intents().tools
-    return [tools[i] for i in intents if tools.get(i) and tools[i] in registry and ctx.role in registry[tools[i]].roles]
-
-
-def _intent_for(tool: str, router_intent: str, candidates: list[str] | None) -> str | None:
-    if tool in (RESPOND, CLARIFY):  # a reply without tools wins only if the router had it among its candidates
-        return RESPOND if tool == RESPOND and (candidates is None or RESPOND in candidates) else None
-    tools = load_intents().tools
-    if tools.get(router_intent) == tool:
-        return router_intent
-    matches = [name for name, t in tools.items() if t == tool and (candidates is None or name in candidates)]
-    return matches[0] if matches else None

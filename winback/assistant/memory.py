@@ -29,10 +29,13 @@ class ConversationState:
                 return cls(list(context.get("customer_ids") or []), context.get("focus"), context.get("last_call"))
         return cls()
 
-    def after(self, named: list[str], results: list[list[str]]) -> ConversationState:
+    def after(
+        self, named: list[str], results: list[list[str]], last_call: dict[str, Any] | None = None
+    ) -> ConversationState:
         """The state after a turn: a tool that listed several customers sets the list; one customer (named,
-        picked from the list, or the only one a tool was about) becomes the focus."""
-        state = ConversationState(list(self.customer_ids), self.focus, self.last_call)
+        picked from the list, or the only one a tool was about) becomes the focus; a list or figure shown
+        becomes the call that follow-ups change."""
+        state = ConversationState(list(self.customer_ids), self.focus, last_call or self.last_call)
         for ids in results:
             if len(ids) > 1:
                 state.customer_ids = ids

@@ -53,8 +53,9 @@ TOOLS_PLANNER_MIN_CONTEXT = 8192  # twelve tool schemas, the conversation and th
 
 def preferred_planner(caps: Capabilities) -> str:
     """What `auto` plans with: native tool calling where the server calls tools reliably, follows a JSON
-    schema and has the context for tool schemas and results (a 7B model on a GPU server); the router, with
-    the model only where the router asks, everywhere else (the embedded models: 4,096 tokens of context)."""
+    schema and has the context for tool schemas and results (a 7B model on a GPU server); the rules, with
+    the model's guided choice where they are unsure, where a server makes forced calls (the embedded
+    models: 4,096 tokens of context); the rules alone with no LLM."""
     if (
         caps.reachable
         and caps.tool_calling
@@ -62,6 +63,8 @@ def preferred_planner(caps: Capabilities) -> str:
         and (caps.context_length or 0) >= TOOLS_PLANNER_MIN_CONTEXT
     ):
         return "tools"
+    if caps.reachable and caps.tool_calling:
+        return "router+llm"
     return "router"
 
 

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from winback.assistant.memory import ConversationState
-from winback.assistant.router import CLARIFY, RESPOND, Router
-from winback.assistant.slots import Vocabulary
+from winback.assistant.planning import CLARIFY, RESPOND, Router
+from winback.assistant.planning.slots import Vocabulary
 from winback.search.embeddings import get_embedder
 
 TODAY = date(2026, 10, 31)

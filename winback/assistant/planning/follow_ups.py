@@ -10,8 +10,8 @@ from datetime import date, datetime
 from typing import Any
 
 from winback.assistant.intents import Intent
-from winback.assistant.metric_slots import MetricSlots, _filters, _group_by, _window
-from winback.assistant.slots import Slots, Vocabulary
+from winback.assistant.planning.metric_slots import MetricSlots, _filters, _group_by, _window
+from winback.assistant.planning.slots import Slots, Vocabulary
 from winback.data.metrics import Filter, Window, load_catalog
 from winback.data.risk_bands import RISK_BANDS
 

@@ -11,8 +11,8 @@ import pytest
 
 from winback.assistant import Assistant
 from winback.assistant.memory import ConversationState
-from winback.assistant.router import Router
-from winback.assistant.slots import Vocabulary
+from winback.assistant.planning import Router
+from winback.assistant.planning.slots import Vocabulary
 from winback.config import Settings
 from winback.search.embeddings import get_embedder
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from winback.assistant.memory import ConversationState
-from winback.assistant.router import CHANGE_REFUSAL, CLARIFY, RESPOND, Router
-from winback.assistant.slots import Vocabulary
+from winback.assistant.planning import CHANGE_REFUSAL, CLARIFY, RESPOND, Router
+from winback.assistant.planning.slots import Vocabulary
 from winback.search.embeddings import get_embedder
 
 TODAY = date(2026, 10, 31)

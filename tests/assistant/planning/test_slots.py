@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from winback.assistant.slots import Vocabulary, parse_slots
+from winback.assistant.planning.slots import Vocabulary, parse_slots
 
 VOCAB = Vocabulary(
     ["bronze", "gold", "platinum", "silver"],

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from winback.assistant.slots import INACTIVE, NUMBER, _number
+from winback.assistant.planning.slots import INACTIVE, NUMBER, _number
 from winback.data.metrics import Filter, MetricQuery, Window, load_catalog
 from winback.data.metrics.catalog import Catalog, Dimension, Measure
 

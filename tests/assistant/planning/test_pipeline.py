@@ -1,0 +1,62 @@
+"""The planning pipeline: rules decide where they are sure, the model's guided choice where they are not,
+and the trace says who decided and why. A scripted model stands in for the LLM (wiring only: the real
+model's choices are measured by bench/agent_eval.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import AIMessage
+
+from tests.assistant.scripted import ScriptedToolModel
+from winback.assistant import Assistant
+from winback.config import Settings
+from winback.llm.backend import LlmBackend
+from winback.tools import Services
+
+UNSURE_METRIC = "average basket size split by where folks live"  # names a measure, words the rules can't place
+
+
+def _assistant(settings: Settings, calls: list[dict[str, Any]]) -> tuple[Assistant, list[AIMessage]]:
+    replies = [AIMessage("", tool_calls=[{"id": f"c{n}", "type": "tool_call", **c}]) for n, c in enumerate(calls)]
+    services = Services(settings.model_copy(update={"llm_base_url": "http://scripted"}))
+    model = ScriptedToolModel(messages=iter(replies))
+    services.cached("llm:planner", lambda: LlmBackend(model, "server", True))
+    return Assistant(services.settings, planner="router+llm", services=services), replies
+
+
+def test_the_model_fills_a_metric_query_the_rules_could_not(shop_settings: Settings) -> None:
+    query = {"measure": "items_per_order", "group_by": ["country"]}
+    assistant, _ = _assistant(shop_settings, [{"name": "metric_query", "args": query}])
+    turn = assistant.ask(UNSURE_METRIC, role="manager", remember=False)
+    assert "decide: unsure (names items per order" in turn.planner_detail, turn.planner_detail
+    assert "the model filled the metric query" in turn.planner_detail
+    assert [c.name for c in turn.tool_calls] == ["metric_query"] and turn.tool_calls[0].ok
+    assert turn.tool_calls[0].planner == "model" and turn.data["results"][0]["chart"]["type"] == "bar"
+
+
+def test_an_invalid_model_query_leaves_the_rules_plan(shop_settings: Settings) -> None:
+    bad = {"measure": "items_per_order", "group_by": ["risk_band", "risk_band"]}
+    assistant, _ = _assistant(shop_settings, [{"name": "metric_query", "args": bad}])
+    turn = assistant.ask(UNSURE_METRIC, role="manager", remember=False)
+    assert "the model's metric query was invalid" in turn.planner_detail, turn.planner_detail
+    assert [c.name for c in turn.tool_calls] == ["run_sql_question"]
+
+
+def test_sure_turns_never_ask_the_model(shop_settings: Settings) -> None:
+    assistant, replies = _assistant(shop_settings, [])  # any model call would fail: nothing is scripted
+    turn = assistant.ask("who is most likely to churn?", role="cs_staff", remember=False)
+    assert turn.planner_detail.startswith("parse: ") and "decide: rules, list_at_risk_customers" in turn.planner_detail
+    assert " → build: list_at_risk_customers" in turn.planner_detail and turn.tool_calls[0].planner == "rules"
+    refused = assistant.ask("run DELETE FROM orders", role="admin", remember=False)
+    assert "decide: rule, a request to change data" in refused.planner_detail
+
+
+def test_a_choice_outside_the_candidates_keeps_the_rules_plan(shop_settings: Settings) -> None:
+    """Unsure by score (no intent above the threshold); the model names a tool it was not offered."""
+    assistant, _ = _assistant(shop_settings, [{"name": "churn_drivers", "args": {}}])
+    customer = assistant.ask("who is most likely to churn?", role="cs_staff", remember=False).customer_ids[0]
+    turn = assistant.ask(f"hmm {customer} ... drivers??", role="cs_staff", remember=False)
+    assert "decide: unsure (best score" in turn.planner_detail, turn.planner_detail
+    assert "unusable (unknown tool 'churn_drivers'): rules" in turn.planner_detail
+    assert [c.name for c in turn.tool_calls] == ["get_customer_profile"] and turn.tool_calls[0].planner == "rules"

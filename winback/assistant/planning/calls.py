@@ -1,0 +1,169 @@
+"""Step 4 of planning: the chosen intent's tool calls, with arguments from slots and the conversation
+(code fills the arguments, whoever chose the intent); a clarifying question when a needed customer
+cannot be resolved."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from winback.assistant.intents import Intent
+from winback.assistant.memory import ConversationState
+from winback.assistant.planning.candidates import IntentScores, load_intents
+from winback.assistant.planning.metric_slots import MetricSlots
+from winback.assistant.planning.slots import Slots
+
+NEEDS_CUSTOMER = {Intent.CUSTOMER_PROFILE, Intent.EXPLAIN_RISK, Intent.CUSTOMER_FEEDBACK, Intent.DRAFT_OFFER}
+MAX_CUSTOMERS_PER_TURN = 5
+RESPOND = Intent.RESPOND
+CLARIFY = Intent.CLARIFY
+TOTAL_WORDS = re.compile(
+    r"\b(in total|overall|altogether|all customers|whole (?:customer )?base|entire (?:customer )?base|"
+    r"company-wide|across all)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class PlannedCall:
+    tool: str
+    args: dict[str, Any]
+
+
+@dataclass
+class Plan:
+    """What to do this turn: tool calls, or a reply (help / a clarifying question) without one."""
+
+    intent: str
+    calls: list[PlannedCall] = field(default_factory=list)
+    reply: str | None = None  # for respond / clarify
+    reason: str = ""
+    rule: str = ""  # set when a rule decided the plan outright (no scoring, no model): the trace says which
+    scores: IntentScores | None = None
+    slots: Slots | None = None
+    metric: MetricSlots | None = None
+    trace: list[str] = field(default_factory=list)  # the planning steps, in order (pipeline.py)
+    decided_by: str = "rules"  # "rule" (decided outright), "rules" or "model"
+
+
+def _datetime(day: date | None) -> str | None:
+    return datetime.combine(day, time.min).isoformat() if day else None
+
+
+def resolve_customers(slots: Slots, state: ConversationState, intent: str, implicit: bool) -> tuple[list[str], str]:
+    """Customer ids for this turn and where they came from: named, an ordinal over the last list, a
+    pronoun (or nothing, when `implicit`) for the conversation's current customer."""
+    if slots.customer_ids:
+        return slots.customer_ids[:MAX_CUSTOMERS_PER_TURN], "named in the question"
+    if slots.ordinal is not None and state.customer_ids:
+        index = slots.ordinal - 1 if slots.ordinal > 0 else len(state.customer_ids) - 1
+        if 0 <= index < len(state.customer_ids):
+            return [state.customer_ids[index]], f"number {index + 1} of the last list"
+        return [], f"the last list has {len(state.customer_ids)} customers"
+    if (slots.pronoun or implicit) and state.focus:
+        return [state.focus], "the customer this conversation is about"
+    return [], ""
+
+
+def build_plan(
+    intent: str, question: str, slots: Slots, state: ConversationState, metric: MetricSlots | None = None
+) -> Plan:
+    """Arguments for the intent's tool, from slots and the conversation; a clarifying question when a
+    needed customer cannot be resolved."""
+    if intent == Intent.METRIC_QUERY and (metric is None or metric.measure is None):
+        intent = Intent.SQL_QUESTION  # the layer has no measure for it: free SQL (where the role allows)
+    plan = Plan(intent, slots=slots, metric=metric)
+    tool = load_intents().tools.get(intent, "")
+    if intent == RESPOND or not tool:
+        plan.intent = RESPOND
+        return plan
+    needs = intent in NEEDS_CUSTOMER
+    customers, source = resolve_customers(slots, state, intent, implicit=needs)
+    if needs and not customers:
+        plan.intent = CLARIFY
+        plan.reply = (
+            f"Which customer do you mean? {source.capitalize() + '. ' if source else ''}"
+            'Name an id such as C-1042, or ask for a list first (e.g. "who is most likely to churn?").'
+        )
+        return plan
+    plan.reason = f"customer {', '.join(customers)} ({source})" if customers else ""
+    if intent == Intent.LIST_AT_RISK:
+        args: dict[str, Any] = {
+            "limit": slots.limit or 10,
+            "segment": slots.segment,
+            "country": slots.country,
+            "risk_bands": slots.risk_bands or None,
+            "min_lifetime_value": slots.min_value,
+            "inactive_days": slots.inactive_days,
+            "sort": slots.sort,
+            "population": slots.population,
+        }
+        plan.calls = [PlannedCall(tool, args)]
+    elif intent in (Intent.CUSTOMER_PROFILE, Intent.EXPLAIN_RISK):
+        plan.calls = [PlannedCall(tool, {"customer_id": c}) for c in customers]
+    elif intent == Intent.CUSTOMER_FEEDBACK:
+        plan.calls = [PlannedCall(tool, {"customer_id": c, "kind": slots.kind}) for c in customers]
+    elif intent == Intent.DRAFT_OFFER:
+        plan.calls = [
+            PlannedCall(tool, {"customer_id": c, "channel": slots.channel, "tone": slots.tone}) for c in customers[:1]
+        ]
+    elif intent == Intent.SEARCH_FEEDBACK:
+        plan.calls = [
+            PlannedCall(
+                tool,
+                {
+                    "query": question,
+                    "customer_id": customers[0] if slots.customer_ids else None,
+                    "kind": slots.kind,
+                    "max_rating": slots.max_rating,
+                    "since": slots.since.isoformat() if slots.since else None,
+                    "segment": slots.segment,
+                    "risk_band": slots.risk_bands[0] if len(slots.risk_bands) == 1 else None,
+                },
+            )
+        ]
+    elif intent == Intent.COMPLAINT_THEMES:
+        plan.calls = [
+            PlannedCall(
+                tool,
+                {
+                    "kind": slots.kind or "review",
+                    "max_rating": slots.max_rating,
+                    "since": slots.since.isoformat() if slots.since else None,
+                    "segment": slots.segment,
+                    "risk_band": slots.risk_bands[0] if len(slots.risk_bands) == 1 else None,
+                },
+            )
+        ]
+    elif intent == Intent.CHURN_DRIVERS:
+        plan.calls = [PlannedCall(tool, {"segment": slots.segment, "country": slots.country})]
+    elif intent == Intent.SEGMENTS:
+        by = slots.group_by or ("all" if TOTAL_WORDS.search(question) else "segment")
+        plan.calls = [
+            PlannedCall(
+                tool,
+                {
+                    "by": by,
+                    "segment": slots.segment if by != "segment" else None,
+                    "country": slots.country if by != "country" else None,
+                    "since": _datetime(slots.since),
+                },
+            )
+        ]
+    elif intent == Intent.METRIC_QUERY:
+        assert metric is not None
+        plan.calls = [PlannedCall(tool, dict(metric.args))]
+        plan.reason = "; ".join(metric.found)
+    elif intent == Intent.SQL_QUESTION:
+        plan.calls = [PlannedCall(tool, {"question": question})]
+    elif intent == Intent.OFFER_POLICY:
+        plan.calls = [PlannedCall(tool, {"customer_id": customers[0] if customers else None})]
+    elif intent == Intent.OFFER_HISTORY:
+        plan.calls = [
+            PlannedCall(tool, {"customer_id": customers[0] if customers else None, "since": _datetime(slots.since)})
+        ]
+    for call in plan.calls:
+        call.args = {k: v for k, v in call.args.items() if v is not None}
+    return plan

@@ -1,0 +1,196 @@
+"""Planning, start to end, in the order the trace reports it:
+
+1. parse — ids (in the shop's own formats, looked up), slots, metric slots; a rule may decide outright
+   (a request to change data, an id that matches no customer);
+2. candidates — intents scored by embeddings; a follow-up that changes one thing re-runs the last call;
+3. decide — by rules where they are sure; by the model's guided choice (model_choice.py) where they are
+   not: a close margin, no intent above the confidence threshold, or a measure named in words the
+   rules cannot place; the rules still hold over what the model chose;
+4. build — the chosen intent's calls, arguments from slots (or the model's checked metric query).
+
+`Plan.trace` lists the steps and `Plan.decided_by` says who decided ("rule", "rules" or "model")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import openai
+from pydantic import ValidationError
+
+from winback.assistant.intents import Intent
+from winback.assistant.memory import ConversationState
+from winback.assistant.planning.calls import CLARIFY, RESPOND, Plan, PlannedCall
+from winback.assistant.planning.candidates import IntentScores
+from winback.assistant.planning.model_choice import ForcedChoice, allowed_tools, forced_choice, intent_for
+from winback.assistant.planning.router import Reading, Router
+from winback.config import Settings
+from winback.data.metrics import MetricQuery
+from winback.tools import ToolContext, ToolRegistry
+from winback.tools.names import ToolName
+from winback.tools.sql_query import LOOKS_LIKE_SQL
+
+CANDIDATES = 3  # intents the model may choose between when the rules are unsure
+LLM_ERRORS = (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError)
+
+
+@dataclass
+class Unsure:
+    why: str
+    intents: list[str]  # the candidates the model chooses between
+
+
+class Planner:
+    """Runs the four steps for one question. `mode`: router (rules only), router+llm (the model where the
+    rules are unsure), llm (the model plans every turn, its arguments checked by the registry)."""
+
+    def __init__(self, router: Router, registry: ToolRegistry, settings: Settings, services: Any) -> None:
+        self.router = router
+        self.registry = registry
+        self.settings = settings
+        self.services = services
+
+    def plan(
+        self,
+        question: str,
+        ctx: ToolContext,
+        state: ConversationState,
+        today: datetime,
+        mode: str,
+        notes: list[str],
+    ) -> Plan:
+        reading = self.router.read(question, today)
+        trace = [reading.summary()]
+        if reading.ruled is not None:
+            return _finish(reading.ruled, trace + [f"decide: rule, {reading.ruled.rule}"], "rule")
+        scores = self.router.score(reading)
+        trace.append("candidates: " + ", ".join(f"{name} {score:.2f}" for name, score in scores.ranked[:CANDIDATES]))
+        followed = self.router.follow_up(reading, scores, state, today)
+        if followed is not None:
+            return _finish(followed, trace + [f"decide: rule, {followed.rule}"], "rule")
+        intent = self.router.decide(reading, scores, state)
+        unsure = None if mode == "router" else self.unsure(reading, scores, intent, mode)
+        if unsure is None:
+            plan = self.router.build(intent, reading, state, scores)
+            return _finish(plan, trace + [f"decide: rules, {_why_sure(scores, intent)}"], "rules")
+        trace.append(f"decide: unsure ({unsure.why}), the model chooses among {', '.join(unsure.intents) or 'all'}")
+        backend = self.services.llm("planner")
+        if backend.llm is None:
+            notes.append(f"the LLM is not answering ({backend.note}); the rules planned this turn alone")
+            return _finish(
+                self.router.build(intent, reading, state, scores), trace + ["LLM unavailable: rules"], "rules"
+            )
+        tools = allowed_tools(self.registry, ctx, unsure.intents or None)
+        try:
+            choice = forced_choice(
+                backend.llm, self.registry, ctx, question, state.describe(), tools, f"{today:%Y-%m-%d}"
+            )
+        except LLM_ERRORS as exc:
+            self.services.forget_llm()
+            notes.append(f"the LLM server stopped answering ({type(exc).__name__}); the rules planned this turn alone")
+            return _finish(
+                self.router.build(intent, reading, state, scores), trace + ["LLM unavailable: rules"], "rules"
+            )
+        return self._after_choice(choice, intent, unsure, reading, scores, state, mode, trace)
+
+    def unsure(self, reading: Reading, scores: IntentScores, intent: str, mode: str) -> Unsure | None:
+        """Why the rules should not decide alone (None: they are sure)."""
+        if LOOKS_LIKE_SQL.match(reading.question):
+            return None
+        if mode == "llm":
+            return Unsure("the model plans every turn", [])
+        metric = reading.metric
+        if metric is not None and metric.measure is not None and metric.unexplained and intent == Intent.SQL_QUESTION:
+            words = ", ".join(repr(w) for w in metric.unexplained[:4])
+            return Unsure(
+                f"names {metric.measure.label}, but {words} fit no dimension, value or window",
+                [Intent.METRIC_QUERY, Intent.SQL_QUESTION],
+            )
+        if intent != scores.top:
+            return None  # a rule overrode the embeddings: it is sure
+        close = [name for name, _ in scores.ranked[:CANDIDATES]]
+        if metric is not None and metric.measure is not None and Intent.METRIC_QUERY not in close:
+            close.append(Intent.METRIC_QUERY)
+        best = scores.ranked[0][1]
+        if best < self.settings.assistant_min_confidence:
+            return Unsure(f"best score {best:.2f} < {self.settings.assistant_min_confidence:.2f}", close)
+        if scores.margin < self.settings.assistant_tie_margin:
+            return Unsure(f"margin {scores.margin:.2f} < {self.settings.assistant_tie_margin:.2f}", close)
+        return None
+
+    def _after_choice(
+        self,
+        choice: ForcedChoice,
+        intent: str,
+        unsure: Unsure,
+        reading: Reading,
+        scores: IntentScores,
+        state: ConversationState,
+        mode: str,
+        trace: list[str],
+    ) -> Plan:
+        rules_plan = self.router.build(intent, reading, state, scores)
+        if choice.tool is None:
+            return _finish(rules_plan, trace + [f"the model's choice was unusable ({choice.error}): rules"], "rules")
+        if mode == "llm":
+            return self._model_plan(choice, intent, rules_plan, trace)
+        chosen = intent_for(choice.tool, intent, unsure.intents or None)
+        if chosen is None:
+            return _finish(rules_plan, trace + [f"the model chose {choice.tool}, not a candidate: rules"], "rules")
+        if chosen == Intent.METRIC_QUERY and not _rules_have_query(reading):
+            try:
+                query = MetricQuery.model_validate(choice.args)
+            except ValidationError as exc:
+                first = exc.errors()[0]["msg"] if exc.errors() else "invalid"
+                return _finish(rules_plan, trace + [f"the model's metric query was invalid ({first}): rules"], "rules")
+            args = query.model_dump(mode="json", exclude_defaults=True)
+            plan = Plan(Intent.METRIC_QUERY, [PlannedCall(ToolName.METRIC_QUERY, args)], scores=scores)
+            plan.slots, plan.metric = reading.slots, reading.metric
+            return _finish(plan, trace + [f"the model filled the metric query {args}"], "model")
+        refined = self.router.decide(reading, scores, state, chosen)  # the rules hold whoever chose
+        plan = self.router.build(refined, reading, state, scores)
+        agreed = (
+            "agreeing with the rules"
+            if refined == intent
+            else f"{refined}" + ("" if refined == chosen else " after the rules")
+        )
+        return _finish(plan, trace + [f"the model chose {choice.tool}: {agreed}"], "model")
+
+    def _model_plan(self, choice: ForcedChoice, intent: str, rules_plan: Plan, trace: list[str]) -> Plan:
+        """The model plans alone (measured by the harness): its tool and its arguments, checked by the
+        registry's schema; the rules' plan only where the model's call is invalid."""
+        assert choice.tool is not None
+        if choice.tool in (RESPOND, CLARIFY):
+            reply = str(choice.args.get("question") or choice.args.get("message") or "Which customer do you mean?")
+            return _finish(Plan(choice.tool, reply=reply), trace + [f"model: {choice.tool}"], "model")
+        spec = self.registry.tools.get(choice.tool)
+        try:
+            if spec is None:
+                raise LookupError(f"no tool named {choice.tool}")
+            spec.args_schema.model_validate(choice.args)
+        except (LookupError, ValidationError) as exc:
+            why = f"the model's call {choice.tool} was invalid ({type(exc).__name__}): rules"
+            return _finish(rules_plan, trace + [why], "rules")
+        chosen = intent_for(choice.tool, intent, None) or choice.tool
+        plan = Plan(chosen, [PlannedCall(choice.tool, dict(choice.args))])
+        return _finish(plan, trace + [f"model: {choice.tool} {choice.args}"], "model")
+
+
+def _rules_have_query(reading: Reading) -> bool:
+    metric = reading.metric
+    return metric is not None and metric.query is not None and not metric.unexplained
+
+
+def _why_sure(scores: IntentScores, intent: str) -> str:
+    best, margin = scores.ranked[0][1], scores.margin
+    if intent != scores.top:
+        return f"{intent} (a rule over the top candidate {scores.top})"
+    return f"{intent} (score {best:.2f}, margin {margin:.2f})"
+
+
+def _finish(plan: Plan, trace: list[str], decided_by: str) -> Plan:
+    calls = "; ".join(f"{c.tool} {c.args}" for c in plan.calls) or f"no tool ({plan.intent})"
+    plan.trace = [*trace, f"build: {calls}"]
+    plan.decided_by = decided_by
+    return plan

@@ -1,0 +1,121 @@
+"""The rules' side of planning, one step per method: `read` (ids, slots, metric slots; or a rule that
+decides outright), `score` (candidate intents), `follow_up`, `decide` (rules over the top candidate) and
+`build_plan` (calls.py). `plan()` runs them with no model but the embedder, so lookups work with no LLM at
+all; planning/pipeline.py runs the same steps and asks the model where these rules are unsure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from winback.assistant.memory import ConversationState
+from winback.assistant.planning.calls import CLARIFY, RESPOND, Plan, PlannedCall, build_plan
+from winback.assistant.planning.candidates import IntentRouter, IntentScores, load_intents
+from winback.assistant.planning.customer_ids import read_ids
+from winback.assistant.planning.follow_ups import follow_up
+from winback.assistant.planning.metric_slots import MetricSlots, parse_metric
+from winback.assistant.planning.rules import CHANGE_REFUSAL, CHANGE_REQUEST, refine_intent
+from winback.assistant.planning.slots import Slots, Vocabulary, parse_slots
+
+QUOTE = r"[\"'`‘’“”]?"
+
+
+@dataclass
+class Reading:
+    """Step 1: what the question says, read by code. `ruled` is set when a rule already decided the turn."""
+
+    question: str
+    text: str  # the question with recognised ids replaced by a placeholder (ids are not words or years)
+    slots: Slots
+    metric: MetricSlots | None = None
+    ruled: Plan | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        read = [f"customers {', '.join(self.slots.customer_ids)}"] if self.slots.customer_ids else []
+        if self.metric is not None and self.metric.measure is not None:
+            read.append(f"measure {self.metric.measure.name}")
+        if self.metric is not None and self.metric.unexplained:
+            read.append(f"unexplained {', '.join(self.metric.unexplained)}")
+        return "parse: " + ("; ".join(read) if read else "no ids or measure")
+
+
+class Router:
+    """Question + conversation -> plan by rules. `id_lookup(tokens)` says which tokens are customer ids
+    (so ids in any format a shop uses are recognised); without it only the demo's C-number ids are read."""
+
+    def __init__(
+        self, embedder: object, vocabulary: Vocabulary, id_lookup: Callable[[list[str]], set[str]] | None = None
+    ) -> None:
+        self.intent_router = IntentRouter(embedder)
+        self.vocabulary = vocabulary
+        self.vocabulary.aliases = self.vocabulary.aliases or load_intents().aliases
+        self.id_lookup = id_lookup
+
+    def plan(self, question: str, state: ConversationState, today: date | datetime) -> Plan:
+        """The whole pipeline by rules alone."""
+        reading = self.read(question, today)
+        if reading.ruled is not None:
+            return reading.ruled
+        scores = self.score(reading)
+        followed = self.follow_up(reading, scores, state, today)
+        if followed is not None:
+            return followed
+        return self.build(self.decide(reading, scores, state), reading, state, scores)
+
+    # -- the steps ----------------------------------------------------------------------------------
+    def read(self, question: str, today: date | datetime) -> Reading:
+        if CHANGE_REQUEST.search(question):
+            plan = Plan(RESPOND, reply=CHANGE_REFUSAL, rule="a request to change data, refused")
+            return Reading(question, question, Slots(), ruled=plan)
+        text, found, missing = question, None, []
+        if self.id_lookup is not None:
+            reading = read_ids(question, self.id_lookup)
+            found, missing = reading.found, reading.missing
+            for span in sorted(reading.spans, key=len, reverse=True):
+                text = re.sub(rf"{QUOTE}(?<![\w-]){re.escape(span)}(?![\w-]){QUOTE}", "C-0", text)
+        slots = parse_slots(text, self.vocabulary, today)
+        if found is not None:
+            slots.customer_ids = found
+        if missing and not found:
+            names = ", ".join(repr(m) for m in missing[:3])
+            reply = (
+                f"There is no customer with id {names}. Ids are matched exactly as your shop stores them "
+                '(any format); check the id, or ask for a list first (e.g. "who is most likely to churn?").'
+            )
+            plan = Plan(CLARIFY, reply=reply, rule="an id that matches no customer", slots=slots)
+            return Reading(question, text, slots, ruled=plan)
+        return Reading(question, text, slots, self.metric_slots(text, today, slots))
+
+    def score(self, reading: Reading) -> IntentScores:
+        return self.intent_router.score(reading.text)
+
+    def follow_up(
+        self, reading: Reading, scores: IntentScores, state: ConversationState, today: date | datetime
+    ) -> Plan | None:
+        assert reading.metric is not None  # read() fills it whenever no rule decided
+        changed = follow_up(reading.text, reading.slots, reading.metric, state.last_call, self.vocabulary, today)
+        if changed is None:
+            return None
+        intent, tool, args, what = changed
+        plan = Plan(intent, [PlannedCall(tool, args)], rule=f"a follow-up: the last {tool} call with {what}")
+        plan.slots, plan.metric, plan.scores = reading.slots, reading.metric, scores
+        return plan
+
+    def decide(
+        self, reading: Reading, scores: IntentScores, state: ConversationState, intent: str | None = None
+    ) -> str:
+        """The rules over the top candidate (or over `intent`, when the model chose it)."""
+        return refine_intent(intent or scores.top, reading.text, reading.slots, state, reading.metric)
+
+    def build(self, intent: str, reading: Reading, state: ConversationState, scores: IntentScores) -> Plan:
+        plan = build_plan(intent, reading.question, reading.slots, state, reading.metric)
+        plan.scores = scores
+        return plan
+
+    def metric_slots(self, question: str, today: date | datetime, slots: Slots) -> MetricSlots:
+        values = {"segment": self.vocabulary.segments, "country": self.vocabulary.countries}
+        values |= self.vocabulary.metric_values
+        return parse_metric(question, today, values, self.vocabulary.aliases, slots.inactive_days)

@@ -1,0 +1,100 @@
+"""Step 3 of planning, by rules: what holds whatever the embeddings (or the model) say. A request to
+change data is refused; a question about one customer is not one about a group; a question that asks for
+a governed measure is a metric query."""
+
+from __future__ import annotations
+
+import re
+
+from winback.assistant.intents import Intent
+from winback.assistant.memory import ConversationState
+from winback.assistant.planning.calls import RESPOND
+from winback.assistant.planning.metric_slots import MetricSlots, asks_for_measure
+from winback.assistant.planning.slots import Slots
+from winback.tools.sql_query import LOOKS_LIKE_SQL
+
+QUANTITY_WORDS = re.compile(
+    r"^\s*(how many|how much|what is the (?:average|total|median|share|number|percentage)|"
+    r"what's the (?:average|total|median|share|number)|average|total number|count|median|"
+    r"what (?:share|percentage|fraction))\b",
+    re.IGNORECASE,
+)
+WHY_WORDS = re.compile(r"\b(why|how come|what makes|reasons?|explain)\b", re.IGNORECASE)
+RISK_WORDS = re.compile(
+    r"\b(why|risk\w*|churn\w*|leav\w*|likely|score\w*|probab\w*|reasons?|driv\w*|stop\w*|"
+    r"los\w*|quit\w*|cancel\w*|explain\w*)\b",
+    re.IGNORECASE,
+)
+WHO_WORDS = re.compile(
+    r"^\s*(who|whom|which (?:\d+ )?(?:customers|clients|shoppers|people|accounts|ones))\b", re.IGNORECASE
+)
+CHANGE_REQUEST = re.compile(
+    r"\b(?:delete\s+from|drop\s+(?:table|database|schema|view|index|role|user)|truncate\s+(?:table\s+)?\w+|"
+    r"update\s+\w+\s+set|insert\s+(?:or\s+\w+\s+)?into|replace\s+into|alter\s+(?:table|role|user|database)|"
+    r"create\s+(?:or\s+replace\s+)?(?:temp\w*\s+)?(?:table|index|view|role|user|database|trigger|function)|"
+    r"grant\s+\w+|revoke\s+\w+|attach\s+database|pragma\s+\w+|vacuum\b)"
+    r"|^\s*(?:please\s+|can you\s+|could you\s+)?(?:delete|remove|erase|wipe|purge)\s+(?:all\s+|every\s+|the\s+)?"
+    r"(?:[\w-]+\s+){0,3}?(?:customers?|orders?|reviews?|tickets?|offers?|records?|rows?|data|tables?|scores?)\b"
+    r"|^\s*(?:please\s+|can you\s+|could you\s+)?(?:change|set|modify|edit|update)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?"
+    r"(?:of|for)\s+\S+\s+to\b",
+    re.IGNORECASE,
+)
+CHANGE_REFUSAL = (
+    "I only read your data: I can't delete, change or add records, and no statement that writes runs from here. "
+    'Ask me to show or count what you had in mind instead (e.g. "how many cancelled orders last month?"); '
+    "changes to customers and orders go through your shop system or `winback import`."
+)
+CUSTOMER_LIST = re.compile(
+    r"\b(?:list|rank|show(?: me)?|give me|top \d+|which)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:customers|clients|people|accounts)\b",
+    re.IGNORECASE,
+)
+GROUP_INTENTS = {Intent.CHURN_DRIVERS, Intent.SEGMENTS, Intent.COMPLAINT_THEMES}
+TEXT_INTENTS = {Intent.COMPLAINT_THEMES, Intent.SEARCH_FEEDBACK, Intent.CUSTOMER_FEEDBACK}
+GROUP_TO_CUSTOMER: dict[str, Intent] = {
+    Intent.CHURN_DRIVERS: Intent.EXPLAIN_RISK,
+    Intent.COMPLAINT_THEMES: Intent.CUSTOMER_FEEDBACK,
+    Intent.SEARCH_FEEDBACK: Intent.CUSTOMER_FEEDBACK,
+    Intent.LIST_AT_RISK: Intent.CUSTOMER_PROFILE,
+    Intent.SEGMENTS: Intent.CUSTOMER_PROFILE,
+}
+
+
+def refine_intent(
+    intent: str, question: str, slots: Slots, state: ConversationState, metric: MetricSlots | None = None
+) -> str:
+    """Rules that hold whatever the embeddings say: a question about one customer (named once, picked
+    from the last list, or "her") is not a question about a group; texts cannot answer "how many"; a
+    question that asks for a governed measure (a number, a share, a breakdown) is a metric query."""
+    one_customer = (
+        len(slots.customer_ids) == 1
+        or (slots.ordinal is not None and bool(state.customer_ids))
+        or (slots.singular and state.focus is not None)
+    )
+    people = WHO_WORDS.search(question) is not None or CUSTOMER_LIST.search(question) is not None
+    if (
+        metric is not None
+        and not one_customer
+        and not slots.customer_ids
+        and not ((people or slots.limit) and not (metric.query and metric.query.group_by))
+        and intent not in (Intent.DRAFT_OFFER, Intent.OFFER_POLICY)
+        and not LOOKS_LIKE_SQL.match(question)
+        and asks_for_measure(question, metric)
+    ):
+        if metric.unexplained:  # words the layer cannot account for: free SQL (for roles that have it)
+            return Intent.SQL_QUESTION
+        return Intent.METRIC_QUERY
+    if intent == Intent.METRIC_QUERY:
+        intent = Intent.SQL_QUESTION  # sounds like one, but names no measure the layer can compute as asked
+    if intent == RESPOND and (slots.ordinal is not None and state.customer_ids or slots.singular and state.focus):
+        intent = Intent.CUSTOMER_PROFILE  # "the third one", "this customer": a customer, not small talk
+    if one_customer and intent in GROUP_TO_CUSTOMER and not slots.limit:
+        intent = GROUP_TO_CUSTOMER[intent]
+    if one_customer and intent == Intent.CUSTOMER_PROFILE and WHY_WORDS.search(question):
+        return Intent.EXPLAIN_RISK  # "why ..." about one customer asks for the explanation
+    if intent == Intent.EXPLAIN_RISK and not RISK_WORDS.search(question):
+        return Intent.CUSTOMER_PROFILE  # nothing about risk: they want the customer, not the model
+    if intent in GROUP_INTENTS and WHO_WORDS.search(question) and not one_customer:
+        return Intent.LIST_AT_RISK  # "who ..." asks for people, not for a group's statistics
+    if intent in TEXT_INTENTS and QUANTITY_WORDS.search(question) and not slots.customer_ids:
+        return Intent.SQL_QUESTION
+    return intent
