@@ -103,6 +103,14 @@ class Settings(BaseSettings):
         le=1,
         description="Router score margin under which router+llm asks the model to choose between the closest intents.",
     )
+    ask_daemon: bool = Field(
+        True,
+        description="`winback ask` answers through a warm background process per data folder (started on first "
+        "use, stopped when idle); false: every call loads the models itself.",
+    )
+    ask_daemon_idle_s: float = Field(
+        900.0, gt=0, description="Seconds without a turn after which the `winback ask` background process stops."
+    )
     assistant_min_confidence: float = Field(
         0.45,
         ge=0,

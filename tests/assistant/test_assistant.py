@@ -48,7 +48,15 @@ def test_ask_json_ranks_like_churn_scores(shop_dir: Path) -> None:
         "WINBACK_ASSISTANT_PLANNER": "router",
     }
     done = subprocess.run(
-        [sys.executable, "-m", "winback.cli", "ask", "--json", "Who are the 10 customers most likely to churn?"],
+        [
+            sys.executable,
+            "-m",
+            "winback.cli",
+            "ask",
+            "--no-daemon",
+            "--json",
+            "Who are the 10 customers most likely to churn?",
+        ],
         env=env,
         capture_output=True,
         text=True,

@@ -33,6 +33,7 @@ app.add_typer(data.export_app, name="export")
 app.add_typer(offers.offers_app, name="offers")
 app.add_typer(llm.llm_app, name="llm")
 app.add_typer(users.users_app, name="users")
+app.add_typer(assistant.daemon_app, name="daemon")
 
 
 @app.callback()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, get_args
+from collections.abc import Iterator
+from typing import Annotated, Any, get_args
 
 import typer
 
 from winback.cli.common import JsonFlag, RoleOption, emit_json, err, say
-from winback.config import Planner, get_settings
+from winback.config import Planner, Settings, get_settings
+from winback.errors import UserError
 
 commands = typer.Typer()
 PLANNERS = [p for p in get_args(Planner) if p != "auto"]
@@ -26,44 +28,68 @@ def ask_command(
     planner: Annotated[
         str | None, typer.Option(help=f"{', '.join(PLANNERS)} (default: WINBACK_ASSISTANT_PLANNER).")
     ] = None,
+    daemon: Annotated[
+        bool | None,
+        typer.Option(
+            "--daemon/--no-daemon", help="Answer through the warm background process (default: WINBACK_ASK_DAEMON)."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Ask the assistant; tool steps show on stderr as they run, the answer streams on stdout. With --json:
-    one object with answer, tool_calls, data, planner, session_id, latency_ms and trace."""
-    from winback.assistant import Assistant
-
+    one object with answer, tool_calls, data, planner, session_id, latency_ms and trace. The first call
+    starts a warm background process for this data folder (`winback daemon status|stop`)."""
     if planner is not None and planner not in PLANNERS:
         raise typer.BadParameter(f"choose {', '.join(PLANNERS)}", param_hint="--planner")
-    assistant = Assistant(get_settings(), planner=planner)
+    settings = get_settings()
+    request = {"question": question, "session": session, "role": role, "user": user}
+    if settings.ask_daemon if daemon is None else daemon:
+        from winback.cli import daemon as warm
+
+        events = warm.ask(settings, request, planner)
+    else:
+        events = _in_process(settings, request, planner)
     turn = None
-    for event in assistant.stream(question, session, role, user):
-        if event.kind == "done":
-            turn = event.data["turn"]
+    for event in events:
+        kind = event["kind"]
+        if kind == "done":
+            turn = event["turn"]
+        elif kind == "error":
+            raise UserError(f"the assistant failed: {event['message']}")
         elif as_json:
             continue
-        elif event.kind == "planner":
-            err.print(f"[dim]planner: {event.data['detail']}[/]", highlight=False)
-        elif event.kind == "tool_start":
-            err.print(f"[dim]→ {event.data['name']} {json.dumps(event.data['args'], default=str)}[/]", highlight=False)
-        elif event.kind == "tool_end":
-            call = event.data["call"]
-            mark = "✓" if call.ok else "✗"
-            err.print(f"[dim]{mark} {call.name}: {call.result.summary} ({call.seconds:.2f} s)[/]", highlight=False)
-        elif event.kind == "token":
-            sys.stdout.write(event.data["text"])
+        elif kind == "planner":
+            err.print(f"[dim]planner: {event['detail']}[/]", highlight=False)
+        elif kind == "tool_start":
+            err.print(f"[dim]→ {event['name']} {json.dumps(event['args'], default=str)}[/]", highlight=False)
+        elif kind == "tool_end":
+            mark = "✓" if event["ok"] else "✗"
+            err.print(f"[dim]{mark} {event['name']}: {event['summary']} ({event['seconds']:.2f} s)[/]", highlight=False)
+        elif kind == "token":
+            sys.stdout.write(event["text"])
             sys.stdout.flush()
-        elif event.kind == "replace":
-            sys.stdout.write("\n\n(replaced by the tool results)\n" + event.data["text"])
-    assert turn is not None  # stream() always ends with a "done" event
+        elif kind == "replace":
+            sys.stdout.write("\n\n(replaced by the tool results)\n" + event["text"])
+    if turn is None:
+        raise UserError("the assistant ended the turn without an answer")
     if as_json:
-        emit_json(turn.to_dict())
+        emit_json(turn)
         return
     sys.stdout.write("\n")
-    if turn.session_id:
+    if turn["session_id"]:
         err.print(
-            f"[dim]{turn.latency_ms:,} ms · session {turn.session_id} (continue with --session {turn.session_id})[/]",
+            f"[dim]{turn['latency_ms']:,} ms · session {turn['session_id']} (continue with --session {turn['session_id']})[/]",
             highlight=False,
         )
+
+
+def _in_process(settings: Settings, request: dict[str, Any], planner: str | None) -> Iterator[dict[str, Any]]:
+    from winback.assistant import Assistant
+    from winback.cli.daemon import wire
+
+    assistant = Assistant(settings, planner=planner)
+    for event in assistant.stream(request["question"], request["session"], request["role"], request["user"]):
+        yield wire(event)
 
 
 @commands.command("serve")
@@ -85,3 +111,42 @@ def serve_command(
         )
     say(f"winback UI on http://{host}:{port} (Ctrl+C to stop)")
     launch(ui, host, port, block=True)
+
+
+daemon_app = typer.Typer(help="The warm background process `winback ask` answers through.", no_args_is_help=True)
+
+
+@daemon_app.command("start")
+def daemon_start(
+    foreground: Annotated[bool, typer.Option(help="Serve in this process (what the background process runs).")] = False,
+    planner: Annotated[str | None, typer.Option(help=f"{', '.join(PLANNERS)}.")] = None,
+) -> None:
+    """Start this data folder's assistant process (the first `winback ask` does it too)."""
+    from winback.cli import daemon as warm
+
+    settings = get_settings()
+    if foreground:
+        warm.serve(settings, planner)
+        return
+    warm.start(settings, planner)
+    say(f"assistant process up: {warm.socket_path(settings)}")
+
+
+@daemon_app.command("stop")
+def daemon_stop() -> None:
+    """Stop this data folder's assistant process."""
+    from winback.cli import daemon as warm
+
+    say("stopped" if warm.request_stop(get_settings()) else "not running")
+
+
+@daemon_app.command("status")
+def daemon_status(as_json: JsonFlag = False) -> None:
+    """Whether this data folder's assistant process is up."""
+    from winback.cli import daemon as warm
+
+    state = warm.status(get_settings())
+    if as_json:
+        emit_json(state)
+        return
+    say(f"running (pid {state['pid']}, {state['socket']})" if state["running"] else f"not running ({state['socket']})")
