@@ -176,6 +176,15 @@ def test_bad_input_gets_a_sentence(ui_server: tuple[str, Path], browser_page: An
     assert "Traceback" not in page.content()
 
 
+def test_a_metric_answer_carries_its_chart(ui_server: tuple[str, Path], browser_page: Any) -> None:
+    url, _ = ui_server
+    page = browser_page
+    sign_in(page, url, "maria")
+    ask(page, "revenue by country in the last 90 days", wait_for="#chatbot .js-plotly-plot")
+    assert "last 90 days = orders" in page.locator("#chatbot").inner_text()
+    assert "Revenue by country" in (page.locator("#chatbot .js-plotly-plot").first.text_content() or "")
+
+
 def test_six_wrong_passwords_lock_the_name_out(ui_server: tuple[str, Path], browser_page: Any) -> None:
     """Last in this module: the name stays locked for 15 minutes."""
     url, data_dir = ui_server

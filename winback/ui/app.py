@@ -22,7 +22,7 @@ from winback.tools.at_risk import COLUMNS as AT_RISK_COLUMNS
 from winback.tools.offers.drafting import Channel
 from winback.ui.signin import LOCKOUT_S, MAX_FAILURES, SignInBook, SignInGuard, write_audit_to
 from winback.ui.users import User, UserStore
-from winback.ui.views import Views
+from winback.ui.views import Views, metric_chart
 
 log = logging.getLogger(__name__)
 EXAMPLES = {
@@ -124,6 +124,10 @@ class App:
                     answer.content = event.data["text"]
                 elif event.kind == "done":
                     session_id = event.data["turn"].session_id or session_id
+                    for call in event.data["turn"].tool_calls:  # answers over groups or time carry their chart
+                        spec = call.result.data.get("chart") if call.ok else None
+                        if spec and spec.get("type"):
+                            history.append(gr.ChatMessage(role="assistant", content=gr.Plot(metric_chart(spec))))
                 yield history, session_id, "", gr.update()
         except UserError as exc:
             history.append(gr.ChatMessage(role="assistant", content=f"**Problem:** {exc}"))

@@ -52,6 +52,25 @@ def _bar(spec: dict[str, Any], horizontal: bool = False) -> go.Figure:
     return figure
 
 
+def metric_chart(spec: dict[str, Any]) -> go.Figure:
+    """A metric answer's chart spec (the metric_query tool's `chart`: bar or line, one series or several)."""
+    kind = go.Scatter if spec.get("type") == "line" else go.Bar
+    extra: dict[str, Any] = {"mode": "lines+markers"} if kind is go.Scatter else {}
+    figure = go.Figure()
+    if spec.get("series"):
+        for name, values in spec["series"].items():
+            figure.add_trace(kind(x=spec["x"], y=values, name=str(name), **extra))
+        figure.update_layout(legend_title_text=spec.get("series_title", ""))
+    else:
+        figure.add_trace(kind(x=spec["x"], y=spec["y"], marker_color="#3b6fc2", **extra))
+    figure.update_xaxes(title=spec.get("x_title", ""))
+    figure.update_yaxes(
+        title=spec.get("y_title", ""), tickformat=".1%" if "(share)" in spec.get("y_title", "") else None
+    )
+    figure.update_layout(title=spec.get("title", ""), height=360, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    return figure
+
+
 class Views:
     def __init__(self, services: Services, registry: ToolRegistry) -> None:
         self.services = services
