@@ -60,3 +60,18 @@ def test_a_choice_outside_the_candidates_keeps_the_rules_plan(shop_settings: Set
     assert "decide: unsure (best score" in turn.planner_detail, turn.planner_detail
     assert "unusable (unknown tool 'churn_drivers'): rules" in turn.planner_detail
     assert [c.name for c in turn.tool_calls] == ["get_customer_profile"] and turn.tool_calls[0].planner == "rules"
+
+
+def test_a_query_copied_from_the_schema_is_not_answered(shop_settings: Settings) -> None:
+    copied = {"measure": "items_per_order", "filters": [{"dimension": "risk_band", "values": ["high"]}]}
+    assistant, _ = _assistant(shop_settings, [{"name": "metric_query", "args": copied}])
+    turn = assistant.ask(UNSURE_METRIC, role="manager", remember=False)
+    assert "not grounded (filter risk_band = high is not in the question)" in turn.planner_detail
+    assert [c.name for c in turn.tool_calls] == ["run_sql_question"]
+
+
+def test_small_talk_and_out_of_scope_questions_never_ask_the_model(shop_settings: Settings) -> None:
+    assistant, _ = _assistant(shop_settings, [])
+    for question in ("will it rain in Lyon tomorrow?", "hi there"):
+        turn = assistant.ask(question, role="cs_staff", remember=False)
+        assert "decide: rules, respond" in turn.planner_detail and not turn.tool_calls, turn.planner_detail

@@ -24,6 +24,7 @@ from winback.assistant.memory import ConversationState
 from winback.assistant.planning.calls import CLARIFY, RESPOND, Plan, PlannedCall
 from winback.assistant.planning.candidates import IntentScores
 from winback.assistant.planning.model_choice import ForcedChoice, allowed_tools, forced_choice, intent_for
+from winback.assistant.planning.model_query import grounded_query
 from winback.assistant.planning.router import Reading, Router
 from winback.config import Settings
 from winback.data.metrics import MetricQuery
@@ -113,6 +114,8 @@ class Planner:
         if metric is not None and metric.measure is not None and Intent.METRIC_QUERY not in close:
             close.append(Intent.METRIC_QUERY)
         best = scores.ranked[0][1]
+        if intent == RESPOND:
+            return None  # small talk, help or out of scope: nothing a tool choice would improve
         if best < self.settings.assistant_min_confidence:
             return Unsure(f"best score {best:.2f} < {self.settings.assistant_min_confidence:.2f}", close)
         if scores.margin < self.settings.assistant_tie_margin:
@@ -144,12 +147,20 @@ class Planner:
             except ValidationError as exc:
                 first = exc.errors()[0]["msg"] if exc.errors() else "invalid"
                 return _finish(rules_plan, trace + [f"the model's metric query was invalid ({first}): rules"], "rules")
-            args = query.model_dump(mode="json", exclude_defaults=True)
+            args, why = grounded_query(query, reading.text, reading.metric)
+            if args is None:
+                return _finish(
+                    rules_plan, trace + [f"the model's metric query was not grounded ({why}): rules"], "rules"
+                )
             plan = Plan(Intent.METRIC_QUERY, [PlannedCall(ToolName.METRIC_QUERY, args)], scores=scores)
             plan.slots, plan.metric = reading.slots, reading.metric
             return _finish(plan, trace + [f"the model filled the metric query {args}"], "model")
         refined = self.router.decide(reading, scores, state, chosen)  # the rules hold whoever chose
         plan = self.router.build(refined, reading, state, scores)
+        if plan.intent == CLARIFY and rules_plan.intent != CLARIFY:  # it needs a customer nobody named
+            return _finish(
+                rules_plan, trace + [f"the model chose {choice.tool}, which needs a customer: rules"], "rules"
+            )
         agreed = (
             "agreeing with the rules"
             if refined == intent
