@@ -93,7 +93,7 @@ class App:
                         gr.ChatMessage(
                             role="assistant",
                             content=event.data["detail"],
-                            metadata={"title": "Planned by the " + event.data["planner"], "status": "done"},
+                            metadata={"title": _planned_by(event.data), "status": "done"},
                         )
                     )
                 elif event.kind == "tool_start":
@@ -452,3 +452,12 @@ def launch(app: App, host: str = "127.0.0.1", port: int = 7860, block: bool = Tr
         footer_links=[],
     )
     return blocks
+
+
+def _planned_by(data: dict[str, Any]) -> str:
+    """The planner step's title: who decided this turn (the detail says why)."""
+    if data.get("planner") == "tools":
+        return "Planned by the model (native tool calling)"
+    return {"rule": "Decided by a rule", "model": "Planned by the model"}.get(
+        data.get("decided_by", ""), "Planned by the rules"
+    )
