@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import socket
 import statistics
@@ -109,6 +110,7 @@ def simulate(
     start: threading.Barrier,
     draft_for: str | None = None,
     draft_latencies: list[float] | None = None,
+    think_s: float = 0.0,
 ) -> None:
     from gradio_client import Client
 
@@ -119,7 +121,10 @@ def simulate(
         return
     start.wait()
     history: list = []  # the conversation id lives in the server-side session state, as in a browser
+    pause = random.Random(user)  # reproducible think times, different per user
     for turn in range(turns):
+        if think_s and turn:
+            time.sleep(pause.uniform(0.5 * think_s, 1.5 * think_s))  # a person reads the answer before asking on
         drafting = draft_for is not None and turn == 3
         question = DRAFT.format(customer=draft_for) if drafting else CONVERSATION[turn % len(CONVERSATION)]
         began = time.perf_counter()
@@ -152,6 +157,13 @@ def main(argv: list[str] | None = None) -> int:
         help="make each user's 4th turn an offer draft (uses the "
         "LLM server when one runs): other turns' latency shows whether drafting blocks them",
     )
+    parser.add_argument(
+        "--think-s",
+        type=float,
+        default=0.0,
+        help="mean seconds a user reads an answer before the next question (0: every user asks again at once, "
+        "a stress test)",
+    )
     args = parser.parse_args(argv)
     process, url, work, passwords = start_ui(args.data_dir.resolve(), args.users, args.concurrency)
     latencies: list[float] = []
@@ -173,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
                     start,
                     targets[n] if n < len(targets) else None,
                     draft_latencies,
+                    args.think_s,
                 ),
             )
             for n, (u, p) in enumerate(passwords.items())
@@ -189,11 +202,13 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     for e in errors[:20]:
         print("error:", e, file=sys.stderr)
-    print("| users | turns each | concurrency | turns done | errors | p50 s | p95 s | max s | wall s | turns/s |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| users | turns each | think s | concurrency | turns done | errors | p50 s | p95 s | max s | wall s | turns/s |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     p50 = statistics.median(latencies) if latencies else float("nan")
     print(
-        f"| {args.users} | {args.turns} | {args.concurrency} | {len(latencies) + len(draft_latencies)} | {len(errors)} | {p50:.2f} | "
+        f"| {args.users} | {args.turns} | {args.think_s:g} | {args.concurrency} | {len(latencies) + len(draft_latencies)} | {len(errors)} | {p50:.2f} | "
         f"{percentile(latencies, 0.95) if latencies else float('nan'):.2f} | "
         f"{max(latencies) if latencies else float('nan'):.2f} | {wall:.1f} | {len(latencies) / wall:.2f} |"
     )
