@@ -83,6 +83,7 @@ def start_ui(source: Path, users: int, concurrency: int) -> tuple[subprocess.Pop
 
 
 DRAFT = "draft a win-back email for {customer}"
+SIGN_IN = threading.Lock()
 
 
 def draft_targets(database: Path, n: int) -> list[str]:
@@ -115,11 +116,17 @@ def simulate(
     from gradio_client import Client
 
     try:
-        client = Client(url, auth=(user, password), verbose=False, download_files=False)
+        with SIGN_IN:  # one at a time: the server hashes passwords slowly on purpose and throttles bursts
+            client = Client(url, auth=(user, password), verbose=False, download_files=False)
     except Exception as exc:
         errors.append(f"{user}: sign-in failed: {exc}")
+        start.abort()  # the others must not wait for this user forever
         return
-    start.wait()
+    try:
+        start.wait(timeout=300)
+    except threading.BrokenBarrierError:
+        errors.append(f"{user}: not started (another user's sign-in failed)")
+        return
     history: list = []  # the conversation id lives in the server-side session state, as in a browser
     pause = random.Random(user)  # reproducible think times, different per user
     for turn in range(turns):
