@@ -182,7 +182,7 @@ def test_offers_draft_with_templates_then_resume(tmp_path: Path) -> None:
 
 
 # commands that change something and print one line of status, not data
-ACTIONS = {"db create-reader", "llm stop", "users add", "users remove", "serve"}
+ACTIONS = {"db create-reader", "llm stop", "users add", "users remove", "serve", "daemon start", "daemon stop"}
 
 
 def test_every_command_that_prints_data_takes_json() -> None:
