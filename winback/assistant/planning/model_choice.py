@@ -41,7 +41,8 @@ def forced_choice(
 ) -> ForcedChoice:
     tools = [_guided(t) for t in langchain_tools(registry, ctx, candidates)] + pseudo_tools()
     bound = llm.bind_tools(tools, tool_choice="required")
-    system = load_prompt("planner_forced.v2.txt").format(context=context, today=today, measures=_measures(tools))
+    measures = _measures(tools) if candidates is not None else ""  # all tools: no room for the list in 4k tokens
+    system = load_prompt("planner_forced.v2.txt").format(context=context, today=today, measures=measures)
     reply = bound.invoke([SystemMessage(system), HumanMessage(question)])
     calls = getattr(reply, "tool_calls", None) or []
     if not calls:

@@ -93,6 +93,10 @@ class Planner:
             return _finish(
                 self.router.build(intent, reading, state, scores), trace + ["LLM unavailable: rules"], "rules"
             )
+        except openai.BadRequestError as exc:  # e.g. the question and the tools exceed the server's context
+            why = str(exc.message).split(". ")[0][:160]
+            plan = self.router.build(intent, reading, state, scores)
+            return _finish(plan, trace + [f"the model refused the request ({why}): rules"], "rules")
         return self._after_choice(choice, intent, unsure, reading, scores, state, mode, trace)
 
     def unsure(self, reading: Reading, scores: IntentScores, intent: str, mode: str) -> Unsure | None:
