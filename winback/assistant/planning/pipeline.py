@@ -71,17 +71,15 @@ class Planner:
         if followed is not None:
             return _finish(followed, trace + [f"decide: rule, {followed.rule}"], "rule")
         intent = self.router.decide(reading, scores, state)
+        rules_plan = self.router.build(intent, reading, state, scores)  # also what every fallback below keeps
         unsure = None if mode == "router" else self.unsure(reading, scores, intent, mode)
         if unsure is None:
-            plan = self.router.build(intent, reading, state, scores)
-            return _finish(plan, trace + [f"decide: rules, {_why_sure(scores, intent)}"], "rules")
+            return _finish(rules_plan, trace + [f"decide: rules, {_why_sure(scores, intent)}"], "rules")
         trace.append(f"decide: unsure ({unsure.why}), the model chooses among {', '.join(unsure.intents) or 'all'}")
         backend = self.services.llm("planner")
         if backend.llm is None:
             notes.append(f"the LLM is not answering ({backend.note}); the rules planned this turn alone")
-            return _finish(
-                self.router.build(intent, reading, state, scores), trace + ["LLM unavailable: rules"], "rules"
-            )
+            return _finish(rules_plan, trace + ["LLM unavailable: rules"], "rules")
         tools = allowed_tools(self.registry, ctx, unsure.intents or None)
         try:
             choice = forced_choice(
@@ -90,14 +88,11 @@ class Planner:
         except LLM_ERRORS as exc:
             self.services.forget_llm()
             notes.append(f"the LLM server stopped answering ({type(exc).__name__}); the rules planned this turn alone")
-            return _finish(
-                self.router.build(intent, reading, state, scores), trace + ["LLM unavailable: rules"], "rules"
-            )
+            return _finish(rules_plan, trace + ["LLM unavailable: rules"], "rules")
         except openai.BadRequestError as exc:  # e.g. the question and the tools exceed the server's context
             why = str(exc.message).split(". ")[0][:160]
-            plan = self.router.build(intent, reading, state, scores)
-            return _finish(plan, trace + [f"the model refused the request ({why}): rules"], "rules")
-        return self._after_choice(choice, intent, unsure, reading, scores, state, mode, trace)
+            return _finish(rules_plan, trace + [f"the model refused the request ({why}): rules"], "rules")
+        return self._after_choice(choice, intent, rules_plan, unsure, reading, scores, state, mode, trace)
 
     def unsure(self, reading: Reading, scores: IntentScores, intent: str, mode: str) -> Unsure | None:
         """Why the rules should not decide alone (None: they are sure)."""
@@ -130,6 +125,7 @@ class Planner:
         self,
         choice: ForcedChoice,
         intent: str,
+        rules_plan: Plan,
         unsure: Unsure,
         reading: Reading,
         scores: IntentScores,
@@ -137,7 +133,6 @@ class Planner:
         mode: str,
         trace: list[str],
     ) -> Plan:
-        rules_plan = self.router.build(intent, reading, state, scores)
         if choice.tool is None:
             return _finish(rules_plan, trace + [f"the model's choice was unusable ({choice.error}): rules"], "rules")
         if mode == "llm":
