@@ -1120,16 +1120,33 @@ class TurnResult:
     planner_detail: str
 
 
-def cases_of(which: str, refs: Refs) -> list[Case]:
-    """The development set (this file: tune on it) and the sealed test set (bench/agent_eval_sealed.py:
-    never tune on it); `all` runs both, labelled."""
-    from bench.agent_eval_sealed import build_sealed_cases
+SETS = {
+    "dev": "the development set (this file): tuned on",
+    "dev2": "the first sealed set (bench/agent_eval_sealed.py): measured once sealed, then tuned on",
+    "sealed": "the sealed test set (bench/agent_eval_sealed2.py): never tuned on",
+}
+PREFIXES = {"dev2": "s-", "sealed": "t-"}  # case-name prefixes; the development set has none
 
-    dev = [c for c in build_cases(refs)] if which in ("dev", "all") else []
-    sealed = build_sealed_cases(refs) if which in ("sealed", "all") else []
-    for case in sealed:
-        case.name = case.name if case.name.startswith("s-") else "s-" + case.name
-    return dev + sealed
+
+def set_of(case_name: str) -> str:
+    return next((which for which, prefix in PREFIXES.items() if case_name.startswith(prefix)), "dev")
+
+
+def cases_of(which: str, refs: Refs) -> list[Case]:
+    """The cases of one set, or of all three (`all`), each named with its set's prefix."""
+    from bench.agent_eval_sealed import build_sealed_cases as build_first_sealed
+    from bench.agent_eval_sealed2 import build_sealed_cases
+
+    builders = {"dev": build_cases, "dev2": build_first_sealed, "sealed": build_sealed_cases}
+    cases: list[Case] = []
+    for name, build in builders.items():
+        if which not in (name, "all"):
+            continue
+        for case in build(refs):
+            prefix = PREFIXES.get(name, "")
+            case.name = case.name if case.name.startswith(prefix) else prefix + case.name
+            cases.append(case)
+    return cases
 
 
 def run_planner(
@@ -1272,9 +1289,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--set",
         dest="which",
-        choices=["dev", "sealed", "all"],
+        choices=[*SETS, "all"],
         default="dev",
-        help="dev: the development set (tuned on); sealed: the sealed test set (never tuned on); all: both",
+        help="; ".join(f"{k}: {v}" for k, v in SETS.items()) + "; all: the three, reported apart",
     )
     parser.add_argument("--json", type=Path, default=None, help="write every turn's result here")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -1286,10 +1303,8 @@ def main(argv: list[str] | None = None) -> int:
             planner.strip(), args.data_dir.resolve(), args.base_url, args.model, args.limit, args.verbose, args.which
         )
         if args.which == "all":
-            for label, part in (
-                ("dev", [r for r in results if not r.case.startswith("s-")]),
-                ("sealed", [r for r in results if r.case.startswith("s-")]),
-            ):
+            for label in SETS:
+                part = [r for r in results if set_of(r.case) == label]
                 summary = summarise(f"{planner} [{label}]", part)
                 summary["seconds"] = round(time.perf_counter() - started, 1)
                 summaries.append(summary)
