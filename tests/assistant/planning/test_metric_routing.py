@@ -87,6 +87,19 @@ def only_call(router: Router, question: str) -> tuple[str, dict[str, Any]]:
                 "window": {"kind": "year", "year": 2025},
             },
         ),
+        ("avg order value per segment", {"measure": "average_order_value", "group_by": ["segment"]}),
+        (
+            "how many tickets were opened in the last 30 days",
+            {"measure": "tickets", "window": {"kind": "last_days", "n": 30}},
+        ),
+        (
+            "how many returns came back in the past 60 days",
+            {"measure": "returned_orders", "window": {"kind": "last_days", "n": 60}},
+        ),
+        ("tickets by channel", {"measure": "tickets", "group_by": ["ticket_channel"]}),
+        ("orders per channel", {"measure": "orders", "group_by": ["order_channel"]}),
+        ("customers per channel", {"measure": "customers", "group_by": ["acquisition_channel"]}),
+        ("how many customers haven't ordered anything in 60 days", {"measure": "customers", "inactive_days": 60}),
     ],
 )
 def test_measures_become_metric_queries(router: Router, question: str, expected: dict[str, Any]) -> None:
@@ -157,3 +170,19 @@ def test_requests_to_change_data_are_refused(router: Router, question: str) -> N
 )
 def test_ordinary_verbs_are_not_refusals(router: Router, question: str) -> None:
     assert router.plan(question, ConversationState(), TODAY).reply != CHANGE_REFUSAL
+
+
+@pytest.mark.parametrize(
+    ("question", "unexplained"),
+    [
+        ("how many tickets are still open", ["open"]),  # "opened" explains tickets; "open" is not it
+        ("how many customers closed their account", ["closed"]),
+        ("how many support tickets were opened in the last 30 days", []),
+        ("what's the support satisfaction score for refund tickets", []),
+        ("share of 1 and 2 star reviews", []),
+    ],
+)
+def test_words_the_layer_cannot_place_are_kept(router: Router, question: str, unexplained: list[str]) -> None:
+    metric = router.read(question, TODAY).metric
+    assert metric is not None and metric.measure is not None
+    assert metric.unexplained == unexplained

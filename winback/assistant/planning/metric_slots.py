@@ -80,8 +80,19 @@ def _longest(text: str, named: dict[str, tuple[str, ...]]) -> tuple[str, str] | 
     return (best[2], best[3]) if best else None
 
 
+ABBREVIATIONS = ((re.compile(r"\bavg\b\.?", re.I), "average"), (re.compile(r"\bno\.(?=\s*of\b)", re.I), "number"))
+
+
+def expand_abbreviations(text: str) -> str:
+    """ "avg order value" reads as "average order value": catalog words are written out."""
+    for pattern, word in ABBREVIATIONS:
+        text = pattern.sub(word, text)
+    return text
+
+
 def find_measure(text: str, catalog: Catalog | None = None) -> tuple[Measure, str] | None:
     catalog = catalog or load_catalog()
+    text = expand_abbreviations(text)
     hit = _longest(text, {m.name: m.words for m in catalog.measures.values()})
     return (catalog.measures[hit[0]], hit[1]) if hit else None
 
@@ -109,7 +120,33 @@ def _group_by(text: str, dimensions: list[Dimension]) -> list[str]:
                 ]
         if dimension.name in TIME_GROUPS:
             hits += [(m.start(), dimension.name) for m in TIME_GROUPS[dimension.name].finditer(text)]
+    for head, name in _heads(dimensions).items():
+        hits += [(m.start(1), name) for m in re.finditer(BY_WORDS + "(" + head + r")s?\b", text, re.I)]
     return list(dict.fromkeys(name for _, name in sorted(hits)))[:2]
+
+
+def _heads(dimensions: list[Dimension]) -> dict[str, str]:
+    """Last words of dimension names ("channel" of "ticket channel") that say which dimension they mean on
+    their own: the only one of the measure's entity ("tickets by channel": the ticket channel, not the
+    customer's acquisition channel), or the only one there is."""
+    own: dict[str, set[str]] = {}
+    every: dict[str, set[str]] = {}
+    single = {w.lower() for d in dimensions for w in (*d.words, d.label) if " " not in w.strip()}
+    for dimension in dimensions:
+        for word in (*dimension.words, dimension.label):
+            parts = word.lower().split()
+            if len(parts) < 2 or parts[-1] in single:
+                continue
+            every.setdefault(parts[-1], set()).add(dimension.name)
+            if dimension.entities is not None:
+                own.setdefault(parts[-1], set()).add(dimension.name)
+    heads = {}
+    for head, names in every.items():
+        if len(own.get(head, ())) == 1:
+            heads[head] = next(iter(own[head]))
+        elif len(names) == 1:
+            heads[head] = next(iter(names))
+    return heads
 
 
 def _window(text: str, today: date) -> tuple[Window, str] | None:
@@ -213,6 +250,7 @@ def parse_metric(
     ({"segment": {"premium": "platinum"}})."""
     today = today.date() if isinstance(today, datetime) else today
     catalog = load_catalog()
+    text = expand_abbreviations(text)
     slots = MetricSlots()
     hit = find_measure(text, catalog)
     if hit is None:
@@ -239,7 +277,14 @@ def parse_metric(
     elif groups and (HIGHEST.search(rest) or LOWEST.search(rest)):
         sort = "asc" if LOWEST.search(rest) and not HIGHEST.search(rest) else "desc"
     slots.unexplained = _unexplained(
-        rest, dimensions, values, aliases or {}, window[1] if window else None, inactive_days is not None
+        rest,
+        dimensions,
+        values,
+        aliases or {},
+        window[1] if window else None,
+        inactive_days is not None,
+        (*measure.words, measure.label),
+        catalog.entity_of(measure).verbs,
     )
     if window and catalog.entity_of(measure).time is None:
         window = None  # churn probability and revenue at risk come from the latest run, whatever the window
@@ -553,21 +598,43 @@ def _unexplained(
     aliases: dict[str, dict[str, str]],
     window_words: str | None,
     inactive: bool,
+    vocabulary: tuple[str, ...] = (),
+    verbs: tuple[str, ...] = (),
 ) -> list[str]:
     """Words of the question that nothing the layer read accounts for ("closed their account", "deleted"):
-    when there are any, the rules are not sure the measure answers the question."""
+    when there are any, the rules are not sure the measure answers the question. `vocabulary`: the measure's
+    own words ("satisfaction score"), which like the dimensions' words explain a word in any inflection
+    ("stars" by "star"); `verbs`: its entity's ("opened", "came back"), exactly as written ("open" is not
+    "opened": open tickets are a measure of their own)."""
     rest = INACTIVE.sub(" ", text) if inactive else text
     if window_words:
         rest = rest.replace(window_words, " ")
+    for phrase in (*vocabulary, *verbs):
+        rest = re.sub(_phrase(phrase), " ", rest, flags=re.I)
+    known = set(vocabulary)
     for dimension in dimensions:
+        known.update((*dimension.words, dimension.label))
         for word in (*dimension.words, dimension.label):
             rest = re.sub(_phrase(word), " ", rest, flags=re.I)
         for value in values.get(dimension.name, []):
             rest = re.sub(value_pattern(str(value)), " ", rest, flags=re.I)
         for alias in aliases.get(dimension.name, {}):
             rest = re.sub(value_pattern(alias), " ", rest, flags=re.I)
+    stems = {_stem(w) for phrase in known for w in re.findall(r"[a-z]+", phrase.lower())}
     words = re.findall(r"[a-z]+(?:'[a-z]+)?", rest.lower())
-    return [w for w in words if w not in FUNCTION_WORDS and w.split("'")[0] not in FUNCTION_WORDS and len(w) > 1]
+    return [
+        w
+        for w in words
+        if w not in FUNCTION_WORDS and w.split("'")[0] not in FUNCTION_WORDS and len(w) > 1 and _stem(w) not in stems
+    ]
+
+
+def _stem(word: str) -> str:
+    """A crude English stem, enough to match a catalog word's inflections ("stars"/"star", "opened"/"open")."""
+    for suffix, replacement in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + replacement
+    return word
 
 
 COUNT_CUE = re.compile(

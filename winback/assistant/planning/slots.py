@@ -81,7 +81,7 @@ SINGULAR_REF = re.compile(
 )
 INACTIVE = re.compile(
     r"\b(?:no orders?|not ordered|haven'?t ordered|hasn'?t ordered|inactive|quiet|silent|without an order)"
-    r"\s+(?:for|in|within)\s+(?:the\s+last\s+|the\s+past\s+|over\s+|more than\s+|at least\s+)?"
+    r"(?:\s+(?:anything|at all))?\s+(?:for|in|within)\s+(?:the\s+last\s+|the\s+past\s+|over\s+|more than\s+|at least\s+)?"
     + NUMBER
     + r"\s+(day|week|month)s?",
     re.IGNORECASE,

@@ -28,6 +28,7 @@ class Entity:
     time_words: str
     scores_joined: bool  # the latest churn scores are already in FROM (alias s)
     noun: str  # what one row is ("orders", "deliveries"): the base a share or mean is taken over
+    verbs: tuple[str, ...] = ()  # what happens to one row ("opened", "came back"): words a question may use
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
             e.get("time_words", name),
             bool(e.get("scores_joined", False)),
             e.get("noun", name),
+            _tuple(e.get("verbs")),
         )
         for name, e in spec["entities"].items()
     }
