@@ -351,3 +351,21 @@ def test_a_value_with_a_quote_stays_a_value(shop: tuple[Engine, Settings]) -> No
     with engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM orders")).scalar_one() > 0
     assert json.dumps(MetricQuery(measure="orders").model_dump(mode="json"))  # the query is plain JSON
+
+
+def test_a_risk_band_holds_no_lapsed_customer(shop: tuple[Engine, Settings]) -> None:
+    """"Customers in the critical band" counts those the at-risk list would show: a lapsed customer has gone."""
+    engine, settings = shop
+    query = MetricQuery(measure="customers", filters=[{"dimension": "risk_band", "values": ["critical", "high"]}])
+    got = run_metric(settings, engine, query, "manager").rows[0].value
+    with engine.connect() as connection:
+        want = connection.execute(
+            text(
+                f"SELECT COUNT(*) FROM churn_scores s WHERE s.scored_at = {LATEST} "
+                "AND s.risk_band IN ('critical', 'high') AND (s.lapsed IS NULL OR NOT s.lapsed)"
+            )
+        ).scalar_one()
+        lapsed = connection.execute(
+            text(f"SELECT COUNT(*) FROM churn_scores s WHERE s.scored_at = {LATEST} AND s.lapsed")
+        ).scalar_one()
+    assert lapsed > 0 and got == want
