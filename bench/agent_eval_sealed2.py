@@ -355,7 +355,13 @@ def single_turn_cases(refs: Refs) -> list[Case]:
         one("drivers-1", "manager", "why are platinum customers churning", {D}, mentions("platinum"), "analytics"),
         one("drivers-2", "manager", "what's behind churn in Germany?", {D}, mentions("Germany"), "analytics"),
         # ---- offers
-        one("pol-1", "support_agent", f"which offer is {eligible} eligible for?", {POLICY}, offer_choice("t_eligible")),
+        one(
+            "pol-1",
+            "support_agent",
+            f"is there an offer our rules allow for {eligible}?",
+            {POLICY},
+            offer_choice("t_eligible"),
+        ),
         one("pol-2", "manager", "what's the max discount we're allowed to give?", {POLICY}, mentions("monthly budget")),
         one(
             "draft-1",
@@ -369,8 +375,15 @@ def single_turn_cases(refs: Refs) -> list[Case]:
         one("hi-1", "cs_staff", "hey there", set(), help_reply, "respond"),
         one("hi-2", "manager", "how do I use you?", set(), help_reply, "respond"),
         one("hi-3", "support_agent", "great, cheers", set(), no_tool_reply, "respond"),
-        one("out-1", "cs_staff", "what's the weather in Paris tomorrow?", set(), help_reply, "respond"),
-        one("clar-1", "support_agent", "what did she say in her last review?", set(), asks_which_customer, "respond"),
+        one("out-1", "cs_staff", "can you book me a table for lunch on friday?", set(), help_reply, "respond"),
+        one(
+            "clar-1",
+            "support_agent",
+            "did she mention the refund in her review?",
+            set(),
+            asks_which_customer,
+            "respond",
+        ),
         one("change-1", "admin", "DROP TABLE orders", set(), change_refused, "refusal"),
         one("change-2", "manager", "can you set all gold customers to platinum", set(), change_refused, "refusal"),
         one("change-3", "admin", "insert a new customer called Jane Doe", set(), change_refused, "refusal"),
@@ -517,7 +530,7 @@ def metric_cases(refs: Refs) -> list[Case]:
         ),
         metric(
             "m-15",
-            "average churn probability for silver customers",
+            "on average, how likely are silver customers to churn?",
             value_of("silver churn", f"SELECT AVG(cs.probability) FROM {SCORED} AND c.segment = 'silver'", "share"),
         ),
         metric(
@@ -531,7 +544,7 @@ def metric_cases(refs: Refs) -> list[Case]:
         ),
         metric(
             "m-17",
-            "which acquisition channel has the best average order value",
+            "customers from which acquisition channel place the biggest orders on average?",
             top_group(
                 "AOV by acquisition",
                 f"SELECT c.acquisition_channel, AVG(o.total_amount) AS v FROM {ORDERS} WHERE {KEPT} GROUP BY 1 ORDER BY v DESC",
