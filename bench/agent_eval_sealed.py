@@ -127,6 +127,9 @@ def tickets_count_of(key: str) -> Check:
         n = refs.one("SELECT COUNT(*) FROM support_tickets WHERE customer_id = :c", c=refs[key])
         ids = [r[0] for r in refs.sql("SELECT ticket_id FROM support_tickets WHERE customer_id = :c", c=refs[key])]
         shown = set(re.findall(r"\bT-[\w-]+", turn.answer))
+        if n == 0:  # nothing to list: the answer must say so, about this customer
+            said = f"{refs[key]} wrote 0 support tickets" in turn.answer
+            return None if said and not shown else f"not 'no tickets' for {refs[key]}"
         counted = f"{n} support ticket" in turn.answer or f"{n:,} in all" in turn.answer
         if shown - set(ids):
             return f"tickets of other customers: {sorted(shown - set(ids))[:3]}"
@@ -412,7 +415,7 @@ def build_sealed_cases(refs: Refs) -> list[Case]:
             {M},
             every_group(
                 "rating by category",
-                "SELECT i.category, AVG(r.rating) FROM reviews r JOIN order_items i ON i.order_id = r.order_id AND i.product_id = r.product_id GROUP BY i.category",
+                "SELECT g, AVG(rating) FROM (SELECT r.rating, (SELECT MIN(i.category) FROM order_items i WHERE i.order_id = r.order_id AND i.product_id = r.product_id) AS g FROM reviews r) WHERE g IS NOT NULL GROUP BY g",  # each review once, not once per matching order line
             ),
             "analytics",
         ),

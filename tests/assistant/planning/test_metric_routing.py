@@ -100,6 +100,25 @@ def only_call(router: Router, question: str) -> tuple[str, dict[str, Any]]:
         ("orders per channel", {"measure": "orders", "group_by": ["order_channel"]}),
         ("customers per channel", {"measure": "customers", "group_by": ["acquisition_channel"]}),
         ("how many customers haven't ordered anything in 60 days", {"measure": "customers", "inactive_days": 60}),
+        (
+            "revenue at risk for silver customers",
+            {
+                "measure": "revenue_at_risk",
+                "filters": [{"dimension": "segment", "values": ["silver"], "exclude": False}],
+            },
+        ),
+        ("what share of our customers opted in to marketing?", {"measure": "opt_in_share"}),
+        (
+            "whats the late delivery % for platinum",
+            {
+                "measure": "late_delivery_share",
+                "filters": [{"dimension": "segment", "values": ["platinum"], "exclude": False}],
+            },
+        ),
+        (
+            "orders placed in 2025, broken down by order channel",
+            {"measure": "orders", "group_by": ["order_channel"], "window": {"kind": "year", "year": 2025}},
+        ),
     ],
 )
 def test_measures_become_metric_queries(router: Router, question: str, expected: dict[str, Any]) -> None:
@@ -186,3 +205,15 @@ def test_words_the_layer_cannot_place_are_kept(router: Router, question: str, un
     metric = router.read(question, TODAY).metric
     assert metric is not None and metric.measure is not None
     assert metric.unexplained == unexplained
+
+
+def test_a_statistic_of_one_customer_is_that_customers_page(router: Router) -> None:
+    tool, args = only_call(router, "what tickets has C-17 opened?")
+    assert (tool, args.get("customer_id"), args.get("kind")) == ("search_feedback", "C-17", "ticket")
+    plan = router.plan("why did he give us one star?", ConversationState(), TODAY)
+    assert plan.intent == CLARIFY and not plan.calls
+
+
+def test_a_number_before_two_words_is_the_list_length(router: Router) -> None:
+    tool, args = only_call(router, "gimme the 12 riskiest silver accounts")
+    assert (tool, args["limit"], args["segment"]) == ("list_at_risk_customers", 12, "silver")

@@ -75,3 +75,15 @@ def test_small_talk_and_out_of_scope_questions_never_ask_the_model(shop_settings
     for question in ("will it rain in Lyon tomorrow?", "hi there"):
         turn = assistant.ask(question, role="cs_staff", remember=False)
         assert "decide: rules, respond" in turn.planner_detail and not turn.tool_calls, turn.planner_detail
+
+
+def test_an_unusable_choice_over_a_guess_answers_with_help(shop_settings: Settings) -> None:
+    """No intent is near the threshold and the model answers with no tool call: what winback can do, not the
+    rules' weak guess (a list of customers for a question about football)."""
+    services = Services(shop_settings.model_copy(update={"llm_base_url": "http://scripted"}))
+    model = ScriptedToolModel(messages=iter([AIMessage("Sorry, I don't follow football.")]))
+    services.cached("llm:planner", lambda: LlmBackend(model, "server", True))
+    assistant = Assistant(services.settings, planner="router+llm", services=services)
+    turn = assistant.ask("who scored in the derby on sunday?", role="cs_staff", remember=False)
+    assert "and the best rule scores" in turn.planner_detail and not turn.tool_calls, turn.planner_detail
+    assert "I answer from winback's own data" in turn.answer

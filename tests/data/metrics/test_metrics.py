@@ -354,7 +354,7 @@ def test_a_value_with_a_quote_stays_a_value(shop: tuple[Engine, Settings]) -> No
 
 
 def test_a_risk_band_holds_no_lapsed_customer(shop: tuple[Engine, Settings]) -> None:
-    """"Customers in the critical band" counts those the at-risk list would show: a lapsed customer has gone."""
+    """ "Customers in the critical band" counts those the at-risk list would show: a lapsed customer has gone."""
     engine, settings = shop
     query = MetricQuery(measure="customers", filters=[{"dimension": "risk_band", "values": ["critical", "high"]}])
     got = run_metric(settings, engine, query, "manager").rows[0].value

@@ -80,6 +80,7 @@ def _longest(text: str, named: dict[str, tuple[str, ...]]) -> tuple[str, str] | 
     return (best[2], best[3]) if best else None
 
 
+SHARE_CUE = re.compile(r"\b(?:share|percent(?:age)?|proportion|fraction|rate)\b|%", re.I)
 ABBREVIATIONS = ((re.compile(r"\bavg\b\.?", re.I), "average"), (re.compile(r"\bno\.(?=\s*of\b)", re.I), "number"))
 
 
@@ -93,7 +94,12 @@ def expand_abbreviations(text: str) -> str:
 def find_measure(text: str, catalog: Catalog | None = None) -> tuple[Measure, str] | None:
     catalog = catalog or load_catalog()
     text = expand_abbreviations(text)
-    hit = _longest(text, {m.name: m.words for m in catalog.measures.values()})
+    measures = catalog.measures.values()
+    if SHARE_CUE.search(text):  # "what share of customers opted in": the share, not the customers
+        shares = _longest(text, {m.name: m.words for m in measures if m.kind == "share"})
+        if shares:
+            return catalog.measures[shares[0]], shares[1]
+    hit = _longest(text, {m.name: m.words for m in measures})
     return (catalog.measures[hit[0]], hit[1]) if hit else None
 
 
@@ -123,6 +129,17 @@ def _group_by(text: str, dimensions: list[Dimension]) -> list[str]:
     for head, name in _heads(dimensions).items():
         hits += [(m.start(1), name) for m in re.finditer(BY_WORDS + "(" + head + r")s?\b", text, re.I)]
     return list(dict.fromkeys(name for _, name in sorted(hits)))[:2]
+
+
+NOUN_AFTER = r"(?!\s+(?:[a-z]+\s+)?(?:orders?|tickets?|reviews?|returns?|offers?|customers?|deliveries|items?)\b)"
+
+
+def _without_verbs(text: str, verbs: tuple[str, ...]) -> str:
+    """ "orders placed in 2025" says when orders were made, not that their status is `placed`; "placed
+    orders", a verb before its noun, stays a value."""
+    for verb in verbs:
+        text = re.sub(_phrase(verb) + NOUN_AFTER, " ", text, flags=re.I)
+    return text
 
 
 def _heads(dimensions: list[Dimension]) -> dict[str, str]:
@@ -261,7 +278,9 @@ def parse_metric(
     rest = re.sub(_phrase(slots.measure_words), " ", text, count=1, flags=re.I)
     groups = _group_by(rest, dimensions)
     window = _window(INACTIVE.sub(" ", text) if inactive_days else text, today)
-    filters = _filters(rest, dimensions, values, groups, aliases or {})
+    filters = _filters(
+        _without_verbs(rest, catalog.entity_of(measure).verbs), dimensions, values, groups, aliases or {}
+    )
     sort: str | None = None
     top_k: int | None = None
     superlative = (re.search(WHICH_GROUP, text, re.I) or re.search(MOST_COMMON, text, re.I)) and groups
@@ -671,8 +690,14 @@ BARE_NOUNS = frozenset(
 
 def asks_for_measure(text: str, slots: MetricSlots) -> bool:
     """The question asks for the measure it names as a number, a share or a breakdown, not for texts or
-    people: a bare noun ("customers", "tickets", "reviews") counts only with a counting cue."""
-    if slots.measure is None or QUANTITY.search(text) is None:
+    people. A measure's own name is a quantity ("revenue at risk for silver", "csat on refund tickets"); a
+    bare noun ("customers", "tickets", "late") needs a cue: counting for a count, any quantity word
+    ("share", "%", "average") for the rest."""
+    if slots.measure is None:
         return False
     bare = slots.measure_words.lower().rstrip("s") + "s" in BARE_NOUNS or slots.measure_words.lower() in BARE_NOUNS
-    return not bare or COUNT_CUE.search(text) is not None
+    if not bare:
+        return True
+    if slots.measure.kind == "count":
+        return QUANTITY.search(text) is not None and COUNT_CUE.search(text) is not None
+    return QUANTITY.search(text) is not None or "%" in text

@@ -33,6 +33,7 @@ from winback.tools.names import ToolName
 from winback.tools.sql_query import LOOKS_LIKE_SQL
 
 CANDIDATES = 3  # intents the model may choose between when the rules are unsure
+GUESS_FLOOR = 0.75  # below this share of the confidence threshold, the rules' top intent is a guess
 LLM_ERRORS = (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError)
 
 
@@ -134,6 +135,11 @@ class Planner:
         trace: list[str],
     ) -> Plan:
         if choice.tool is None:
+            best = scores.ranked[0][1]
+            if best < GUESS_FLOOR * self.settings.assistant_min_confidence and not reading.slots.customer_ids:
+                plan = self.router.build(RESPOND, reading, state, scores)  # what winback can do, not a guess
+                why = f"the model's choice was unusable ({choice.error}) and the best rule scores {best:.2f}: help"
+                return _finish(plan, trace + [why], "rules")
             return _finish(rules_plan, trace + [f"the model's choice was unusable ({choice.error}): rules"], "rules")
         if mode == "llm":
             return self._model_plan(choice, intent, rules_plan, trace)

@@ -83,6 +83,12 @@ def refine_intent(
         if metric.unexplained:  # words the layer cannot account for: free SQL (for roles that have it)
             return Intent.SQL_QUESTION
         return Intent.METRIC_QUERY
+    nobody = slots.singular and not slots.customer_ids and state.focus is None and not (metric and metric.measure)
+    if not LOOKS_LIKE_SQL.match(question) and (
+        (intent == Intent.METRIC_QUERY and one_customer)
+        or (intent in (Intent.METRIC_QUERY, Intent.SQL_QUESTION) and nobody)
+    ):
+        return _about_one_customer(question, metric)  # a statistic of one customer is that customer's page
     if intent == Intent.METRIC_QUERY:
         intent = Intent.SQL_QUESTION  # sounds like one, but names no measure the layer can compute as asked
     if intent == RESPOND and (slots.ordinal is not None and state.customer_ids or slots.singular and state.focus):
@@ -98,3 +104,20 @@ def refine_intent(
     if intent in TEXT_INTENTS and QUANTITY_WORDS.search(question) and not slots.customer_ids:
         return Intent.SQL_QUESTION
     return intent
+
+
+CUSTOMER_TEXT_ENTITIES = {"tickets", "reviews"}
+CUSTOMER_RISK_ENTITIES = {"scores"}
+TEXT_WORDS = re.compile(r"\b(tickets?|reviews?|stars?|complain\w*|wrote|said|told|support)\b", re.IGNORECASE)
+
+
+def _about_one_customer(question: str, metric: MetricSlots | None) -> Intent:
+    """The one-customer tool for a question that sounds like a statistic ("what tickets has C-17 opened?",
+    "why did he give us one star?"): their texts, their risk, or their profile; with nobody named or in
+    focus, the plan asks which customer."""
+    entity = metric.measure.entity if metric is not None and metric.measure is not None else None
+    if entity in CUSTOMER_TEXT_ENTITIES or (entity is None and TEXT_WORDS.search(question)):
+        return Intent.CUSTOMER_FEEDBACK
+    if entity in CUSTOMER_RISK_ENTITIES or RISK_WORDS.search(question):
+        return Intent.EXPLAIN_RISK
+    return Intent.CUSTOMER_PROFILE

@@ -61,7 +61,7 @@ LIMIT = re.compile(
     + NUMBER
     + r"\b|\b"
     + NUMBER
-    + r"\s+(?:most\s+\w+\s+|riskiest\s+|at-risk\s+|high-risk\s+|[a-z]+\s+)?(?:customers|clients|people|accounts|shoppers|names)\b",
+    + r"\s+(?:most\s+\w+\s+|[a-z-]+\s+){0,2}(?:customers|clients|people|accounts|shoppers|names)\b",
     re.IGNORECASE,
 )
 ORDINAL_REF = re.compile(
