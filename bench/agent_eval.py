@@ -244,6 +244,9 @@ def draft_respects_policy(key: str) -> Check:
         if not rows:
             return "no draft saved"
         offer_type, value, message, segment = rows[0]
+        if offer_type == "no_incentive":  # a message without an incentive (issue 15): no value, no percentage
+            percents = set(re.findall(r"\d+(?:\.\d+)?%", message))
+            return None if float(value or 0) == 0 and not percents else f"no-incentive message with {value} {percents}"
         allowed = policy_values(refs)[(offer_type, segment)]
         if abs(float(value) - allowed) > 1e-6:
             return f"value {value} != policy {allowed}"

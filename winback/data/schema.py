@@ -104,6 +104,8 @@ class OrderItem(Base):
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity"),
         CheckConstraint("unit_price >= 0", name="unit_price"),
+        # a review names its order and product: finding that line must not scan every line of a product
+        Index("ix_order_items_order_product", "order_id", "product_id"),
     )
 
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.order_id"), primary_key=True, index=True)

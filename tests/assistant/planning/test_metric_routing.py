@@ -217,3 +217,9 @@ def test_a_statistic_of_one_customer_is_that_customers_page(router: Router) -> N
 def test_a_number_before_two_words_is_the_list_length(router: Router) -> None:
     tool, args = only_call(router, "gimme the 12 riskiest silver accounts")
     assert (tool, args["limit"], args["segment"]) == ("list_at_risk_customers", 12, "silver")
+
+
+@pytest.mark.parametrize("question", ["at risk customers in france pls", "high risk customers in Spain, just 4"])
+def test_people_named_by_a_count_measure_are_listed(router: Router, question: str) -> None:
+    tool, _ = only_call(router, question)
+    assert tool == "list_at_risk_customers"

@@ -690,14 +690,13 @@ BARE_NOUNS = frozenset(
 
 def asks_for_measure(text: str, slots: MetricSlots) -> bool:
     """The question asks for the measure it names as a number, a share or a breakdown, not for texts or
-    people. A measure's own name is a quantity ("revenue at risk for silver", "csat on refund tickets"); a
-    bare noun ("customers", "tickets", "late") needs a cue: counting for a count, any quantity word
-    ("share", "%", "average") for the rest."""
+    people. The name of a money, share or rating measure is a quantity ("revenue at risk for silver", "csat
+    on refund tickets"); a count's name is a noun ("at-risk customers in Italy" are people to list) and needs
+    a quantity word, a bare one ("customers", "tickets") a counting cue; a bare word of another measure
+    ("late") any quantity word ("share", "%", "average")."""
     if slots.measure is None:
         return False
     bare = slots.measure_words.lower().rstrip("s") + "s" in BARE_NOUNS or slots.measure_words.lower() in BARE_NOUNS
-    if not bare:
-        return True
-    if slots.measure.kind == "count":
-        return QUANTITY.search(text) is not None and COUNT_CUE.search(text) is not None
-    return QUANTITY.search(text) is not None or "%" in text
+    if slots.measure.kind == "count":  # "at-risk customers in Italy" are people to list until counted
+        return QUANTITY.search(text) is not None and (not bare or COUNT_CUE.search(text) is not None)
+    return not bare or QUANTITY.search(text) is not None or "%" in text

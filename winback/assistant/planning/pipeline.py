@@ -134,12 +134,13 @@ class Planner:
         mode: str,
         trace: list[str],
     ) -> Plan:
+        best = scores.ranked[0][1]
+        if best < GUESS_FLOOR * self.settings.assistant_min_confidence and not (
+            reading.slots.customer_ids or (reading.metric is not None and reading.metric.measure is not None)
+        ):  # the rules' top intent is a guess: when the model's choice is not used either, say what winback does
+            rules_plan = self.router.build(RESPOND, reading, state, scores)
+            trace = [*trace, f"the best rule scores {best:.2f}: help unless the model's choice holds"]
         if choice.tool is None:
-            best = scores.ranked[0][1]
-            if best < GUESS_FLOOR * self.settings.assistant_min_confidence and not reading.slots.customer_ids:
-                plan = self.router.build(RESPOND, reading, state, scores)  # what winback can do, not a guess
-                why = f"the model's choice was unusable ({choice.error}) and the best rule scores {best:.2f}: help"
-                return _finish(plan, trace + [why], "rules")
             return _finish(rules_plan, trace + [f"the model's choice was unusable ({choice.error}): rules"], "rules")
         if mode == "llm":
             return self._model_plan(choice, intent, rules_plan, trace)
