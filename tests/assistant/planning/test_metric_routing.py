@@ -223,3 +223,9 @@ def test_a_number_before_two_words_is_the_list_length(router: Router) -> None:
 def test_people_named_by_a_count_measure_are_listed(router: Router, question: str) -> None:
     tool, _ = only_call(router, question)
     assert tool == "list_at_risk_customers"
+
+
+def test_she_with_nobody_in_focus_asks_which_customer(router: Router) -> None:
+    for question in ("why is she about to leave?", "what drives her churn risk?"):
+        plan = router.plan(question, ConversationState(), TODAY)
+        assert plan.intent == CLARIFY and not plan.calls, (question, plan.intent)

@@ -71,9 +71,11 @@ def refine_intent(
         or (slots.singular and state.focus is not None)
     )
     people = WHO_WORDS.search(question) is not None or CUSTOMER_LIST.search(question) is not None
+    nobody = slots.singular and not slots.customer_ids and state.focus is None  # "her", and no one to be her
     if (
         metric is not None
         and not one_customer
+        and not nobody
         and not slots.customer_ids
         and not ((people or slots.limit) and not (metric.query and metric.query.group_by))
         and intent not in (Intent.DRAFT_OFFER, Intent.OFFER_POLICY)
@@ -83,12 +85,19 @@ def refine_intent(
         if metric.unexplained:  # words the layer cannot account for: free SQL (for roles that have it)
             return Intent.SQL_QUESTION
         return Intent.METRIC_QUERY
-    nobody = slots.singular and not slots.customer_ids and state.focus is None and not (metric and metric.measure)
     if not LOOKS_LIKE_SQL.match(question) and (
         (intent == Intent.METRIC_QUERY and one_customer)
         or (intent in (Intent.METRIC_QUERY, Intent.SQL_QUESTION) and nobody)
     ):
         return _about_one_customer(question, metric)  # a statistic of one customer is that customer's page
+    if nobody and intent in GROUP_TO_CUSTOMER:
+        return GROUP_TO_CUSTOMER[intent]  # "why is she leaving?" with nobody in focus: which customer?
+    if (
+        intent == Intent.METRIC_QUERY
+        and (people or slots.limit)
+        and not (metric and metric.query and metric.query.group_by)
+    ):
+        return Intent.LIST_AT_RISK  # "critical-risk bronze customers in Italy, top 4": people, not a number
     if intent == Intent.METRIC_QUERY:
         intent = Intent.SQL_QUESTION  # sounds like one, but names no measure the layer can compute as asked
     if intent == RESPOND and (slots.ordinal is not None and state.customer_ids or slots.singular and state.focus):
