@@ -229,3 +229,9 @@ def test_she_with_nobody_in_focus_asks_which_customer(router: Router) -> None:
     for question in ("why is she about to leave?", "what drives her churn risk?"):
         plan = router.plan(question, ConversationState(), TODAY)
         assert plan.intent == CLARIFY and not plan.calls, (question, plan.intent)
+
+
+def test_a_statements_literals_are_not_customer_ids(router: Router) -> None:
+    """Found on the sealed set (after its measurement): a quoted value in a SELECT was looked up as an id."""
+    tool, args = only_call(router, "SELECT name FROM customers WHERE city = 'Lyon' LIMIT 5")
+    assert tool == "run_sql_question" and args["question"].startswith("SELECT")

@@ -18,6 +18,7 @@ from winback.assistant.planning.follow_ups import follow_up
 from winback.assistant.planning.metric_slots import MetricSlots, parse_metric
 from winback.assistant.planning.rules import CHANGE_REFUSAL, CHANGE_REQUEST, refine_intent
 from winback.assistant.planning.slots import Slots, Vocabulary, parse_slots
+from winback.tools.sql_query import LOOKS_LIKE_SQL
 
 QUOTE = r"[\"'`‘’“”]?"
 
@@ -71,7 +72,7 @@ class Router:
             plan = Plan(RESPOND, reply=CHANGE_REFUSAL, rule="a request to change data, refused")
             return Reading(question, question, Slots(), ruled=plan)
         text, found, missing = question, None, []
-        if self.id_lookup is not None:
+        if self.id_lookup is not None and not LOOKS_LIKE_SQL.match(question):  # a statement's literals are SQL's
             reading = read_ids(question, self.id_lookup)
             found, missing = reading.found, reading.missing
             for span in sorted(reading.spans, key=len, reverse=True):
