@@ -132,6 +132,8 @@ def simulate(
     for turn in range(turns):
         if think_s and turn:
             time.sleep(pause.uniform(0.5 * think_s, 1.5 * think_s))  # a person reads the answer before asking on
+        elif think_s:
+            time.sleep(pause.uniform(0, think_s))  # people do not all press Enter in the same instant
         drafting = draft_for is not None and turn == 3
         question = DRAFT.format(customer=draft_for) if drafting else CONVERSATION[turn % len(CONVERSATION)]
         began = time.perf_counter()
@@ -141,10 +143,22 @@ def simulate(
             errors.append(f"{user} turn {turn + 1}: {type(exc).__name__}: {exc}")
             continue
         (draft_latencies if drafting and draft_latencies is not None else latencies).append(time.perf_counter() - began)
+        if os.environ.get("UI_LOAD_TRACE"):
+            print(f"trace {user} {turn} {time.perf_counter() - began:.2f} {time.time():.1f}", file=sys.stderr)
         answer = history[-1]["content"] if history else ""
         text = answer if isinstance(answer, str) else str(answer)
         if "**Problem:**" in text or "Traceback" in text:
             errors.append(f"{user} turn {turn + 1}: {text[:200]}")
+
+
+def warm_up(url: str, user: str, password: str) -> None:
+    """One turn before the clock starts: the server loads its models on the first chat, as it does once after
+    every start, not per user."""
+    from gradio_client import Client
+
+    Client(url, auth=(user, password), verbose=False, download_files=False).predict(
+        CONVERSATION[0], [], api_name="/chat"
+    )
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -168,8 +182,14 @@ def main(argv: list[str] | None = None) -> int:
         "--think-s",
         type=float,
         default=0.0,
-        help="mean seconds a user reads an answer before the next question (0: every user asks again at once, "
-        "a stress test)",
+        help="mean seconds a user reads an answer before the next question, and the spread of their first "
+        "questions (0: every user asks at once and again at once, a stress test)",
+    )
+    parser.add_argument(
+        "--no-warm-up",
+        dest="warm_up",
+        action="store_false",
+        help="measure the server's first turn too (it loads the embedding model and the planner)",
     )
     args = parser.parse_args(argv)
     process, url, work, passwords = start_ui(args.data_dir.resolve(), args.users, args.concurrency)
@@ -197,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             for n, (u, p) in enumerate(passwords.items())
         ]
+        if args.warm_up:
+            warm_up(url, *next(iter(passwords.items())))
         began = time.perf_counter()
         for t in threads:
             t.start()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any, get_args
 
@@ -49,6 +50,7 @@ CSS = """
 .wb-band {font-size: 1.1em}
 footer {display:none !important}
 """
+STREAM_EVERY_S = 0.15  # at most this often an update for answer text alone (20 users share two cores)
 TABLE_COLUMNS = ["churn %" if c == "churn" else c for c in AT_RISK_COLUMNS]  # views.at_risk shows percent
 
 
@@ -86,6 +88,7 @@ class App:
         answer = gr.ChatMessage(role="assistant", content="")
         steps: dict[str, gr.ChatMessage] = {}
         yield history, session_id, "", gr.update()
+        shown = time.monotonic()
         try:
             for event in self.assistant.stream(message, session_id, user.role, user.name):
                 if event.kind == "planner":
@@ -128,6 +131,9 @@ class App:
                         spec = call.result.data.get("chart") if call.ok else None
                         if spec and spec.get("type"):
                             history.append(gr.ChatMessage(role="assistant", content=gr.Plot(metric_chart(spec))))
+                if event.kind == "token" and time.monotonic() - shown < STREAM_EVERY_S:
+                    continue  # lines that arrive together are sent together: each update re-sends the chat
+                shown = time.monotonic()
                 yield history, session_id, "", gr.update()
         except UserError as exc:
             history.append(gr.ChatMessage(role="assistant", content=f"**Problem:** {exc}"))
