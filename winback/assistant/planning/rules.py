@@ -48,6 +48,9 @@ CUSTOMER_LIST = re.compile(
     r"\b(?:list|rank|show(?: me)?|give me|top \d+|which)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:customers|clients|people|accounts)\b",
     re.IGNORECASE,
 )
+CUSTOMER_TEXT_ENTITIES = {"tickets", "reviews"}  # a measure over these, for one customer: what they wrote
+CUSTOMER_RISK_ENTITIES = {"scores"}  # ... over these: their risk
+TEXT_WORDS = re.compile(r"\b(tickets?|reviews?|stars?|complain\w*|wrote|said|told|support)\b", re.IGNORECASE)
 GROUP_INTENTS = {Intent.CHURN_DRIVERS, Intent.SEGMENTS, Intent.COMPLAINT_THEMES}
 TEXT_INTENTS = {Intent.COMPLAINT_THEMES, Intent.SEARCH_FEEDBACK, Intent.CUSTOMER_FEEDBACK}
 GROUP_TO_CUSTOMER: dict[str, Intent] = {
@@ -113,11 +116,6 @@ def refine_intent(
     if intent in TEXT_INTENTS and QUANTITY_WORDS.search(question) and not slots.customer_ids:
         return Intent.SQL_QUESTION
     return intent
-
-
-CUSTOMER_TEXT_ENTITIES = {"tickets", "reviews"}
-CUSTOMER_RISK_ENTITIES = {"scores"}
-TEXT_WORDS = re.compile(r"\b(tickets?|reviews?|stars?|complain\w*|wrote|said|told|support)\b", re.IGNORECASE)
 
 
 def _about_one_customer(question: str, metric: MetricSlots | None) -> Intent:
