@@ -139,28 +139,40 @@ def tickets_count_of(key: str) -> Check:
 
 
 # ------------------------------------------------------------------------------------------------ planting
-def plant_foreign_ids(refs: Refs) -> None:
-    """Three customers get ids in formats a shop's own import would bring (on the copy), with their orders,
-    tickets, reviews, offers and scores."""
-    picked = top_active(refs, 60)[40:43]
-    tables = ("orders", "support_tickets", "reviews", "offers", "churn_scores")
-    with refs.engine.begin() as connection:
-        from sqlalchemy import text
+def rename_customers(refs: Refs, renames: dict[str, str]) -> None:
+    """Give customers new ids (on the copy), with their orders, tickets, reviews, offers and scores: ids in
+    the formats a shop's own import would bring."""
+    from sqlalchemy import text
 
+    tables = ("customers", "orders", "support_tickets", "reviews", "offers", "churn_scores")
+    with refs.engine.begin() as connection:
         connection.execute(text("PRAGMA defer_foreign_keys = ON"))  # checked at commit, when all rows agree
-        for old, new in zip(picked, FOREIGN_IDS, strict=True):
-            for table in ("customers", *tables):
+        for old, new in renames.items():
+            for table in tables:
                 connection.execute(
                     text(f"UPDATE {table} SET customer_id = :new WHERE customer_id = :old"), {"new": new, "old": old}
                 )
+
+
+def plant_foreign_ids(refs: Refs) -> None:
+    """Three customers get ids in formats a shop's own import would bring."""
+    picked = top_active(refs, 60)[40:43]
+    rename_customers(refs, dict(zip(picked, FOREIGN_IDS, strict=True)))
     refs.values.update({f"foreign{n}": new for n, new in enumerate(FOREIGN_IDS)})
 
 
 # -------------------------------------------------------------------------------------------------- cases
 def one(
-    name: str, persona: str, question: str, tools: set[str], check: Check, kind: str = "lookup", refusal: bool = False
+    name: str,
+    persona: str,
+    question: str,
+    tools: set[str],
+    check: Check,
+    kind: str = "lookup",
+    refusal: bool | None = None,
 ) -> Case:
-    return Case(name, persona, [Step(question, tools, check, kind, refusal)])
+    """A one-turn conversation; a refusal is expected where the kind says so, unless `refusal` says otherwise."""
+    return Case(name, persona, [Step(question, tools, check, kind, kind == "refusal" if refusal is None else refusal)])
 
 
 def build_sealed_cases(refs: Refs) -> list[Case]:

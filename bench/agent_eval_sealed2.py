@@ -40,7 +40,9 @@ from bench.agent_eval_sealed import (
     day_sql,
     last_month,
     no_such_customer,
+    one,
     reference_day,
+    rename_customers,
     search_negative_first,
     tickets_count_of,
     window,
@@ -61,7 +63,6 @@ D = ToolName.CHURN_DRIVERS
 POLICY = ToolName.OFFER_POLICY
 DRAFT = ToolName.DRAFT_OFFER
 SHOP_IDS = ("cus_N8fKq2LzX1a", "SH-2023-00917", "100045678")  # a payment provider's, a shop system's, a number
-PREFIX = "t-"
 
 # reference fragments, spelled as the catalog defines the measures (docs/metrics.md)
 ORDERS = "orders o JOIN customers c ON c.customer_id = o.customer_id"
@@ -97,32 +98,18 @@ def last_quarter(refs: Refs) -> tuple[date, date]:
     return date(last.year, 3 * ((last.month - 1) // 3) + 1, 1), last
 
 
-def one(name: str, persona: str, question: str, tools: set[str], check: Check, kind: str = "lookup") -> Case:
-    return Case(PREFIX + name, persona, [Step(question, tools, check, kind, kind == "refusal")])
-
-
 def metric(name: str, question: str, check: Check, persona: str = "manager", tool: str = M) -> Case:
     return one(name, persona, question, {tool}, check, "analytics" if tool == M else "sql")
 
 
 # ------------------------------------------------------------------------------------------------ planting
 def plant_shop_ids(refs: Refs) -> None:
-    """Three active customers with support tickets get ids in formats a shop's own import brings (on the copy),
-    with their orders, tickets, reviews, offers and scores."""
-    from sqlalchemy import text
-
+    """Three active customers with support tickets get ids in formats a shop's own import brings."""
     with_tickets = {
         r[0] for r in refs.sql("SELECT customer_id FROM support_tickets GROUP BY customer_id HAVING COUNT(*) >= 2")
     }
     picked = [c for c in top_active(refs, 400)[120:] if c in with_tickets and c.startswith("C-")][:3]
-    tables = ("orders", "support_tickets", "reviews", "offers", "churn_scores")
-    with refs.engine.begin() as connection:
-        connection.execute(text("PRAGMA defer_foreign_keys = ON"))  # checked at commit, when all rows agree
-        for old, new in zip(picked, SHOP_IDS, strict=True):
-            for table in ("customers", *tables):
-                connection.execute(
-                    text(f"UPDATE {table} SET customer_id = :new WHERE customer_id = :old"), {"new": new, "old": old}
-                )
+    rename_customers(refs, dict(zip(picked, SHOP_IDS, strict=True)))
     refs.values.update({f"shop{n}": new for n, new in enumerate(SHOP_IDS)})
 
 
@@ -801,7 +788,7 @@ def follow_up_cases(refs: Refs) -> list[Case]:
         return ids_equal(lambda r: top_active(r, n, where))
 
     def case(name: str, persona: str, *steps: Step) -> Case:
-        return Case(PREFIX + name, persona, list(steps))
+        return Case(name, persona, list(steps))
 
     return [
         case(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from winback.data.lookups.common import resolve_value
-from winback.data.schema import ChurnScore, Customer, Order
+from winback.data.lookups.common import latest_run, resolve_value
+from winback.data.schema import Customer, Order
 from winback.model.scoring import group_drivers
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.markdown import table, table_data
@@ -25,11 +25,10 @@ def run(args: ChurnDriversArgs, ctx: ToolContext) -> ToolResult:
     with ctx.engine.connect() as connection:
         segment = resolve_value(connection, Customer.segment, args.segment, "segment") if args.segment else None
         country = resolve_value(connection, Customer.country, args.country, "country") if args.country else None
+        last_order = connection.scalar(select(func.max(Order.ordered_at)))  # what the attributions read:
+        run = latest_run(connection)  # new orders or a new scoring run, a new key
     scorer = ctx.services.scorer()
-    with ctx.engine.connect() as connection:  # the data the attributions read: new orders or scores, new key
-        last_order = connection.scalar(select(func.max(Order.ordered_at)))
-        last_run = connection.scalar(select(func.max(ChurnScore.scored_at)))
-    key = f"drivers:{scorer.version}:{last_order}:{last_run}:{segment}:{country}"
+    key = f"drivers:{scorer.version}:{last_order}:{run.scored_at if run else None}:{segment}:{country}"
     summary, size = ctx.services.cached(  # once per group: many users asking at once share one computation
         key, lambda: group_drivers(ctx.engine, scorer, segment=segment, country=country, sample=SAMPLE)
     )

@@ -92,8 +92,8 @@ def expand_abbreviations(text: str) -> str:
 
 
 def find_measure(text: str, catalog: Catalog | None = None) -> tuple[Measure, str] | None:
+    """The measure the text names (abbreviations already expanded, as parse_metric does)."""
     catalog = catalog or load_catalog()
-    text = expand_abbreviations(text)
     measures = catalog.measures.values()
     if SHARE_CUE.search(text):  # "what share of customers opted in": the share, not the customers
         shares = _longest(text, {m.name: m.words for m in measures if m.kind == "share"})
@@ -274,13 +274,12 @@ def parse_metric(
         return slots
     slots.measure, slots.measure_words = hit
     measure = slots.measure
+    entity = catalog.entity_of(measure)
     dimensions = catalog.dimensions_for(measure)
     rest = re.sub(_phrase(slots.measure_words), " ", text, count=1, flags=re.I)
     groups = _group_by(rest, dimensions)
     window = _window(INACTIVE.sub(" ", text) if inactive_days else text, today)
-    filters = _filters(
-        _without_verbs(rest, catalog.entity_of(measure).verbs), dimensions, values, groups, aliases or {}
-    )
+    filters = _filters(_without_verbs(rest, entity.verbs), dimensions, values, groups, aliases or {})
     sort: str | None = None
     top_k: int | None = None
     superlative = (re.search(WHICH_GROUP, text, re.I) or re.search(MOST_COMMON, text, re.I)) and groups
@@ -303,9 +302,9 @@ def parse_metric(
         window[1] if window else None,
         inactive_days is not None,
         (*measure.words, measure.label),
-        catalog.entity_of(measure).verbs,
+        entity.verbs,
     )
-    if window and catalog.entity_of(measure).time is None:
+    if window and entity.time is None:
         window = None  # churn probability and revenue at risk come from the latest run, whatever the window
         slots.found.append("window ignored: the measure is read from the latest scoring run")
     slots.args = {
