@@ -1126,9 +1126,10 @@ class TurnResult:
 SETS = {
     "dev": "the development set (this file): tuned on",
     "dev2": "the first sealed set (bench/agent_eval_sealed.py): measured once sealed, then tuned on",
-    "sealed": "the sealed test set (bench/agent_eval_sealed2.py): never tuned on",
+    "dev3": "the second sealed set (bench/agent_eval_sealed2.py): measured once sealed, then tuned on",
+    "sealed": "the sealed test set (bench/agent_eval_sealed3.py): never tuned on",
 }
-PREFIXES = {"dev2": "s-", "sealed": "t-"}  # case-name prefixes; the development set has none
+PREFIXES = {"dev2": "s-", "dev3": "t-", "sealed": "u-"}  # case-name prefixes; the development set has none
 
 
 def set_of(case_name: str) -> str:
@@ -1136,11 +1137,17 @@ def set_of(case_name: str) -> str:
 
 
 def cases_of(which: str, refs: Refs) -> list[Case]:
-    """The cases of one set, or of all three (`all`), each named with its set's prefix."""
+    """The cases of one set, or of all of them (`all`), each named with its set's prefix."""
     from bench.agent_eval_sealed import build_sealed_cases as build_first_sealed
-    from bench.agent_eval_sealed2 import build_sealed_cases
+    from bench.agent_eval_sealed2 import build_sealed_cases as build_second_sealed
+    from bench.agent_eval_sealed3 import build_sealed_cases
 
-    builders = {"dev": build_cases, "dev2": build_first_sealed, "sealed": build_sealed_cases}
+    builders = {
+        "dev": build_cases,
+        "dev2": build_first_sealed,
+        "dev3": build_second_sealed,
+        "sealed": build_sealed_cases,
+    }
     cases: list[Case] = []
     for name, build in builders.items():
         if which not in (name, "all"):
@@ -1294,7 +1301,7 @@ def main(argv: list[str] | None = None) -> int:
         dest="which",
         choices=[*SETS, "all"],
         default="dev",
-        help="; ".join(f"{k}: {v}" for k, v in SETS.items()) + "; all: the three, reported apart",
+        help="; ".join(f"{k}: {v}" for k, v in SETS.items()) + "; all: every set, reported apart",
     )
     parser.add_argument("--json", type=Path, default=None, help="write every turn's result here")
     parser.add_argument("-v", "--verbose", action="store_true")

@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SEALED = ROOT / "bench" / "agent_eval_sealed2.py"
+SEALED = ROOT / "bench" / "agent_eval_sealed3.py"
 EXAMPLES = ROOT / "winback" / "prompts" / "router_intents.v1.toml"
 NEAR = 0.9  # similarity (difflib ratio on lower-cased words) at which two questions count as the same
 
@@ -24,12 +24,12 @@ def _text(node: ast.AST) -> str | None:
 
 
 def sealed_questions() -> list[str]:
-    """The first argument of every Step(...) and the question argument of one(...) and metric(...)."""
+    """The question argument of every Step(...), one(...), metric(...) and analytics(...)."""
     found = []
     for node in ast.walk(ast.parse(SEALED.read_text(encoding="utf-8"))):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
             continue
-        position = {"Step": 0, "one": 2, "metric": 1}.get(node.func.id)
+        position = {"Step": 0, "one": 2, "metric": 1, "analytics": 0}.get(node.func.id)
         if position is not None and len(node.args) > position:
             text = _text(node.args[position])
             if text:
