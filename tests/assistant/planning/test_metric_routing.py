@@ -19,6 +19,9 @@ VALUES = {
     "topic": ["delivery_delay", "refund", "sizing"],
     "category": ["dresses", "shoes", "tops"],
     "city": ["Lyon", "Paris"],
+    "order_channel": ["app", "marketplace", "web"],
+    "acquisition_channel": ["email", "social"],
+    "marketing_opt_in": ["not opted in", "opted in"],
 }
 SHOP_IDS = {"CUST_000123", "7f3c9a2e-1b4d-4c8e-9a0f-2d3e4f5a6b7c", "100442", "C-17"}
 
@@ -116,6 +119,39 @@ def only_call(router: Router, question: str) -> tuple[str, dict[str, Any]]:
             },
         ),
         (
+            "what percentage of gold orders were returned",  # a share asked for by its outcome
+            {"measure": "return_rate", "filters": [{"dimension": "segment", "values": ["gold"], "exclude": False}]},
+        ),
+        (
+            "average order value of german customers",  # a country's adjective
+            {
+                "measure": "average_order_value",
+                "filters": [{"dimension": "country", "values": ["Germany"], "exclude": False}],
+            },
+        ),
+        ("revenue in the last quarter", {"measure": "revenue", "window": {"kind": "last_quarter"}}),
+        ("number of orders this quarter", {"measure": "orders", "window": {"kind": "this_quarter"}}),
+        ("how many customers have not bought anything in 45 days", {"measure": "customers", "inactive_days": 45}),
+        (
+            "how many customers opted in to marketing emails",  # the opt-in, not also the e-mail channel
+            {
+                "measure": "customers",
+                "filters": [{"dimension": "marketing_opt_in", "values": ["opted in"], "exclude": False}],
+            },
+        ),
+        (
+            "returns that came back in the last 14 days",
+            {"measure": "returned_orders", "window": {"kind": "last_days", "n": 14}},
+        ),
+        ("total discounts in 2025", {"measure": "discounts", "window": {"kind": "year", "year": 2025}}),
+        (
+            "what share of deliveries arrived late in France",
+            {
+                "measure": "late_delivery_share",
+                "filters": [{"dimension": "country", "values": ["France"], "exclude": False}],
+            },
+        ),
+        (
             "orders placed in 2025, broken down by order channel",
             {"measure": "orders", "group_by": ["order_channel"], "window": {"kind": "year", "year": 2025}},
         ),
@@ -177,6 +213,10 @@ def test_an_unknown_id_is_answered_as_unknown(router: Router, question: str) -> 
         "please delete all cancelled orders",
         "update customers set segment = 'gold'",
         "change the segment of C-17 to gold",
+        "could you set every bronze customer to silver",
+        "mark these accounts as contacted",
+        "add a new order for C-17",
+        "let's register a test customer named Ann",
     ],
 )
 def test_requests_to_change_data_are_refused(router: Router, question: str) -> None:
@@ -185,7 +225,16 @@ def test_requests_to_change_data_are_refused(router: Router, question: str) -> N
 
 
 @pytest.mark.parametrize(
-    "question", ["update me on churn this week", "create a win-back email for C-17", "how many orders in 2025?"]
+    "question",
+    [
+        "update me on churn this week",
+        "create a win-back email for C-17",
+        "how many orders in 2025?",
+        "add platinum customers too",
+        "change it to gold customers",
+        "create a list of customers at risk in Spain",
+        "set the window to the last 30 days",
+    ],
 )
 def test_ordinary_verbs_are_not_refusals(router: Router, question: str) -> None:
     assert router.plan(question, ConversationState(), TODAY).reply != CHANGE_REFUSAL

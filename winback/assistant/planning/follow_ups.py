@@ -10,7 +10,16 @@ from datetime import date, datetime
 from typing import Any
 
 from winback.assistant.intents import Intent
-from winback.assistant.planning.metric_slots import MetricSlots, _filters, _group_by, _window
+from winback.assistant.planning.metric_slots import (
+    BARE_NOUNS,
+    MetricSlots,
+    _dimension_words,
+    _filters,
+    _group_by,
+    _phrase,
+    _window,
+    _without_verbs,
+)
 from winback.assistant.planning.slots import Slots, Vocabulary
 from winback.data.metrics import Filter, Window, load_catalog
 from winback.data.risk_bands import RISK_BANDS
@@ -52,8 +61,10 @@ def follow_up(
         return None
     if slots.customer_ids or slots.ordinal is not None or slots.pronoun or NEW_REQUEST.search(question):
         return None
-    if metric.measure is not None and (
-        last["intent"] != Intent.METRIC_QUERY or metric.measure.name != last["args"].get("measure")
+    if (
+        metric.measure is not None
+        and not _only_a_noun(question, metric)
+        and (last["intent"] != Intent.METRIC_QUERY or metric.measure.name != last["args"].get("measure"))
     ):
         return None  # it names another measure: a new question
     intent, tool, args = last["intent"], last["tool"], dict(last["args"])
@@ -65,7 +76,8 @@ def follow_up(
         measure = catalog.measure(args["measure"])
         dimensions = catalog.dimensions_for(measure)
         values = {"segment": vocabulary.segments, "country": vocabulary.countries} | vocabulary.metric_values
-        new_filters = _filters(question, dimensions, values, [], vocabulary.aliases)
+        verbs = catalog.entities[measure.entity].verbs
+        new_filters = _filters(_without_verbs(question, verbs), dimensions, values, [], vocabulary.aliases)
         if bands and any(d.name == "risk_band" for d in dimensions):
             new_filters = [f for f in new_filters if f.dimension != "risk_band"]
             new_filters.append(Filter(dimension="risk_band", values=bands))
@@ -107,6 +119,22 @@ def follow_up(
     if not changed:
         return None
     return intent, tool, args, "; ".join(changed)
+
+
+def _only_a_noun(question: str, metric: MetricSlots) -> bool:
+    """The measure a follow-up seems to name is only the head of a filter or a group: "only for platinum
+    customers", "only orders placed in the app" (a bare noun after a lead word), "and by sales channel?"
+    (a word inside a dimension's name)."""
+    assert metric.measure is not None
+    words = metric.measure_words.lower()
+    if LEAD.search(question) and (words in BARE_NOUNS or words.rstrip("s") + "s" in BARE_NOUNS):
+        return True
+    catalog = load_catalog()
+    for phrases in _dimension_words(list(catalog.dimensions.values())).values():
+        for phrase in phrases:
+            if words in phrase.lower() and words != phrase.lower() and re.search(_phrase(phrase), question, re.I):
+                return True
+    return False
 
 
 def _keys(intent: str) -> set[str]:

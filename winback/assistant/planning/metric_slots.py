@@ -41,6 +41,7 @@ WINDOWS = [
     (re.compile(r"\b(?:in\s+)?(?:the\s+)?(?:last|previous)\s+year\b", re.I), "last_year"),
     (re.compile(r"\b(?:in\s+)?(?:the\s+)?past\s+year\b", re.I), "past_year"),
     (re.compile(r"\bthis\s+month\b", re.I), "this_month"),
+    (re.compile(r"\b(?:this|the current)\s+quarter\b|\bquarter[- ]to[- ]date\b|\bqtd\b", re.I), "this_quarter"),
     (re.compile(r"\b(?:this|the current)\s+year\b|\byear[- ]to[- ]date\b|\bytd\b", re.I), "this_year"),
     (re.compile(r"\bQ([1-4])(?:\s+|/|-)?(20\d\d)?\b", re.I), "quarter"),
     (re.compile(r"\b(?:since|from|after)\s+(" + MONTHS + r")(?:\s+(20\d\d))?\b", re.I), "since_month"),
@@ -99,8 +100,66 @@ def find_measure(text: str, catalog: Catalog | None = None) -> tuple[Measure, st
         shares = _longest(text, {m.name: m.words for m in measures if m.kind == "share"})
         if shares:
             return catalog.measures[shares[0]], shares[1]
+        outcome = _outcome_share(text, [m for m in measures if m.kind == "share"], catalog)
+        if outcome:
+            return outcome
     hit = _longest(text, {m.name: m.words for m in measures})
     return (catalog.measures[hit[0]], hit[1]) if hit else None
+
+
+OUTCOME_SHARE = re.compile(r"^\s*AVG\(\s*CASE\s+WHEN\b", re.I)  # a share of rows with an outcome
+SHARE_GENERIC = frozenset(
+    [
+        "share",
+        "rate",
+        "rates",
+        "percentage",
+        "percent",
+        "proportion",
+        "fraction",
+        "ratio",
+        "of",
+        "the",
+        "a",
+        "in",
+        "on",
+        "to",
+        "per",
+        "orders",
+        "order",
+        "deliveries",
+        "delivery",
+        "customers",
+        "customer",
+        "reviews",
+        "review",
+        "offers",
+        "offer",
+        "tickets",
+        "ticket",
+        "time",
+    ]  # "on-time" is the inverse
+)
+
+
+def _outcome_share(text: str, shares: list[Measure], catalog: Catalog) -> tuple[Measure, str] | None:
+    """A share asked for by its outcome in any inflection ("what % of platinum orders get returned" is the
+    return rate): a word of the question with the stem of a share measure's own outcome word ("returned",
+    "late", "redeemed"), for shares of rows with an outcome."""
+    outcomes: dict[str, Measure] = {}
+    for measure in shares:
+        if OUTCOME_SHARE.match(measure.sql):
+            entity = catalog.entity_of(measure)  # its noun and verbs name the rows, not the outcome
+            rows = {_stem(t) for w in (entity.noun, *entity.verbs) for t in re.findall(r"[a-z]+", w.lower())}
+            for word in measure.words:
+                for token in re.findall(r"[a-z]+", word.lower()):
+                    if token not in SHARE_GENERIC and len(token) > 2 and _stem(token) not in rows:
+                        outcomes.setdefault(_stem(token), measure)
+    for m in re.finditer(r"[a-z]+", text.lower()):
+        measure = outcomes.get(_stem(m.group(0)))
+        if measure is not None:
+            return measure, text[m.start() : m.end()]
+    return None
 
 
 def _dimension_words(dimensions: list[Dimension]) -> dict[str, tuple[str, ...]]:
@@ -181,8 +240,8 @@ def _window(text: str, today: date) -> tuple[Window, str] | None:
             return Window(kind="last_months", n=n * (12 if kind == "last_years" else 1)), words
         if kind == "last_week":
             return Window(kind="last_days", n=7), words
-        if kind == "last_quarter":
-            return Window(kind="last_months", n=3), words
+        if kind in ("last_quarter", "this_quarter"):
+            return Window(kind=kind), words
         if kind == "past_month":
             return Window(kind="last_days", n=30), words
         if kind == "past_year":
@@ -697,5 +756,16 @@ def asks_for_measure(text: str, slots: MetricSlots) -> bool:
         return False
     bare = slots.measure_words.lower().rstrip("s") + "s" in BARE_NOUNS or slots.measure_words.lower() in BARE_NOUNS
     if slots.measure.kind == "count":  # "at-risk customers in Italy" are people to list until counted
+        if bare and _rows_in_a_window(text, slots):
+            return True  # "tickets opened in the past 7 days?": how many, over that window
         return QUANTITY.search(text) is not None and (not bare or COUNT_CUE.search(text) is not None)
     return not bare or QUANTITY.search(text) is not None or "%" in text
+
+
+def _rows_in_a_window(text: str, slots: MetricSlots) -> bool:
+    """The bare noun of a count, its entity's own verb and a window ("returns that came back last month"):
+    the rows that happened then, counted."""
+    assert slots.measure is not None
+    windowed = (slots.args.get("window") or {}).get("kind", "all") != "all"
+    verbs = load_catalog().entity_of(slots.measure).verbs
+    return windowed and any(re.search(_phrase(verb), text, re.I) for verb in verbs)

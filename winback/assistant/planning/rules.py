@@ -28,15 +28,22 @@ RISK_WORDS = re.compile(
 WHO_WORDS = re.compile(
     r"^\s*(who|whom|which (?:\d+ )?(?:customers|clients|shoppers|people|accounts|ones))\b", re.IGNORECASE
 )
+_ASKING = r"(?:please\s+|can you\s+|could you\s+|would you\s+|i (?:want|need) (?:you )?to\s+|let'?s\s+)?"
+_RECORDS = r"(?:customers?|clients?|accounts?|orders?|reviews?|tickets?|records?|rows?|entries|columns?|tables?|users?)"
 CHANGE_REQUEST = re.compile(
     r"\b(?:delete\s+from|drop\s+(?:table|database|schema|view|index|role|user)|truncate\s+(?:table\s+)?\w+|"
     r"update\s+\w+\s+set|insert\s+(?:or\s+\w+\s+)?into|replace\s+into|alter\s+(?:table|role|user|database)|"
     r"create\s+(?:or\s+replace\s+)?(?:temp\w*\s+)?(?:table|index|view|role|user|database|trigger|function)|"
     r"grant\s+\w+|revoke\s+\w+|attach\s+database|pragma\s+\w+|vacuum\b)"
-    r"|^\s*(?:please\s+|can you\s+|could you\s+)?(?:delete|remove|erase|wipe|purge)\s+(?:all\s+|every\s+|the\s+)?"
+    rf"|^\s*{_ASKING}(?:delete|remove|erase|wipe|purge)\s+(?:all\s+|every\s+|the\s+)?"
     r"(?:[\w-]+\s+){0,3}?(?:customers?|orders?|reviews?|tickets?|offers?|records?|rows?|data|tables?|scores?)\b"
-    r"|^\s*(?:please\s+|can you\s+|could you\s+)?(?:change|set|modify|edit|update)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?"
-    r"(?:of|for)\s+\S+\s+to\b",
+    rf"|^\s*{_ASKING}(?:change|set|modify|edit|update)\s+(?:the\s+)?(?:[\w-]+\s+){0, 3}?"
+    r"(?:of|for)\s+\S+\s+to\b"  # "change the segment of C-17 to gold"
+    rf"|^\s*{_ASKING}(?:set|change|modify|edit|update|mark|upgrade|downgrade|reset|rename)\s+"
+    rf"(?:(?:all|every|each|the|these|those|this|that)\s+)?(?:[\w-]+\s+){{0,3}}?{_RECORDS}\s+(?:\S+\s+){{0,4}}?(?:to|as|into)\b"  # "set all gold customers to platinum"
+    rf"|^\s*{_ASKING}(?:(?:insert|create|register)\s+(?:an?\s+|some\s+)?|add\s+(?:an?|some|new)\s+)"
+    r"(?!(?:\S+\s+){0,2}(?:list|report|chart|summary|table)s?\s+of\b)"  # "create a list of customers" reads
+    rf"(?:new\s+|fake\s+|test\s+)?(?:[\w-]+\s+){{0,2}}?{_RECORDS}\b",  # "insert a new customer"
     re.IGNORECASE,
 )
 CHANGE_REFUSAL = (
@@ -50,7 +57,14 @@ CUSTOMER_LIST = re.compile(
 )
 CUSTOMER_TEXT_ENTITIES = {"tickets", "reviews"}  # a measure over these, for one customer: what they wrote
 CUSTOMER_RISK_ENTITIES = {"scores"}  # ... over these: their risk
-TEXT_WORDS = re.compile(r"\b(tickets?|reviews?|stars?|complain\w*|wrote|said|told|support)\b", re.IGNORECASE)
+TEXT_WORDS = re.compile(
+    r"\b(tickets?|reviews?|stars?|complain\w*|wrote|written|said|told|support|contacted|in touch)\b", re.IGNORECASE
+)
+PROFILE_WORDS = re.compile(
+    r"\b(profile|details?|card|overview|history|orders?|ordered|bought|who is|who's|tell me (?:more )?about|"
+    r"everything|more about)\b",
+    re.IGNORECASE,
+)
 GROUP_INTENTS = {Intent.CHURN_DRIVERS, Intent.SEGMENTS, Intent.COMPLAINT_THEMES}
 TEXT_INTENTS = {Intent.COMPLAINT_THEMES, Intent.SEARCH_FEEDBACK, Intent.CUSTOMER_FEEDBACK}
 GROUP_TO_CUSTOMER: dict[str, Intent] = {
@@ -81,7 +95,8 @@ def refine_intent(
         and not nobody
         and not slots.customer_ids
         and not ((people or slots.limit) and not (metric.query and metric.query.group_by))
-        and intent not in (Intent.DRAFT_OFFER, Intent.OFFER_POLICY)
+        and (intent != Intent.OFFER_POLICY or _measured_over_time(question, metric))
+        and intent != Intent.DRAFT_OFFER
         and not LOOKS_LIKE_SQL.match(question)
         and asks_for_measure(question, metric)
     ):
@@ -109,6 +124,13 @@ def refine_intent(
         intent = GROUP_TO_CUSTOMER[intent]
     if one_customer and intent == Intent.CUSTOMER_PROFILE and WHY_WORDS.search(question):
         return Intent.EXPLAIN_RISK  # "why ..." about one customer asks for the explanation
+    if (
+        one_customer
+        and intent == Intent.CUSTOMER_PROFILE
+        and TEXT_WORDS.search(question)
+        and not PROFILE_WORDS.search(question)
+    ):
+        return Intent.CUSTOMER_FEEDBACK  # "has this customer contacted support?": what they wrote
     if intent == Intent.EXPLAIN_RISK and not RISK_WORDS.search(question):
         return Intent.CUSTOMER_PROFILE  # nothing about risk: they want the customer, not the model
     if intent in GROUP_INTENTS and WHO_WORDS.search(question) and not one_customer:
@@ -116,6 +138,15 @@ def refine_intent(
     if intent in TEXT_INTENTS and QUANTITY_WORDS.search(question) and not slots.customer_ids:
         return Intent.SQL_QUESTION
     return intent
+
+
+TOTAL_WORDS = re.compile(r"\b(total|sum|in total|overall|altogether|so far)\b", re.IGNORECASE)
+
+
+def _measured_over_time(question: str, metric: MetricSlots) -> bool:
+    """ "total discounts given in 2026" asks what was given, not what the offer policy allows."""
+    windowed = (metric.args.get("window") or {}).get("kind", "all") != "all"
+    return windowed or TOTAL_WORDS.search(question) is not None
 
 
 def _about_one_customer(question: str, metric: MetricSlots | None) -> Intent:

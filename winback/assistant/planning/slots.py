@@ -52,6 +52,7 @@ ORDINALS = {
     "9th": 9,
     "10th": 10,
     "last": -1,
+    "top": 1,  # "explain the top one"
 }
 CUSTOMER_ID = re.compile(r"\bC-\d{1,9}\b", re.IGNORECASE)
 OFFER_ID = re.compile(r"\bOF-\d{8}-[0-9A-F]{8}\b", re.IGNORECASE)
@@ -80,7 +81,8 @@ SINGULAR_REF = re.compile(
     re.IGNORECASE,
 )
 INACTIVE = re.compile(
-    r"\b(?:no orders?|not ordered|haven'?t ordered|hasn'?t ordered|inactive|quiet|silent|without an order)"
+    r"\b(?:no orders?|not ordered|haven'?t ordered|hasn'?t ordered|not bought|haven'?t bought|hasn'?t bought|"
+    r"haven'?t shopped|hasn'?t shopped|inactive|quiet|silent|without an order)"
     r"(?:\s+(?:anything|at all))?\s+(?:for|in|within)\s+(?:the\s+last\s+|the\s+past\s+|over\s+|more than\s+|at least\s+)?"
     + NUMBER
     + r"\s+(day|week|month)s?",

@@ -12,7 +12,18 @@ from pydantic import BaseModel, Field, model_validator
 from winback.data.metrics.catalog import Catalog, load_catalog
 
 WindowKind = Literal[
-    "all", "last_days", "last_months", "this_month", "last_month", "this_year", "last_year", "year", "month", "between"
+    "all",
+    "last_days",
+    "last_months",
+    "this_month",
+    "last_month",
+    "this_quarter",
+    "last_quarter",
+    "this_year",
+    "last_year",
+    "year",
+    "month",
+    "between",
 ]
 MAX_GROUPS = 500
 

@@ -44,6 +44,8 @@ def window_words(window: Window) -> str:
         "last_months": f"last {n} month{'s' * (n != 1)}",
         "this_month": "this month",
         "last_month": "last month",
+        "this_quarter": "this quarter",
+        "last_quarter": "last quarter",
         "this_year": "this year",
         "last_year": "last year",
         "year": str(window.year),
@@ -69,6 +71,11 @@ def resolve(window: Window, reference: datetime | date) -> Span | None:
     elif kind == "last_month":
         first = _months_back(today.replace(day=1), 1)
         span = Span(first, _month_end(first.year, first.month))
+    elif kind in ("this_quarter", "last_quarter"):  # calendar quarters, as "last month" is a calendar month
+        first = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+        if kind == "last_quarter":
+            first = _months_back(first, 3)
+        span = Span(first, _month_end(first.year, first.month + 2))
     elif kind == "this_year":
         span = Span(date(today.year, 1, 1), today)
     elif kind == "last_year":
