@@ -156,9 +156,9 @@ def _outcome_share(text: str, shares: list[Measure], catalog: Catalog) -> tuple[
                     if token not in SHARE_GENERIC and len(token) > 2 and _stem(token) not in rows:
                         outcomes.setdefault(_stem(token), measure)
     for m in re.finditer(r"[a-z]+", text.lower()):
-        measure = outcomes.get(_stem(m.group(0)))
-        if measure is not None:
-            return measure, text[m.start() : m.end()]
+        named = outcomes.get(_stem(m.group(0)))
+        if named is not None:
+            return named, text[m.start() : m.end()]
     return None
 
 
