@@ -317,6 +317,17 @@ def test_months_bands_and_review_categories_group(shop: tuple[Engine, Settings])
         == run_metric(settings, engine, MetricQuery(measure="reviews"), "manager").rows[0].value
     )
     assert len(categories.rows) >= 3
+    with engine.begin() as connection:  # a one-star review of no product: no category, never the lowest one
+        connection.execute(
+            text(
+                "INSERT INTO reviews (review_id, customer_id, order_id, product_id, rating, title, body, created_at) "
+                "SELECT 'R-NONE', MIN(customer_id), NULL, NULL, 1, 't', 'b', '2026-10-01 00:00:00' FROM customers"
+            )
+        )
+    lowest = run_metric(
+        settings, engine, MetricQuery(measure="average_rating", group_by=["category"], sort="asc", top_k=1), "manager"
+    )
+    assert lowest.rows[0].groups[0] is not None
 
 
 def test_unknown_values_and_impossible_breakdowns_are_one_line_errors(shop: tuple[Engine, Settings]) -> None:

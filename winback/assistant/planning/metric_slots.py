@@ -61,6 +61,7 @@ class MetricSlots:
     problem: str | None = None  # the question names a measure, but something it asks cannot be built
     found: list[str] = field(default_factory=list)  # what was read, for the trace
     unexplained: list[str] = field(default_factory=list)  # content words no measure, group, value or window explains
+    inexpressible: str | None = None  # what the layer cannot compute as asked (free SQL can)
 
 
 def _phrase(word: str) -> str:
@@ -160,6 +161,23 @@ def _outcome_share(text: str, shares: list[Measure], catalog: Catalog) -> tuple[
         if named is not None:
             return named, text[m.start() : m.end()]
     return None
+
+
+def _counted_by_verb(text: str, measure: Measure, words: str, catalog: Catalog) -> tuple[Measure, str]:
+    """ "how many orders were sent back" counts returns: a bare count over rows that another entity reads
+    from the same tables, with that entity's own verb, is that entity's count."""
+    if measure.kind != "count" or measure.where or words.lower().split()[-1] not in BARE_NOUNS:
+        return measure, words
+    own = catalog.entity_of(measure)
+    for entity in catalog.entities.values():
+        if entity.name == own.name or entity.from_sql != own.from_sql:
+            continue
+        if any(re.search(_phrase(verb), text, re.I) for verb in entity.verbs if verb not in own.verbs):
+            counts = [m for m in catalog.measures.values() if m.entity == entity.name and m.kind == "count"]
+            plain = [m for m in counts if not m.where]
+            if len(plain) == 1:
+                return plain[0], words
+    return measure, words
 
 
 def _dimension_words(dimensions: list[Dimension]) -> dict[str, tuple[str, ...]]:
@@ -331,7 +349,7 @@ def parse_metric(
     hit = find_measure(text, catalog)
     if hit is None:
         return slots
-    slots.measure, slots.measure_words = hit
+    slots.measure, slots.measure_words = _counted_by_verb(text, *hit, catalog)
     measure = slots.measure
     entity = catalog.entity_of(measure)
     dimensions = catalog.dimensions_for(measure)
@@ -363,6 +381,9 @@ def parse_metric(
         (*measure.words, measure.label),
         entity.verbs,
     )
+    if measure.kind == "count" and (cue := SHARE_CUE.search(text)):  # "what share of orders were placed in the app"
+        slots.inexpressible = f"a share of {measure.label} ({cue.group(0)!r}): no share measure says of what"
+        slots.unexplained.append(cue.group(0))
     if window and entity.time is None:
         window = None  # churn probability and revenue at risk come from the latest run, whatever the window
         slots.found.append("window ignored: the measure is read from the latest scoring run")
@@ -716,7 +737,7 @@ def _stem(word: str) -> str:
 
 COUNT_CUE = re.compile(
     r"\b(how many|number of|count|total|sum|in total|altogether|volume|per|by|each|across|most common|most frequent|"
-    r"which \w+ (?:has|had|have|gets?|got|sees?|saw) the (?:most|fewest|least|highest|lowest))\b",
+    r"which (?:\w+\s+){1,4}?(?:has|had|have|gets?|got|sees?|saw) the (?:most|fewest|least|highest|lowest))\b",
     re.I,
 )
 BARE_NOUNS = frozenset(
@@ -724,6 +745,7 @@ BARE_NOUNS = frozenset(
         "customers",
         "customer",
         "clients",
+        "people",
         "accounts",
         "orders",
         "order",

@@ -23,6 +23,7 @@ from winback.assistant.intents import Intent
 from winback.assistant.memory import ConversationState
 from winback.assistant.planning.calls import CLARIFY, RESPOND, Plan, PlannedCall
 from winback.assistant.planning.candidates import IntentScores
+from winback.assistant.planning.metric_slots import asks_for_measure
 from winback.assistant.planning.model_choice import ForcedChoice, allowed_tools, forced_choice, intent_for
 from winback.assistant.planning.model_query import grounded_query
 from winback.assistant.planning.router import Reading, Router
@@ -102,6 +103,8 @@ class Planner:
         if mode == "llm":
             return Unsure("the model plans every turn", [])
         metric = reading.metric
+        if metric is not None and metric.inexpressible and intent == Intent.SQL_QUESTION:
+            return None  # the layer cannot say it; the model would only pick the layer again
         if metric is not None and metric.measure is not None and metric.unexplained and intent == Intent.SQL_QUESTION:
             words = ", ".join(repr(w) for w in metric.unexplained[:4])
             return Unsure(
@@ -111,8 +114,13 @@ class Planner:
         if intent != scores.top:
             return None  # a rule overrode the embeddings: it is sure
         close = [name for name, _ in scores.ranked[:CANDIDATES]]
-        if metric is not None and metric.measure is not None and Intent.METRIC_QUERY not in close:
-            close.append(Intent.METRIC_QUERY)
+        if (
+            metric is not None
+            and metric.measure is not None
+            and Intent.METRIC_QUERY not in close
+            and asks_for_measure(reading.text, metric)
+        ):
+            close.append(Intent.METRIC_QUERY)  # a measure asked for, not one named in passing ("customers")
         best = scores.ranked[0][1]
         if intent == RESPOND:
             return None  # small talk, help or out of scope: nothing a tool choice would improve

@@ -25,6 +25,14 @@ RISK_WORDS = re.compile(
     r"los\w*|quit\w*|cancel\w*|explain\w*)\b",
     re.IGNORECASE,
 )
+CHURN_WORDS = re.compile(
+    r"\b(churn\w*|leav\w*|los(?:e|ing) (?:them|customers)|quit\w*|stop (?:buying|ordering))\b", re.I
+)
+ABOUT_CLAUSE = re.compile(
+    r"\b(?:complaints?|reviews?|tickets?|feedback|comments?)\s+(?:that|which|where|saying|mentioning|with|"
+    r"complaining|describing|in which)\b",
+    re.IGNORECASE,
+)
 WHO_WORDS = re.compile(
     r"^\s*(who|whom|which (?:\d+ )?(?:customers|clients|shoppers|people|accounts|ones))\b", re.IGNORECASE
 )
@@ -133,6 +141,17 @@ def refine_intent(
         return Intent.CUSTOMER_FEEDBACK  # "has this customer contacted support?": what they wrote
     if intent == Intent.EXPLAIN_RISK and not RISK_WORDS.search(question):
         return Intent.CUSTOMER_PROFILE  # nothing about risk: they want the customer, not the model
+    if (
+        intent in (Intent.LIST_AT_RISK, Intent.METRIC_QUERY, Intent.SEGMENTS, Intent.SQL_QUESTION)
+        and not one_customer
+        and not slots.customer_ids
+        and WHY_WORDS.search(question)
+        and CHURN_WORDS.search(question)
+        and not WHO_WORDS.search(question)
+    ):
+        return Intent.CHURN_DRIVERS  # "why are platinum customers churning": a group's reasons, not a list
+    if intent == Intent.COMPLAINT_THEMES and ABOUT_CLAUSE.search(question) and not QUANTITY_WORDS.search(question):
+        return Intent.SEARCH_FEEDBACK  # "complaints that the colour didn't match": those texts, not all themes
     if intent in GROUP_INTENTS and WHO_WORDS.search(question) and not one_customer:
         return Intent.LIST_AT_RISK  # "who ..." asks for people, not for a group's statistics
     if intent in TEXT_INTENTS and QUANTITY_WORDS.search(question) and not slots.customer_ids:

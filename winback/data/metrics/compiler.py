@@ -94,6 +94,8 @@ def _order(query: MetricQuery, groups: list[Dimension], entity: Entity, dialect:
     first = groups[0]
     by_value = query.sort is not None or (not first.ordered and not first.values_in_order)
     terms = []
+    if query.sort is not None:  # a ranking names a group: one without a value (a review of no product) is last
+        terms += [f"CASE WHEN {d.expression(entity, dialect)} IS NULL THEN 1 ELSE 0 END" for d in groups]
     if by_value:
         terms.append(f"{VALUE} {'ASC' if query.sort == 'asc' else 'DESC'} NULLS LAST")
     for dimension in groups:
