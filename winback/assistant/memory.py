@@ -33,16 +33,20 @@ class ConversationState:
         self, named: list[str], results: list[list[str]], last_call: dict[str, Any] | None = None
     ) -> ConversationState:
         """The state after a turn: a tool that listed several customers sets the list; one customer (named,
-        picked from the list, or the only one a tool was about) becomes the focus; a list or figure shown
+        picked from the list, or the only one a tool was about) becomes the focus, and a new list alone ends
+        it; a list or figure shown
         becomes the call that follow-ups change."""
         state = ConversationState(list(self.customer_ids), self.focus, last_call or self.last_call)
+        listed = single = False
         for ids in results:
             if len(ids) > 1:
-                state.customer_ids = ids
+                state.customer_ids, listed = ids, True
             elif len(ids) == 1:
-                state.focus = ids[0]
+                state.focus, single = ids[0], True
         if len(named) == 1:
-            state.focus = named[0]
+            state.focus, single = named[0], True
+        if listed and not single:
+            state.focus = None  # after a new list, "they" are the list, and "her" needs a pick from it
         return state
 
     def describe(self) -> str:

