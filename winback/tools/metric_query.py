@@ -133,8 +133,8 @@ def run(args: MetricQuery, ctx: ToolContext) -> ToolResult:
 
 TOOL = Tool(
     name=ToolName.METRIC_QUERY,
-    description="One governed measure (orders, revenue, order value, late deliveries, returns, tickets, ratings, "
-    "churn risk, offers), by group, filtered, over a time window.",
+    description="A governed measure (orders, revenue, order value, late deliveries, returns, tickets, ratings, "
+    "churn risk, offers) or a count's share, by group, over time.",
     args_schema=MetricQuery,
     run=run,
     kind="analysis",

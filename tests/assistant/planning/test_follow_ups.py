@@ -143,7 +143,9 @@ def test_follow_ups_survive_a_restart(shop_settings: Settings) -> None:
     assert metric.tool_calls[0].name == "metric_query"
     again = Assistant(shop_settings, planner="router")  # a new process: the state comes from the database
     silver = again.ask("what about silver?", listed.session_id, role="support_agent", user="sam")
-    assert silver.tool_calls[0].args["filters"] == [{"dimension": "segment", "values": ["silver"], "exclude": False}]
+    assert silver.tool_calls[0].args["filters"] == [
+        {"dimension": "segment", "values": ["silver"], "exclude": False, "share": False}
+    ]
     assert "follow-up" in silver.planner_detail
     draft = again.ask("draft an offer for her", listed.session_id, role="support_agent", user="sam")
     assert (

@@ -152,6 +152,23 @@ def only_call(router: Router, question: str) -> tuple[str, dict[str, Any]]:
             },
         ),
         (
+            "what share of orders were placed on the web",  # a share of a count: the values said after its noun
+            {
+                "measure": "orders",
+                "filters": [{"dimension": "order_channel", "values": ["web"], "exclude": False, "share": True}],
+            },
+        ),
+        (
+            "what percentage of gold orders were placed in the app",  # gold is the scope, the app the share
+            {
+                "measure": "orders",
+                "filters": [
+                    {"dimension": "segment", "values": ["gold"], "exclude": False},
+                    {"dimension": "order_channel", "values": ["app"], "exclude": False, "share": True},
+                ],
+            },
+        ),
+        (
             "what do gold customers pay per order",
             {
                 "measure": "average_order_value",
@@ -321,7 +338,7 @@ def test_a_statements_literals_are_not_customer_ids(router: Router) -> None:
         ("why are gold customers leaving us", "metric_query", "churn_drivers"),  # a group's reasons
         ("why are gold customers leaving us", "list_at_risk_customers", "churn_drivers"),
         ("reviews that mention a broken zip", "complaint_themes", "search_feedback"),  # those texts, not all themes
-        ("what share of tickets came in by phone", "metric_query", "run_sql_question"),  # a share of a count
+        ("what share of reviews give 4 stars", "metric_query", "run_sql_question"),  # no value to count
     ],
 )
 def test_the_rules_hold_over_whoever_chose(router: Router, question: str, chosen: str, intent: str) -> None:

@@ -297,6 +297,36 @@ def test_filters_inactivity_and_superlatives(shop: tuple[Engine, Settings]) -> N
     assert least.rows[0].value == min(n for _, n in by_topic)
 
 
+def test_a_share_of_a_count_matches_hand_written_sql(shop: tuple[Engine, Settings]) -> None:
+    """ "What share of gold customers' orders were cancelled or returned", by country: the share filter is
+    the condition, the other filters the scope."""
+    engine, settings = shop
+    with engine.connect() as connection:
+        hand = dict(
+            connection.execute(
+                text(
+                    "SELECT c.country, AVG(CASE WHEN o.status IN ('cancelled', 'returned') THEN 1.0 ELSE 0.0 END) "
+                    "FROM orders o JOIN customers c ON c.customer_id = o.customer_id WHERE c.segment = 'gold' "
+                    "GROUP BY c.country"
+                )
+            ).all()
+        )
+    query = MetricQuery(
+        measure="orders",
+        group_by=["country"],
+        filters=[
+            {"dimension": "segment", "values": ["gold"]},
+            {"dimension": "order_status", "values": ["cancelled", "returned"], "share": True},
+        ],
+    )
+    result = run_metric(settings, engine, query, "manager")
+    assert {r.groups[0]: r.value for r in result.rows} == pytest.approx({k: float(v) for k, v in hand.items()})
+    assert result.measure.kind == "share" and "order status cancelled or returned" in result.measure.label
+    assert [d.label for d, _, _ in result.filters] == ["segment"]  # the scope; the share is in the label
+    with pytest.raises(ValueError, match="needs a plain count"):
+        MetricQuery(measure="revenue", filters=[{"dimension": "segment", "values": ["gold"], "share": True}])
+
+
 def test_months_bands_and_review_categories_group(shop: tuple[Engine, Settings]) -> None:
     engine, settings = shop
     months = run_metric(

@@ -19,6 +19,7 @@ from winback.assistant.planning.metric_slots import (
     _phrase,
     _window,
     _without_verbs,
+    filter_args,
 )
 from winback.assistant.planning.slots import Slots, Vocabulary
 from winback.data.metrics import Filter, Window, load_catalog
@@ -82,7 +83,7 @@ def follow_up(
             new_filters = [f for f in new_filters if f.dimension != "risk_band"]
             new_filters.append(Filter(dimension="risk_band", values=bands))
         filters = [f for f in args.get("filters", []) if f["dimension"] not in {n.dimension for n in new_filters}]
-        filters += [f.model_dump() for f in new_filters]
+        filters += [filter_args(f) for f in new_filters]
         if new_filters:
             changed.append("filters " + ", ".join(f"{f.dimension}={'/'.join(f.values)}" for f in new_filters))
         args["filters"] = filters

@@ -163,6 +163,31 @@ def _outcome_share(text: str, shares: list[Measure], catalog: Catalog) -> tuple[
     return None
 
 
+def filter_args(flt: Filter) -> dict[str, Any]:
+    """A filter as call arguments: `share` only where it is set (a share of rows, not a scope)."""
+    return {k: v for k, v in flt.model_dump().items() if k != "share" or v}
+
+
+def _share_filters(
+    text: str,
+    measure_words: str,
+    filters: list[Filter],
+    verbs: tuple[str, ...],
+    dimensions: list[Dimension],
+    values: dict[str, list[str]],
+    groups: list[str],
+    aliases: dict[str, dict[str, str]] | None,
+) -> list[Filter]:
+    """Which filters a share of a count measures: the values said after its noun ("what share of platinum
+    orders came through the app": the app, among platinum orders), or all of them when none follow
+    ("share of cancelled orders")."""
+    named = re.search(_phrase(measure_words), text, re.I)
+    after = text[named.end() :] if named else ""
+    later = {f.dimension for f in _filters(_without_verbs(after, verbs), dimensions, values, groups, aliases or {})}
+    measured = later or {f.dimension for f in filters}
+    return [f.model_copy(update={"share": f.dimension in measured}) for f in filters]
+
+
 def _counted_by_verb(text: str, measure: Measure, words: str, catalog: Catalog) -> tuple[Measure, str]:
     """ "how many orders were sent back" counts returns: a bare count over rows that another entity reads
     from the same tables, with that entity's own verb, is that entity's count."""
@@ -382,15 +407,20 @@ def parse_metric(
         entity.verbs,
     )
     if measure.kind == "count" and (cue := SHARE_CUE.search(text)):  # "what share of orders were placed in the app"
-        slots.inexpressible = f"a share of {measure.label} ({cue.group(0)!r}): no share measure says of what"
-        slots.unexplained.append(cue.group(0))
+        if filters and measure.sql == "COUNT(*)":
+            filters = _share_filters(
+                text, slots.measure_words, filters, entity.verbs, dimensions, values, groups, aliases
+            )
+        else:
+            slots.inexpressible = f"a share of {measure.label} ({cue.group(0)!r}) with no value to count"
+            slots.unexplained.append(cue.group(0))
     if window and entity.time is None:
         window = None  # churn probability and revenue at risk come from the latest run, whatever the window
         slots.found.append("window ignored: the measure is read from the latest scoring run")
     slots.args = {
         "measure": measure.name,
         "group_by": groups,
-        "filters": [f.model_dump() for f in filters],
+        "filters": [filter_args(f) for f in filters],
         "window": window[0].model_dump(mode="json", exclude_none=True) if window else {"kind": "all"},
         "inactive_days": inactive_days,
         "sort": sort,
@@ -413,6 +443,10 @@ def parse_metric(
 
 FUNCTION_WORDS = frozenset(
     [
+        "through",  # "placed through the app": the channel says how
+        "get",  # "what % of orders get cancelled": the status says what
+        "gets",
+        "got",
         "a",
         "an",
         "the",
@@ -776,6 +810,8 @@ def asks_for_measure(text: str, slots: MetricSlots) -> bool:
     ("late") any quantity word ("share", "%", "average")."""
     if slots.measure is None:
         return False
+    if slots.inexpressible or (slots.query is not None and any(f.share for f in slots.query.filters)):
+        return True  # "what share of orders ...": a figure is asked for
     bare = slots.measure_words.lower().rstrip("s") + "s" in BARE_NOUNS or slots.measure_words.lower() in BARE_NOUNS
     if slots.measure.kind == "count":  # "at-risk customers in Italy" are people to list until counted
         if bare and _rows_in_a_window(text, slots):

@@ -51,8 +51,8 @@ def compile_query(
     groups = [catalog.dimension(name) for name in query.group_by]
     filtered = [catalog.dimension(f.dimension) for f in query.filters]
     select = [f"{d.expression(entity, dialect)} AS {d.name}" for d in groups]
-    select += [f"{measure.sql} AS {VALUE}", f"COUNT(*) AS {BASE}"]
     conditions = [c for c in (entity.where, measure.where) if c]
+    shares: list[str] = []  # conditions whose share of the rows is the value (MetricQuery checks the measure)
     span = resolve(query.window, reference)
     if span is not None:
         assert entity.time is not None  # MetricQuery refuses a window on an entity without time
@@ -62,7 +62,10 @@ def compile_query(
     for number, (flt, dimension) in enumerate(zip(query.filters, filtered, strict=True)):
         values = (filter_values or {}).get(number, list(flt.values))
         listed = ", ".join(quote(v) for v in values)
-        conditions.append(f"{dimension.expression(entity, dialect)} {'NOT IN' if flt.exclude else 'IN'} ({listed})")
+        condition = f"{dimension.expression(entity, dialect)} {'NOT IN' if flt.exclude else 'IN'} ({listed})"
+        (shares if flt.share else conditions).append(condition)
+    value = f"AVG(CASE WHEN {' AND '.join(f'({c})' for c in shares)} THEN 1.0 ELSE 0.0 END)" if shares else measure.sql
+    select += [f"{value} AS {VALUE}", f"COUNT(*) AS {BASE}"]
     inactive_since = None
     if query.inactive_days is not None:
         inactive_since = reference.date() - timedelta(days=query.inactive_days)

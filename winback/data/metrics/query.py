@@ -54,6 +54,9 @@ class Filter(BaseModel):
     dimension: str = Field(description="a dimension name from the catalog")
     values: list[str] = Field(min_length=1, max_length=20)
     exclude: bool = Field(False, description="true: everything except these values")
+    share: bool = Field(
+        False, description="true: measure the share of rows with these values (count measures), not only those rows"
+    )
 
 
 class MetricQuery(BaseModel):
@@ -79,6 +82,8 @@ class MetricQuery(BaseModel):
                     f"{measure.label} cannot be broken down by {catalog.dimensions[name].label} "
                     f"(it can by: {', '.join(sorted(allowed))})"
                 )
+        if any(f.share for f in self.filters) and (measure.kind != "count" or measure.sql != "COUNT(*)"):
+            raise ValueError(f"a share of rows needs a plain count ({measure.label} is not one)")
         if len(set(self.group_by)) != len(self.group_by):
             raise ValueError("the same dimension twice in group_by")
         if self.window.kind != "all" and catalog.entity_of(measure).time is None:

@@ -4,7 +4,7 @@ reader with the caller's role, and return rows with the definition and window th
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -75,6 +75,20 @@ def _match(wanted: str, known: list[Value], label: str) -> Value:
     raise InvalidLookup(f"no {label} {wanted!r}{hint}. Known values: {listing or 'none'}")
 
 
+def share_measure(measure: Measure, entity: Entity, shared: list[tuple[Dimension, list[Value], bool]]) -> Measure:
+    """A count read as the share of its rows with some values ("what share of orders came through the app"),
+    with its own label and definition, so the answer says what it is a share of."""
+    words = " and ".join(
+        f"{d.label} {'not ' if exclude else ''}{' or '.join(str(v) for v in values)}" for d, values, exclude in shared
+    )
+    return replace(
+        measure,
+        kind="share",
+        label=f"share of {measure.label} with {words}",
+        definition=f"{measure.label} with {words} ÷ all {measure.label} in scope ({measure.label}: {measure.definition})",
+    )
+
+
 def run_metric(
     settings: Settings, engine: Engine, query: MetricQuery, role: str | Role, user: str | None = None
 ) -> MetricResult:
@@ -91,6 +105,10 @@ def run_metric(
             known = known_values(connection, catalog, dimension, entity, dialect)
             filters.append((dimension, [_match(v, known, dimension.label) for v in flt.values], flt.exclude))
     compiled = compile_query(query, catalog, dialect, reference, {i: f[1] for i, f in enumerate(filters)})
+    shared = [f for f, flt in zip(filters, query.filters, strict=True) if flt.share]
+    if shared:
+        measure = share_measure(measure, entity, shared)
+        filters = [f for f, flt in zip(filters, query.filters, strict=True) if not flt.share]
     result = run_guarded(settings, compiled.sql, role, max_rows=compiled.limit, user=user, rate_limited=False)
     frame = result.result.frame
     rows = []
