@@ -90,9 +90,9 @@ def test_an_unusable_choice_over_a_guess_answers_with_help(shop_settings: Settin
 
 
 def test_a_share_the_layer_cannot_count_goes_to_free_sql_without_the_model(shop_settings: Settings) -> None:
-    """A share of a count with no value the layer can read to count ("what share of reviews give 4 stars":
-    ratings are numbers, never read as filters from free text) goes to free SQL, and the model is not asked
-    to pick the layer again (nothing is scripted for it)."""
+    """A share of a count with no value the layer can read to count ("what share of customers have more
+    than 3 orders": no dimension says how many orders) goes to free SQL, and the model is not asked to pick
+    the layer again (nothing is scripted for it)."""
     assistant, _ = _assistant(shop_settings, [])
-    turn = assistant.ask("what share of reviews give 4 stars", role="manager", remember=False)
+    turn = assistant.ask("what share of customers have more than 3 orders", role="manager", remember=False)
     assert "unsure" not in turn.planner_detail and "build: run_sql_question" in turn.planner_detail, turn.planner_detail

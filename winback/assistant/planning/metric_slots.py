@@ -320,6 +320,28 @@ def value_pattern(value: str) -> str:
     return r"\b" + r"[\s_-]+".join(re.escape(p) for p in shown.split()) + r"(?:e?s)?\b"
 
 
+NUMBERED = r"\b(\d{1,3})(?:\s*(?:,|and|or|to|-)\s*(\d{1,3}))?[\s-]*"
+
+
+def _numbers_with_unit(text: str, dimension: Dimension, known: list[str]) -> list[tuple[int, int, str, str]]:
+    """Numeric values are read only beside their unit ("1 and 2 star reviews", "5-star"): a bare number
+    is too ambiguous. "1 to 3 stars" is every value between."""
+    units = {w.split()[-1].rstrip("s") for w in (*dimension.words, dimension.label) if w.split()[-1] != "rating"}
+    found = []
+    for unit in units:
+        for m in re.finditer(NUMBERED + re.escape(unit) + r"s?\b", text, re.I):
+            low, high = int(m[1]), int(m[2] or m[1])
+            wanted = (
+                range(low, high + 1)
+                if "to" in m.group(0) or "-" in m.group(0)[len(m[1]) : -len(unit) - 1]
+                else {low, high}
+            )
+            for value in (str(v) for v in known):
+                if value.isdigit() and int(value) in wanted:
+                    found.append((-(m.end() - m.start()), m.start(), dimension.name, value))
+    return found
+
+
 def _filters(
     text: str,
     dimensions: list[Dimension],
@@ -330,7 +352,7 @@ def _filters(
     """Values of a dimension the question names ("in Spain", "gold customers", "delivery delay tickets"),
     except for a dimension it groups by. Longer values first, so "United Kingdom" wins over a city."""
     found: list[Filter] = []
-    taken: list[tuple[int, int]] = []
+    taken: list[tuple[int, int, str]] = []
     candidates: list[tuple[int, int, str, str]] = []
     for dimension in dimensions:
         if dimension.name in groups or dimension.timed:
@@ -344,12 +366,13 @@ def _filters(
             if value in values.get(dimension.name, []):
                 for m in re.finditer(value_pattern(alias), text, re.I):
                     candidates.append((-(m.end() - m.start()), m.start(), dimension.name, value))
+        candidates += _numbers_with_unit(text, dimension, values.get(dimension.name, []))
     by_dimension: dict[str, list[str]] = {}
     for length, start, name, value in sorted(candidates):
         end = start - length
-        if any(start < b and a < end for a, b in taken):
-            continue
-        taken.append((start, end))
+        if any(start < b and a < end and (a, b, n) != (start, end, name) for a, b, n in taken):
+            continue  # another reading has these words ("1 and 2 star" holds two values of one dimension)
+        taken.append((start, end, name))
         by_dimension.setdefault(name, [])
         if value not in by_dimension[name]:
             by_dimension[name].append(value)
