@@ -354,7 +354,12 @@ def test_a_statements_literals_are_not_customer_ids(router: Router) -> None:
         ("why are gold customers leaving us", "metric_query", "churn_drivers"),  # a group's reasons
         ("why are gold customers leaving us", "list_at_risk_customers", "churn_drivers"),
         ("reviews that mention a broken zip", "complaint_themes", "search_feedback"),  # those texts, not all themes
-        ("what share of customers have more than 3 orders", "metric_query", "run_sql_question"),  # no value to count
+        ("what share of customers have more than 3 orders", "metric_query", "run_sql_question"),
+        (
+            "find reviews that ask for 90% off",
+            "search_feedback",
+            "search_feedback",
+        ),  # a number's %, not a share  # no value to count
     ],
 )
 def test_the_rules_hold_over_whoever_chose(router: Router, question: str, chosen: str, intent: str) -> None:

@@ -82,7 +82,8 @@ def _longest(text: str, named: dict[str, tuple[str, ...]]) -> tuple[str, str] | 
     return (best[2], best[3]) if best else None
 
 
-SHARE_CUE = re.compile(r"\b(?:share|percent(?:age)?|proportion|fraction|rate)\b|%", re.I)
+PERCENT_SIGN = re.compile(r"(?<![\d.])%")  # "what % of", not "90% off" (a number's own sign is a value)
+SHARE_CUE = re.compile(r"\b(?:share|percent(?:age)?|proportion|fraction|rate)\b|" + PERCENT_SIGN.pattern, re.I)
 ABBREVIATIONS = ((re.compile(r"\bavg\b\.?", re.I), "average"), (re.compile(r"\bno\.(?=\s*of\b)", re.I), "number"))
 
 
@@ -840,7 +841,7 @@ def asks_for_measure(text: str, slots: MetricSlots) -> bool:
         if bare and _rows_in_a_window(text, slots):
             return True  # "tickets opened in the past 7 days?": how many, over that window
         return QUANTITY.search(text) is not None and (not bare or COUNT_CUE.search(text) is not None)
-    return not bare or QUANTITY.search(text) is not None or "%" in text
+    return not bare or QUANTITY.search(text) is not None or PERCENT_SIGN.search(text) is not None
 
 
 def _rows_in_a_window(text: str, slots: MetricSlots) -> bool:
