@@ -366,3 +366,10 @@ def test_the_rules_hold_over_whoever_chose(router: Router, question: str, chosen
     """The model (or the embeddings) may pick the first; the rules make it the second."""
     reading = router.read(question, TODAY)
     assert router.decide(reading, router.score(reading), ConversationState(), chosen) == intent
+
+
+@pytest.mark.parametrize("question", ["how many 5-star reviews in 2025?", "orders in a 30-day window by country"])
+def test_a_number_with_its_unit_is_not_a_customer_id(router: Router, question: str) -> None:
+    """ "5-star" mixes digits and letters like an id; with its unit it is a quantity, never "no such customer"."""
+    plan = router.plan(question, ConversationState(), TODAY)
+    assert plan.intent != CLARIFY and plan.calls, (question, plan.reply)

@@ -18,6 +18,10 @@ TOKEN = re.compile(r"(?<![\w@.-])([A-Za-z0-9][\w.:/#-]{1,63})(?![\w-])")
 DEMO_ID = re.compile(r"^C-\d{1,9}$", re.IGNORECASE)
 ISO_DAY = re.compile(r"^\d{4}-\d\d(?:-\d\d)?$")
 ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th|s|k|d|h|m|y|x|%)$", re.IGNORECASE)
+MEASURED = re.compile(  # a number with its unit ("1-star", "30-day", "2-week"): a quantity, not an id
+    r"^\d+(?:[.,]\d+)?-?(?:stars?|days?|weeks?|months?|years?|hours?|minutes?|items?|pieces?|percent|pct)$",
+    re.IGNORECASE,
+)
 NOT_IDS = frozenset(
     [
         "id",
@@ -74,7 +78,7 @@ class IdReading:
 
 def _looks_like_id(token: str) -> bool:
     """A token that mixes letters and digits, or a long number, that is not a date, amount or ordinal."""
-    if ISO_DAY.match(token) or ORDINAL.match(token) or token.lower() in NOT_IDS:
+    if ISO_DAY.match(token) or ORDINAL.match(token) or MEASURED.match(token) or token.lower() in NOT_IDS:
         return False
     has_digit = any(ch.isdigit() for ch in token)
     has_alpha = any(ch.isalpha() for ch in token)
