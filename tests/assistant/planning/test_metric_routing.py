@@ -275,6 +275,7 @@ def test_an_unknown_id_is_answered_as_unknown(router: Router, question: str) -> 
         "please delete all cancelled orders",
         "update customers set segment = 'gold'",
         "change the segment of C-17 to gold",
+        "change the shipping country of C-17 to Spain",  # up to three words before "of"
         "could you set every bronze customer to silver",
         "mark these accounts as contacted",
         "add a new order for C-17",

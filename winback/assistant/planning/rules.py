@@ -45,7 +45,7 @@ CHANGE_REQUEST = re.compile(
     r"grant\s+\w+|revoke\s+\w+|attach\s+database|pragma\s+\w+|vacuum\b)"
     rf"|^\s*{_ASKING}(?:delete|remove|erase|wipe|purge)\s+(?:all\s+|every\s+|the\s+)?"
     r"(?:[\w-]+\s+){0,3}?(?:customers?|orders?|reviews?|tickets?|offers?|records?|rows?|data|tables?|scores?)\b"
-    rf"|^\s*{_ASKING}(?:change|set|modify|edit|update)\s+(?:the\s+)?(?:[\w-]+\s+){0, 3}?"
+    rf"|^\s*{_ASKING}(?:change|set|modify|edit|update)\s+(?:the\s+)?(?:[\w-]+\s+){{0,3}}?"
     r"(?:of|for)\s+\S+\s+to\b"  # "change the segment of C-17 to gold"
     rf"|^\s*{_ASKING}(?:set|change|modify|edit|update|mark|upgrade|downgrade|reset|rename)\s+"
     rf"(?:(?:all|every|each|the|these|those|this|that)\s+)?(?:[\w-]+\s+){{0,3}}?{_RECORDS}\s+(?:\S+\s+){{0,4}}?(?:to|as|into)\b"  # "set all gold customers to platinum"
