@@ -34,8 +34,7 @@ class ConversationState:
     ) -> ConversationState:
         """The state after a turn: a tool that listed several customers sets the list; one customer (named,
         picked from the list, or the only one a tool was about) becomes the focus, and a new list alone ends
-        it; a list or figure shown
-        becomes the call that follow-ups change."""
+        it; a list or figure shown becomes the call that follow-ups change."""
         state = ConversationState(list(self.customer_ids), self.focus, last_call or self.last_call)
         listed = single = False
         for ids in results:

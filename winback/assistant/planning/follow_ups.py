@@ -11,7 +11,6 @@ from typing import Any
 
 from winback.assistant.intents import Intent
 from winback.assistant.planning.metric_slots import (
-    BARE_NOUNS,
     MetricSlots,
     _dimension_words,
     _filters,
@@ -20,6 +19,7 @@ from winback.assistant.planning.metric_slots import (
     _window,
     _without_verbs,
     filter_args,
+    is_bare_noun,
 )
 from winback.assistant.planning.slots import Slots, Vocabulary
 from winback.data.metrics import Filter, Window, load_catalog
@@ -77,7 +77,7 @@ def follow_up(
         measure = catalog.measure(args["measure"])
         dimensions = catalog.dimensions_for(measure)
         values = {"segment": vocabulary.segments, "country": vocabulary.countries} | vocabulary.metric_values
-        verbs = catalog.entities[measure.entity].verbs
+        verbs = catalog.entity_of(measure).verbs
         new_filters = _filters(_without_verbs(question, verbs), dimensions, values, [], vocabulary.aliases)
         if bands and any(d.name == "risk_band" for d in dimensions):
             new_filters = [f for f in new_filters if f.dimension != "risk_band"]
@@ -127,9 +127,9 @@ def _only_a_noun(question: str, metric: MetricSlots) -> bool:
     customers", "only orders placed in the app" (a bare noun after a lead word), "and by sales channel?"
     (a word inside a dimension's name)."""
     assert metric.measure is not None
-    words = metric.measure_words.lower()
-    if LEAD.search(question) and (words in BARE_NOUNS or words.rstrip("s") + "s" in BARE_NOUNS):
+    if LEAD.search(question) and is_bare_noun(metric.measure_words):
         return True
+    words = metric.measure_words.lower()
     catalog = load_catalog()
     for phrases in _dimension_words(list(catalog.dimensions.values())).values():
         for phrase in phrases:

@@ -63,6 +63,11 @@ class MetricSlots:
     unexplained: list[str] = field(default_factory=list)  # content words no measure, group, value or window explains
     inexpressible: str | None = None  # what the layer cannot compute as asked (free SQL can)
 
+    @property
+    def windowed(self) -> bool:
+        """The question read a time window (not all time)."""
+        return (self.args.get("window") or {}).get("kind", "all") != "all"
+
 
 def _phrase(word: str) -> str:
     """A catalog word as a pattern: spaces and hyphens interchangeable, an optional plural s."""
@@ -826,6 +831,12 @@ BARE_NOUNS = frozenset(
 )
 
 
+def is_bare_noun(words: str) -> bool:
+    """ "customers", "order": an entity's plain noun, which names rows rather than asking for a figure."""
+    lowered = words.lower()
+    return lowered in BARE_NOUNS or lowered.rstrip("s") + "s" in BARE_NOUNS
+
+
 def asks_for_measure(text: str, slots: MetricSlots) -> bool:
     """The question asks for the measure it names as a number, a share or a breakdown, not for texts or
     people. The name of a money, share or rating measure is a quantity ("revenue at risk for silver", "csat
@@ -836,7 +847,7 @@ def asks_for_measure(text: str, slots: MetricSlots) -> bool:
         return False
     if slots.inexpressible or (slots.query is not None and any(f.share for f in slots.query.filters)):
         return True  # "what share of orders ...": a figure is asked for
-    bare = slots.measure_words.lower().rstrip("s") + "s" in BARE_NOUNS or slots.measure_words.lower() in BARE_NOUNS
+    bare = is_bare_noun(slots.measure_words)
     if slots.measure.kind == "count":  # "at-risk customers in Italy" are people to list until counted
         if bare and _rows_in_a_window(text, slots):
             return True  # "tickets opened in the past 7 days?": how many, over that window
@@ -848,6 +859,5 @@ def _rows_in_a_window(text: str, slots: MetricSlots) -> bool:
     """The bare noun of a count, its entity's own verb and a window ("returns that came back last month"):
     the rows that happened then, counted."""
     assert slots.measure is not None
-    windowed = (slots.args.get("window") or {}).get("kind", "all") != "all"
     verbs = load_catalog().entity_of(slots.measure).verbs
-    return windowed and any(re.search(_phrase(verb), text, re.I) for verb in verbs)
+    return slots.windowed and any(re.search(_phrase(verb), text, re.I) for verb in verbs)

@@ -164,8 +164,7 @@ TOTAL_WORDS = re.compile(r"\b(total|sum|in total|overall|altogether|so far)\b", 
 
 def _measured_over_time(question: str, metric: MetricSlots) -> bool:
     """ "total discounts given in 2026" asks what was given, not what the offer policy allows."""
-    windowed = (metric.args.get("window") or {}).get("kind", "all") != "all"
-    return windowed or TOTAL_WORDS.search(question) is not None
+    return metric.windowed or TOTAL_WORDS.search(question) is not None
 
 
 def _about_one_customer(question: str, metric: MetricSlots | None) -> Intent:
