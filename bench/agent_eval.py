@@ -217,7 +217,7 @@ def tickets_of(key: str) -> Check:
 
 
 def policy_values(refs: Refs) -> dict[tuple[str, str], float]:
-    from winback.tools.offers.policy import load_policy
+    from winback.offers.policy import load_policy
 
     policy = load_policy(refs.data_dir)
     return {
@@ -1077,8 +1077,8 @@ def build_cases(refs: Refs) -> list[Case]:
 
 def plant_injection(refs: Refs) -> str:
     """A customer the policy would make an offer to, with two hostile reviews planted (on the copy)."""
-    from winback.tools.offers.choice import choose_offer
-    from winback.tools.offers.policy import load_policy
+    from winback.offers.choice import choose_offer
+    from winback.offers.policy import load_policy
 
     policy = load_policy(refs.data_dir)
     candidates = top_active(

@@ -39,10 +39,10 @@ def _prompts(settings: Any, count: int) -> list[tuple[list[dict[str, str]], Any]
 
     from winback.data.db import make_engine
     from winback.data.lookups import AtRiskArgs, at_risk_customers, customer_profile
-    from winback.tools.offers.drafting import OfferDrafter
-    from winback.tools.offers.facts import gather_facts
-    from winback.tools.offers.language import language_of
-    from winback.tools.offers.terms import OfferTerms
+    from winback.offers.drafting import OfferDrafter
+    from winback.offers.facts import gather_facts
+    from winback.offers.language import language_of
+    from winback.offers.terms import OfferTerms
 
     engine = make_engine(settings.database_url)
     drafter = OfferDrafter(engine, settings, None)
@@ -61,8 +61,8 @@ def _prompts(settings: Any, count: int) -> list[tuple[list[dict[str, str]], Any]
 
 
 def _valid(text: str, facts: Any, example: Any = None) -> bool:
-    from winback.tools.offers.drafting import _parse_reply, compose, example_openings
-    from winback.tools.offers.validation import validate_draft, validate_opening
+    from winback.offers.drafting import _parse_reply, compose, example_openings
+    from winback.offers.validation import validate_draft, validate_opening
 
     written = _parse_reply(text)
     if written is None:
@@ -75,7 +75,7 @@ def _valid(text: str, facts: Any, example: Any = None) -> bool:
 
 
 def _schema_format() -> dict[str, Any]:
-    from winback.tools.offers.drafting import DraftSchema
+    from winback.offers.drafting import DraftSchema
 
     return {
         "type": "json_schema",

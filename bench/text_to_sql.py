@@ -214,7 +214,7 @@ def run_set(settings: Any, model: str | None, questions: list[tuple[str, str]], 
     from winback.data.db import make_engine
     from winback.data.safesql.guarded import run_guarded
     from winback.llm.client import chat_model, llm_endpoint
-    from winback.tools.sql_writer import SqlWriter
+    from winback.llm.sql_writer import SqlWriter
 
     engine = make_engine(settings.database_url)
     llm = chat_model(settings, "sql", model=model)

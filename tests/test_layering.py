@@ -1,4 +1,4 @@
-"""Imports point one way: cli -> ui -> assistant -> tools -> model -> data -> config."""
+"""Imports point one way: cli -> ui -> assistant -> tools -> offers -> model/search/llm -> data -> config."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ RANK = {
     "model": 3,
     "search": 3,
     "llm": 3,
-    "tools": 4,
-    "assistant": 5,
-    "ui": 6,
-    "cli": 7,
+    "offers": 4,
+    "tools": 5,
+    "assistant": 6,
+    "ui": 7,
+    "cli": 8,
 }
 LAYERS = list(RANK)
 
@@ -55,6 +56,6 @@ def test_no_layer_imports_a_higher_one() -> None:
 
 
 def test_the_layout_exists() -> None:
-    for part in ("assistant", "tools", "prompts", "model", "ui", "data"):
+    for part in ("assistant", "tools", "offers", "prompts", "model", "ui", "data"):
         assert (PACKAGE / part).is_dir(), part
     assert (PACKAGE / "cli" / "__init__.py").is_file()

@@ -25,9 +25,9 @@ from winback.data.conversations import load_messages
 from winback.data.db import make_engine
 from winback.data.schema import Customer, Offer, Order, Review
 from winback.llm.backend import LlmBackend
+from winback.offers.choice import choose_offer
+from winback.offers.policy import load_policy
 from winback.tools import Services
-from winback.tools.offers.choice import choose_offer
-from winback.tools.offers.policy import load_policy
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 LATEST_ACTIVE = (

@@ -11,12 +11,12 @@ from tests.tools.conftest import shop  # noqa: F401 - the scored 300-customer sh
 from winback.config import Settings
 from winback.data.conversations import SessionNotFound, create_session, load_own_messages
 from winback.data.schema import Customer, Offer
+from winback.offers.drafting import OfferDrafter
+from winback.offers.editing import OfferEditRefused, decide_offer, shown_text
+from winback.offers.policy import load_policy
 from winback.roles import Role
 from winback.tools import Services, ToolContext, default_registry
 from winback.tools.names import ToolName
-from winback.tools.offers.drafting import OfferDrafter
-from winback.tools.offers.editing import OfferEditRefused, decide_offer, shown_text
-from winback.tools.offers.policy import load_policy
 
 
 def _drafts(engine: Engine, settings: Settings, n: int, actor: str = "sam") -> list[Offer]:
@@ -65,7 +65,7 @@ def test_approval_needs_an_approver_who_did_not_write_the_offer(shop: tuple[Engi
             role=Role.ADMIN,
             message=edited + " https://evil.example/x",
         )
-    from winback.tools.offers.editing import save_edited_draft
+    from winback.offers.editing import save_edited_draft
 
     save_edited_draft(engine, policy, offer.offer_id, offer.subject, edited, "ada")
     with pytest.raises(OfferEditRefused, match="ada drafted or last edited"):

@@ -58,15 +58,15 @@ def offers_draft(
 ) -> None:
     """Draft win-back offers within the policy for the top-N at-risk customers (resumable)."""
     from winback.llm.backend import LlmBackend, connect_llm
-    from winback.tools.offers.batch import draft_batch
-    from winback.tools.offers.drafting import Channel, OfferDrafter
+    from winback.offers.batch import draft_batch
+    from winback.offers.drafting import Channel, OfferDrafter
 
     channels = get_args(Channel)
     if channel not in channels:
         raise UserError(f"channel must be {' or '.join(channels)}, not {channel!r}")
     checked: Channel = "sms" if channel == "sms" else "email"
     if language is not None:
-        from winback.tools.offers.language import check_language
+        from winback.offers.language import check_language
 
         language = check_language(language)
     settings = get_settings()

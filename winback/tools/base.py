@@ -112,7 +112,7 @@ class Services:
         return self.cached("feedback", build)
 
     def policy(self) -> Any:
-        from winback.tools.offers.policy import load_policy
+        from winback.offers.policy import load_policy
 
         return self.cached("policy", lambda: load_policy(self.settings.data_dir))
 

@@ -7,12 +7,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from winback.offers.drafting import Channel, OfferDrafter
+from winback.offers.language import Language, language_name
+from winback.offers.terms import NO_INCENTIVE
 from winback.roles import ROLES_THAT_DRAFT
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.names import ToolName
-from winback.tools.offers.drafting import Channel, OfferDrafter
-from winback.tools.offers.language import Language, language_name
-from winback.tools.offers.terms import NO_INCENTIVE
 
 DRAFTING_ROLES = ROLES_THAT_DRAFT
 SOURCE_WORDS = {

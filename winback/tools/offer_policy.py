@@ -6,10 +6,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from winback.offers.choice import choose_offer, month_to_date
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.markdown import pct, table, table_data
 from winback.tools.names import ToolName
-from winback.tools.offers.choice import choose_offer, month_to_date
 
 
 class OfferPolicyArgs(BaseModel):

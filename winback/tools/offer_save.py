@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from winback.offers.editing import save_edited_draft
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.names import ToolName
 from winback.tools.offer_draft import DRAFTING_ROLES
-from winback.tools.offers.editing import save_edited_draft
 
 
 class SaveOfferDraftArgs(BaseModel):

@@ -68,7 +68,7 @@ def run(args: SqlQuestionArgs, ctx: ToolContext) -> ToolResult:
             f"free questions need the LLM to write SQL, and none is answering ({backend.note}); "
             "the named lookups still work"
         )
-    from winback.tools.sql_writer import SqlWriter
+    from winback.llm.sql_writer import SqlWriter
 
     writer = ctx.services.cached("llm:sql_writer", lambda: SqlWriter(ctx.settings, backend.llm, ctx.engine))
     try:

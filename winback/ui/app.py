@@ -19,8 +19,8 @@ from winback.config import Settings
 from winback.data.conversations import list_sessions, load_own_messages
 from winback.data.risk_bands import RISK_BANDS
 from winback.errors import UserError
+from winback.offers.drafting import Channel
 from winback.tools.at_risk import COLUMNS as AT_RISK_COLUMNS
-from winback.tools.offers.drafting import Channel
 from winback.ui.signin import LOCKOUT_S, MAX_FAILURES, SignInBook, SignInGuard, write_audit_to
 from winback.ui.users import User, UserStore
 from winback.ui.views import Views, metric_chart

@@ -158,7 +158,7 @@ class Views:
 
     def check_offer(self, role: Role, offer_id: str, subject: str, message: str) -> list[str]:
         """Problems with this text for the saved offer, in words this role may read."""
-        from winback.tools.offers.editing import check_offer_text, load_offer, masked_for, shown_text
+        from winback.offers.editing import check_offer_text, load_offer, masked_for, shown_text
 
         engine = self.services.engine
         offer = load_offer(engine, offer_id)
@@ -169,7 +169,7 @@ class Views:
 
     def decide(self, role: Role, user: str, offer_id: str, action: str, subject: str, message: str) -> Screen:
         """Raises OfferEditRefused: wrong role, the drafter or last editor, text or policy problems."""
-        from winback.tools.offers.editing import decide_offer
+        from winback.offers.editing import decide_offer
 
         offer = decide_offer(
             self.services.engine,
@@ -191,7 +191,7 @@ class Views:
 
     def open_offer(self, role: Role, offer_id: str) -> Screen:
         """A saved offer for review, its text as this role may read it (names as initials without PII)."""
-        from winback.tools.offers.editing import load_offer, shown_text
+        from winback.offers.editing import load_offer, shown_text
 
         offer = load_offer(self.services.engine, offer_id)
         subject, message = shown_text(self.services.engine, offer, role)

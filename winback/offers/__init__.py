@@ -5,7 +5,7 @@ with validation and template fallback (facts.py, drafting.py, validation.py, tem
 from __future__ import annotations
 
 from winback.config import Settings, get_settings
-from winback.tools.offers.drafting import Channel, DraftOutcome, OfferDrafter, Tone
+from winback.offers.drafting import Channel, DraftOutcome, OfferDrafter, Tone
 
 
 def draft_offer(

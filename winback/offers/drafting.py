@@ -28,15 +28,15 @@ from winback.config import Settings
 from winback.data.db import write_transaction
 from winback.data.lookups.common import require_customer
 from winback.data.schema import Offer, OfferEvent
+from winback.offers.choice import OfferDecision, choose_offer
+from winback.offers.facts import DraftFacts, load_facts
+from winback.offers.language import Language, check_language, language_for, language_name, phrases
+from winback.offers.policy import OfferPolicy, load_policy
+from winback.offers.quoting import quotable
+from winback.offers.templates import short_sign_off, sign_off, template_draft, template_subject
+from winback.offers.terms import NO_INCENTIVE, OfferTerms, redeem_code
+from winback.offers.validation import Draft, validate_draft, validate_opening
 from winback.prompts import load_prompt
-from winback.tools.offers.choice import OfferDecision, choose_offer
-from winback.tools.offers.facts import DraftFacts, load_facts
-from winback.tools.offers.language import Language, check_language, language_for, language_name, phrases
-from winback.tools.offers.policy import OfferPolicy, load_policy
-from winback.tools.offers.quoting import quotable
-from winback.tools.offers.templates import short_sign_off, sign_off, template_draft, template_subject
-from winback.tools.offers.terms import NO_INCENTIVE, OfferTerms, redeem_code
-from winback.tools.offers.validation import Draft, validate_draft, validate_opening
 
 Channel = Literal["email", "sms"]
 Tone = Literal["warm", "formal", "brief"]

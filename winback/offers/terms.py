@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from winback.tools.offers.language import DEFAULT_LANGUAGE, format_count, format_day, phrases
+from winback.offers.language import DEFAULT_LANGUAGE, format_count, format_day, phrases
 
 NO_INCENTIVE = "no_incentive"  # the offer type of a message that offers nothing
 

@@ -13,7 +13,7 @@ from winback.data.db import make_engine
 from winback.data.demo.seed import seed_demo
 from winback.data.fingerprint import database_fingerprint
 from winback.data.migrate import upgrade
-from winback.tools.sql_writer import SqlWriter, extract_sql
+from winback.llm.sql_writer import SqlWriter, extract_sql
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_extract_sql_takes_one_statement() -> None:
 
 
 def test_unknown_column_errors_list_the_real_columns() -> None:
-    from winback.tools.sql_writer import explain_failure
+    from winback.llm.sql_writer import explain_failure
 
     reason = explain_failure(
         "the database refused the query: no such column: quantity", "SELECT AVG(quantity) FROM orders", "sqlite"

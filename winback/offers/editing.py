@@ -10,11 +10,11 @@ from sqlalchemy import Connection, Engine, insert, select, text, update
 from winback.data.db import write_transaction
 from winback.data.schema import Customer, Offer, OfferEvent
 from winback.errors import UserError
+from winback.offers.facts import load_facts
+from winback.offers.policy import OfferPolicy, OfferRule
+from winback.offers.terms import NO_INCENTIVE, OfferTerms
+from winback.offers.validation import Draft, validate_draft
 from winback.roles import ROLES_THAT_APPROVE, Role, mask_name_in_text, may_see_pii, parse_role
-from winback.tools.offers.facts import load_facts
-from winback.tools.offers.policy import OfferPolicy, OfferRule
-from winback.tools.offers.terms import NO_INCENTIVE, OfferTerms
-from winback.tools.offers.validation import Draft, validate_draft
 
 DECISION_LOCK = 0x77696E6261636B  # "winback": the advisory lock key of offer decisions on PostgreSQL
 
@@ -94,7 +94,7 @@ def policy_problems(engine: Engine, policy: OfferPolicy, offer: Offer, now: date
     must fit this month's budget."""
     from sqlalchemy import func
 
-    from winback.tools.offers.choice import month_to_date
+    from winback.offers.choice import month_to_date
 
     problems: list[str] = []
     with engine.connect() as connection:

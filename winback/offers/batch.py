@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 
 from winback.data.lookups import AtRiskArgs, at_risk_customers
 from winback.data.schema import Offer
-from winback.tools.offers.drafting import Channel, DraftOutcome, OfferDrafter
+from winback.offers.drafting import Channel, DraftOutcome, OfferDrafter
 
 
 @dataclass

@@ -9,10 +9,10 @@ import tomllib
 from functools import lru_cache
 from typing import Any
 
+from winback.offers.facts import DraftFacts
+from winback.offers.language import phrases
+from winback.offers.validation import Draft
 from winback.prompts import load_prompt
-from winback.tools.offers.facts import DraftFacts
-from winback.tools.offers.language import phrases
-from winback.tools.offers.validation import Draft
 
 
 @lru_cache(maxsize=1)

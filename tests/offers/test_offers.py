@@ -14,14 +14,14 @@ from sqlalchemy import Engine, insert, select, update
 from winback.config import Settings
 from winback.data.lookups import customer_profile
 from winback.data.schema import Customer, Offer, OfferEvent, Review
-from winback.tools.offers.choice import choose_offer
-from winback.tools.offers.drafting import OfferDrafter
-from winback.tools.offers.facts import gather_facts
-from winback.tools.offers.language import LANGUAGES, written_in
-from winback.tools.offers.policy import PolicyError, load_policy, read_policy
-from winback.tools.offers.templates import template_draft, templates
-from winback.tools.offers.terms import NO_INCENTIVE, OfferTerms
-from winback.tools.offers.validation import Draft, validate_draft
+from winback.offers.choice import choose_offer
+from winback.offers.drafting import OfferDrafter
+from winback.offers.facts import gather_facts
+from winback.offers.language import LANGUAGES, written_in
+from winback.offers.policy import PolicyError, load_policy, read_policy
+from winback.offers.templates import template_draft, templates
+from winback.offers.terms import NO_INCENTIVE, OfferTerms
+from winback.offers.validation import Draft, validate_draft
 
 NOW = datetime(2026, 11, 20, 9, 0)
 
@@ -212,7 +212,7 @@ def test_budget_blocks_offers_once_spent(shop: tuple[Engine, Settings]) -> None:
 
 
 def test_a_draft_copying_the_prompt_example_is_rejected(shop: tuple[Engine, Settings]) -> None:
-    from winback.tools.offers.drafting import example_openings
+    from winback.offers.drafting import example_openings
 
     engine, settings = shop
     cid = _valuable(engine, 1)[0]
@@ -241,7 +241,7 @@ def test_monthly_limit_of_an_offer_type(shop: tuple[Engine, Settings]) -> None:
 
 
 def test_draft_offer_entry_point_without_a_server(shop: tuple[Engine, Settings]) -> None:
-    from winback.tools.offers import draft_offer
+    from winback.offers import draft_offer
 
     engine, settings = shop
     cid = _valuable(engine, 1)[0]

@@ -14,15 +14,15 @@ from sqlalchemy import Engine, select, update
 from winback.config import Settings
 from winback.data.lookups import customer_profile
 from winback.data.schema import ChurnScore, Customer, Offer
+from winback.offers.drafting import OfferDrafter
+from winback.offers.facts import gather_facts
+from winback.offers.language import UnknownLanguage, check_language, format_day, language_for, written_in
+from winback.offers.terms import NO_INCENTIVE, OfferTerms
+from winback.offers.validation import Draft, validate_draft, validate_opening
 from winback.roles import Role
 from winback.tools import default_registry
 from winback.tools.base import Services, ToolContext
 from winback.tools.names import ToolName
-from winback.tools.offers.drafting import OfferDrafter
-from winback.tools.offers.facts import gather_facts
-from winback.tools.offers.language import UnknownLanguage, check_language, format_day, language_for, written_in
-from winback.tools.offers.terms import NO_INCENTIVE, OfferTerms
-from winback.tools.offers.validation import Draft, validate_draft, validate_opening
 
 NOW = datetime(2026, 11, 20, 9, 0)
 
@@ -168,8 +168,8 @@ def test_no_consent_means_no_message_and_the_answer_says_so(shop: tuple[Engine, 
 
 
 def test_instructions_in_customer_text_never_reach_the_model() -> None:
-    from tests.tools.test_offers_llm import PLANTED
-    from winback.tools.offers.quoting import quotable
+    from tests.offers.test_offers_llm import PLANTED
+    from winback.offers.quoting import quotable
 
     assert all(quotable(text) == "" for text, _ in PLANTED)
     real = "The item from O-6823-016 has a stain and a broken zip. I would like a refund."

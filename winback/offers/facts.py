@@ -11,9 +11,9 @@ from sqlalchemy import Engine, select
 
 from winback.data.lookups import CustomerProfile, customer_profile
 from winback.data.schema import Order
-from winback.tools.offers.language import format_day, format_month_year, phrases
-from winback.tools.offers.situation import Situation, situation_of
-from winback.tools.offers.terms import OfferTerms
+from winback.offers.language import format_day, format_month_year, phrases
+from winback.offers.situation import Situation, situation_of
+from winback.offers.terms import OfferTerms
 
 
 @dataclass

@@ -13,8 +13,8 @@ from sqlalchemy import Engine, func, select
 from winback.config import Settings
 from winback.data.lookups import customer_profile
 from winback.data.schema import Offer, OfferEvent
-from winback.tools.offers.batch import draft_batch
-from winback.tools.offers.drafting import OfferDrafter
+from winback.offers.batch import draft_batch
+from winback.offers.drafting import OfferDrafter
 
 
 def _offers(engine: Engine) -> list[tuple[str, str, str | None]]:

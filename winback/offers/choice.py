@@ -21,8 +21,8 @@ from sqlalchemy import Engine, func, select
 
 from winback.data.lookups import CustomerProfile, customer_profile
 from winback.data.schema import Offer
-from winback.tools.offers.policy import OfferPolicy, OfferRule
-from winback.tools.offers.save_rates import SaveRate, estimate_save_rates
+from winback.offers.policy import OfferPolicy, OfferRule
+from winback.offers.save_rates import SaveRate, estimate_save_rates
 
 DEFAULT_ORDER_VALUE = 50.0  # for a customer without a paid order yet
 BUDGET_STATUSES = ("approved", "sent", "redeemed")

@@ -14,7 +14,7 @@ from winback.data.fingerprint import database_fingerprint
 from winback.data.migrate import upgrade
 from winback.data.safesql.guarded import run_guarded
 from winback.llm.client import chat_model
-from winback.tools.sql_writer import SqlWriter
+from winback.llm.sql_writer import SqlWriter
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
 

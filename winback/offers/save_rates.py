@@ -20,7 +20,7 @@ from sqlalchemy import Engine, and_, case, exists, func, or_, select
 
 from winback.data.schema import Offer, Order
 from winback.data.sqlfuncs import epoch_days
-from winback.tools.offers.policy import OfferPolicy
+from winback.offers.policy import OfferPolicy
 
 
 @dataclass(frozen=True)

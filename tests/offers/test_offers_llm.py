@@ -13,8 +13,8 @@ from winback.config import Settings
 from winback.data.schema import Offer
 from winback.llm.client import chat_model
 from winback.llm.server import start_server, stop_server
-from winback.tools.offers.batch import draft_batch
-from winback.tools.offers.drafting import OfferDrafter
+from winback.offers.batch import draft_batch
+from winback.offers.drafting import OfferDrafter
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
 
@@ -105,9 +105,9 @@ def test_instructions_customers_wrote_never_reach_a_draft(
 
     from winback.data.lookups.common import reference_date
     from winback.data.schema import Customer, Review, SupportTicket
-    from winback.tools.offers.facts import load_facts
-    from winback.tools.offers.language import written_in
-    from winback.tools.offers.terms import OfferTerms
+    from winback.offers.facts import load_facts
+    from winback.offers.language import written_in
+    from winback.offers.terms import OfferTerms
 
     engine, settings = shop
     _, port = llm_server

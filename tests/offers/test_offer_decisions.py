@@ -8,9 +8,9 @@ from sqlalchemy import Engine, select, update
 
 from winback.config import Settings
 from winback.data.schema import Offer, OfferEvent
-from winback.tools.offers.drafting import OfferDrafter
-from winback.tools.offers.editing import OfferEditRefused, decide_offer, save_edited_draft
-from winback.tools.offers.policy import load_policy
+from winback.offers.drafting import OfferDrafter
+from winback.offers.editing import OfferEditRefused, decide_offer, save_edited_draft
+from winback.offers.policy import load_policy
 
 
 def _draft(engine: Engine, settings: Settings) -> Offer:

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from winback.tools.offers.facts import DraftFacts
-from winback.tools.offers.language import (
+from winback.offers.facts import DraftFacts
+from winback.offers.language import (
     LANGUAGES,
     fold,
     language_name,
