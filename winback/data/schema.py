@@ -39,6 +39,10 @@ NAMING_CONVENTION = {
 ORDER_STATUSES = ("placed", "shipped", "delivered", "returned", "cancelled")
 TICKET_STATUSES = ("open", "pending", "resolved")
 OFFER_STATUSES = ("draft", "approved", "sent", "rejected", "redeemed")
+CAMPAIGN_ARMS = ("treatment", "holdout")
+SEND_CHANNELS = ("smtp", "outbox", "webhook")
+# sending: claimed, the channel not yet confirmed (a crash here leaves it unconfirmed, never re-sent blindly)
+SEND_STATUSES = ("sending", "sent", "failed")
 
 Money = Numeric(12, 2, asdecimal=True)
 # column info marking personal data: only roles with personal-data access read these columns, and the
@@ -95,6 +99,8 @@ class Order(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     returned_at: Mapped[datetime | None] = mapped_column(DateTime)
     channel: Mapped[str] = mapped_column(String(32))
+    # the offer code the customer quoted at checkout, if any (migration 0009): how a redemption is recorded
+    redeem_code: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 class OrderItem(Base):
@@ -202,6 +208,73 @@ class OfferEvent(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON, info=PERSONAL)
 
 
+class Campaign(Base):
+    """A win-back campaign (migration 0009): a cohort chosen by the at-risk filters, split at random into a
+    treatment arm that gets offers and a holdout arm that does not, so the effect can be measured."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint("holdout_share >= 0 AND holdout_share < 1", name="holdout_share"),
+        CheckConstraint("window_days > 0", name="window_days"),
+    )
+
+    campaign_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the name people give it
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(128))
+    # how the cohort was chosen: {"top": 600, "rank": "probability", "segment": ..., "bands": [...], ...}
+    cohort: Mapped[dict[str, Any]] = mapped_column(JSON)
+    holdout_share: Mapped[float] = mapped_column(Numeric(4, 3, asdecimal=False))
+    seed: Mapped[int] = mapped_column(Integer)  # of the holdout split: with it the split can be recomputed
+    window_days: Mapped[int] = mapped_column(Integer)  # outcomes count from started_at for this many days
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)  # the first send: the window opens
+
+
+class CampaignMember(Base):
+    """One customer of a campaign, in one arm; holdout members get no offer but their outcomes are recorded."""
+
+    __tablename__ = "campaign_members"
+    __table_args__ = (
+        CheckConstraint(_one_of("arm", CAMPAIGN_ARMS), name="arm"),
+        CheckConstraint(_one_of("risk_band", RISK_BANDS), name="risk_band"),
+    )
+
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.campaign_id"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"), primary_key=True, index=True)
+    arm: Mapped[str] = mapped_column(String(16), index=True)
+    risk_band: Mapped[str] = mapped_column(String(16))  # the stratum of the split
+    churn_probability: Mapped[float] = mapped_column(Numeric(6, 5, asdecimal=False))
+    # the uniform draw from (seed, campaign, customer) that placed the member: the lowest draws of each risk
+    # band form its holdout, so anyone can re-derive the split
+    draw: Mapped[float] = mapped_column(Numeric(12, 10, asdecimal=False))
+    # what the policy would offer this member at creation, in either arm: lift per offer type compares like
+    # with like (treated members of a type against holdout members the policy would have given that type)
+    planned_offer_type: Mapped[str | None] = mapped_column(String(32))
+    offer_id: Mapped[str | None] = mapped_column(ForeignKey("offers.offer_id"), index=True)  # treatment only
+
+
+class OfferSend(Base):
+    """The one send of an offer through a channel: claimed before the channel is called, so a message goes
+    out at most once; a failure is kept with its attempt count and retried later."""
+
+    __tablename__ = "offer_sends"
+    __table_args__ = (
+        CheckConstraint(_one_of("channel", SEND_CHANNELS), name="channel"),
+        CheckConstraint(_one_of("status", SEND_STATUSES), name="status"),
+    )
+
+    offer_id: Mapped[str] = mapped_column(ForeignKey("offers.offer_id"), primary_key=True)
+    campaign_id: Mapped[str | None] = mapped_column(ForeignKey("campaigns.campaign_id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    message_id: Mapped[str] = mapped_column(String(300))  # our Message-ID (RFC 5322), fixed before sending
+    provider_id: Mapped[str | None] = mapped_column(String(300))  # what the channel answered, when it says
+    claimed_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text, info=PERSONAL)  # a server's reply may quote the address
+
+
 class ChurnScore(Base):
     """One customer's churn probability from one model version at one time."""
 
@@ -280,6 +353,9 @@ CONTRACT_TABLES: tuple[str, ...] = (
     "support_tickets",
     "offers",
     "offer_events",
+    "campaigns",
+    "campaign_members",
+    "offer_sends",
     "churn_scores",
 )
 """Contract tables in foreign-key order: load in this order, delete in reverse."""
@@ -317,3 +393,20 @@ class DemoTruth(DemoBase):
     churned_at: Mapped[datetime | None] = mapped_column(DateTime)
     primary_cause: Mapped[str | None] = mapped_column(String(32), index=True)
     causes: Mapped[dict[str, float]] = mapped_column(JSON)
+    # how the customer answers an offer after the as-of date (docs/demo-shop.md): persuadable, sure_thing,
+    # lost_cause or do_not_disturb; `offer_response` = chance a persuadable customer acts on a typical offer
+    response_type: Mapped[str] = mapped_column(String(16), index=True)
+    offer_response: Mapped[float] = mapped_column(Numeric(6, 4, asdecimal=False))
+    reorder_rate: Mapped[float] = mapped_column(Numeric(8, 6, asdecimal=False))  # orders per day without an offer
+
+
+class DemoState(DemoBase):
+    """The demo shop's clock and how it was made: `winback demo advance` moves `as_of` forward."""
+
+    __tablename__ = "demo_state"
+
+    state_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    seed: Mapped[int] = mapped_column(Integer)
+    customers: Mapped[int] = mapped_column(Integer)
+    seeded_as_of: Mapped[datetime] = mapped_column(DateTime)
+    as_of: Mapped[datetime] = mapped_column(DateTime)

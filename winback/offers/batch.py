@@ -80,12 +80,31 @@ def draft_batch(
     language: str | None = None,
 ) -> BatchReport:
     started = time.perf_counter()
-    now = datetime.now().replace(microsecond=0)
     # ranked by revenue at risk: the customers whose loss costs most are the ones an offer can pay for
     ranked = at_risk_customers(
         engine, AtRiskArgs(segment=segment, limit=top, sort="revenue_at_risk"), role="admin"
     ).rows
-    ids = [r.customer_id for r in ranked]
+    report = draft_for_customers(
+        engine, drafter, [r.customer_id for r in ranked], channel, concurrency, actor, progress, language
+    )
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def draft_for_customers(
+    engine: Engine,
+    drafter: OfferDrafter,
+    ids: list[str],
+    channel: Channel = "email",
+    concurrency: int = 8,
+    actor: str = "assistant",
+    progress: Callable[[DraftOutcome | None], None] | None = None,
+    language: str | None = None,
+    now: datetime | None = None,
+) -> BatchReport:
+    """Draft for these customers (in this order), skipping those with an offer inside the cooldown."""
+    started = time.perf_counter()
+    now = (now or datetime.now()).replace(microsecond=0)
     report = BatchReport(asked=len(ids))
     done = recently_offered(engine, ids, drafter.policy.cooldown_days, now)
     report.already_offered = len(done)
@@ -97,7 +116,9 @@ def draft_batch(
     def one(customer_id: str) -> DraftOutcome | None:
         try:
             # a batch drafts offers; a message without an incentive is a person's call, one customer at a time
-            return drafter.draft(customer_id, channel=channel, actor=actor, language=language, without_incentive=False)
+            return drafter.draft(
+                customer_id, channel=channel, actor=actor, language=language, without_incentive=False, now=now
+            )
         except Exception as exc:
             report.failed.append(f"{customer_id}: {type(exc).__name__}: {exc}")
             return None

@@ -127,7 +127,7 @@ def decide(
     for rule in policy.offers:
         value = policy.capped_value(rule, profile.segment)
         cost = offer_cost(rule, value, order_value)
-        rate = save_rates[rule.type].rate
+        rate = save_rates[rule.type].for_band(churn.risk_band if churn else None)
         ev = round((churn.probability if churn else 0.0) * rate * margin - cost, 2)
         reasons = list(blockers)
         if churn is not None and churn.risk_band not in rule.bands:

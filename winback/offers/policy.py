@@ -41,7 +41,9 @@ class OfferPolicy(BaseModel, extra="forbid"):
     margin_rate: float = Field(gt=0, le=1)
     validity_days: int = Field(ge=1, le=365)
     min_outcomes: int = Field(30, ge=1)
-    outcome_days: int = Field(90, ge=1)
+    outcome_days: int = Field(90, ge=1)  # accepted from older policy files; outcomes now use campaign windows
+    holdout_share: float = Field(0.2, ge=0, lt=1)  # of a campaign's cohort, kept out at random to measure lift
+    campaign_window_days: int = Field(60, ge=1, le=365)  # a campaign's outcomes count this long after its send
     caps: dict[OfferType, dict[str, float]] = Field(default_factory=dict)
     offers: list[OfferRule] = Field(min_length=1)
     # links, e-mail addresses and phone numbers messages may carry (e.g. the shop's help page); any other is refused

@@ -1,60 +1,103 @@
-"""How likely each offer type is to keep a customer: a configured prior, updated with the outcomes in
-`offers` once offers have been sent.
+"""How likely each offer type is to keep a customer: the configured prior, replaced as campaigns measure
+it by the *incremental* effect — treatment minus holdout — never by "ordered again after the offer",
+which counts the customers who would have stayed anyway.
 
-Estimator (beta-binomial shrinkage): an offer that reached the customer (status sent or redeemed) at
-least `outcome_days` ago, or was redeemed, has a known outcome; it "saved" the customer if it was
-redeemed or the customer ordered within `outcome_days` after it was created. With n known outcomes of
-which s saved, the save rate is (s + prior x k) / (n + k), k = `min_outcomes`: the prior counts as k
-pseudo-outcomes, so it dominates while there are few real ones and the data dominate once n exceeds k.
-This is an observational rate (customers who got offers were at risk, not randomly chosen); it measures
-"ordered again after the offer", an upper bound on what the offer caused. A holdout group is the way to
-measure the causal effect, and the policy file is where to start one.
+For each offer type, over every campaign whose window has closed: the treated members who were sent an
+offer of that type (n_t, of whom s_t ordered again in the window) against the holdout members the policy
+would have given that type (n_h, s_h). The measured lift s_t/n_t - s_h/n_h is shrunk toward the prior,
+which counts as k = `min_outcomes` pseudo-members: rate = (w x lift + k x prior) / (w + k), with
+w = n_t n_h / (n_t + n_h) the effective size of a two-arm comparison, so thin data leaves the prior in
+charge. Per risk band the same is done again, shrunk toward the type's rate. Rates are kept in [0, 1):
+an offer that measurably does nothing (or harm) ends up near 0 and the expected value stops choosing it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, case, exists, func, or_, select
+from sqlalchemy import Engine, select
 
-from winback.data.schema import Offer, Order
-from winback.data.sqlfuncs import epoch_days
+from winback.data.clock import shop_now
+from winback.data.schema import Campaign
+from winback.offers.outcomes import MemberOutcome, member_outcomes
 from winback.offers.policy import OfferPolicy
+
+
+@dataclass(frozen=True)
+class Arms:
+    treated: int = 0
+    treated_saved: int = 0
+    holdout: int = 0
+    holdout_saved: int = 0
+
+    @property
+    def lift(self) -> float | None:
+        if not self.treated or not self.holdout:
+            return None
+        return self.treated_saved / self.treated - self.holdout_saved / self.holdout
+
+    @property
+    def weight(self) -> float:
+        return self.treated * self.holdout / (self.treated + self.holdout) if self.treated and self.holdout else 0.0
+
+    def add(self, member: MemberOutcome) -> Arms:
+        if member.arm == "treatment":
+            return Arms(self.treated + 1, self.treated_saved + member.saved, self.holdout, self.holdout_saved)
+        return Arms(self.treated, self.treated_saved, self.holdout + 1, self.holdout_saved + member.saved)
+
+
+def shrunk(arms: Arms, toward: float, k: int) -> float:
+    lift = arms.lift
+    if lift is None:
+        return toward
+    return min(0.999, max(0.0, (arms.weight * lift + k * toward) / (arms.weight + k)))
 
 
 @dataclass(frozen=True)
 class SaveRate:
     offer_type: str
     prior: float
-    outcomes: int  # offers with a known outcome
-    saved: int
-    rate: float  # the estimate used in the expected value
+    rate: float  # the estimate the expected value uses
+    measured: Arms = Arms()
+    by_band: dict[str, float] = field(default_factory=dict)
 
     @property
-    def observed(self) -> float | None:
-        return self.saved / self.outcomes if self.outcomes else None
+    def lift(self) -> float | None:
+        return self.measured.lift
+
+    def for_band(self, band: str | None) -> float:
+        return self.by_band.get(band, self.rate) if band else self.rate
+
+
+def measured_arms(engine: Engine, now: datetime) -> dict[tuple[str, str | None], Arms]:
+    """{(offer type, band or None): Arms} over closed campaigns; treated = sent an offer of that type."""
+    with engine.connect() as connection:
+        closed = [
+            c
+            for c, started, days in connection.execute(
+                select(Campaign.campaign_id, Campaign.started_at, Campaign.window_days)
+            ).all()
+            if started is not None and started + timedelta(days=days) <= now
+        ]
+    out: dict[tuple[str, str | None], Arms] = defaultdict(Arms)
+    for campaign_id in closed:
+        for member in member_outcomes(engine, campaign_id)[0]:
+            if member.offer_type is None or (member.arm == "treatment" and not member.sent):
+                continue
+            for key in ((member.offer_type, None), (member.offer_type, member.risk_band)):
+                out[key] = out[key].add(member)
+    return out
 
 
 def estimate_save_rates(engine: Engine, policy: OfferPolicy, now: datetime | None = None) -> dict[str, SaveRate]:
-    now = now or datetime.now()
-    known_before = now - timedelta(days=policy.outcome_days)
-    reordered = exists().where(
-        Order.customer_id == Offer.customer_id,
-        Order.ordered_at > Offer.created_at,
-        epoch_days(Order.ordered_at) <= epoch_days(Offer.created_at) + policy.outcome_days,
-    )
-    saved = or_(Offer.status == "redeemed", reordered)
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(Offer.offer_type, func.count(), func.sum(case((saved, 1), else_=0)))
-            .where(or_(Offer.status == "redeemed", and_(Offer.status == "sent", Offer.created_at <= known_before)))
-            .group_by(Offer.offer_type)
-        ).all()
-    counts = {t: (int(n), int(s or 0)) for t, n, s in rows}
+    arms = measured_arms(engine, now or shop_now(engine))
     k = policy.min_outcomes
     rates: dict[str, SaveRate] = {}
     for rule in policy.offers:
-        n, s = counts.get(rule.type, (0, 0))
-        rates[rule.type] = SaveRate(rule.type, rule.save_rate_prior, n, s, (s + rule.save_rate_prior * k) / (n + k))
+        overall = arms.get((rule.type, None), Arms())
+        rate = shrunk(overall, rule.save_rate_prior, k)
+        bands = {band: shrunk(a, rate, k) for (t, band), a in arms.items() if t == rule.type and band is not None}
+        rates[rule.type] = SaveRate(rule.type, rule.save_rate_prior, rate, overall, bands)
     return rates

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, insert, select
 
 from winback.data.bulk import bulk_insert
 from winback.data.db import require_contract
 from winback.data.demo.simulate import CustomerSimulator
 from winback.data.demo.world import Calendar
-from winback.data.schema import CONTRACT_TABLES, Base, Customer, DemoBase
+from winback.data.schema import CONTRACT_TABLES, Base, Customer, DemoBase, DemoState
 from winback.errors import UserError
 
 DEFAULT_AS_OF = datetime(2026, 11, 1)
@@ -111,6 +111,9 @@ def seed_demo(
                 connection.execute(delete(Base.metadata.tables[name]))
         DemoBase.metadata.drop_all(connection)
         DemoBase.metadata.create_all(connection)
+        connection.execute(
+            insert(DemoState).values(state_id=1, seed=seed, customers=customers, seeded_as_of=as_of, as_of=as_of)
+        )
 
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     tables = {**{t: Base.metadata.tables[t] for t in DEMO_TABLES}, "demo_truth": DemoBase.metadata.tables["demo_truth"]}

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from winback.data.demo.phrases import TICKET_CHANNELS
+from winback.data.demo.response import planted_response
 from winback.data.demo.rng import Rng, stream_seed
 from winback.data.demo.texts import Experience, review_text, ticket_text
 from winback.data.demo.world import (
@@ -107,6 +108,15 @@ class CustomerLife:
     truth: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class DrawnCustomer:
+    life: CustomerLife  # with only the customer row filled
+    traits: Traits
+    country: Any
+    favourites: list[int]
+    signup_day: float
+
+
 def _money(value: float) -> Decimal:
     return Decimal(round(value * 100)).scaleb(-2)
 
@@ -146,6 +156,7 @@ class CustomerSimulator:
         self.seed = seed
         self.cal = calendar
         self.horizon = (calendar.as_of - calendar.start).total_seconds() / 86400.0
+        self.signup_horizon = self.horizon  # sign-ups happen before the seeded as-of, however far time runs on
         _, self.by_category = build_catalogue(seed)
         self.boundaries = [self._day(d) for d in calendar.boundaries()]
         self.price_rises = [(self._day(d), rise) for d, rise in calendar.price_rises]
@@ -160,6 +171,12 @@ class CustomerSimulator:
     def _when(self, day: float) -> datetime:
         return self.cal.start + timedelta(seconds=round(day * 86400.0))
 
+    def day_of(self, when: datetime) -> float:
+        return self._day(when)
+
+    def when_of(self, day: float) -> datetime:
+        return self._when(day)
+
     def _price_index(self, day: float) -> float:
         index = 1.0
         for when, rise in self.price_rises:
@@ -172,15 +189,16 @@ class CustomerSimulator:
         return window[0] <= day < window[1]
 
     # -- the customer ---------------------------------------------------------------------------
-    def simulate(self, index: int) -> CustomerLife:
-        rng = Rng(stream_seed(self.seed, "customer", index))
+    def draw_customer(self, rng: Rng, index: int) -> DrawnCustomer:
+        """The customer's row and hidden traits: the first draws of its stream, so re-drawing them from a
+        fresh stream gives the same customer (`winback demo advance` continues lives this way)."""
         number = 1000 + index
         customer_id = f"C-{number}"
 
         country = rng.weighted(COUNTRIES, COUNTRY_WEIGHTS)
         acquisition = rng.weighted(ACQUISITION_CHANNELS, ACQUISITION_WEIGHTS)
         # The shop grows: sign-up density rises over time (density proportional to t^0.5).
-        signup = self.horizon * rng.uniform() ** (1.0 / 1.5)
+        signup = self.signup_horizon * rng.uniform() ** (1.0 / 1.5)
         ps = min(0.99, max(0.01, rng.kumaraswamy(2.0, 2.6) + acquisition.price_sensitivity_shift))
         traits = Traits(
             price_sensitivity=ps,
@@ -215,6 +233,13 @@ class CustomerSimulator:
                 "closed_at": None,
             }
         )
+        return DrawnCustomer(life, traits, country, favourites, signup)
+
+    def simulate(self, index: int) -> CustomerLife:
+        rng = Rng(stream_seed(self.seed, "customer", index))
+        drawn = self.draw_customer(rng, index)
+        life, traits, country, favourites = drawn.life, drawn.traits, drawn.country, drawn.favourites
+        signup = drawn.signup_day
 
         state = _State()
         state.at = signup
@@ -258,7 +283,7 @@ class CustomerSimulator:
                 final_contrib = contrib
                 break
             order_no += 1
-            new_effects, ticket_no, review_no = self._place_order(
+            new_effects, ticket_no, review_no = self.place_order(
                 rng, life, traits, country, favourites, state, t, order_no, ticket_no, review_no
             )
             for effect in new_effects:
@@ -276,7 +301,7 @@ class CustomerSimulator:
         total = sum(final_contrib.values()) or 1.0
         causes = {k: round(v / total, 4) for k, v in final_contrib.items()}
         life.truth = {
-            "customer_id": customer_id,
+            "customer_id": life.customer["customer_id"],
             "price_sensitivity": round(traits.price_sensitivity, 4),
             "patience": round(traits.patience, 4),
             "base_satisfaction": round(traits.base_satisfaction, 4),
@@ -287,6 +312,7 @@ class CustomerSimulator:
             "churned_at": self._when(churned_at) if churned_at is not None else None,
             "primary_cause": max(causes, key=causes.__getitem__) if churned_at is not None else None,
             "causes": causes,
+            **planted_response(Rng(stream_seed(self.seed, "response", index)), traits, churned_at is not None, total),
         }
         return life
 
@@ -304,7 +330,7 @@ class CustomerSimulator:
             else:
                 state.level[effect] = max(0.0, state.level[effect] + amount)
 
-    def _place_order(
+    def place_order(
         self,
         rng: Rng,
         life: CustomerLife,

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Engine, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, func, select
 
 from winback.data.lookups.common import as_datetime, capped, reference_date, require_run, resolve_value
 from winback.data.risk_bands import RiskBand
@@ -59,6 +59,44 @@ class AtRiskList(BaseModel):
     notes: list[str]
 
 
+def _ranked(connection: Connection, args: AtRiskArgs) -> tuple[Select[Any], ColumnElement[Any], datetime]:
+    """Customers of the latest run matching the filters (customer ids), the ranking, and the data's now."""
+    run = require_run(connection)
+    as_of = reference_date(connection)
+    segment = resolve_value(connection, Customer.segment, args.segment, "segment") if args.segment else None
+    country = resolve_value(connection, Customer.country, args.country, "country") if args.country else None
+    ltv = func.coalesce(ChurnScore.lifetime_value, 0)
+    spend = func.coalesce(ChurnScore.spend_365d, 0)
+    last_seen = func.coalesce(ChurnScore.last_order_at, Customer.signup_at)
+    conditions = [ChurnScore.scored_at == run.scored_at, ChurnScore.model_version == run.model_version]
+    if segment:
+        conditions.append(Customer.segment == segment)
+    if country:
+        conditions.append(Customer.country == country)
+    if args.risk_bands:
+        conditions.append(ChurnScore.risk_band.in_(args.risk_bands))
+    if args.population != "all":
+        # the flag `winback score` stores: ranked by probability, the (scored_at, lapsed, probability) index
+        # is read from the top; any other order sorts every matching row, where a plain scan is faster
+        # than the index's random reads, so the flag is wrapped to keep the planner off that index
+        flag = ChurnScore.lapsed if args.sort == "probability" else func.coalesce(ChurnScore.lapsed, False)
+        conditions.append(flag.is_(args.population == "lapsed"))
+    if args.inactive_days is not None:
+        conditions.append(last_seen <= as_of - timedelta(days=args.inactive_days))
+    if args.min_lifetime_value is not None:
+        conditions.append(ltv >= args.min_lifetime_value)
+    order: dict[str, ColumnElement[Any]] = {
+        "probability": ChurnScore.probability.desc(),
+        "revenue_at_risk": (ChurnScore.probability * spend).desc(),
+        "lifetime_value": ltv.desc(),
+        "days_inactive": last_seen.asc(),
+    }
+    order_by = order[args.sort]
+    base = select(ChurnScore.customer_id).join(Customer, Customer.customer_id == ChurnScore.customer_id)
+    base = base.where(*conditions)
+    return base, order_by, as_of
+
+
 def at_risk_customers(engine: Engine, args: AtRiskArgs, role: str | Role) -> AtRiskList:
     """Ranked list from the latest scoring run. Raises InvalidLookup for unknown segments or countries.
 
@@ -70,38 +108,9 @@ def at_risk_customers(engine: Engine, args: AtRiskArgs, role: str | Role) -> AtR
     limit = capped(args.limit, notes)
     with engine.connect() as connection:
         run = require_run(connection)
-        as_of = reference_date(connection)
-        segment = resolve_value(connection, Customer.segment, args.segment, "segment") if args.segment else None
-        country = resolve_value(connection, Customer.country, args.country, "country") if args.country else None
+        base, order_by, as_of = _ranked(connection, args)
         ltv = func.coalesce(ChurnScore.lifetime_value, 0)
         spend = func.coalesce(ChurnScore.spend_365d, 0)
-        last_seen = func.coalesce(ChurnScore.last_order_at, Customer.signup_at)
-        conditions = [ChurnScore.scored_at == run.scored_at, ChurnScore.model_version == run.model_version]
-        if segment:
-            conditions.append(Customer.segment == segment)
-        if country:
-            conditions.append(Customer.country == country)
-        if args.risk_bands:
-            conditions.append(ChurnScore.risk_band.in_(args.risk_bands))
-        if args.population != "all":
-            # the flag `winback score` stores: ranked by probability, the (scored_at, lapsed, probability) index
-            # is read from the top; any other order sorts every matching row, where a plain scan is faster
-            # than the index's random reads, so the flag is wrapped to keep the planner off that index
-            flag = ChurnScore.lapsed if args.sort == "probability" else func.coalesce(ChurnScore.lapsed, False)
-            conditions.append(flag.is_(args.population == "lapsed"))
-        if args.inactive_days is not None:
-            conditions.append(last_seen <= as_of - timedelta(days=args.inactive_days))
-        if args.min_lifetime_value is not None:
-            conditions.append(ltv >= args.min_lifetime_value)
-        order: dict[str, ColumnElement[Any]] = {
-            "probability": ChurnScore.probability.desc(),
-            "revenue_at_risk": (ChurnScore.probability * spend).desc(),
-            "lifetime_value": ltv.desc(),
-            "days_inactive": last_seen.asc(),
-        }
-        order_by = order[args.sort]
-        base = select(ChurnScore.customer_id).join(Customer, Customer.customer_id == ChurnScore.customer_id)
-        base = base.where(*conditions)
         rows = connection.execute(
             base.add_columns(
                 Customer.name,
@@ -154,3 +163,21 @@ def at_risk_customers(engine: Engine, args: AtRiskArgs, role: str | Role) -> AtR
         filters=args,
         notes=notes,
     )
+
+
+class CohortRow(BaseModel):
+    customer_id: str
+    probability: float
+    risk_band: str
+
+
+def at_risk_cohort(engine: Engine, args: AtRiskArgs, size: int) -> list[CohortRow]:
+    """The first `size` customers of the at-risk ranking, without the screen lookups' row cap (campaigns)."""
+    with engine.connect() as connection:
+        base, order_by, _ = _ranked(connection, args)
+        rows = connection.execute(
+            base.add_columns(ChurnScore.probability, ChurnScore.risk_band)
+            .order_by(order_by, ChurnScore.customer_id)
+            .limit(size)
+        ).all()
+    return [CohortRow(customer_id=r.customer_id, probability=float(r.probability), risk_band=r.risk_band) for r in rows]
