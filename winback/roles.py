@@ -24,6 +24,8 @@ ROLES_WITH_FREE_SQL = frozenset({Role.MANAGER, Role.ADMIN})  # model-written SQL
 # different person with an approver role; nobody approves an offer they drafted or last edited
 ROLES_THAT_DRAFT = frozenset({Role.SUPPORT_AGENT, Role.ADMIN})
 ROLES_THAT_APPROVE = frozenset({Role.MANAGER, Role.ADMIN})
+# campaigns: a manager decides who is targeted (the drafts are theirs, so another approver decides them)
+ROLES_THAT_RUN_CAMPAIGNS = frozenset({Role.MANAGER, Role.ADMIN})
 
 
 class UnknownRole(UserError, ValueError):

@@ -22,6 +22,8 @@ FAILED: dict[str, str] = {
     ToolName.OFFER_HISTORY: "list the offers",
     ToolName.DRAFT_OFFER: "draft that offer",
     ToolName.SAVE_OFFER: "save that draft",
+    ToolName.START_CAMPAIGN: "start that campaign",
+    ToolName.CAMPAIGN_REPORT: "report on that campaign",
 }
 
 

@@ -22,6 +22,8 @@ class Intent(StrEnum):
     OFFER_POLICY = ToolName.OFFER_POLICY.value
     OFFER_HISTORY = ToolName.OFFER_HISTORY.value
     DRAFT_OFFER = ToolName.DRAFT_OFFER.value
+    START_CAMPAIGN = ToolName.START_CAMPAIGN.value
+    CAMPAIGN_REPORT = ToolName.CAMPAIGN_REPORT.value
     CUSTOMER_FEEDBACK = "customer_feedback"  # everything one customer wrote (search_feedback for one id)
     RESPOND = "respond"  # help or small talk, no tool
     CLARIFY = "ask_clarifying_question"  # a needed customer could not be resolved

@@ -55,3 +55,43 @@ def campaign_status(engine: Engine, name: str) -> dict[str, Any]:
         "arms": arms,
         "offer_statuses": [*OFFER_STATUSES, "no offer"],
     }
+
+
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+
+
+def find_campaign(engine: Engine, words: str | None) -> Campaign:
+    """A campaign by its name, a word of it, or the month it started ("October", "2026-10"); else the newest."""
+    campaigns = list_campaigns(engine)
+    if not campaigns:
+        raise CampaignError("there are no campaigns yet (start one: `winback campaign create` or ask for one)")
+    if not words or not words.strip():
+        return campaigns[0]
+    wanted = words.strip().lower()
+    for match in (
+        lambda c: c.campaign_id.lower() == wanted,
+        lambda c: wanted in c.campaign_id.lower(),
+        lambda c: _month_of(c) in (wanted, MONTHS[int(_month_of(c)[5:]) - 1]),
+    ):
+        found = [c for c in campaigns if match(c)]
+        if found:
+            return found[0]
+    names = ", ".join(c.campaign_id for c in campaigns[:8])
+    raise CampaignError(f"no campaign matches {words.strip()!r}; campaigns: {names}")
+
+
+def _month_of(campaign: Campaign) -> str:
+    return f"{(campaign.started_at or campaign.created_at):%Y-%m}"

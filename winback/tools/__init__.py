@@ -11,6 +11,8 @@ from winback.tools.registry import ToolCall, ToolRegistry
 def default_registry() -> ToolRegistry:
     from winback.tools import (
         at_risk,
+        campaign_report,
+        campaign_start,
         churn_drivers,
         churn_score,
         complaint_themes,
@@ -41,6 +43,8 @@ def default_registry() -> ToolRegistry:
             offer_history,
             offer_draft,
             offer_save,
+            campaign_start,
+            campaign_report,
         )
     )
 

@@ -20,3 +20,5 @@ class ToolName(StrEnum):
     OFFER_HISTORY = "offer_history"
     DRAFT_OFFER = "draft_offer"
     SAVE_OFFER = "save_offer_draft"
+    START_CAMPAIGN = "start_campaign"
+    CAMPAIGN_REPORT = "campaign_report"

@@ -23,7 +23,7 @@ from winback.offers.drafting import Channel
 from winback.tools.at_risk import COLUMNS as AT_RISK_COLUMNS
 from winback.ui.signin import LOCKOUT_S, MAX_FAILURES, SignInBook, SignInGuard, write_audit_to
 from winback.ui.users import User, UserStore
-from winback.ui.views import Views, metric_chart
+from winback.ui.views import CAMPAIGN_COLUMNS, Views, metric_chart
 
 log = logging.getLogger(__name__)
 EXAMPLES = {
@@ -305,6 +305,55 @@ class App:
         out = self.views.manager(user.role, user.name)
         return (out["risk"], out["revenue"], out["drivers"], out["themes"], out["themes_trend"], out["themes_text"])
 
+    # -- campaigns ----------------------------------------------------------------------------------
+    def campaign_list(self, request: gr.Request) -> pd.DataFrame:
+        self.user(request)
+        return self.views.campaigns()
+
+    def campaign_report(self, name: str, request: gr.Request) -> tuple[str, Any]:
+        user = self.user(request)
+        try:
+            screen = self.views.campaign_report(user.role, user.name, name or "")
+        except UserError as exc:
+            return str(exc), None
+        return screen.message, screen.figure
+
+    def campaign_pick(self, frame: pd.DataFrame, evt: gr.SelectData, request: gr.Request) -> str:
+        self.user(request)
+        row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
+        return str(frame.iloc[row, 0])
+
+    def campaign_start(
+        self, name: str, top: float, segment: str, bands: list[str], holdout: float, rank: str, request: gr.Request
+    ) -> str:
+        user = self.user(request)
+        args = {
+            "name": name,
+            "top": int(top or 200),
+            "segment": segment,
+            "risk_bands": bands,
+            "holdout": holdout,
+            "rank": rank,
+        }
+        try:
+            return self.views.start_campaign(user.role, user.name, args).message
+        except UserError as exc:
+            return str(exc)
+
+    def campaign_approve(self, name: str, request: gr.Request) -> str:
+        user = self.user(request)
+        try:
+            return self.views.approve_campaign(user.role, user.name, name or "").message
+        except UserError as exc:
+            return str(exc)
+
+    def campaign_send(self, name: str, request: gr.Request) -> str:
+        user = self.user(request)
+        try:
+            return self.views.send_campaign(user.role, user.name, name or "").message
+        except UserError as exc:
+            return str(exc)
+
     def whoami(self, request: gr.Request) -> str:
         user = self.user(request)
         return f"Signed in as **{user.name}** ({user.role.value.replace('_', ' ')})"
@@ -407,6 +456,39 @@ class App:
                     themes_md = gr.Markdown()
                     themes_table = gr.Dataframe(interactive=False, label="Complaint themes")
 
+                with gr.Tab("Campaigns", id="campaigns"):
+                    with gr.Row():
+                        campaigns_btn = gr.Button("Refresh", elem_id="campaigns-refresh", scale=0)
+                        campaign_name = gr.Textbox(
+                            label="Campaign", placeholder="name, or empty for the newest", elem_id="campaign-name"
+                        )
+                        report_btn = gr.Button("Report", variant="primary", elem_id="campaign-report", scale=0)
+                    campaigns_table = gr.Dataframe(
+                        headers=CAMPAIGN_COLUMNS, interactive=False, elem_id="campaigns-table"
+                    )
+                    with gr.Row():
+                        with gr.Column(scale=3):
+                            report_md = gr.Markdown(elem_id="campaign-report-text")
+                        with gr.Column(scale=2):
+                            curve_plot = gr.Plot(label="Ordered again: treatment vs holdout", elem_id="campaign-curve")
+                    with gr.Accordion("New campaign (managers)", open=False):
+                        with gr.Row():
+                            new_name = gr.Textbox(label="Name", placeholder="e.g. december-gold")
+                            new_top = gr.Number(label="Customers", value=200, minimum=10, maximum=5000)
+                            new_segment = gr.Dropdown([""] + choices["segments"], value="", label="Segment")
+                            new_bands = gr.CheckboxGroup(list(RISK_BANDS), label="Risk band")
+                            new_holdout = gr.Slider(0.05, 0.5, value=0.2, step=0.05, label="Holdout share")
+                            new_rank = gr.Dropdown(
+                                ["probability", "revenue_at_risk", "incremental_value"],
+                                value="probability",
+                                label="Rank by",
+                            )
+                        start_btn = gr.Button("Start campaign (drafts for approval)", elem_id="campaign-start")
+                    with gr.Row():
+                        approve_all_btn = gr.Button("Approve its drafts", elem_id="campaign-approve")
+                        send_btn = gr.Button("Send approved offers", variant="stop", elem_id="campaign-send")
+                    campaign_status = gr.Markdown(elem_id="campaign-status")
+
             blocks.load(self.whoami, None, who).then(self.session_choices, None, past, show_progress="hidden")
             box.submit(
                 self.chat,
@@ -435,6 +517,19 @@ class App:
             manager_btn.click(
                 self.manager, None, [risk_plot, revenue_plot, drivers_plot, themes_table, trend_plot, themes_md]
             )
+            campaigns_btn.click(self.campaign_list, None, campaigns_table)
+            campaigns_table.select(self.campaign_pick, [campaigns_table], campaign_name).then(
+                self.campaign_report, [campaign_name], [report_md, curve_plot]
+            )
+            report_btn.click(self.campaign_report, [campaign_name], [report_md, curve_plot])
+            start_btn.click(
+                self.campaign_start,
+                [new_name, new_top, new_segment, new_bands, new_holdout, new_rank],
+                campaign_status,
+                concurrency_id="draft",
+            ).then(self.campaign_list, None, campaigns_table)
+            approve_all_btn.click(self.campaign_approve, [campaign_name], campaign_status)
+            send_btn.click(self.campaign_send, [campaign_name], campaign_status, concurrency_id="draft")
         return blocks
 
 

@@ -255,3 +255,88 @@ class Views:
             out["themes"], out["themes_text"], out["themes_trend"] = None, themes.result.summary, None
         out["notes"] = [c.result.summary for c in (segments, drivers) if not c.ok]
         return out
+
+    # -- campaigns ----------------------------------------------------------------------------------
+    def campaigns(self) -> pd.DataFrame:
+        """Every campaign (no personal data: names of campaigns, counts and dates)."""
+        from winback.offers.campaign_store import campaign_status, list_campaigns
+
+        rows = []
+        for c in list_campaigns(self.services.engine):
+            status = campaign_status(self.services.engine, c.campaign_id)
+            arms = status["arms"]
+            rows.append(
+                [
+                    c.campaign_id,
+                    f"{c.created_at:%Y-%m-%d}",
+                    c.created_by,
+                    arms["treatment"]["members"],
+                    arms["holdout"]["members"],
+                    arms["treatment"]["offers"].get("draft", 0),
+                    arms["treatment"]["offers"].get("approved", 0),
+                    arms["treatment"]["offers"].get("sent", 0),
+                    f"{c.started_at:%Y-%m-%d}" if c.started_at else "not sent",
+                ]
+            )
+        return pd.DataFrame(rows, columns=CAMPAIGN_COLUMNS)
+
+    def campaign_report(self, role: Role, user: str, name: str) -> Screen:
+        call = self._call(ToolName.CAMPAIGN_REPORT, {"campaign": name.strip() or None}, role, user)
+        if not call.ok:
+            return Screen(False, call.result.summary)
+        chart = call.result.data.get("chart")
+        return Screen(True, call.result.text, figure=metric_chart(chart) if chart else None)
+
+    def start_campaign(self, role: Role, user: str, args: dict[str, Any]) -> Screen:
+        call = self._call(
+            ToolName.START_CAMPAIGN, {k: v for k, v in args.items() if v not in (None, "", [])}, role, user
+        )
+        return Screen(call.ok, call.result.text if call.ok else call.result.summary)
+
+    def approve_campaign(self, role: Role, user: str, name: str) -> Screen:
+        """Every draft of the campaign that passes the policy, approved by this user (never their own)."""
+        from winback.offers.campaigns import approve_campaign
+        from winback.roles import ROLES_THAT_APPROVE
+
+        if role not in ROLES_THAT_APPROVE:
+            return Screen(False, f"the {role.value} role may not approve offers; a manager or admin decides")
+        result = approve_campaign(self.services.engine, self.services.policy(), name.strip(), user, role)
+        refused = "; ".join(f"{reason}: {n}" for reason, n in result.refused.most_common())
+        return Screen(
+            True,
+            f"Approved {result.approved} offers of {name.strip()}"
+            + (f" (not approved — {refused})" if refused else "")
+            + ".",
+        )
+
+    def send_campaign(self, role: Role, user: str, name: str) -> Screen:
+        """Send the approved offers through WINBACK_SMTP_URL (managers and admins)."""
+        from winback.offers.channels import SmtpChannel
+        from winback.offers.sending import send_campaign
+        from winback.roles import ROLES_THAT_RUN_CAMPAIGNS
+
+        if role not in ROLES_THAT_RUN_CAMPAIGNS:
+            return Screen(False, f"the {role.value} role may not send campaigns; a manager or admin does")
+        settings = self.services.settings
+        if not settings.smtp_url:
+            return Screen(
+                False, "no mail server configured: set WINBACK_SMTP_URL, or use `winback campaign send --outbox DIR`"
+            )
+        report = send_campaign(
+            self.services.engine,
+            settings,
+            self.services.policy(),
+            name.strip(),
+            SmtpChannel(settings.smtp_url, settings),
+        )
+        skipped = "; ".join(f"{reason}: {n}" for reason, n in report.skipped.most_common())
+        return Screen(
+            True,
+            f"Sent {report.sent} messages of {name.strip()} ({report.already_sent} before)"
+            + (f"; not sent — {skipped}" if skipped else "")
+            + (f"; {len(report.failed)} failed (retried later)" if report.failed else "")
+            + ".",
+        )
+
+
+CAMPAIGN_COLUMNS = ["campaign", "created", "by", "treatment", "holdout", "drafts", "approved", "sent", "sent on"]

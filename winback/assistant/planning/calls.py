@@ -164,6 +164,35 @@ def build_plan(
         plan.calls = [
             PlannedCall(tool, {"customer_id": customers[0] if customers else None, "since": _datetime(slots.since)})
         ]
+    elif intent == Intent.START_CAMPAIGN:
+        args = {
+            "segment": slots.segment,
+            "country": slots.country,
+            "risk_bands": slots.risk_bands or None,
+            "top": slots.limit,
+            "rank": "revenue_at_risk" if slots.sort == "revenue_at_risk" else None,
+        }
+        plan.calls = [PlannedCall(tool, args)]
+    elif intent == Intent.CAMPAIGN_REPORT:
+        plan.calls = [PlannedCall(tool, {"campaign": campaign_words(question)})]
     for call in plan.calls:
         call.args = {k: v for k, v in call.args.items() if v is not None}
     return plan
+
+
+MONTH_WORDS = re.compile(
+    r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b", re.IGNORECASE
+)
+NAMED_CAMPAIGN = re.compile(r"\bcampaign\s+[\"'“]?([A-Za-z0-9][\w.-]*[A-Za-z0-9])", re.IGNORECASE)
+NOT_A_NAME = frozenset({"work", "worked", "do", "did", "results", "report", "lift", "was", "is", "get", "got"})
+
+
+def campaign_words(question: str) -> str | None:
+    """Which campaign a question means: a month ("the October campaign") or a name after "campaign"."""
+    for month in MONTH_WORDS.finditer(question):
+        if month.group(1) != "may":  # "may" in lower case is the verb
+            return month.group(1).lower()
+    named = NAMED_CAMPAIGN.search(question)
+    if named and named.group(1).lower() not in NOT_A_NAME:
+        return named.group(1)
+    return None
