@@ -26,3 +26,22 @@ def test_table_card_and_manager_view(shop_settings: Settings) -> None:
     manager = views.manager(Role.MANAGER, "maria")
     assert manager["risk"] is not None and manager["revenue"] is not None and manager["drivers"] is not None
     assert manager["themes"] is not None and len(manager["themes"]) >= 2
+
+
+def test_the_campaigns_screen_checks_roles_and_reports(shop_settings: Settings) -> None:
+    views = Views(Services(shop_settings), default_registry())
+    assert views.campaigns().empty
+    refused = views.start_campaign(Role.CS_STAFF, "carol", {"top": 50})
+    assert not refused.ok and "may not use start_campaign" in refused.message
+    started = views.start_campaign(Role.MANAGER, "maria", {"name": "ui-test", "top": 50, "risk_bands": []})
+    assert started.ok and "Started campaign **ui-test**" in started.message
+    frame = views.campaigns()
+    assert list(frame["campaign"]) == ["ui-test"] and frame.iloc[0]["treatment"] + frame.iloc[0]["holdout"] == 50
+    assert not views.approve_campaign(Role.CS_STAFF, "carol", "ui-test").ok
+    own = views.approve_campaign(Role.MANAGER, "maria", "ui-test")
+    assert own.ok and "Approved 0 offers" in own.message  # her own drafts: another approver decides
+    unsent = views.send_campaign(Role.MANAGER, "maria", "ui-test")
+    assert not unsent.ok and "WINBACK_SMTP_URL" in unsent.message
+    assert not views.send_campaign(Role.SUPPORT_AGENT, "sam", "ui-test").ok
+    report = views.campaign_report(Role.CS_STAFF, "carol", "ui-test")
+    assert report.ok and "nothing sent yet" in report.message and report.figure is None

@@ -84,7 +84,7 @@ def find_campaign(engine: Engine, words: str | None) -> Campaign:
     for match in (
         lambda c: c.campaign_id.lower() == wanted,
         lambda c: wanted in c.campaign_id.lower(),
-        lambda c: _month_of(c) in (wanted, MONTHS[int(_month_of(c)[5:]) - 1]),
+        lambda c: wanted in (_month_of(c), MONTHS[int(_month_of(c)[5:]) - 1]),
     ):
         found = [c for c in campaigns if match(c)]
         if found:

@@ -68,3 +68,28 @@ def test_a_missing_customer_gets_a_question_not_a_guess(router: Router) -> None:
     assert plan.intent == CLARIFY and not plan.calls and "Which customer" in (plan.reply or "")
     far = router.plan("the ninth customer", ConversationState(customer_ids=["C-1", "C-2"]), TODAY)
     assert far.intent == CLARIFY and "2 customers" in (far.reply or "")
+
+
+@pytest.mark.parametrize(
+    ("question", "args"),
+    [
+        ("kick off a retention campaign for high risk gold shoppers", {"segment": "gold", "risk_bands": ["high"]}),
+        ("begin a win-back push for 150 customers in Spain with a control group", {"country": "Spain", "top": 150}),
+    ],
+)
+def test_a_campaign_request_starts_a_campaign_with_its_filters(router: Router, question: str, args: dict) -> None:
+    plan = router.plan(question, ConversationState(), TODAY)
+    assert [(c.tool, c.args) for c in plan.calls] == [("start_campaign", args)]
+
+
+@pytest.mark.parametrize(
+    ("question", "campaign"),
+    [
+        ("so did the september campaign actually bring anyone back?", "september"),
+        ("what did campaign gold-push achieve versus its holdout?", "gold-push"),
+        ("has our most recent campaign paid off?", None),
+    ],
+)
+def test_a_campaign_question_gets_its_report(router: Router, question: str, campaign: str | None) -> None:
+    plan = router.plan(question, ConversationState(), TODAY)
+    assert [(c.tool, c.args) for c in plan.calls] == [("campaign_report", {"campaign": campaign} if campaign else {})]

@@ -183,8 +183,11 @@ def build_plan(
 MONTH_WORDS = re.compile(
     r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b", re.IGNORECASE
 )
-NAMED_CAMPAIGN = re.compile(r"\bcampaign\s+[\"'“]?([A-Za-z0-9][\w.-]*[A-Za-z0-9])", re.IGNORECASE)
-NOT_A_NAME = frozenset({"work", "worked", "do", "did", "results", "report", "lift", "was", "is", "get", "got"})
+# a campaign's name after "campaign": quoted, or a token that looks like a name (a digit, "-" or "_" in it),
+# so "campaign paid off" is not read as a campaign called "paid"
+NAMED_CAMPAIGN = re.compile(
+    r"\bcampaign\s+(?:[\"'“‘]([^\"'”’]{1,64})[\"'”’]|([A-Za-z0-9]*[-_0-9][\w.-]*[A-Za-z0-9]))", re.IGNORECASE
+)
 
 
 def campaign_words(question: str) -> str | None:
@@ -193,6 +196,4 @@ def campaign_words(question: str) -> str | None:
         if month.group(1) != "may":  # "may" in lower case is the verb
             return month.group(1).lower()
     named = NAMED_CAMPAIGN.search(question)
-    if named and named.group(1).lower() not in NOT_A_NAME:
-        return named.group(1)
-    return None
+    return (named.group(1) or named.group(2)).strip() if named else None
