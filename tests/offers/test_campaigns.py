@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
 
 from tests.offers.smtp_server import Recorder, smtp_server
@@ -208,3 +209,77 @@ def test_advance_runs_only_on_a_demo_database(tmp_path: Path) -> None:
     upgrade(engine)
     with pytest.raises(AdvanceError, match="not a demo database"):
         advance_demo(engine, 10)
+
+
+def test_the_webhook_gets_signed_json_and_a_server_error_is_retried(demo_shop_factory: ShopFactory) -> None:
+    import hashlib
+    import hmac
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from winback.offers.channels import WebhookChannel
+
+    settings = demo_shop_factory().model_copy(update={"webhook_secret": SecretStr("s3cret"), "send_backoff_s": 0.0})
+    engine = _create(settings)
+    received: list[dict] = []
+    failures = {"left": 1}
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            stamp = self.headers["X-Winback-Timestamp"]
+            good = hmac.new(b"s3cret", stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+            assert self.headers["X-Winback-Signature"] == f"sha256={good}"
+            if failures["left"]:
+                failures["left"] -= 1
+                self.send_response(503)
+                self.end_headers()
+                return
+            payload = json.loads(body)
+            received.append({**payload, "key": self.headers["Idempotency-Key"]})
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(json.dumps({"id": f"hook-{len(received)}"}).encode())
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        report = send_campaign(engine, settings, load_policy(settings.data_dir), "oct", WebhookChannel(url, settings))
+    finally:
+        server.shutdown()
+    assert report.sent == len(received) == len(_expected_recipients(engine, "oct")) and not report.failed
+    first = received[0]
+    assert first["key"] == first["message_id"] and first["redeem_code"] and "from" not in first
+    with engine.connect() as connection:
+        assert set(connection.scalars(select(OfferSend.provider_id))) >= {"hook-1"}
+
+
+def test_nothing_goes_out_past_the_budget_or_after_consent_is_withdrawn(demo_shop_factory: ShopFactory) -> None:
+    from sqlalchemy import update
+
+    settings = demo_shop_factory()
+    engine = _create(settings)
+    expected = sorted(_expected_recipients(engine, "oct"))
+    with engine.begin() as connection:  # one customer withdraws consent after the approval
+        connection.execute(update(Customer).where(Customer.email == expected[0]).values(marketing_opt_in=False))
+    policy = load_policy(settings.data_dir).model_copy(update={"monthly_budget": 60.0})
+    report = send_campaign(engine, settings, policy, "oct", OutboxChannel(settings.data_dir / "out"))
+    with engine.connect() as connection:
+        spent = connection.scalar(
+            select(func.sum(Offer.expected_cost)).join(OfferSend, OfferSend.offer_id == Offer.offer_id)
+        )
+        withdrawn = connection.scalar(
+            select(func.count())
+            .select_from(OfferSend)
+            .join(Offer, Offer.offer_id == OfferSend.offer_id)
+            .join(Customer, Customer.customer_id == Offer.customer_id)
+            .where(Customer.email == expected[0])
+        )
+    assert 0 < report.sent < len(expected) - 1 and float(spent) <= 60.0
+    assert report.skipped["over this month's budget"] > 0 and report.skipped["no marketing consent"] >= 1
+    assert withdrawn == 0

@@ -74,7 +74,7 @@ def test_a_missing_customer_gets_a_question_not_a_guess(router: Router) -> None:
     ("question", "args"),
     [
         ("kick off a retention campaign for high risk gold shoppers", {"segment": "gold", "risk_bands": ["high"]}),
-        ("begin a win-back push for 150 customers in Spain with a control group", {"country": "Spain", "top": 150}),
+        ("begin a win-back campaign for 150 customers in Spain with a control group", {"country": "Spain", "top": 150}),
     ],
 )
 def test_a_campaign_request_starts_a_campaign_with_its_filters(router: Router, question: str, args: dict) -> None:
@@ -93,3 +93,8 @@ def test_a_campaign_request_starts_a_campaign_with_its_filters(router: Router, q
 def test_a_campaign_question_gets_its_report(router: Router, question: str, campaign: str | None) -> None:
     plan = router.plan(question, ConversationState(), TODAY)
     assert [(c.tool, c.args) for c in plan.calls] == [("campaign_report", {"campaign": campaign} if campaign else {})]
+
+
+def test_filters_without_a_campaign_word_list_customers_and_start_nothing(router: Router) -> None:
+    plan = router.plan("platinum clients in Spain at critical risk", ConversationState(), TODAY)
+    assert [c.tool for c in plan.calls] == ["list_at_risk_customers"]

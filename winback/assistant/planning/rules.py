@@ -73,6 +73,10 @@ PROFILE_WORDS = re.compile(
     r"everything|more about)\b",
     re.IGNORECASE,
 )
+CAMPAIGN_WORDS = re.compile(r"\b(campaigns?|hold-?outs?|control groups?)\b", re.IGNORECASE)
+# without a campaign word, the nearest ordinary intent: a filtered group of customers is a list, and
+# "did it work" about offers is their history
+NOT_A_CAMPAIGN = {Intent.START_CAMPAIGN: Intent.LIST_AT_RISK, Intent.CAMPAIGN_REPORT: Intent.OFFER_HISTORY}
 GROUP_INTENTS = {Intent.CHURN_DRIVERS, Intent.SEGMENTS, Intent.COMPLAINT_THEMES}
 TEXT_INTENTS = {Intent.COMPLAINT_THEMES, Intent.SEARCH_FEEDBACK, Intent.CUSTOMER_FEEDBACK}
 GROUP_TO_CUSTOMER: dict[str, Intent] = {
@@ -89,7 +93,10 @@ def refine_intent(
 ) -> str:
     """Rules that hold whatever the embeddings say: a question about one customer (named once, picked
     from the last list, or "her") is not a question about a group; texts cannot answer "how many"; a
-    question that asks for a governed measure (a number, a share, a breakdown) is a metric query."""
+    question that asks for a governed measure (a number, a share, a breakdown) is a metric query; a
+    campaign is started or reported only when the question says campaign (or holdout)."""
+    if intent in NOT_A_CAMPAIGN and not CAMPAIGN_WORDS.search(question):
+        intent = NOT_A_CAMPAIGN[intent]  # "critical risk platinum clients" lists them; it starts nothing
     one_customer = (
         len(slots.customer_ids) == 1
         or (slots.ordinal is not None and bool(state.customer_ids))
