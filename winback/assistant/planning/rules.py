@@ -76,7 +76,10 @@ PROFILE_WORDS = re.compile(
 CAMPAIGN_WORDS = re.compile(r"\b(campaigns?|hold-?outs?|control groups?)\b", re.IGNORECASE)
 # without a campaign word, the nearest ordinary intent: a filtered group of customers is a list, and
 # "did it work" about offers is their history
-NOT_A_CAMPAIGN = {Intent.START_CAMPAIGN: Intent.LIST_AT_RISK, Intent.CAMPAIGN_REPORT: Intent.OFFER_HISTORY}
+NOT_A_CAMPAIGN: dict[str, Intent] = {
+    Intent.START_CAMPAIGN: Intent.LIST_AT_RISK,
+    Intent.CAMPAIGN_REPORT: Intent.OFFER_HISTORY,
+}
 GROUP_INTENTS = {Intent.CHURN_DRIVERS, Intent.SEGMENTS, Intent.COMPLAINT_THEMES}
 TEXT_INTENTS = {Intent.COMPLAINT_THEMES, Intent.SEARCH_FEEDBACK, Intent.CUSTOMER_FEEDBACK}
 GROUP_TO_CUSTOMER: dict[str, Intent] = {
