@@ -30,6 +30,9 @@ from winback.offers.outcomes import campaign_report
 from winback.offers.policy import load_policy
 from winback.offers.save_rates import estimate_save_rates
 from winback.offers.sending import send_campaign
+from winback.roles import Role
+from winback.tools import Services, ToolContext, default_registry
+from winback.tools.names import ToolName
 
 
 def _cli(args: list[str], data_dir: Path) -> dict:
@@ -92,6 +95,8 @@ def test_save_rates_move_from_the_prior_toward_the_measured_lift(
     for rate in measured:
         assert min(rate.prior, max(rate.lift, 0.0)) <= rate.rate <= max(rate.prior, rate.lift), rate
         assert rate.rate != rate.prior
+    shown = default_registry().call(ToolName.OFFER_POLICY, {}, ToolContext(Services(settings), Role.MANAGER, "mia"))
+    assert "(measured lift" in shown.result.text and "(prior)" in shown.result.text or len(measured) == len(after)
 
 
 def test_an_offer_that_changes_nothing_gets_a_save_rate_near_zero_though_its_members_reorder(

@@ -21,7 +21,7 @@ from tests.offers.smtp_server import Recorder, smtp_server
 from winback.config import Settings
 from winback.data.db import make_engine
 from winback.data.demo.advance import AdvanceError, advance_demo
-from winback.data.schema import CampaignMember, Customer, Offer, OfferSend
+from winback.data.schema import CampaignMember, Customer, Offer, OfferSend, Order
 from winback.offers.campaign_store import CampaignError
 from winback.offers.campaigns import CohortArgs, approve_campaign, create_campaign, holdout_split
 from winback.offers.channels import OutboxChannel, SmtpChannel
@@ -283,3 +283,33 @@ def test_nothing_goes_out_past_the_budget_or_after_consent_is_withdrawn(demo_sho
     assert 0 < report.sent < len(expected) - 1 and float(spent) <= 60.0
     assert report.skipped["over this month's budget"] > 0 and report.skipped["no marketing consent"] >= 1
     assert withdrawn == 0
+
+
+def test_a_redemption_imported_with_the_orders_is_counted_for_its_member(demo_shop_factory: ShopFactory) -> None:
+    settings = demo_shop_factory()
+    engine = _create(settings)
+    send_campaign(engine, settings, load_policy(settings.data_dir), "oct", OutboxChannel(settings.data_dir / "out"))
+    advance_demo(engine, 60)
+    before = campaign_report(engine, "oct").as_dict()["arms"]["treatment"]["redeemed"]
+    with engine.connect() as connection:
+        used = select(Order.redeem_code).where(Order.redeem_code.is_not(None))
+        customer_id, code = connection.execute(
+            select(Offer.customer_id, Offer.redeem_code)
+            .where(Offer.status == "sent", Offer.redeem_code.not_in(used))
+            .order_by(Offer.offer_id)
+        ).first()
+    csv_file = settings.data_dir / "shop_orders.csv"
+    csv_file.write_text(
+        "order_id,customer_id,ordered_at,status,total_amount,discount_amount,channel,redeem_code\n"
+        f"SHOP-1,{customer_id},2026-11-20 10:00:00,delivered,55.00,8.25,web,{code}\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "winback.cli", "import", "csv", "orders", str(csv_file)],
+        env={**os.environ, "WINBACK_DATA_DIR": str(settings.data_dir)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    after = campaign_report(engine, "oct").as_dict()["arms"]["treatment"]["redeemed"]
+    assert after == before + 1

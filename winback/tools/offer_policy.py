@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from winback.offers.choice import choose_offer, month_to_date
+from winback.offers.save_rates import SaveRate, estimate_save_rates
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.markdown import pct, table, table_data
 from winback.tools.names import ToolName
@@ -30,7 +31,9 @@ def _policy(ctx: ToolContext) -> ToolResult:
         "needs opt-in",
         "monthly limit",
         "made this month",
+        "save rate",
     ]
+    rates = estimate_save_rates(ctx.engine, policy)
     rows = [
         [
             r.type,
@@ -41,6 +44,7 @@ def _policy(ctx: ToolContext) -> ToolResult:
             r.requires_opt_in,
             r.monthly_limit if r.monthly_limit is not None else "none",
             month.made.get(r.type, 0),
+            _rate_words(rates[r.type]),
         ]
         for r in policy.offers
     ]
@@ -56,6 +60,14 @@ def _policy(ctx: ToolContext) -> ToolResult:
         text,
         {"table": table_data(columns, rows)},
     )
+
+
+def _rate_words(rate: SaveRate) -> str:
+    """The save rate in use and where it comes from: the prior, or the lift campaigns measured."""
+    if rate.lift is None:
+        return f"{pct(rate.rate)} (prior)"
+    m = rate.measured
+    return f"{pct(rate.rate)} (measured lift {rate.lift:+.1%}: {m.treated} treated, {m.holdout} held out)"
 
 
 def run(args: OfferPolicyArgs, ctx: ToolContext) -> ToolResult:
