@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select, text
 
 from tests.ui.conftest import PASSWORDS
@@ -199,3 +200,28 @@ def test_six_wrong_passwords_lock_the_name_out(ui_server: tuple[str, Path], brow
     audit = (data_dir / "audit.log").read_text()
     assert "locked out for 900 s after 5 failures: user:carol" in audit
     assert "sign-in refused (locked out" in audit
+
+
+def test_a_manager_starts_a_campaign_and_reads_its_report(ui_server: tuple[str, Path], browser_page: Any) -> None:
+    url, data_dir = ui_server
+    page = browser_page
+    sign_in(page, url, "maria")
+    page.get_by_role("tab", name="Campaigns").click()
+    page.get_by_text("New campaign (managers)").click()
+    page.get_by_label("Name").fill("ui-browser")
+    page.get_by_label("Customers").fill("40")
+    page.locator("#campaign-start").click()
+    page.wait_for_selector("#campaign-status :text('Started campaign')")
+    expect(page.locator("#campaigns-table")).to_contain_text("ui-browser", timeout=60_000)
+    page.locator("#campaign-name textarea").fill("ui-browser")
+    page.locator("#campaign-report").click()
+    page.wait_for_selector("#campaign-report-text :text('nothing sent yet')")
+    page.locator("#campaign-approve").click()
+    page.wait_for_selector("#campaign-status :text('Approved 0 offers')")  # her own drafts: not by her
+    with make_engine(f"sqlite:///{data_dir / 'winback.db'}").connect() as connection:
+        arms = dict(
+            connection.execute(
+                text("SELECT arm, count(*) FROM campaign_members WHERE campaign_id = 'ui-browser' GROUP BY arm")
+            ).all()
+        )
+    assert arms["treatment"] + arms["holdout"] == 40 and 6 <= arms["holdout"] <= 10  # 20 % of each risk band
