@@ -37,6 +37,7 @@ class MemberOutcome:
     offer_type: str | None  # treatment: the offer drafted; holdout: what the policy would have offered
     sent: bool
     cost: float
+    reachable: bool = True  # accepts marketing and was open at the start: would have been sent if treated
     saved: bool = False
     first_order_day: float | None = None
     revenue: float = 0.0
@@ -219,6 +220,7 @@ def member_outcomes(engine: Engine, campaign_id: str) -> tuple[list[MemberOutcom
                 Offer.expected_cost,
                 Offer.redeem_code,
                 Customer.closed_at,
+                Customer.marketing_opt_in,
             )
             .join(Customer, Customer.customer_id == CampaignMember.customer_id)
             .outerjoin(Offer, Offer.offer_id == CampaignMember.offer_id)
@@ -244,8 +246,10 @@ def member_outcomes(engine: Engine, campaign_id: str) -> tuple[list[MemberOutcom
         end = min(now, start + timedelta(days=campaign.window_days))
         for r in rows:
             closed_at = r.closed_at
+            member = members[r.customer_id]
+            member.reachable = bool(r.marketing_opt_in) and (closed_at is None or closed_at > start)
             if closed_at is not None and start < closed_at <= end:
-                members[r.customer_id].closed = True
+                member.closed = True
         orders = connection.execute(
             select(Order.customer_id, Order.ordered_at, Order.total_amount, Order.redeem_code)
             .join(

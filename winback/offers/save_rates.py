@@ -4,7 +4,7 @@ which counts the customers who would have stayed anyway.
 
 For each offer type, over every campaign whose window has closed: the treated members who were sent an
 offer of that type (n_t, of whom s_t ordered again in the window) against the holdout members the policy
-would have given that type (n_h, s_h). The measured lift s_t/n_t - s_h/n_h is shrunk toward the prior,
+would have given that type and who could have been sent it — marketing consent, an open account (n_h, s_h). The measured lift s_t/n_t - s_h/n_h is shrunk toward the prior,
 which counts as k = `min_outcomes` pseudo-members: rate = (w x lift + k x prior) / (w + k), with
 w = n_t n_h / (n_t + n_h) the effective size of a two-arm comparison, so thin data leaves the prior in
 charge. Per risk band the same is done again, shrunk toward the type's rate. Rates are kept in [0, 1):
@@ -84,7 +84,10 @@ def measured_arms(engine: Engine, now: datetime) -> dict[tuple[str, str | None],
     out: dict[tuple[str, str | None], Arms] = defaultdict(Arms)
     for campaign_id in closed:
         for member in member_outcomes(engine, campaign_id)[0]:
-            if member.offer_type is None or (member.arm == "treatment" and not member.sent):
+            # like with like: treated members who were sent the offer, holdout members who could have been
+            # (consent and an open account: those without would never have been sent it)
+            compared = member.sent if member.arm == "treatment" else member.reachable
+            if member.offer_type is None or not compared:
                 continue
             for key in ((member.offer_type, None), (member.offer_type, member.risk_band)):
                 out[key] = out[key].add(member)
