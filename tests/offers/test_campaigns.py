@@ -313,3 +313,25 @@ def test_a_redemption_imported_with_the_orders_is_counted_for_its_member(demo_sh
     assert result.returncode == 0, result.stderr
     after = campaign_report(engine, "oct").as_dict()["arms"]["treatment"]["redeemed"]
     assert after == before + 1
+
+
+def test_a_mail_server_that_is_down_stops_the_run_and_a_later_run_sends_everything(
+    demo_shop_factory: ShopFactory,
+) -> None:
+    from tests.offers.smtp_server import free_port
+
+    settings = demo_shop_factory().model_copy(update={"send_backoff_s": 0.0})
+    engine = _create(settings)
+    expected = _expected_recipients(engine, "oct")
+    down = send_campaign(
+        engine,
+        settings,
+        load_policy(settings.data_dir),
+        "oct",
+        SmtpChannel(f"smtp://127.0.0.1:{free_port()}", settings),
+    )
+    assert down.sent == 0 and down.stopped and "cannot reach the mail server" in down.stopped
+    assert len(down.failed) == 1  # one message tried, the rest left alone
+    with smtp_server() as (url, recorder):
+        up = send_campaign(engine, settings, load_policy(settings.data_dir), "oct", SmtpChannel(url, settings))
+    assert up.sent == len(recorder.messages) == len(expected) and not up.stopped

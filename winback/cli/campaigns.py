@@ -234,6 +234,7 @@ def campaign_send(
         "skipped": dict(report.skipped),
         "failed": report.failed,
         "unconfirmed": report.unconfirmed,
+        "stopped": report.stopped,
         "seconds": round(report.seconds, 2),
     }
     if as_json:
@@ -247,9 +248,11 @@ def campaign_send(
                 f"{len(report.unconfirmed)} messages were claimed by a run that stopped before the channel confirmed "
                 "them; they are not sent again (check the channel, then --retry-unconfirmed if they never arrived)"
             )
-        if report.failed:
+        if report.stopped:
+            note(f"stopped: {report.stopped}; nothing else was tried, run it again later")
+        elif report.failed:
             note(f"{len(report.failed)} messages failed; a later run retries the temporary failures")
-    if report.failed and not report.sent:
+    if report.stopped or (report.failed and not report.sent):
         raise typer.Exit(1)
 
 

@@ -271,7 +271,7 @@ class OfferSend(Base):
     provider_id: Mapped[str | None] = mapped_column(String(300))  # what the channel answered, when it says
     claimed_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)  # wall clock, even in a demo shop
     last_error: Mapped[str | None] = mapped_column(Text, info=PERSONAL)  # a server's reply may quote the address
 
 

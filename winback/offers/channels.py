@@ -28,9 +28,10 @@ WEBHOOK_TIMEOUT_S = 15.0
 
 
 class SendFailed(Exception):
-    def __init__(self, message: str, retry: bool) -> None:
+    def __init__(self, message: str, retry: bool, channel_down: bool = False) -> None:
         super().__init__(message)
         self.retry = retry  # a temporary problem (4xx reply, connection lost, 5xx webhook): try again later
+        self.channel_down = channel_down  # nothing can be sent now (no connection, login refused): stop the run
 
 
 class ChannelError(UserError, ValueError):
@@ -81,9 +82,10 @@ class SmtpChannel:
             if self.user and self.password:
                 smtp.login(self.user, self.password)
         except smtplib.SMTPAuthenticationError as exc:
-            raise SendFailed(f"the mail server refused the login: {exc.smtp_code}", False) from None
+            raise SendFailed(f"the mail server refused the login: {exc.smtp_code}", False, True) from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise SendFailed(f"cannot reach the mail server {self.host}:{self.port}: {exc}", True) from None
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            raise SendFailed(f"cannot reach the mail server {self.host}:{self.port}: {reason}", True, True) from None
         return smtp
 
     def send(self, message: EmailMessage, payload: dict[str, Any]) -> str | None:
@@ -197,6 +199,8 @@ class WebhookChannel:
         }
         try:
             response = self.client.post(self.url, content=body, headers=headers)
+        except httpx.ConnectError:
+            raise SendFailed(f"cannot reach the webhook {self.url}", True, True) from None
         except httpx.HTTPError as exc:
             raise SendFailed(f"the webhook did not answer: {type(exc).__name__}", True) from None
         if response.status_code >= 300:

@@ -7,7 +7,8 @@ status sent, an `offer_events` row with the Message-ID) after. A run killed betw
 claim: the next run reports it as unconfirmed and does not send it again unless asked
 (`--retry-unconfirmed`), so nobody gets a message twice. A failure is kept per message; temporary ones
 (4xx, connection lost) are retried with doubling waits, in the run and in later runs, up to
-`WINBACK_SEND_MAX_ATTEMPTS`; permanent ones (a refused address) are not retried.
+`WINBACK_SEND_MAX_ATTEMPTS`; permanent ones (a refused address) are not retried. When the channel itself
+is down (no connection, login refused) the run stops at once and says so; a later run resumes.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class SendReport:
     skipped: Counter[str] = field(default_factory=Counter)  # why not sent -> members
     failed: dict[str, str] = field(default_factory=dict)  # offer id -> last error (kept for a later run)
     unconfirmed: list[str] = field(default_factory=list)  # claimed by a run that stopped before confirming
+    stopped: str | None = None  # why the run stopped early (the channel is down); run it again later
     seconds: float = 0.0
 
 
@@ -150,6 +152,8 @@ def send_campaign(
                 spent += candidate.cost
                 if progress:
                     progress(candidate.offer.offer_id)
+            if report.stopped:
+                break
     finally:
         channel.close()
     report.seconds = time.perf_counter() - started
@@ -176,7 +180,7 @@ def _why_not(
         if candidate.attempts >= settings.send_max_attempts:
             report.failed[candidate.offer.offer_id] = "gave up after the last attempt"
             return ""
-        if candidate.next_attempt_at is not None and candidate.next_attempt_at > now:
+        if candidate.next_attempt_at is not None and candidate.next_attempt_at > datetime.now():
             return "waiting to retry"
     return None
 
@@ -224,7 +228,13 @@ def _send_one(
         except SendFailed as exc:
             wait = settings.send_backoff_s * 2 ** (attempts - 1)
             retry = exc.retry and attempts < settings.send_max_attempts
-            _record_failure(engine, offer.offer_id, str(exc), now + timedelta(seconds=wait) if retry else None)
+            # retries wait in real time (a demo shop's clock stands still between advances)
+            retry_at = datetime.now().replace(microsecond=0) + timedelta(seconds=wait) if retry else None
+            _record_failure(engine, offer.offer_id, str(exc), retry_at)
+            if exc.channel_down:  # no point trying the others now: the run stops, a later one resumes
+                report.failed[offer.offer_id] = str(exc)
+                report.stopped = str(exc)
+                return False
             if not retry:
                 report.failed[offer.offer_id] = str(exc)
                 return False
