@@ -65,11 +65,11 @@ def campaign_create(
     settings = get_settings()
     db = engine()
     policy = load_policy(settings.data_dir)
-    backend = (
-        LlmBackend(None, "none", False, "--no-llm: templates only")
-        if no_llm
-        else connect_llm(settings, "draft", max_tokens=160)
-    )
+    if no_llm:
+        backend = LlmBackend(None, "none", False, "--no-llm: templates only")
+    else:
+        note("connecting to the LLM (the embedded server takes about a minute to start; --no-llm: templates)")
+        backend = connect_llm(settings, "draft", max_tokens=160)
     if backend.note:
         note(f"note: {backend.note}")
     drafter = OfferDrafter(db, settings, backend.llm, structured=backend.structured, model=backend.model)
