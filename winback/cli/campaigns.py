@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from winback.cli.common import JsonFlag, console, emit_json, engine, err, note, say
+from winback.cli.offers import DRAFTING_COLUMNS, drafting_backend
 from winback.config import get_settings
 from winback.errors import UserError
 
@@ -44,7 +45,6 @@ def campaign_create(
     """Choose a cohort, split off a random holdout per risk band, draft offers for the treatment arm."""
     from pydantic import ValidationError
 
-    from winback.llm.backend import LlmBackend, connect_llm
     from winback.offers.campaigns import CohortArgs, create_campaign
     from winback.offers.drafting import OfferDrafter
     from winback.offers.policy import load_policy
@@ -65,17 +65,10 @@ def campaign_create(
     settings = get_settings()
     db = engine()
     policy = load_policy(settings.data_dir)
-    if no_llm:
-        backend = LlmBackend(None, "none", False, "--no-llm: templates only")
-    else:
-        note("connecting to the LLM (the embedded server takes about a minute to start; --no-llm: templates)")
-        backend = connect_llm(settings, "draft", max_tokens=160)
-    if backend.note:
-        note(f"note: {backend.note}")
+    backend = drafting_backend(settings, no_llm)
     drafter = OfferDrafter(db, settings, backend.llm, structured=backend.structured, model=backend.model)
-    columns = (SpinnerColumn(), TextColumn("drafting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
-        with Progress(*columns, console=err, disable=as_json) as bar:
+        with Progress(*DRAFTING_COLUMNS, console=err, disable=as_json) as bar:
             task = bar.add_task("drafting", total=None)
             created = create_campaign(
                 db,

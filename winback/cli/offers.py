@@ -3,16 +3,36 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, get_args
+from typing import TYPE_CHECKING, Annotated, get_args
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from winback.cli.common import JsonFlag, RoleOption, console, emit_json, engine, err, note, print_tool, say
-from winback.config import get_settings
+from winback.config import Settings, get_settings
 from winback.errors import UserError
 from winback.tools.names import ToolName
+
+if TYPE_CHECKING:
+    from winback.llm.backend import LlmBackend
+
+DRAFTING_COLUMNS = (SpinnerColumn(), TextColumn("drafting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+
+
+def drafting_backend(settings: Settings, no_llm: bool) -> LlmBackend:
+    """The LLM that writes drafts (or none, with --no-llm), saying on stderr what is happening."""
+    from winback.llm.backend import LlmBackend, connect_llm
+
+    if no_llm:
+        backend = LlmBackend(None, "none", False, "--no-llm: templates only")
+    else:
+        note("connecting to the LLM (the embedded server takes about a minute to start; --no-llm: templates)...")
+        backend = connect_llm(settings, "draft", max_tokens=160)
+    if backend.note:
+        note(f"note: {backend.note}")
+    return backend
+
 
 offers_app = typer.Typer(
     help="Retention offers: history, outcomes and drafting within the policy.", no_args_is_help=True
@@ -57,7 +77,6 @@ def offers_draft(
     as_json: JsonFlag = False,
 ) -> None:
     """Draft win-back offers within the policy for the top-N at-risk customers (resumable)."""
-    from winback.llm.backend import LlmBackend, connect_llm
     from winback.offers.batch import draft_batch
     from winback.offers.drafting import Channel, OfferDrafter
 
@@ -71,17 +90,10 @@ def offers_draft(
         language = check_language(language)
     settings = get_settings()
     db = engine()
-    if no_llm:
-        backend = LlmBackend(None, "none", False, "--no-llm: templates only")
-    else:
-        note("connecting to the LLM (the embedded server takes about a minute to start)...")
-        backend = connect_llm(settings, "draft", max_tokens=160)
-    if backend.note:
-        note(f"note: {backend.note}")
+    backend = drafting_backend(settings, no_llm)
     drafter = OfferDrafter(db, settings, backend.llm, structured=backend.structured, model=backend.model)
-    columns = (SpinnerColumn(), TextColumn("drafting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
-        with Progress(*columns, console=err, disable=as_json) as bar:
+        with Progress(*DRAFTING_COLUMNS, console=err, disable=as_json) as bar:
             task = bar.add_task("drafting", total=top)
             report = draft_batch(
                 db,
