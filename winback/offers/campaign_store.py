@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -57,22 +58,6 @@ def campaign_status(engine: Engine, name: str) -> dict[str, Any]:
     }
 
 
-MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
-
-
 def find_campaign(engine: Engine, words: str | None) -> Campaign:
     """A campaign by its name, a word of it, or the month it started ("October", "2026-10"); else the newest."""
     campaigns = list_campaigns(engine)
@@ -84,7 +69,7 @@ def find_campaign(engine: Engine, words: str | None) -> Campaign:
     for match in (
         lambda c: c.campaign_id.lower() == wanted,
         lambda c: wanted in c.campaign_id.lower(),
-        lambda c: wanted in (_month_of(c), MONTHS[int(_month_of(c)[5:]) - 1]),
+        lambda c: wanted in _month_of(c),
     ):
         found = [c for c in campaigns if match(c)]
         if found:
@@ -93,5 +78,7 @@ def find_campaign(engine: Engine, words: str | None) -> Campaign:
     raise CampaignError(f"no campaign matches {words.strip()!r}; campaigns: {names}")
 
 
-def _month_of(campaign: Campaign) -> str:
-    return f"{(campaign.started_at or campaign.created_at):%Y-%m}"
+def _month_of(campaign: Campaign) -> tuple[str, str]:
+    """The month it started (or was created): as "2026-10" and as "october"."""
+    when = campaign.started_at or campaign.created_at
+    return f"{when:%Y-%m}", calendar.month_name[when.month].lower()

@@ -12,7 +12,7 @@ from typing import Any
 from winback.assistant.intents import Intent
 from winback.assistant.memory import ConversationState
 from winback.assistant.planning.candidates import IntentScores, load_intents
-from winback.assistant.planning.metric_slots import MetricSlots
+from winback.assistant.planning.metric_slots import MONTHS, MetricSlots
 from winback.assistant.planning.slots import Slots
 
 NEEDS_CUSTOMER = {Intent.CUSTOMER_PROFILE, Intent.EXPLAIN_RISK, Intent.CUSTOMER_FEEDBACK, Intent.DRAFT_OFFER}
@@ -180,9 +180,7 @@ def build_plan(
     return plan
 
 
-MONTH_WORDS = re.compile(
-    r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b", re.IGNORECASE
-)
+MONTH_WORDS = re.compile(r"\b(" + MONTHS + r")\b", re.IGNORECASE)
 # a campaign's name after "campaign": quoted, or a token that looks like a name (a digit, "-" or "_" in it),
 # so "campaign paid off" is not read as a campaign called "paid"
 NAMED_CAMPAIGN = re.compile(
@@ -193,7 +191,7 @@ NAMED_CAMPAIGN = re.compile(
 def campaign_words(question: str) -> str | None:
     """Which campaign a question means: a month ("the October campaign") or a name after "campaign"."""
     for month in MONTH_WORDS.finditer(question):
-        if month.group(1) != "may":  # "may" in lower case is the verb
+        if month.group(1) != "may":  # "may" in lower case is the verb (calendar names are capitalised)
             return month.group(1).lower()
     named = NAMED_CAMPAIGN.search(question)
     return (named.group(1) or named.group(2)).strip() if named else None
