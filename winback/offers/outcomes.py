@@ -21,7 +21,7 @@ from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_effectsize
 
 from winback.data.clock import shop_now
-from winback.data.schema import CampaignMember, Customer, Offer, Order
+from winback.data.schema import Campaign, CampaignMember, Customer, Offer, Order
 from winback.offers.campaign_store import load_campaign
 
 ALPHA = 0.05
@@ -204,10 +204,8 @@ class CampaignReport:
         }
 
 
-def member_outcomes(engine: Engine, campaign_id: str) -> tuple[list[MemberOutcome], datetime | None, datetime]:
-    """Every member's outcome so far (up to the window end or the shop's now, whichever is first)."""
-    campaign = load_campaign(engine, campaign_id)
-    now = shop_now(engine)
+def member_outcomes(engine: Engine, campaign: Campaign, now: datetime) -> list[MemberOutcome]:
+    """Every member's outcome so far (up to the window end or `now`, the shop's, whichever is first)."""
     with engine.connect() as connection:
         rows = connection.execute(
             select(
@@ -242,7 +240,7 @@ def member_outcomes(engine: Engine, campaign_id: str) -> tuple[list[MemberOutcom
                 codes[r.customer_id] = r.redeem_code
         start = campaign.started_at
         if start is None:
-            return list(members.values()), None, now
+            return list(members.values())
         end = min(now, start + timedelta(days=campaign.window_days))
         for r in rows:
             closed_at = r.closed_at
@@ -268,7 +266,7 @@ def member_outcomes(engine: Engine, campaign_id: str) -> tuple[list[MemberOutcom
         member.revenue += float(total or 0)
         if code and codes.get(customer_id) == code:
             member.redeemed = True
-    return list(members.values()), start, now
+    return list(members.values())
 
 
 def _compare(label: str, members: list[MemberOutcome]) -> Comparison:
@@ -303,7 +301,9 @@ def _curve(members: list[MemberOutcome], days: int) -> dict[str, list[float]]:
 
 def campaign_report(engine: Engine, campaign_id: str) -> CampaignReport:
     campaign = load_campaign(engine, campaign_id)
-    members, start, now = member_outcomes(engine, campaign.campaign_id)
+    now = shop_now(engine)
+    members = member_outcomes(engine, campaign, now)
+    start = campaign.started_at
     groups: dict[str, dict[str, list[MemberOutcome]]] = {"band": defaultdict(list), "type": defaultdict(list)}
     for m in members:
         groups["band"][m.risk_band].append(m)

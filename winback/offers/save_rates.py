@@ -17,10 +17,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from winback.data.clock import shop_now
-from winback.data.schema import Campaign
+from winback.offers.campaign_store import list_campaigns
 from winback.offers.outcomes import MemberOutcome, member_outcomes
 from winback.offers.policy import OfferPolicy
 
@@ -73,17 +73,14 @@ class SaveRate:
 
 def measured_arms(engine: Engine, now: datetime) -> dict[tuple[str, str | None], Arms]:
     """{(offer type, band or None): Arms} over closed campaigns; treated = sent an offer of that type."""
-    with engine.connect() as connection:
-        closed = [
-            c
-            for c, started, days in connection.execute(
-                select(Campaign.campaign_id, Campaign.started_at, Campaign.window_days)
-            ).all()
-            if started is not None and started + timedelta(days=days) <= now
-        ]
+    closed = [
+        c
+        for c in list_campaigns(engine)
+        if c.started_at is not None and c.started_at + timedelta(days=c.window_days) <= now
+    ]
     out: dict[tuple[str, str | None], Arms] = defaultdict(Arms)
-    for campaign_id in closed:
-        for member in member_outcomes(engine, campaign_id)[0]:
+    for campaign in closed:
+        for member in member_outcomes(engine, campaign, now):
             # like with like: treated members who were sent the offer, holdout members who could have been
             # (consent and an open account: those without would never have been sent it)
             compared = member.sent if member.arm == "treatment" else member.reachable
