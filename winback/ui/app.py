@@ -340,19 +340,20 @@ class App:
         except UserError as exc:
             return str(exc)
 
-    def campaign_approve(self, name: str, request: gr.Request) -> str:
+    def campaign_step(self, step: str, name: str, request: gr.Request) -> str:
+        """Approve a campaign's drafts or send its approved offers, as the signed-in user."""
         user = self.user(request)
+        run = self.views.approve_campaign if step == "approve" else self.views.send_campaign
         try:
-            return self.views.approve_campaign(user.role, user.name, name or "").message
+            return run(user.role, user.name, name or "").message
         except UserError as exc:
             return str(exc)
 
+    def campaign_approve(self, name: str, request: gr.Request) -> str:
+        return self.campaign_step("approve", name, request)
+
     def campaign_send(self, name: str, request: gr.Request) -> str:
-        user = self.user(request)
-        try:
-            return self.views.send_campaign(user.role, user.name, name or "").message
-        except UserError as exc:
-            return str(exc)
+        return self.campaign_step("send", name, request)
 
     def whoami(self, request: gr.Request) -> str:
         user = self.user(request)
