@@ -46,7 +46,7 @@ def measure(folder: Path, rows: int, device: str, drivers: int) -> None:
     from winback.model.scoring import ChurnScorer
 
     scorer = ChurnScorer.load(folder)
-    scorer.artifact.model.to(device)
+    scorer.artifact.model.network.to(device)
     base = pd.read_pickle(folder / "features.pkl")
     frame = base.iloc[np.arange(rows) % len(base)]
     started = time.perf_counter()

@@ -19,6 +19,7 @@ from winback.data.schema import ChurnScore, Customer
 from winback.data.stats import collect_stats
 from winback.model.artifact import IncompatibleModel, ModelNotFound, load_artifact
 from winback.model.dataset import NotEnoughHistory
+from winback.model.explain import baseline_probability
 from winback.model.pipeline import train_churn_model
 from winback.model.scoring import ChurnScorer, NotScorable, UnknownCustomer, score_all, score_customers
 from winback.model.train import TrainConfig
@@ -58,8 +59,15 @@ def test_training_is_deterministic(trained, tmp_path: Path) -> None:
     again = train_churn_model(engine, tmp_path, config=FAST)
     assert again.metrics == report.metrics
     a, b = load_artifact(root, report.version), load_artifact(tmp_path, again.version)
-    for (name, x), (_, y) in zip(a.model.state_dict().items(), b.model.state_dict().items(), strict=True):
+    for (name, x), (_, y) in zip(
+        a.model.network.state_dict().items(), b.model.network.state_dict().items(), strict=True
+    ):
         assert torch.equal(x, y), name
+    assert a.model.describe() == b.model.describe()
+    trees_a, trees_b = a.model.trees, b.model.trees
+    assert (trees_a is None) == (trees_b is None)
+    if trees_a is not None and trees_b is not None:
+        assert trees_a.model_to_string() == trees_b.model_to_string()
 
 
 def test_drivers_add_up_and_read_well(trained) -> None:
@@ -67,7 +75,7 @@ def test_drivers_add_up_and_read_well(trained) -> None:
     scorer = ChurnScorer.load(root)
     scores = score_customers(engine, scorer, ["C-1001", "C-1002", "C-1003"], top_k=30)
     assert [s.customer_id for s in scores] == ["C-1001", "C-1002", "C-1003"]
-    base = scorer.artifact.model(scorer.artifact.baseline).item()
+    base = baseline_probability(scorer.artifact.model, scorer.artifact.baseline)
     for s in scores:
         total = sum(d.contribution for d in s.drivers)  # all features: completeness of integrated gradients
         assert total == pytest.approx(s.probability - base, abs=0.02)

@@ -52,7 +52,13 @@ def train_command(
     drivers = list(report.global_drivers["feature"].head(6))
     if as_json:
         emit_json(
-            {"version": report.version, "metrics": report.metrics, "top_drivers": drivers, "folder": str(report.folder)}
+            {
+                "version": report.version,
+                "metrics": report.metrics,
+                "model": report.model,
+                "top_drivers": drivers,
+                "folder": str(report.folder),
+            }
         )
         return
     m = report.metrics
@@ -60,6 +66,12 @@ def train_command(
     for name, label in METRICS:
         table.add_row(label, f"{m[name]:.3f}")
     console.print(table)
+    weight = float(report.model["network_weight"] or 0.0) if report.model["tree_iterations"] else 1.0
+    say(
+        f"blend: networks {weight:.0%}, trees {1 - weight:.0%}"
+        + (f" ({report.model['tree_iterations']} rounds)" if report.model["tree_iterations"] else "")
+        + " (weight chosen on the early-stopping rows)"
+    )
     say("top drivers: " + ", ".join(drivers))
     say(f"saved to {report.folder}")
 

@@ -1,8 +1,8 @@
 """The churn network: an ensemble of small MLPs over normalised numerics and embedded categoricals.
 
 Categoricals enter as one-hot vectors multiplied by an embedding matrix (equivalent to nn.Embedding).
-Keeping the whole input in one dense space lets integrated gradients attribute the ensemble's calibrated
-probability to every feature, categoricals included (see explain.py).
+Keeping the whole input in one dense space lets integrated gradients attribute the ensemble's logit to
+every feature, categoricals included (see explain.py).
 """
 
 from __future__ import annotations
@@ -41,24 +41,15 @@ class TabularMLP(nn.Module):
         return self.body(torch.cat(parts, dim=1)).squeeze(1)
 
 
-class CalibratedEnsemble(nn.Module):
-    """Mean of the members' logits, then Platt scaling (slope and bias fitted on held-out data)."""
+class NetworkEnsemble(nn.Module):
+    """Mean of the members' logits (uncalibrated: the blend and Platt scaling live in churn_model.py)."""
 
-    slope: torch.Tensor  # buffers, saved with the model
-    bias: torch.Tensor
-
-    def __init__(self, members: list[TabularMLP], slope: float = 1.0, bias: float = 0.0):
+    def __init__(self, members: list[TabularMLP]):
         super().__init__()
         self.members = nn.ModuleList(members)
-        self.register_buffer("slope", torch.tensor(float(slope)))
-        self.register_buffer("bias", torch.tensor(float(bias)))
-
-    def logits(self, dense: torch.Tensor) -> torch.Tensor:
-        return torch.stack([m(dense) for m in self.members]).mean(0)
 
     def forward(self, dense: torch.Tensor) -> torch.Tensor:
-        """Calibrated churn probability."""
-        return torch.sigmoid(self.slope * self.logits(dense) + self.bias)
+        return torch.stack([m(dense) for m in self.members]).mean(0)
 
 
 def dense_input(numeric: torch.Tensor, categorical: torch.Tensor, cardinalities: list[int]) -> torch.Tensor:

@@ -25,7 +25,7 @@ from winback.model.dataset import CutoffPlan, NotEnoughHistory, customer_bucket,
 from winback.model.explain import attribute, baseline_dense, category_frequencies, summarise
 from winback.model.features import CATEGORICAL, NUMERIC
 from winback.model.metrics import evaluate
-from winback.model.train import TrainConfig, fit_ensemble, predict
+from winback.model.train import TrainConfig, fit_ensemble
 
 
 @dataclass
@@ -45,6 +45,7 @@ class TrainReport:
     metrics: dict[str, float]
     global_drivers: pd.DataFrame
     rows: dict[str, int]
+    model: dict[str, float | int | None]  # the blend: network weight, tree rounds, Platt slope and bias
 
 
 def build_training_data(
@@ -102,7 +103,7 @@ def train_churn_model(
     result = fit_ensemble(
         *parts["fit"], *parts["stop"], *parts["calibrate"], NUMERIC, CATEGORICAL, config, on_epoch=on_epoch
     )
-    test_p = predict(result.model, result.encoder, data.test_x)
+    test_p = result.model.predict(result.encoder, data.test_x)
     metrics = evaluate(data.test_y, test_p)
 
     frequencies = category_frequencies(result.encoder, parts["fit"][0])
@@ -131,10 +132,11 @@ def train_churn_model(
             "metrics_out_of_time": metrics,
             "epochs": result.epochs,
             "train_config": config.to_dict(),
+            "model": result.model.describe(),
             "device": result.device,
             "torch": torch.__version__,
             "global_drivers": drivers.head(15).to_dict(orient="records"),
         },
     )
     folder = save_artifact(artifact, data_dir)
-    return TrainReport(version, folder, metrics, drivers, artifact.meta["rows"])
+    return TrainReport(version, folder, metrics, drivers, artifact.meta["rows"], result.model.describe())

@@ -27,7 +27,6 @@ from winback.model.artifact import ModelArtifact, load_artifact
 from winback.model.dataset import latest_activity
 from winback.model.explain import Driver, attribute, top_drivers
 from winback.model.features import compute_features, iter_feature_chunks
-from winback.model.train import predict
 
 
 class UnknownCustomer(UserError, LookupError):
@@ -74,7 +73,7 @@ class ChurnScorer:
         return self.artifact.version
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        return predict(self.artifact.model, self.artifact.encoder, frame)
+        return self.artifact.model.predict(self.artifact.encoder, frame)
 
     def contributions(self, frame: pd.DataFrame) -> np.ndarray:
         a = self.artifact

@@ -1,7 +1,8 @@
-"""Fit the churn network: class-weighted BCE, early stopping, a small seed ensemble, Platt calibration.
+"""Fit the churn model: a seed ensemble of networks (class-weighted BCE, early stopping), gradient-boosted
+trees on the same rows, the blend weight chosen on the early-stopping rows, Platt calibration last.
 
-Deterministic under a seed on CPU (fixed generators, deterministic algorithms). On CUDA the same code
-runs with bf16 autocast.
+Deterministic under a seed on CPU (fixed generators, deterministic algorithms, LightGBM's deterministic
+mode). On CUDA the networks run with bf16 autocast.
 """
 
 from __future__ import annotations
@@ -17,8 +18,12 @@ import torch
 from sklearn.linear_model import LogisticRegression
 from torch import nn
 
+from winback.model.churn_model import ChurnModel, to_dense
 from winback.model.encoding import FeatureEncoder
-from winback.model.network import CalibratedEnsemble, TabularMLP, dense_input
+from winback.model.network import NetworkEnsemble, TabularMLP
+from winback.model.trees import expected_logit, fit_trees, refit_trees, tree_logits
+
+BLEND_WEIGHTS = tuple(i / 10 for i in range(11))  # the network's share of the blended logit
 
 
 @dataclass
@@ -33,6 +38,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     seed: int = 7
     device: str | None = None  # None: CUDA when available, else CPU
+    trees: bool = True  # also fit gradient-boosted trees and blend them in if the held-out log loss says so
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -40,7 +46,7 @@ class TrainConfig:
 
 @dataclass
 class FitResult:
-    model: CalibratedEnsemble
+    model: ChurnModel
     encoder: FeatureEncoder
     epochs: list[int] = field(default_factory=list)
     device: str = "cpu"
@@ -50,12 +56,6 @@ def pick_device(preference: str | None = None) -> torch.device:
     if preference:
         return torch.device(preference)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def to_dense(encoder: FeatureEncoder, frame: pd.DataFrame, device: torch.device | str = "cpu") -> torch.Tensor:
-    numeric = torch.from_numpy(encoder.numeric_matrix(frame))
-    categorical = torch.from_numpy(encoder.categorical_matrix(frame))
-    return dense_input(numeric, categorical, encoder.cardinalities()).to(device)
 
 
 def _loss(
@@ -123,6 +123,22 @@ def fit_platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(lr.coef_[0, 0]), float(lr.intercept_[0])
 
 
+def platt_log_loss(logits: np.ndarray, y: np.ndarray) -> float:
+    slope, bias = fit_platt(logits, y)
+    p = np.clip(1 / (1 + np.exp(-(slope * logits + bias))), 1e-7, 1 - 1e-7)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def choose_blend(network: np.ndarray, trees: np.ndarray, y: np.ndarray) -> float:
+    """The network's weight with the lowest log loss on the early-stopping rows (after a Platt fit there).
+
+    Ties within 0.001 go to the larger network weight: the simpler, differentiable member.
+    """
+    losses = {w: platt_log_loss(w * network + (1 - w) * trees, np.asarray(y)) for w in BLEND_WEIGHTS}
+    best = min(losses.values())
+    return max(w for w, loss in losses.items() if loss <= best + 1e-3)
+
+
 def fit_ensemble(
     train_x: pd.DataFrame,
     train_y: np.ndarray,
@@ -162,23 +178,19 @@ def fit_ensemble(
         )
         members.append(model)
         epochs.append(epoch)
-    ensemble = CalibratedEnsemble(members).to(device).eval()
-    with torch.no_grad():
-        cal_logits = _batched_logits(ensemble.logits, to_dense(encoder, calibrate_x, device), device)  # type: ignore[arg-type]  # a bound method is the callable it wants
-    slope, bias = fit_platt(cal_logits.cpu().numpy(), np.asarray(calibrate_y))
-    ensemble.slope.fill_(slope)
-    ensemble.bias.fill_(bias)
-    return FitResult(model=ensemble.cpu(), encoder=encoder, epochs=epochs, device=str(device))
-
-
-@torch.no_grad()
-def predict(
-    model: CalibratedEnsemble, encoder: FeatureEncoder, frame: pd.DataFrame, batch: int = 100_000
-) -> np.ndarray:
-    """Calibrated churn probabilities for the rows of `frame` (CPU or the model's device)."""
-    device = next(model.parameters()).device
-    outs = []
-    for start in range(0, len(frame), batch):
-        dense = to_dense(encoder, frame.iloc[start : start + batch], device)
-        outs.append(model(dense).float().cpu().numpy())
-    return np.concatenate(outs) if outs else np.empty(0, dtype=np.float32)
+    network = NetworkEnsemble(members).cpu().eval()
+    churn = ChurnModel(network=network)
+    if config.trees:
+        trees = fit_trees(encoder, train_x, train_y, stop_x, stop_y, config.seed)
+        weight = choose_blend(
+            churn.network_logits(encoder, stop_x), tree_logits(trees, encoder, stop_x), np.asarray(stop_y)
+        )
+        if weight < 1.0:
+            # the weight was chosen with trees that never saw the early-stopping rows; the shipped trees then
+            # learn from those rows too, for proportionally more rounds (calibration rows stay unseen)
+            both_x, both_y = pd.concat([train_x, stop_x]), np.concatenate([train_y, stop_y])
+            rounds = round(trees.best_iteration * len(both_y) / len(train_y))
+            churn.trees, churn.network_weight = refit_trees(encoder, both_x, both_y, rounds, config.seed), weight
+            churn.trees_expected_logit = expected_logit(churn.trees, encoder, both_x)
+    churn.slope, churn.bias = fit_platt(churn.blended_logits(encoder, calibrate_x), np.asarray(calibrate_y))
+    return FitResult(model=churn, encoder=encoder, epochs=epochs, device=str(device))
