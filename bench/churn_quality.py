@@ -4,6 +4,7 @@
     python -m bench.churn_quality --dataset telco      # IBM Telco churn, stratified K-fold
     python -m bench.churn_quality --dataset ecommerce  # e-commerce churn table, stratified K-fold
     options: --seed N (changes the splits and model seeds)  --folds K  --json (one object with every metric)
+             --reuse DIR (demo: copy a seeded data dir instead of seeding; the bench indexes its copy)
 
 Protocol. Public tables: rows repeating another row's features and label are dropped first (the count is
 reported), then stratified K-fold; inside each training fold winback splits 80 % fit / 10 % early stopping /
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -41,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from winback.model.churn_model import ChurnModel  # noqa: E402  (after the sys.path line)
 from winback.model.metrics import evaluate  # noqa: E402  (after the sys.path line)
-from winback.model.train import TrainConfig, fit_ensemble, fit_platt  # noqa: E402  (after the sys.path line)
+from winback.model.train import FitResult, TrainConfig, fit_ensemble, fit_platt  # noqa: E402  (after the sys.path line)
 
 METRICS = ("roc_auc", "pr_auc", "brier", "ece", "top_decile_lift")
 
@@ -94,8 +96,8 @@ def baselines(train_x, train_y, test_x, numeric, categorical, seed):
     }
 
 
-def winback_models(fit, stop, calibrate, test_x, numeric, categorical, seed) -> tuple[dict[str, np.ndarray], float]:
-    """The shipped blend and its network alone, and the blend's network weight."""
+def winback_models(fit, stop, calibrate, test_x, numeric, categorical, seed) -> tuple[dict[str, np.ndarray], FitResult]:
+    """The shipped blend and its network alone, and the fitted blend."""
     result = fit_ensemble(*fit, *stop, *calibrate, numeric, categorical, TrainConfig(seed=seed))
     network_only = ChurnModel(network=result.model.network)
     network_only.slope, network_only.bias = fit_platt(
@@ -105,8 +107,11 @@ def winback_models(fit, stop, calibrate, test_x, numeric, categorical, seed) -> 
         "winback": result.model.predict(result.encoder, test_x),
         "winback_network_only": network_only.predict(result.encoder, test_x),
     }
-    weight = result.model.network_weight if result.model.trees is not None else 1.0
-    return predictions, weight
+    return predictions, result
+
+
+def network_weight(result: FitResult) -> float:
+    return result.model.network_weight if result.model.trees is not None else 1.0
 
 
 def run_tabular(dataset: str, seed: int, folds: int) -> dict:
@@ -124,9 +129,10 @@ def run_tabular(dataset: str, seed: int, folds: int) -> dict:
             hold_x, hold_y, test_size=0.5, stratify=hold_y, random_state=seed + fold
         )
         started = time.perf_counter()
-        predictions, weight = winback_models(
+        predictions, result = winback_models(
             (fit_x, fit_y), (stop_x, stop_y), (cal_x, cal_y), test_x, numeric, categorical, seed + fold
         )
+        weight = network_weight(result)
         weights.append(weight)
         torch_seconds = time.perf_counter() - started
         predictions.update(baselines(train_x, train_y, test_x, numeric, categorical, seed + fold))
@@ -158,22 +164,105 @@ def run_tabular(dataset: str, seed: int, folds: int) -> dict:
     }
 
 
-def run_demo(seed: int, customers: int) -> dict:
+def demo_shop(customers: int, reuse: Path | None) -> Path:
+    """A seeded and indexed demo shop in a fresh folder (copied from `reuse`, a data dir, when given)."""
+    from winback.config import Settings
     from winback.data.db import make_engine
     from winback.data.demo.seed import seed_demo
     from winback.data.migrate import upgrade
-    from winback.model.features import CATEGORICAL, NUMERIC
-    from winback.model.pipeline import build_training_data, split_training
+    from winback.search.embeddings import get_embedder
+    from winback.search.indexer import index_feedback
+    from winback.search.store import open_collection
 
     folder = Path(tempfile.mkdtemp(prefix="winback-quality-"))
-    engine = make_engine(f"sqlite:///{folder / 'demo.db'}")
+    if reuse is not None:
+        shutil.copy(reuse / "winback.db", folder / "winback.db")
+        shutil.copytree(reuse / "chroma", folder / "chroma")
+    engine = make_engine(f"sqlite:///{folder / 'winback.db'}")
     upgrade(engine)
-    seed_demo(engine, customers=customers, seed=7)
+    if reuse is None:
+        seed_demo(engine, customers=customers, seed=7)
+    settings = Settings(data_dir=folder)
+    embedder = get_embedder(settings.embedding_model)
+    started = time.perf_counter()
+    report = index_feedback(engine, open_collection(settings, embedder), embedder)
+    print(
+        f"indexed {report.chunks_written:,} texts in {time.perf_counter() - started:.0f} s, "
+        f"{report.signals_written:,} text signals read",
+        file=sys.stderr,
+    )
+    return folder / "winback.db"
+
+
+def planted_text_cause(engine, result: FitResult, data, fit_x: pd.DataFrame) -> dict:
+    """Is "found it cheaper elsewhere" among the top 5 drivers of the test customers who wrote it?"""
+    from sqlalchemy import text
+
+    from winback.data.demo.phrases import PRICE_COMPARISONS
+    from winback.model.explain import attribute, baseline_dense, category_frequencies, top_drivers
+
+    stems = [phrase.split("{")[0] for phrase in PRICE_COMPARISONS]
+    cutoff = data.plan.test
+    with engine.connect() as connection:
+        texts = pd.read_sql(
+            text(
+                "SELECT customer_id, body, created_at AS at FROM reviews UNION ALL "
+                "SELECT customer_id, body, opened_at AS at FROM support_tickets"
+            ),
+            connection,
+        )
+    texts["at"] = pd.to_datetime(texts["at"])
+    recent = texts[(texts["at"] <= cutoff) & (texts["at"] > cutoff - pd.Timedelta(days=365))]
+    wrote = set(recent.loc[recent["body"].map(lambda b: any(s in b for s in stems)), "customer_id"])
+    encoder = result.encoder
+    baseline = baseline_dense(encoder, category_frequencies(encoder, fit_x))
+    features = [*encoder.numeric, *encoder.categorical]
+    feature = "text_price_elsewhere_365d"
+    out = {}
+    for group, ids in (
+        ("wrote a price comparison", [c for c in data.test_x.index if c in wrote]),
+        (
+            "wrote none",
+            [c for c in data.test_x.index if c not in wrote][:: max(1, (len(data.test_x) - len(wrote)) // 2000)],
+        ),
+    ):
+        frame = data.test_x.loc[ids]
+        contributions = attribute(result.model, encoder, baseline, frame, n_steps=8)
+        j = features.index(feature)
+        tops = [
+            top_drivers(row, contributions[i], features, 5) for i, (_, row) in enumerate(frame[features].iterrows())
+        ]
+        raising = [[d for d in top if d.feature == feature and d.contribution > 0] for top in tops]
+        strongest = max((d for found in raising for d in found), key=lambda d: d.contribution, default=None)
+        out[group] = {
+            "customers": len(ids),
+            "share_with_it_raising_risk_in_top_5_drivers": float(np.mean([bool(r) for r in raising])) if ids else 0.0,
+            "share_with_it_in_top_5_drivers": float(np.mean([any(d.feature == feature for d in t) for t in tops]))
+            if ids
+            else 0.0,
+            "mean_contribution": float(contributions[:, j].mean()) if ids else 0.0,
+            "example": strongest.text if strongest else None,
+        }
+    return out
+
+
+def run_demo(seed: int, customers: int, reuse: Path | None = None) -> dict:
+    from winback.data.db import make_engine
+    from winback.model.features import CATEGORICAL, NUMERIC, TEXT
+    from winback.model.pipeline import build_training_data, split_training
+
+    database = demo_shop(customers, reuse)
+    engine = make_engine(f"sqlite:///{database}")
     data = build_training_data(engine)
     parts = split_training(data, salt=f"split:{seed}")
-    predictions, weight = winback_models(
+    predictions, result = winback_models(
         parts["fit"], parts["stop"], parts["calibrate"], data.test_x, NUMERIC, CATEGORICAL, seed
     )
+    without_text = [c for c in NUMERIC if c not in TEXT]
+    blind, _ = winback_models(
+        parts["fit"], parts["stop"], parts["calibrate"], data.test_x, without_text, CATEGORICAL, seed
+    )
+    predictions["winback_without_text"] = blind["winback"]
     train_x = pd.concat([parts["fit"][0], parts["stop"][0]])
     train_y = np.concatenate([parts["fit"][1], parts["stop"][1]])
     predictions.update(baselines(train_x, train_y, data.test_x, NUMERIC, CATEGORICAL, seed))
@@ -185,13 +274,14 @@ def run_demo(seed: int, customers: int) -> dict:
         "customers": customers,
         "rows": int(len(data.test_y)),
         "rows_dropped_as_duplicates": 0,  # test rows come from a later cutoff than every training label
-        "network_weight_per_fold": [weight],
+        "network_weight_per_fold": [network_weight(result)],
         "positive_rate": float(data.test_y.mean()),
         "models": {
             name: {m: {"mean": evaluate(data.test_y, p)[m], "std": 0.0} for m in METRICS}
             for name, p in predictions.items()
         },
         "pooled_out_of_fold": {name: evaluate(data.test_y, p) for name, p in predictions.items()},
+        "planted_text_cause": planted_text_cause(engine, result, data, parts["fit"][0]),
     }
 
 
@@ -211,10 +301,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--customers", type=int, default=20_000, help="demo shop size")
+    parser.add_argument(
+        "--reuse", type=Path, help="demo: copy this seeded data dir (winback.db, chroma) instead of seeding one"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     result = (
-        run_demo(args.seed, args.customers)
+        run_demo(args.seed, args.customers, args.reuse)
         if args.dataset == "demo"
         else run_tabular(args.dataset, args.seed, args.folds)
     )
@@ -243,6 +336,15 @@ def main() -> None:
         ]
         table.add_row(name, *cells, f"{result['pooled_out_of_fold'][name]['ece']:.4f}")
     Console(width=170).print(table)
+    for group, found in result.get("planted_text_cause", {}).items():
+        print(
+            f"planted text-only cause, test customers who {group}: {found['customers']:,}, "
+            f"'found it cheaper elsewhere' raising the risk among their top 5 drivers for "
+            f"{found['share_with_it_raising_risk_in_top_5_drivers']:.0%} (in the top 5 at all: "
+            f"{found['share_with_it_in_top_5_drivers']:.0%}), "
+            f"mean contribution {found['mean_contribution']:+.3f}"
+            + (f"; e.g. {found['example']}" if found["example"] else "")
+        )
     check = result["versus_best_baseline"]
     print(f"winback vs the best baseline ({check['best_baseline']}): ROC-AUC {check['roc_auc_margin']:+.4f}")
     print(

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 
 from winback.data.db import make_engine
+from winback.data.demo.phrases import PRICE_COMPARISONS
 from winback.data.demo.seed import SeedError, seed_demo
 from winback.data.demo.simulate import DRIVERS
 from winback.data.fingerprint import database_fingerprint
@@ -66,6 +67,23 @@ def test_every_planted_driver_causes_churn(shop: Engine) -> None:
     assert 0.25 < churned / 4_000 < 0.65
     for driver in DRIVERS:
         assert causes.get(driver, 0) / churned > 0.05, (driver, causes)
+
+
+def test_shopping_around_shows_only_in_what_customers_write(shop: Engine) -> None:
+    """The text-only cause: price comparisons appear in texts of customers who shop around, and nowhere
+    else; their ratings are not lowered for it (docs/demo-shop.md)."""
+    stems = [phrase.split("{")[0] for phrase in PRICE_COMPARISONS]
+    with shop.connect() as c:
+        shopping = {
+            cid for cid, causes in c.execute(select(DemoTruth.customer_id, DemoTruth.causes)) if causes["found_cheaper"]
+        }
+        reviews = c.execute(select(Review.customer_id, Review.body, Review.rating)).all()
+        tickets = c.execute(select(SupportTicket.customer_id, SupportTicket.body)).all()
+    mentions = [r for r in [*reviews, *tickets] if any(stem in r.body for stem in stems)]
+    assert len(mentions) > 100 and {r.customer_id for r in mentions} <= shopping
+    mentioned = [r.rating for r in reviews if any(stem in r.body for stem in stems)]
+    overall = sum(r.rating for r in reviews) / len(reviews)
+    assert abs(sum(mentioned) / len(mentioned) - overall) < 0.3
 
 
 def test_late_deliveries_raise_churn_and_lower_ratings(shop: Engine) -> None:

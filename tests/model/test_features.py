@@ -10,10 +10,26 @@ import pytest
 from sqlalchemy import Engine, insert, update
 
 from winback.data.demo.seed import seed_demo
-from winback.data.schema import Customer, Order, Review, SupportTicket
+from winback.data.schema import Customer, Order, Review, SupportTicket, TextSignal
 from winback.model.features import FEATURES, compute_features, iter_feature_chunks
 
 CUTOFF = datetime(2026, 6, 1)
+
+
+def text_signal(kind: str, source: str, customer: str, when: datetime, sentiment: float, price: float = 0.2) -> dict:
+    return {
+        "source_kind": kind,
+        "source_id": source,
+        "customer_id": customer,
+        "written_at": when,
+        "content_hash": "h",
+        "price_elsewhere": price,
+        "delivery": 0.3,
+        "quality": 0.1,
+        "sizing": 0.1,
+        "service": 0.2,
+        "sentiment": sentiment,
+    }
 
 
 @pytest.fixture
@@ -64,6 +80,7 @@ def test_events_after_the_cutoff_change_no_feature(shop: Engine) -> None:
                     body="where",
                 )
             )
+            c.execute(insert(TextSignal).values(text_signal("review", f"FUT-{i}", cid, later, -0.8, price=0.9)))
         # tickets open at the cutoff but resolved after it still count as unresolved at the cutoff
         c.execute(
             update(SupportTicket)
@@ -151,6 +168,14 @@ def test_hand_built_customer(engine: Engine) -> None:
                 created_at=t0 + timedelta(days=90),
             )
         )
+        # what the texts said (as `winback index` reads it): two in the window, one after the cutoff
+        c.execute(insert(TextSignal).values(text_signal("ticket", "T-1", "H-1", t0 + timedelta(days=70), -0.2)))
+        c.execute(
+            insert(TextSignal).values(text_signal("review", "R-1", "H-1", t0 + timedelta(days=90), 0.1, price=0.62))
+        )
+        c.execute(
+            insert(TextSignal).values(text_signal("review", "R-9", "H-1", t0 + timedelta(days=101), -0.9, price=0.99))
+        )
     f = compute_features(engine, t0 + timedelta(days=100))
     h = f.loc["H-1"]
     assert h.orders_total == 5 and h.recency_days == pytest.approx(20)
@@ -160,9 +185,12 @@ def test_hand_built_customer(engine: Engine) -> None:
     assert h.min_rating_365d == 2 and h.last_rating == 2 and h.days_since_bad_review == pytest.approx(10)
     assert h.discount_share_365d == pytest.approx(20 / 420)
     assert h.segment == "gold"
+    assert h.text_price_elsewhere_365d == pytest.approx(0.62) and h.text_delivery_365d == pytest.approx(0.3)
+    assert h.text_sentiment_365d == pytest.approx(-0.05) and h.days_since_negative_text == pytest.approx(30)
     n = f.loc["H-2"]  # never ordered: sensible defaults, not NaN
     assert n.orders_total == 0 and n.recency_days == pytest.approx(100) and n.late_share_365d == 0
     assert n.mean_rating_365d == 4 and n.days_since_bad_review == 730
+    assert n.text_price_elsewhere_365d == 0 and n.text_sentiment_365d == 0 and n.days_since_negative_text == 730
     assert not f.isna().any().any()
     assert list(f.columns) == [x.name for x in FEATURES]
 

@@ -56,6 +56,7 @@ def train_command(
                 "version": report.version,
                 "metrics": report.metrics,
                 "model": report.model,
+                "texts_read": report.texts_read,
                 "top_drivers": drivers,
                 "folder": str(report.folder),
             }
@@ -73,6 +74,10 @@ def train_command(
         + " (weight chosen on the early-stopping rows)"
     )
     say("top drivers: " + ", ".join(drivers))
+    if not report.texts_read:
+        say(
+            "note: no text signals yet, so the model did not read what customers wrote; run `winback index`, then train again"
+        )
     say(f"saved to {report.folder}")
 
 

@@ -41,6 +41,8 @@ def index_command(as_json: JsonFlag = False) -> None:
         "unchanged": report.unchanged,
         "skipped_empty": report.skipped_empty,
         "chunks_written": report.chunks_written,
+        "text_signals_written": report.signals_written,
+        "risk_bands_updated": report.bands_updated,
         "chunks_in_index": collection.count(),
         "seconds": round(report.seconds, 2),
     }
@@ -51,7 +53,8 @@ def index_command(as_json: JsonFlag = False) -> None:
         f"index: {report.added:,} added, {report.updated:,} updated, {report.deleted:,} deleted, "
         f"{report.unchanged:,} unchanged, {report.skipped_empty:,} empty skipped; {report.chunks_written:,} chunks "
         f"embedded in {report.seconds:.1f} s ({report.texts_per_second:,.0f} texts/s); "
-        f"{counts['chunks_in_index']:,} chunks in the index"
+        f"{counts['chunks_in_index']:,} chunks in the index; topics and sentiment of {report.signals_written:,} "
+        f"texts read for the churn model; risk band refreshed on {report.bands_updated:,} unchanged texts"
     )
 
 

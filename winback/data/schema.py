@@ -304,6 +304,31 @@ class ChurnScore(Base):
     lapsed: Mapped[bool | None] = mapped_column(Boolean)
 
 
+TEXT_TOPICS: tuple[str, ...] = ("price_elsewhere", "delivery", "quality", "sizing", "service")
+"""What a review or ticket can be about, as scored from its search embedding (winback/search/text_signals.py)."""
+
+
+class TextSignal(Base):
+    """What one review or ticket says, read by `winback index` from the embedding it stores for search
+    (migration 0010): closeness to each topic in TEXT_TOPICS and a sentiment, each about -1 to 1. Derived
+    data that the churn features aggregate; not readable by model-written SQL."""
+
+    __tablename__ = "text_signals"
+    __table_args__ = (Index(None, "customer_id", "written_at"),)
+
+    source_kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # "review" or "ticket"
+    source_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64))
+    written_at: Mapped[datetime] = mapped_column(DateTime)
+    content_hash: Mapped[str] = mapped_column(String(32))  # the indexed text's hash: stale rows are re-read
+    price_elsewhere: Mapped[float] = mapped_column(Numeric(5, 4, asdecimal=False))
+    delivery: Mapped[float] = mapped_column(Numeric(5, 4, asdecimal=False))
+    quality: Mapped[float] = mapped_column(Numeric(5, 4, asdecimal=False))
+    sizing: Mapped[float] = mapped_column(Numeric(5, 4, asdecimal=False))
+    service: Mapped[float] = mapped_column(Numeric(5, 4, asdecimal=False))
+    sentiment: Mapped[float] = mapped_column(Numeric(5, 4, asdecimal=False))
+
+
 class ChatSession(Base):
     """One conversation with the assistant: who held it, with which role (assistant tables, migration 0005;
     not readable by model-written SQL)."""

@@ -171,6 +171,47 @@ TEMPLATES: dict[str, Callable[[pd.Series], str]] = {
 }
 
 
+# How close (cosine) a text must come to a topic's descriptions for the driver to say it is about it, or
+# may be; wording only, the model uses the score itself. A sentence inside a longer review is diluted.
+TOPIC_WRITTEN = 0.45
+TOPIC_HINTED = 0.30
+TOPIC_WORDS = {  # what they wrote about, and what they did not
+    "price_elsewhere": ("finding it cheaper elsewhere", "prices elsewhere"),
+    "delivery": ("delivery problems", "delivery problems"),
+    "quality": ("poor quality", "quality problems"),
+    "sizing": ("sizing problems", "sizing"),
+    "service": ("poor customer service", "customer service"),
+}
+
+
+def _topic(topic: str) -> Callable[[pd.Series], str]:
+    about, not_about = TOPIC_WORDS[topic]
+
+    def sentence(r: pd.Series) -> str:
+        score = r[f"text_{topic}_365d"]
+        if score >= TOPIC_WRITTEN:
+            return f"wrote about {about}"
+        return f"may have written about {about}" if score >= TOPIC_HINTED else f"has not written about {not_about}"
+
+    return sentence
+
+
+def _sentiment(r: pd.Series) -> str:
+    if not r.text_sentiment_365d:
+        return "wrote no review or ticket in the last year"
+    tone = "negative" if r.text_sentiment_365d < -0.05 else "positive" if r.text_sentiment_365d > 0.05 else "mixed"
+    return f"what they wrote in the last year reads {tone}"
+
+
+TEMPLATES.update({f"text_{topic}_365d": _topic(topic) for topic in TOPIC_WORDS})
+TEMPLATES["text_sentiment_365d"] = _sentiment
+TEMPLATES["days_since_negative_text"] = lambda r: (
+    f"wrote something negative {_plural(r.days_since_negative_text, 'day')} ago"
+    if r.days_since_negative_text < 730
+    else "has written nothing negative"
+)
+
+
 def describe(feature: str, row: pd.Series, contribution: float) -> str:
     template = TEMPLATES.get(feature)
     sentence = template(row) if template else f"{feature} = {row[feature]}"

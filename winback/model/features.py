@@ -1,9 +1,11 @@
-"""Churn features for every customer at a cutoff date, computed from the contract tables only.
+"""Churn features for every customer at a cutoff date, from the contract tables and what the texts say.
 
 Aggregation is pushed down to the database (GROUP BY and window functions that run on SQLite and
 PostgreSQL alike), so only one row per customer comes back; customers are processed in chunks of ids so
 memory stays bounded at millions of customers. Only data at or before the cutoff is read: an order
 placed, a parcel delivered, a ticket closed or a review written after the cutoff changes no feature.
+The text features read `text_signals` (topics and sentiment that `winback index` reads from the stored
+search embeddings); before the first index they are all at their "no text" values.
 Definitions and units: docs/churn-model.md.
 """
 
@@ -22,12 +24,12 @@ from sqlalchemy import Engine, and_, case, func, literal, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.expression import ColumnElement
 
-from winback.data.schema import Customer, Order, Review, SupportTicket
+from winback.data.schema import TEXT_TOPICS, Customer, Order, Review, SupportTicket, TextSignal
 from winback.data.sqlfuncs import epoch_days
 
 ColumnLike = ColumnElement[Any] | InstrumentedAttribute[Any]  # a mapped attribute works wherever a column does
 
-FEATURE_SPEC_VERSION = 1
+FEATURE_SPEC_VERSION = 2  # 2: what customers wrote (text_signals)
 NO_EVENT_DAYS = 730.0  # "days since" a thing that never happened: capped at two years
 
 
@@ -102,11 +104,34 @@ FEATURES: tuple[Feature, ...] = (
         "last_rating", "numeric", "stars 1-5", "rating of the customer's latest review before the cutoff (4 if none)"
     ),
     Feature("days_since_bad_review", "numeric", "days", "days since the latest review of 1-2 stars (730 if none)"),
+    *(
+        Feature(
+            f"text_{topic}_365d",
+            "numeric",
+            "similarity",
+            f"closest match of a review or ticket of the last 365 days to the {topic.replace('_', ' ')} topic "
+            "(cosine of the search embeddings, 0 if no text)",
+        )
+        for topic in TEXT_TOPICS
+    ),
+    Feature(
+        "text_sentiment_365d",
+        "numeric",
+        "-1 to 1",
+        "mean sentiment of the reviews and tickets of the last 365 days (0 if no text)",
+    ),
+    Feature(
+        "days_since_negative_text",
+        "numeric",
+        "days",
+        "days since the latest review or ticket with negative sentiment (730 if none)",
+    ),
     Feature("segment", "categorical", "tier", "customers.segment"),
     Feature("acquisition_channel", "categorical", "channel", "customers.acquisition_channel"),
     Feature("country", "categorical", "country", "customers.country"),
 )
 NUMERIC = [f.name for f in FEATURES if f.kind == "numeric"]
+TEXT = [f"text_{topic}_365d" for topic in TEXT_TOPICS] + ["text_sentiment_365d", "days_since_negative_text"]
 CATEGORICAL = [f.name for f in FEATURES if f.kind == "categorical"]
 BY_NAME = {f.name: f for f in FEATURES}
 
@@ -259,6 +284,21 @@ def _query_frames(engine: Engine, cutoff: datetime, scope: Scope) -> dict[str, p
         ranked_reviews.c.rn == 1
     )
 
+    text_year = TextSignal.written_at > d365
+    texts = (
+        select(
+            TextSignal.customer_id,
+            *(
+                func.max(case((text_year, getattr(TextSignal, topic)), else_=None)).label(f"text_{topic}_365d")
+                for topic in TEXT_TOPICS
+            ),
+            func.avg(case((text_year, TextSignal.sentiment), else_=None)).label("text_sentiment_365d"),
+            func.max(case((TextSignal.sentiment < 0, TextSignal.written_at), else_=None)).label("last_negative_at"),
+        )
+        .where(TextSignal.written_at <= cutoff, scope.where(TextSignal.customer_id))
+        .group_by(TextSignal.customer_id)
+    )
+
     frames = {}
     with engine.connect() as connection:
         for name, query in [
@@ -269,6 +309,7 @@ def _query_frames(engine: Engine, cutoff: datetime, scope: Scope) -> dict[str, p
             ("last_satisfaction", last_satisfaction),
             ("reviews", reviews),
             ("last_review", last_review),
+            ("texts", texts),
         ]:
             result = connection.execute(query)
             frames[name] = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
@@ -287,7 +328,7 @@ def compute_features(
         scope = Scope(ids=tuple(customer_ids)) if customer_ids is not None else Scope()
     frames = _query_frames(engine, cutoff, scope)
     df = frames["customers"].set_index("customer_id")
-    for name in ("orders", "last_four", "tickets", "last_satisfaction", "reviews", "last_review"):
+    for name in ("orders", "last_four", "tickets", "last_satisfaction", "reviews", "last_review", "texts"):
         frame = frames[name]
         if not frame.empty:
             df = df.join(frame.set_index("customer_id"), how="left")
@@ -341,6 +382,12 @@ def compute_features(
     out["min_rating_365d"] = num("min_rating_365d", 5.0)
     out["last_rating"] = num("last_rating", 4.0)
     out["days_since_bad_review"] = since_bad
+    for column in TEXT[:-1]:
+        out[column] = num(column)
+    negative = _as_datetime(df["last_negative_at"])
+    out["days_since_negative_text"] = (
+        ((cutoff_ts - negative).dt.total_seconds() / 86400.0).fillna(NO_EVENT_DAYS).clip(upper=NO_EVENT_DAYS)
+    )
     for column in CATEGORICAL:
         out[column] = df[column].astype(str)
     out.index.name = "customer_id"

@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from winback.data.fingerprint import data_summary_fingerprint
+from winback.data.schema import TextSignal
 from winback.model.artifact import ModelArtifact, save_artifact
 from winback.model.dataset import CutoffPlan, NotEnoughHistory, customer_bucket, labelled_frame, plan_cutoffs
 from winback.model.explain import attribute, baseline_dense, category_frequencies, summarise
@@ -46,6 +47,7 @@ class TrainReport:
     global_drivers: pd.DataFrame
     rows: dict[str, int]
     model: dict[str, float | int | None]  # the blend: network weight, tree rounds, Platt slope and bias
+    texts_read: int = 0  # text_signals rows the text features could use (0: `winback index` has not run)
 
 
 def build_training_data(
@@ -139,4 +141,6 @@ def train_churn_model(
         },
     )
     folder = save_artifact(artifact, data_dir)
-    return TrainReport(version, folder, metrics, drivers, artifact.meta["rows"], result.model.describe())
+    with engine.connect() as connection:
+        texts = int(connection.execute(select(func.count()).select_from(TextSignal)).scalar_one())
+    return TrainReport(version, folder, metrics, drivers, artifact.meta["rows"], result.model.describe(), texts)

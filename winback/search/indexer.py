@@ -22,6 +22,7 @@ from sqlalchemy import Engine, func, literal, select
 from winback.data.db import require_contract
 from winback.data.schema import ChurnScore, Customer, Review, SupportTicket
 from winback.search.embeddings import Embedder
+from winback.search.text_signals import refresh_text_signals
 
 CHUNK_CHARS = 1_000
 MAX_CHUNKS = 32  # a 100 kB text keeps its first ~32,000 characters; the rest is noted as truncated
@@ -37,6 +38,8 @@ class IndexReport:
     unchanged: int = 0
     skipped_empty: int = 0
     chunks_written: int = 0
+    signals_written: int = 0  # text_signals rows (topics and sentiment read from the stored embeddings)
+    bands_updated: int = 0  # unchanged texts whose customer's risk band changed: metadata rewritten, not re-embedded
     seconds: float = 0.0
     by_kind: dict[str, int] = field(default_factory=dict)
 
@@ -160,6 +163,13 @@ def _content_hash(doc: SourceDoc) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
+def _chunk_metadata(doc: SourceDoc, digest: str, chunks: int, truncated: bool) -> list[dict[str, Any]]:
+    return [
+        {**doc.metadata, "content_hash": digest, "chunk": i, "chunks": chunks, "truncated": truncated}
+        for i in range(chunks)
+    ]
+
+
 def _index_state(collection: Any, page: int = 5_000) -> dict[str, dict[str, Any]]:
     """source key -> {"ids": chunk ids present, "hashes": their hashes, "chunks": chunk count they claim}."""
     state: dict[str, dict[str, Any]] = {}
@@ -170,8 +180,9 @@ def _index_state(collection: Any, page: int = 5_000) -> dict[str, dict[str, Any]
             return state
         for chunk_id, meta in zip(got["ids"], got["metadatas"], strict=True):
             key = chunk_id.rsplit("#", 1)[0]
-            entry = state.setdefault(key, {"ids": set(), "hashes": set(), "chunks": 0})
+            entry = state.setdefault(key, {"ids": set(), "hashes": set(), "chunks": 0, "bands": set()})
             entry["ids"].add(chunk_id)
+            entry["bands"].add(meta.get("risk_band"))
             entry["hashes"].add(meta.get("content_hash"))
             entry["chunks"] = max(entry["chunks"], int(meta.get("chunks", 0)))
         offset += len(got["ids"])
@@ -204,6 +215,15 @@ def index_feedback(
             pending_docs.clear()
             pending_meta.clear()
 
+    band_ids: list[str] = []
+    band_meta: list[dict[str, Any]] = []
+
+    def flush_bands() -> None:
+        if band_ids:
+            collection.update(ids=list(band_ids), metadatas=list(band_meta))
+            band_ids.clear()
+            band_meta.clear()
+
     changed = 0
     for doc in iter_sources(engine):
         if progress:
@@ -220,6 +240,12 @@ def index_feedback(
         ids = [f"{doc.key}#{i}" for i in range(len(chunks))]
         if old and old["hashes"] == {digest} and old["ids"] == set(ids):
             report.unchanged += 1
+            if old["bands"] != {doc.metadata["risk_band"]}:  # re-scored since: the band filter must follow
+                band_ids.extend(ids)
+                band_meta.extend(_chunk_metadata(doc, digest, len(chunks), truncated))
+                report.bands_updated += 1
+                if len(band_ids) >= BATCH:
+                    flush_bands()
             continue
         if limit is not None and changed >= limit:
             break
@@ -232,19 +258,18 @@ def index_feedback(
         else:
             report.added += 1
         report.by_kind[doc.metadata["kind"]] = report.by_kind.get(doc.metadata["kind"], 0) + 1
-        for i, (chunk_id, chunk) in enumerate(zip(ids, chunks, strict=True)):
-            pending_ids.append(chunk_id)
-            pending_docs.append(chunk)
-            pending_meta.append(
-                {**doc.metadata, "content_hash": digest, "chunk": i, "chunks": len(chunks), "truncated": truncated}
-            )
+        pending_ids.extend(ids)
+        pending_docs.extend(chunks)
+        pending_meta.extend(_chunk_metadata(doc, digest, len(chunks), truncated))
         if len(pending_ids) >= BATCH:
             flush()
     flush()
+    flush_bands()
     if limit is None or changed < limit:  # a full pass: whatever is left in the index is gone from the database
         for _key, old in existing.items():
             collection.delete(ids=sorted(old["ids"]))
             report.deleted += 1
+    report.signals_written = refresh_text_signals(engine, collection, embedder, _index_state(collection))
     report.seconds = time.perf_counter() - started
     return report
 

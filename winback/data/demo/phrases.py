@@ -373,3 +373,19 @@ TICKET_BODIES: dict[str, tuple[str, ...]] = {
 }
 
 TICKET_CHANNELS = ("email", "chat", "phone", "contact_form")
+
+
+# What a customer who has started shopping around writes, whatever the rating (the planted `found_cheaper`
+# cause shows only in these words; docs/demo-shop.md). One is added to a review or ticket body.
+PRICE_COMPARISONS = (
+    "By the way, I saw the same {product} for less on another site.",
+    "Another shop has this cheaper right now, so I am comparing prices before I order again.",
+    "I found it cheaper elsewhere a few days after ordering.",
+    "Other stores are running better deals at the moment.",
+    "To be honest I have started buying some things from a cheaper competitor.",
+    "The same items are quite a bit cheaper on other websites.",
+    "Next time I will check the prices at other shops first.",
+    "I noticed a better price for this somewhere else.",
+    "A rival online shop sells the {product} for a lot less.",
+    "Prices here are higher than at the competition, I have checked.",
+)

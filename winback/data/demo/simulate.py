@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -20,7 +21,7 @@ from typing import Any
 from winback.data.demo.phrases import TICKET_CHANNELS
 from winback.data.demo.response import planted_response
 from winback.data.demo.rng import Rng, stream_seed
-from winback.data.demo.texts import Experience, review_text, ticket_text
+from winback.data.demo.texts import Experience, price_comparison, review_text, ticket_text
 from winback.data.demo.world import (
     ACQUISITION_CHANNELS,
     ACQUISITION_WEIGHTS,
@@ -45,16 +46,31 @@ HAZARD_PER_UNIT = {
     "unresolved_tickets": 0.0075,
     "poor_experience": 0.0090,
     "price_rise": 0.0160,
+    "found_cheaper": 0.0250,
 }
 COMPETITOR_HAZARD = 0.0170  # times price_sensitivity squared, while the competitor campaign runs
 MAX_WEEKLY_HAZARD = 0.30
-HALF_LIFE_DAYS = {"late_delivery": 120.0, "unresolved_tickets": 150.0, "poor_experience": 150.0, "price_rise": 240.0}
+HALF_LIFE_DAYS = {
+    "late_delivery": 120.0,
+    "unresolved_tickets": 150.0,
+    "poor_experience": 150.0,
+    "price_rise": 240.0,
+    "found_cheaper": 180.0,
+}
+# The text-only cause: a customer may start shopping around after finding a better price elsewhere (at a
+# rate of FOUND_CHEAPER_PER_YEAR x price sensitivity squared, three times that while the competitor's
+# campaign runs). It raises the churn hazard but not the order rate, ratings or tickets; it shows only in
+# what the customer writes.
+FOUND_CHEAPER_PER_YEAR = 0.8
+FOUND_CHEAPER_MENTION = 0.8  # chance that a review or ticket written afterwards says so
+TEXT_ONLY = ("found_cheaper",)
 UNRESOLVED_TICKET_UNITS = 2.0  # each ticket left unresolved for over a week, until it is resolved
 UNRESOLVED_AFTER_DAYS = 7.0
 MAX_STEP_DAYS = 30.0  # hazards are re-evaluated at least monthly as states decay
 FREE_SHIPPING_FROM = 50.0
 SHIPPING_FEE = 4.95
-DRIVERS = ("late_delivery", "unresolved_tickets", "poor_experience", "price_rise", "competitor")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+DRIVERS = ("late_delivery", "unresolved_tickets", "poor_experience", "price_rise", "competitor", "found_cheaper")
 
 
 @dataclass(frozen=True)
@@ -146,7 +162,9 @@ class _State:
         return out
 
     def total_units(self) -> float:
-        return sum(self.level.values()) + UNRESOLVED_TICKET_UNITS * self.unresolved
+        """Dissatisfaction that slows ordering (the text-only cause does not: it shows only in words)."""
+        felt = sum(v for k, v in self.level.items() if k not in TEXT_ONLY)
+        return felt + UNRESOLVED_TICKET_UNITS * self.unresolved
 
 
 class CustomerSimulator:
@@ -158,6 +176,7 @@ class CustomerSimulator:
         self.horizon = (calendar.as_of - calendar.start).total_seconds() / 86400.0
         self.signup_horizon = self.horizon  # sign-ups happen before the seeded as-of, however far time runs on
         _, self.by_category = build_catalogue(seed)
+        self.product_names = {p.product_id: p.name for ps in self.by_category.values() for p in ps}
         self.boundaries = [self._day(d) for d in calendar.boundaries()]
         self.price_rises = [(self._day(d), rise) for d, rise in calendar.price_rises]
         self.competitor = (self._day(calendar.competitor_start), self._day(calendar.competitor_end))
@@ -243,6 +262,9 @@ class CustomerSimulator:
 
         state = _State()
         state.at = signup
+        # drawn from their own stream, so customers who never shop around live exactly as before
+        words = Rng(stream_seed(self.seed, "found_cheaper", index))
+        comparing_from = self._comparing_from(words, traits, signup)
         pending: list[tuple[float, int, str, float]] = []  # (day, seq, effect, amount)
         seq = 0
         t = signup
@@ -267,12 +289,16 @@ class CustomerSimulator:
                     break
             if pending:
                 stop = min(stop, pending[0][0])
+            if comparing_from is not None and t < comparing_from:
+                stop = min(stop, comparing_from)
             to_churn = rng.exponential(7.0 / weekly)
             to_order = (first_order_due - t) if order_no == 0 else rng.exponential(1.0 / rate_per_day)
             step = min(to_churn, to_order)
             if t + step >= stop:
                 t = stop
                 self._apply_due(state, pending, t, traits)
+                if comparing_from is not None and abs(t - comparing_from) < 1e-9:
+                    state.level["found_cheaper"] = 1.0
                 if t >= self.horizon:
                     final_contrib = contrib
                     break
@@ -283,9 +309,12 @@ class CustomerSimulator:
                 final_contrib = contrib
                 break
             order_no += 1
+            texts_before = (len(life.reviews), len(life.support_tickets))
             new_effects, ticket_no, review_no = self.place_order(
                 rng, life, traits, country, favourites, state, t, order_no, ticket_no, review_no
             )
+            if comparing_from is not None and t >= comparing_from:
+                self._mention_prices(words, life, texts_before)
             for effect in new_effects:
                 seq += 1
                 heapq.heappush(pending, (effect[0], seq, effect[1], effect[2]))
@@ -315,6 +344,35 @@ class CustomerSimulator:
             **planted_response(Rng(stream_seed(self.seed, "response", index)), traits, churned_at is not None, total),
         }
         return life
+
+    def _comparing_from(self, words: Rng, traits: Traits, signup: float) -> float | None:
+        """The day this customer starts shopping around, or None (first event of a piecewise Poisson process)."""
+        rate = FOUND_CHEAPER_PER_YEAR * traits.price_sensitivity**2 / 365.0  # per day
+        start, end = self.competitor
+        need = words.exponential(1.0)  # the process's unit-rate clock, spent at 1x or 3x the rate
+        pieces = [(signup, max(signup, start), 1.0), (max(signup, start), max(signup, end), 3.0)]
+        pieces.append((max(signup, end), self.horizon, 1.0))
+        for low, high, factor in pieces:
+            if high <= low:
+                continue
+            span = rate * factor * (high - low)
+            if need < span:
+                return low + need / (rate * factor)
+            need -= span
+        return None
+
+    def _mention_prices(self, words: Rng, life: CustomerLife, before: tuple[int, int]) -> None:
+        """Put a price comparison into most reviews and tickets the last order led to: a review becomes about
+        it (its opener, the comparison, its closer), a ticket gets it added."""
+        for review in life.reviews[before[0] :]:
+            if words.chance(FOUND_CHEAPER_MENTION):
+                sentences = _SENTENCE.split(review["body"])
+                comparison = price_comparison(words, self.product_names.get(review["product_id"], "item"))
+                kept = [sentences[0], comparison] + (sentences[-1:] if len(sentences) > 2 else [])
+                review["body"] = " ".join(kept)
+        for ticket in life.support_tickets[before[1] :]:
+            if words.chance(FOUND_CHEAPER_MENTION):
+                ticket["body"] = f"{ticket['body']} {price_comparison(words, 'item')}"
 
     def _apply_due(self, state: _State, pending: list, t: float, traits: Traits) -> None:
         """Apply effects scheduled at or before t, and shop-wide price rises happening at t."""

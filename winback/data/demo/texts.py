@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from winback.data.demo.phrases import ASPECT_PHRASES, CLOSERS, INJECTIONS, OPENERS, TICKET_BODIES, TITLES
+from winback.data.demo.phrases import (
+    ASPECT_PHRASES,
+    CLOSERS,
+    INJECTIONS,
+    OPENERS,
+    PRICE_COMPARISONS,
+    TICKET_BODIES,
+    TITLES,
+)
 from winback.data.demo.rng import Rng
 
 INJECTION_RATE = 0.002
@@ -86,3 +94,8 @@ def ticket_text(rng: Rng, topic: str, order_id: str, product: str, days: int, am
     if rng.chance(INJECTION_RATE):
         body += " " + rng.choice(INJECTIONS)
     return body
+
+
+def price_comparison(rng: Rng, product: str) -> str:
+    """A sentence about having found it cheaper elsewhere (the planted text-only churn cause)."""
+    return rng.choice(PRICE_COMPARISONS).format(product=product)
