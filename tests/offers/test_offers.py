@@ -164,7 +164,11 @@ def test_a_good_model_draft_is_saved_with_its_audit_event(shop: tuple[Engine, Se
         'You deserved better from us, and we want to put it right."}'
     )
     outcome = OfferDrafter(engine, settings, FakeListChatModel(responses=[reply]), structured=False).draft(
-        cid, "email", actor="alice", now=NOW
+        cid,
+        "email",
+        actor="alice",
+        now=NOW,
+        language="en",  # the reply is English, whatever the customer speaks
     )
     assert outcome.source == "llm" and outcome.valid_first_try
     with engine.connect() as connection:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 
 from tests.ui.conftest import PASSWORDS
 from winback.data.db import make_engine
@@ -59,6 +59,20 @@ def top_ids(data_dir: Path, n: int) -> list[str]:
         )
 
 
+def opted_in(data_dir: Path, customer_ids: list[str]) -> list[str]:
+    """Those of `customer_ids` who agreed to marketing, in the order given."""
+    with make_engine(f"sqlite:///{data_dir / 'winback.db'}").connect() as connection:
+        agreed = set(
+            connection.scalars(
+                text("SELECT customer_id FROM customers WHERE marketing_opt_in AND customer_id IN :ids").bindparams(
+                    bindparam("ids", expanding=True)
+                ),
+                {"ids": customer_ids},
+            )
+        )
+    return [c for c in customer_ids if c in agreed]
+
+
 def test_support_agent_from_question_to_approved_offer(ui_server: tuple[str, Path], browser_page: Any) -> None:
     url, data_dir = ui_server
     page = browser_page
@@ -77,6 +91,8 @@ def test_support_agent_from_question_to_approved_offer(ui_server: tuple[str, Pat
         ).all()
     assert [tuple(r) for r in rated] == [("up", "sam")]
 
+    # the customer to win back: the riskiest one who agreed to marketing (without consent no message may go out)
+    expected = opted_in(data_dir, top_ids(data_dir, 10))[0]
     page.get_by_role("tab", name="At risk").click()
     page.locator("#atrisk-show").click()
     page.locator("#atrisk-table").get_by_text(expected, exact=True).locator("visible=true").first.click()
