@@ -248,11 +248,18 @@ def planted_text_cause(engine, result: FitResult, data, fit_x: pd.DataFrame) -> 
 
 def run_demo(seed: int, customers: int, reuse: Path | None = None) -> dict:
     from winback.data.db import make_engine
+
+    database = demo_shop(customers, reuse)
+    try:
+        return _run_demo(make_engine(f"sqlite:///{database}"), seed, customers)
+    finally:
+        shutil.rmtree(database.parent, ignore_errors=True)  # the shop copy and its search index
+
+
+def _run_demo(engine, seed: int, customers: int) -> dict:
     from winback.model.features import CATEGORICAL, NUMERIC, TEXT
     from winback.model.pipeline import build_training_data, split_training
 
-    database = demo_shop(customers, reuse)
-    engine = make_engine(f"sqlite:///{database}")
     data = build_training_data(engine)
     parts = split_training(data, salt=f"split:{seed}")
     predictions, result = winback_models(
