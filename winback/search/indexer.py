@@ -224,6 +224,7 @@ def index_feedback(
             band_ids.clear()
             band_meta.clear()
 
+    held: dict[str, dict[str, Any]] = {}  # what the index holds per source after this run (the rescan's answer)
     changed = 0
     for doc in iter_sources(engine):
         if progress:
@@ -240,6 +241,7 @@ def index_feedback(
         ids = [f"{doc.key}#{i}" for i in range(len(chunks))]
         if old and old["hashes"] == {digest} and old["ids"] == set(ids):
             report.unchanged += 1
+            held[doc.key] = old
             if old["bands"] != {doc.metadata["risk_band"]}:  # re-scored since: the band filter must follow
                 band_ids.extend(ids)
                 band_meta.extend(_chunk_metadata(doc, digest, len(chunks), truncated))
@@ -248,6 +250,8 @@ def index_feedback(
                     flush_bands()
             continue
         if limit is not None and changed >= limit:
+            if old:
+                held[doc.key] = old
             break
         changed += 1
         if old:
@@ -258,6 +262,7 @@ def index_feedback(
         else:
             report.added += 1
         report.by_kind[doc.metadata["kind"]] = report.by_kind.get(doc.metadata["kind"], 0) + 1
+        held[doc.key] = {"ids": set(ids), "hashes": {digest}, "chunks": len(chunks)}
         pending_ids.extend(ids)
         pending_docs.extend(chunks)
         pending_meta.extend(_chunk_metadata(doc, digest, len(chunks), truncated))
@@ -269,7 +274,9 @@ def index_feedback(
         for _key, old in existing.items():
             collection.delete(ids=sorted(old["ids"]))
             report.deleted += 1
-    report.signals_written = refresh_text_signals(engine, collection, embedder, _index_state(collection))
+    else:  # stopped early: what was not reached stays in the index as it was
+        held.update(existing)
+    report.signals_written = refresh_text_signals(engine, collection, embedder, held)
     report.seconds = time.perf_counter() - started
     return report
 
