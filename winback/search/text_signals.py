@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, delete, insert, select, tuple_
+from sqlalchemy import Connection, Engine, delete, insert, select, tuple_
 
 from winback.data.schema import TEXT_TOPICS, TextSignal
 from winback.search.embeddings import Embedder
@@ -102,42 +102,54 @@ def refresh_text_signals(engine: Engine, collection: Any, embedder: Embedder, st
         }
     gone = [key for key in stored if key not in state]
     wanted = sorted(key for key, digest in complete.items() if stored.get(key) != digest)
-    reader = TextReader(embedder) if wanted else None
     written = 0
-    for page in _pages(wanted):
-        ids = [f"{key}#{i}" for key in page for i in range(state[key]["chunks"])]
-        got = collection.get(ids=ids, include=["embeddings", "metadatas"])
-        by_source: dict[str, list[tuple[np.ndarray, dict[str, Any]]]] = {}
-        for chunk_id, vector, meta in zip(got["ids"], got["embeddings"], got["metadatas"], strict=True):
-            by_source.setdefault(chunk_id.rsplit("#", 1)[0], []).append((np.asarray(vector), meta))
-        rows = []
-        for key, chunks in by_source.items():
-            assert reader is not None
-            meta = chunks[0][1]
-            kind, source_id = key.split(":", 1)
-            rows.append(
-                {
-                    "source_kind": kind,
-                    "source_id": source_id,
-                    "customer_id": meta["customer_id"],
-                    "written_at": datetime.fromtimestamp(int(meta["created_at"]), UTC).replace(tzinfo=None),
-                    "content_hash": meta["content_hash"],
-                    **{k: round(v, 4) for k, v in reader.read(np.vstack([c[0] for c in chunks])).items()},
-                }
-            )
-        with engine.begin() as connection:
-            keys = [(r["source_kind"], r["source_id"]) for r in rows]
-            if keys:
-                connection.execute(
-                    delete(TextSignal).where(tuple_(TextSignal.source_kind, TextSignal.source_id).in_(keys))
-                )
-                connection.execute(insert(TextSignal), rows)
-        written += len(rows)
+    if wanted:
+        reader = TextReader(embedder)
+        for page in _pages(wanted):
+            rows = _read_page(collection, reader, state, page)
+            with engine.begin() as connection:
+                _delete(connection, [(r["source_kind"], r["source_id"]) for r in rows])
+                if rows:
+                    connection.execute(insert(TextSignal), rows)
+            written += len(rows)
     for page in _pages(gone):
         with engine.begin() as connection:
-            connection.execute(
-                delete(TextSignal).where(
-                    tuple_(TextSignal.source_kind, TextSignal.source_id).in_([tuple(k.split(":", 1)) for k in page])
-                )
-            )
+            _delete(connection, [_source(key) for key in page])
     return written
+
+
+def _source(key: str) -> tuple[str, str]:
+    """("review", "R-1") from the index's source key "review:R-1"."""
+    kind, source_id = key.split(":", 1)
+    return kind, source_id
+
+
+def _delete(connection: Connection, sources: list[tuple[str, str]]) -> None:
+    if sources:
+        connection.execute(delete(TextSignal).where(tuple_(TextSignal.source_kind, TextSignal.source_id).in_(sources)))
+
+
+def _read_page(
+    collection: Any, reader: TextReader, state: dict[str, dict[str, Any]], page: list[str]
+) -> list[dict[str, Any]]:
+    """text_signals rows for the sources in `page`, from their chunks' stored embeddings."""
+    ids = [f"{key}#{i}" for key in page for i in range(state[key]["chunks"])]
+    got = collection.get(ids=ids, include=["embeddings", "metadatas"])
+    by_source: dict[str, list[tuple[np.ndarray, dict[str, Any]]]] = {}
+    for chunk_id, vector, meta in zip(got["ids"], got["embeddings"], got["metadatas"], strict=True):
+        by_source.setdefault(chunk_id.rsplit("#", 1)[0], []).append((np.asarray(vector), meta))
+    rows = []
+    for key, chunks in by_source.items():
+        meta = chunks[0][1]
+        kind, source_id = _source(key)
+        rows.append(
+            {
+                "source_kind": kind,
+                "source_id": source_id,
+                "customer_id": meta["customer_id"],
+                "written_at": datetime.fromtimestamp(int(meta["created_at"]), UTC).replace(tzinfo=None),
+                "content_hash": meta["content_hash"],
+                **{k: round(v, 4) for k, v in reader.read(np.vstack([c[0] for c in chunks])).items()},
+            }
+        )
+    return rows
