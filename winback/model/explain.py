@@ -20,6 +20,7 @@ from captum.attr import IntegratedGradients
 
 from winback.model.churn_model import ChurnModel, to_dense
 from winback.model.encoding import FeatureEncoder
+from winback.model.features import topic_feature
 from winback.model.trees import tree_contributions
 
 
@@ -188,7 +189,7 @@ def _topic(topic: str) -> Callable[[pd.Series], str]:
     about, not_about = TOPIC_WORDS[topic]
 
     def sentence(r: pd.Series) -> str:
-        score = r[f"text_{topic}_365d"]
+        score = r[topic_feature(topic)]
         if score >= TOPIC_WRITTEN:
             return f"wrote about {about}"
         return f"may have written about {about}" if score >= TOPIC_HINTED else f"has not written about {not_about}"
@@ -203,7 +204,7 @@ def _sentiment(r: pd.Series) -> str:
     return f"what they wrote in the last year reads {tone}"
 
 
-TEMPLATES.update({f"text_{topic}_365d": _topic(topic) for topic in TOPIC_WORDS})
+TEMPLATES.update({topic_feature(topic): _topic(topic) for topic in TOPIC_WORDS})
 TEMPLATES["text_sentiment_365d"] = _sentiment
 TEMPLATES["days_since_negative_text"] = lambda r: (
     f"wrote something negative {_plural(r.days_since_negative_text, 'day')} ago"

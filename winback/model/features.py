@@ -33,6 +33,11 @@ FEATURE_SPEC_VERSION = 2  # 2: what customers wrote (text_signals)
 NO_EVENT_DAYS = 730.0  # "days since" a thing that never happened: capped at two years
 
 
+def topic_feature(topic: str) -> str:
+    """The feature that holds a text topic's closest match of the last year (topics: TEXT_TOPICS)."""
+    return f"text_{topic}_365d"
+
+
 @dataclass(frozen=True)
 class Feature:
     name: str
@@ -106,7 +111,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("days_since_bad_review", "numeric", "days", "days since the latest review of 1-2 stars (730 if none)"),
     *(
         Feature(
-            f"text_{topic}_365d",
+            topic_feature(topic),
             "numeric",
             "similarity",
             f"closest match of a review or ticket of the last 365 days to the {topic.replace('_', ' ')} topic "
@@ -131,7 +136,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("country", "categorical", "country", "customers.country"),
 )
 NUMERIC = [f.name for f in FEATURES if f.kind == "numeric"]
-TEXT = [f"text_{topic}_365d" for topic in TEXT_TOPICS] + ["text_sentiment_365d", "days_since_negative_text"]
+TEXT = [*(topic_feature(t) for t in TEXT_TOPICS), "text_sentiment_365d", "days_since_negative_text"]
 CATEGORICAL = [f.name for f in FEATURES if f.kind == "categorical"]
 BY_NAME = {f.name: f for f in FEATURES}
 
@@ -289,7 +294,7 @@ def _query_frames(engine: Engine, cutoff: datetime, scope: Scope) -> dict[str, p
         select(
             TextSignal.customer_id,
             *(
-                func.max(case((text_year, getattr(TextSignal, topic)), else_=None)).label(f"text_{topic}_365d")
+                func.max(case((text_year, getattr(TextSignal, topic)), else_=None)).label(topic_feature(topic))
                 for topic in TEXT_TOPICS
             ),
             func.avg(case((text_year, TextSignal.sentiment), else_=None)).label("text_sentiment_365d"),
@@ -382,7 +387,7 @@ def compute_features(
     out["min_rating_365d"] = num("min_rating_365d", 5.0)
     out["last_rating"] = num("last_rating", 4.0)
     out["days_since_bad_review"] = since_bad
-    for column in TEXT[:-1]:
+    for column in [*(topic_feature(t) for t in TEXT_TOPICS), "text_sentiment_365d"]:
         out[column] = num(column)
     negative = _as_datetime(df["last_negative_at"])
     out["days_since_negative_text"] = (
