@@ -110,10 +110,6 @@ def winback_models(fit, stop, calibrate, test_x, numeric, categorical, seed) -> 
     return predictions, result
 
 
-def network_weight(result: FitResult) -> float:
-    return result.model.network_weight if result.model.trees is not None else 1.0
-
-
 def run_tabular(dataset: str, seed: int, folds: int) -> dict:
     x, y, numeric, categorical, dropped = load_tabular(dataset)
     per_model: dict[str, list[dict]] = {}
@@ -132,7 +128,7 @@ def run_tabular(dataset: str, seed: int, folds: int) -> dict:
         predictions, result = winback_models(
             (fit_x, fit_y), (stop_x, stop_y), (cal_x, cal_y), test_x, numeric, categorical, seed + fold
         )
-        weight = network_weight(result)
+        weight = result.model.network_weight
         weights.append(weight)
         torch_seconds = time.perf_counter() - started
         predictions.update(baselines(train_x, train_y, test_x, numeric, categorical, seed + fold))
@@ -281,7 +277,7 @@ def _run_demo(engine, seed: int, customers: int) -> dict:
         "customers": customers,
         "rows": int(len(data.test_y)),
         "rows_dropped_as_duplicates": 0,  # test rows come from a later cutoff than every training label
-        "network_weight_per_fold": [network_weight(result)],
+        "network_weight_per_fold": [result.model.network_weight],
         "positive_rate": float(data.test_y.mean()),
         "models": {
             name: {m: {"mean": evaluate(data.test_y, p)[m], "std": 0.0} for m in METRICS}

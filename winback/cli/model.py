@@ -67,7 +67,7 @@ def train_command(
     for name, label in METRICS:
         table.add_row(label, f"{m[name]:.3f}")
     console.print(table)
-    weight = float(report.model["network_weight"] or 0.0) if report.model["tree_iterations"] else 1.0
+    weight = float(report.model["network_weight"] or 0.0)  # 1.0 when the trees were left out
     say(
         f"blend: networks {weight:.0%}, trees {1 - weight:.0%}"
         + (f" ({report.model['tree_iterations']} rounds)" if report.model["tree_iterations"] else "")

@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 
 from winback.model.encoding import FeatureEncoder
-from winback.model.network import NetworkEnsemble, dense_input
+from winback.model.network import NetworkEnsemble, batched_logits, dense_input
 from winback.model.trees import tree_logits
 
 
@@ -41,14 +41,14 @@ class ChurnModel:
     def device(self) -> torch.device:
         return next(self.network.parameters()).device
 
-    @torch.no_grad()
     def network_logits(self, encoder: FeatureEncoder, frame: pd.DataFrame, batch: int = 100_000) -> np.ndarray:
-        device = self.device
-        outs = []
-        for start in range(0, len(frame), batch):
-            dense = to_dense(encoder, frame.iloc[start : start + batch], device)
-            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                outs.append(self.network(dense).float().cpu().numpy())
+        """The networks' mean logit per row, `batch` rows of the frame encoded at a time (bounded memory)."""
+        outs = [
+            batched_logits(self.network, to_dense(encoder, frame.iloc[start : start + batch], self.device))
+            .cpu()
+            .numpy()
+            for start in range(0, len(frame), batch)
+        ]
         return np.concatenate(outs).astype(np.float64) if outs else np.empty(0)
 
     def blended_logits(self, encoder: FeatureEncoder, frame: pd.DataFrame) -> np.ndarray:

@@ -57,3 +57,14 @@ def dense_input(numeric: torch.Tensor, categorical: torch.Tensor, cardinalities:
     for j, cardinality in enumerate(cardinalities):
         blocks.append(nn.functional.one_hot(categorical[:, j], cardinality).to(numeric.dtype))
     return torch.cat(blocks, dim=1)
+
+
+@torch.no_grad()
+def batched_logits(model: nn.Module, dense: torch.Tensor, batch: int = 65_536) -> torch.Tensor:
+    """The model's logits for `dense`, `batch` rows at a time (bf16 autocast on CUDA)."""
+    device = dense.device
+    outs = []
+    for start in range(0, len(dense), batch):
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            outs.append(model(dense[start : start + batch]).float())
+    return torch.cat(outs) if outs else torch.empty(0, device=device)

@@ -20,7 +20,7 @@ from torch import nn
 
 from winback.model.churn_model import ChurnModel, to_dense
 from winback.model.encoding import FeatureEncoder
-from winback.model.network import NetworkEnsemble, TabularMLP
+from winback.model.network import NetworkEnsemble, TabularMLP, batched_logits
 from winback.model.trees import expected_logit, fit_trees, refit_trees, tree_logits
 
 BLEND_WEIGHTS = tuple(i / 10 for i in range(11))  # the network's share of the blended logit
@@ -66,15 +66,6 @@ def _loss(
     return nn.functional.binary_cross_entropy_with_logits(logits.float(), y, pos_weight=pos_weight)
 
 
-@torch.no_grad()
-def _batched_logits(model: nn.Module, dense: torch.Tensor, device: torch.device, batch: int = 65_536) -> torch.Tensor:
-    outs = []
-    for start in range(0, len(dense), batch):
-        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-            outs.append(model(dense[start : start + batch]).float())
-    return torch.cat(outs) if outs else torch.empty(0)
-
-
 def _train_member(
     config: TrainConfig,
     member: int,
@@ -102,7 +93,7 @@ def _train_member(
             optimiser.step()
         model.eval()
         with torch.no_grad():
-            logits = _batched_logits(model, stop[0], device)
+            logits = batched_logits(model, stop[0])
             loss = nn.functional.binary_cross_entropy_with_logits(logits, stop[1], pos_weight=pos_weight).item()
         if on_epoch:
             on_epoch()
