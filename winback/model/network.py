@@ -17,9 +17,15 @@ def embedding_dim(cardinality: int) -> int:
 
 class TabularMLP(nn.Module):
     def __init__(
-        self, n_numeric: int, cardinalities: list[int], hidden: tuple[int, ...] = (128, 64), dropout: float = 0.15
+        self,
+        n_numeric: int,
+        cardinalities: list[int],
+        hidden: tuple[int, ...] = (128, 64),
+        dropout: float = 0.15,
+        outputs: int = 1,
     ):
         super().__init__()
+        self.outputs = outputs
         self.n_numeric = n_numeric
         self.cardinalities = list(cardinalities)
         self.embeddings = nn.ModuleList(nn.Linear(c, embedding_dim(c), bias=False) for c in cardinalities)
@@ -28,17 +34,19 @@ class TabularMLP(nn.Module):
         for size in hidden:
             layers += [nn.Linear(width, size), nn.SiLU(), nn.Dropout(dropout)]
             width = size
-        layers.append(nn.Linear(width, 1))
+        layers.append(nn.Linear(width, outputs))
         self.body = nn.Sequential(*layers)
 
     def forward(self, dense: torch.Tensor) -> torch.Tensor:
-        """Logits from the dense input: numerics, then each categorical's one-hot block."""
+        """Outputs from the dense input (numerics, then each categorical's one-hot block): one logit per row,
+        or a row of `outputs` values (the survival head's per-interval hazards)."""
         parts = [dense[:, : self.n_numeric]]
         start = self.n_numeric
         for embedding, cardinality in zip(self.embeddings, self.cardinalities, strict=True):
             parts.append(embedding(dense[:, start : start + cardinality]))
             start += cardinality
-        return self.body(torch.cat(parts, dim=1)).squeeze(1)
+        out = self.body(torch.cat(parts, dim=1))
+        return out.squeeze(1) if self.outputs == 1 else out
 
 
 class NetworkEnsemble(nn.Module):

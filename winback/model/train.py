@@ -11,6 +11,7 @@ import copy
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -58,27 +59,32 @@ def pick_device(preference: str | None = None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+Member = TypeVar("Member", bound=nn.Module)
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (model outputs, targets) -> mean loss
+
+
 def _loss(
-    model: nn.Module, dense: torch.Tensor, y: torch.Tensor, pos_weight: torch.Tensor, device: torch.device
+    model: nn.Module, dense: torch.Tensor, target: torch.Tensor, loss: LossFn, device: torch.device
 ) -> torch.Tensor:
     with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-        logits = model(dense)
-    return nn.functional.binary_cross_entropy_with_logits(logits.float(), y, pos_weight=pos_weight)
+        outputs = model(dense)
+    return loss(outputs.float(), target)
 
 
-def _train_member(
+def train_member(
     config: TrainConfig,
     member: int,
-    n_numeric: int,
-    cardinalities: list[int],
+    build: Callable[[], Member],
     train: tuple[torch.Tensor, torch.Tensor],
     stop: tuple[torch.Tensor, torch.Tensor],
-    pos_weight: torch.Tensor,
+    loss: LossFn,
     device: torch.device,
-    on_epoch: Callable[[], None] | None,
-) -> tuple[TabularMLP, int]:
+    on_epoch: Callable[[], None] | None = None,
+) -> tuple[Member, int]:
+    """One ensemble member: AdamW on `train`, early-stopped on the loss over `stop` (the churn network, and
+    the survival and value heads, differ only in what `build` makes and in `loss`)."""
     torch.manual_seed(config.seed * 1000 + member)
-    model = TabularMLP(n_numeric, cardinalities, config.hidden, config.dropout).to(device)
+    model = build().to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(config.seed * 1000 + member)
     x, y = train
@@ -89,16 +95,15 @@ def _train_member(
         for start in range(0, len(x), config.batch_size):
             idx = order[start : start + config.batch_size]
             optimiser.zero_grad(set_to_none=True)
-            _loss(model, x[idx], y[idx], pos_weight, device).backward()
+            _loss(model, x[idx], y[idx], loss, device).backward()
             optimiser.step()
         model.eval()
         with torch.no_grad():
-            logits = batched_logits(model, stop[0])
-            loss = nn.functional.binary_cross_entropy_with_logits(logits, stop[1], pos_weight=pos_weight).item()
+            stop_loss = loss(batched_logits(model, stop[0]), stop[1]).item()
         if on_epoch:
             on_epoch()
-        if loss < best - 1e-5:
-            best, best_state, best_epoch, waited = loss, copy.deepcopy(model.state_dict()), epoch, 0
+        if stop_loss < best - 1e-5:
+            best, best_state, best_epoch, waited = stop_loss, copy.deepcopy(model.state_dict()), epoch, 0
         else:
             waited += 1
             if waited >= config.patience:
@@ -154,16 +159,18 @@ def fit_ensemble(
     positive = float(np.mean(train_y))
     pos_weight = torch.tensor((1 - positive) / positive if 0 < positive < 1 else 1.0, device=device)
 
+    def churn_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return nn.functional.binary_cross_entropy_with_logits(logits, y, pos_weight=pos_weight)
+
     members, epochs = [], []
     for member in range(config.members):
-        model, epoch = _train_member(
+        model, epoch = train_member(
             config,
             member,
-            len(numeric),
-            encoder.cardinalities(),
+            lambda: TabularMLP(len(numeric), encoder.cardinalities(), config.hidden, config.dropout),
             (x_train, y_train),
             (x_stop, y_stop),
-            pos_weight,
+            churn_loss,
             device,
             on_epoch,
         )
