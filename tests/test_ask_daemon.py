@@ -71,3 +71,18 @@ def test_an_idle_daemon_stops(env: dict[str, str], shop_dir: Path) -> None:
     while socket.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not socket.exists() and "not running" in cli(idle, "daemon", "status")
+
+
+def test_newer_code_means_a_new_fingerprint(tmp_path: Path) -> None:
+    """A daemon started before an upgrade (or an edit of the router's examples) is not asked again."""
+    from winback.cli.daemon import code_mark
+
+    (tmp_path / "planning.py").write_text("x = 1\n")
+    (tmp_path / "notes.bin").write_bytes(b"\0")
+    before = code_mark(tmp_path)
+    os.utime(tmp_path / "notes.bin", ns=(time.time_ns() + 10**10,) * 2)  # not code: ignored
+    assert code_mark(tmp_path) == before
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "prompts" / "router_intents.v1.toml").write_text("[intents]\n")
+    os.utime(tmp_path / "prompts" / "router_intents.v1.toml", ns=(time.time_ns() + 10**10,) * 2)
+    assert code_mark(tmp_path) != before

@@ -5,8 +5,8 @@ CLI's start-up plus the turn, not a fresh load of everything.
 The socket lives in `<data_dir>/run/` (a 0700 folder, the socket 0600): only the OS user who owns the data
 can connect, the same trust as running `winback ask` in-process (which also takes --role from its caller).
 The first `winback ask` starts the daemon and waits for it; it stops after `WINBACK_ASK_DAEMON_IDLE_S`
-seconds without a turn, on `winback daemon stop`, or when a caller's settings differ from its own (the
-caller then starts a fresh one). Events travel as JSON lines, the same ones `Assistant.stream` yields."""
+seconds without a turn, on `winback daemon stop`, or when a caller's settings or winback's code differ
+from its own (the caller then starts a fresh one). Events travel as JSON lines, the same ones `Assistant.stream` yields."""
 
 from __future__ import annotations
 
@@ -38,9 +38,24 @@ def socket_path(settings: Settings) -> Path:
     return run_dir(settings) / "ask.sock"
 
 
+PACKAGE = Path(__file__).resolve().parents[1]
+CODE_SUFFIXES = {".py", ".toml", ".txt", ".sql", ".md"}
+
+
+def code_mark(root: Path = PACKAGE) -> str:
+    """When winback's code or prompts last changed (newest file time under the package): after an upgrade
+    or an edit, a daemon still holding the old code is replaced instead of answering with it."""
+    newest = max(
+        (p.stat().st_mtime_ns for p in root.rglob("*") if p.suffix in CODE_SUFFIXES and p.is_file()), default=0
+    )
+    return str(newest)
+
+
 def fingerprint(settings: Settings, planner: str | None = None) -> str:
-    """The settings (and planner) a daemon was started with: a caller with others gets a fresh daemon."""
-    return hashlib.sha256((settings.model_dump_json() + f"|{planner}").encode()).hexdigest()[:16]
+    """The settings (and planner) a daemon was started with, and the code it runs: a caller with other
+    settings, or newer code, gets a fresh daemon."""
+    mark = f"{settings.model_dump_json()}|{planner}|{code_mark()}"
+    return hashlib.sha256(mark.encode()).hexdigest()[:16]
 
 
 def wire(event: Any) -> dict[str, Any]:
