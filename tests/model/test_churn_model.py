@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import func, insert, select
 
+from tests.shop_fixtures import FAST
 from winback.data.db import make_engine
 from winback.data.demo.seed import seed_demo
 from winback.data.migrate import upgrade
@@ -22,19 +23,6 @@ from winback.model.dataset import NotEnoughHistory
 from winback.model.explain import baseline_probability
 from winback.model.pipeline import train_churn_model
 from winback.model.scoring import ChurnScorer, NotScorable, UnknownCustomer, score_all, score_customers
-from winback.model.train import TrainConfig
-
-FAST = TrainConfig(members=2, max_epochs=25, patience=4)
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, Path, object]:
-    root = tmp_path_factory.mktemp("model")
-    engine = make_engine(f"sqlite:///{root / 'shop.db'}")
-    upgrade(engine)
-    seed_demo(engine, customers=3_000, seed=7)
-    report = train_churn_model(engine, root, config=FAST)
-    return engine, root, report
 
 
 def test_out_of_time_quality_and_calibration(trained) -> None:
@@ -57,7 +45,7 @@ def test_artifact_records_what_it_was_trained_on(trained) -> None:
 def test_training_is_deterministic(trained, tmp_path: Path) -> None:
     engine, root, report = trained
     again = train_churn_model(engine, tmp_path, config=FAST)
-    assert again.metrics == report.metrics
+    assert again.metrics == report.metrics and again.heads == report.heads
     a, b = load_artifact(root, report.version), load_artifact(tmp_path, again.version)
     for (name, x), (_, y) in zip(
         a.model.network.state_dict().items(), b.model.network.state_dict().items(), strict=True

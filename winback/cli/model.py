@@ -58,6 +58,8 @@ def train_command(
                 "model": report.model,
                 "texts_read": report.texts_read,
                 "top_drivers": drivers,
+                "heads": report.heads,
+                "notes": report.notes,
                 "folder": str(report.folder),
             }
         )
@@ -74,11 +76,38 @@ def train_command(
         + " (weight chosen on the early-stopping rows)"
     )
     say("top drivers: " + ", ".join(drivers))
+    for line in heads_summary(report.heads):
+        say(line)
+    for note in report.notes:
+        say(f"note: {note}")
     if not report.texts_read:
         say(
             "note: no text signals yet, so the model did not read what customers wrote; run `winback index`, then train again"
         )
     say(f"saved to {report.folder}")
+
+
+def heads_summary(heads: dict) -> list[str]:
+    """One line per head: its figures on the rows it was tested on (the protocol says which)."""
+    lines = []
+    if n := heads.get("next_order"):
+        t = next(int(k[4:-1]) for k in n if k.startswith("ece_"))
+        lines.append(
+            f"next order ({n['rows']:,} customers; {n['protocol']}): concordance {n['concordance']:.3f}, "
+            f"{t}-day calibration error {n[f'ece_{t}d']:.3f} (predicted {n[f'predicted_{t}d']:.1%}, "
+            f"observed {n[f'observed_{t}d']:.1%})"
+        )
+    value = heads.get("value_12m")
+    for v in (value, (value or {}).get("in_time")):
+        if v:
+            lines.append(
+                f"12-month value ({v['rows']:,} customers; {v['protocol']}): mean absolute error {v['mae']:,.2f} "
+                f"(last 12 months' spend as the guess: {v['last_12_months_spend_mae']:,.2f}), "
+                f"total {v['total_bias']:+.1%}, rank correlation {v['spearman']:.3f}"
+            )
+    if value and value.get("shipped") != "this head":
+        lines.append(f"the value head scoring uses was {value['shipped']}")
+    return lines
 
 
 @commands.command("score")

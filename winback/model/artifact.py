@@ -19,10 +19,14 @@ from winback.model.churn_model import ChurnModel
 from winback.model.encoding import FeatureEncoder
 from winback.model.features import FEATURE_SPEC_VERSION, feature_spec_hash
 from winback.model.network import NetworkEnsemble, TabularMLP
+from winback.model.survival import SurvivalHead
+from winback.model.value import ValueHead
 
 LATEST = "LATEST"
 ARTIFACT_FORMAT = 2  # 2: network ensemble + optional LightGBM trees + blend and Platt in meta.json
 TREES_FILE = "trees.txt"
+SURVIVAL_FILE = "next_order.pt"  # optional (artefacts before the heads, or too little history, lack them)
+VALUE_FILE = "value_12m.pt"
 
 
 class ModelNotFound(UserError, FileNotFoundError):
@@ -40,6 +44,8 @@ class ModelArtifact:
     encoder: FeatureEncoder
     baseline: torch.Tensor  # the "average customer" for attributions
     meta: dict[str, Any] = field(default_factory=dict)
+    survival: SurvivalHead | None = None  # when the customer orders next
+    value: ValueHead | None = None  # what they spend over the next 12 months
 
     @property
     def features(self) -> list[str]:
@@ -50,16 +56,58 @@ def models_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "models"
 
 
+def _architecture(network: NetworkEnsemble) -> dict[str, Any]:
+    first = network.members[0]
+    return {
+        "n_numeric": first.n_numeric,
+        "cardinalities": first.cardinalities,
+        "hidden": [m.out_features for m in first.body if isinstance(m, torch.nn.Linear)][:-1],  # type: ignore[union-attr]  # members are TabularMLPs
+        "members": len(network.members),
+        "outputs": first.outputs,
+    }
+
+
+def _load_network(architecture: dict[str, Any], state_dict: dict[str, Any]) -> NetworkEnsemble:
+    a = architecture
+    network = NetworkEnsemble(
+        [
+            TabularMLP(a["n_numeric"], a["cardinalities"], tuple(a["hidden"]), outputs=a.get("outputs", 1))
+            for _ in range(a["members"])
+        ]
+    )
+    network.load_state_dict(state_dict)
+    return network.eval()
+
+
+def _save_heads(artifact: ModelArtifact, folder: Path) -> dict[str, Any]:
+    heads: dict[str, Any] = {}
+    saved: list[tuple[str, str, Any, dict[str, Any]]] = []
+    if artifact.survival is not None:
+        saved.append(("next_order", SURVIVAL_FILE, artifact.survival.network, {"bin_days": artifact.survival.bin_days}))
+    if artifact.value is not None:
+        saved.append(("value_12m", VALUE_FILE, artifact.value.network, {"scale": artifact.value.scale}))
+    for name, file, network, extra in saved:
+        torch.save(network.state_dict(), folder / file)
+        heads[name] = {"file": file, "architecture": _architecture(network), **extra}
+    return heads
+
+
+def _load_heads(folder: Path, heads: dict[str, Any]) -> tuple[SurvivalHead | None, ValueHead | None]:
+    def state(spec: dict[str, Any]) -> dict[str, Any]:
+        return torch.load(folder / spec["file"], map_location="cpu", weights_only=True)
+
+    survival = value = None
+    if spec := heads.get("next_order"):
+        survival = SurvivalHead(_load_network(spec["architecture"], state(spec)), spec["bin_days"])
+    if spec := heads.get("value_12m"):
+        value = ValueHead(_load_network(spec["architecture"], state(spec)), spec["scale"])
+    return survival, value
+
+
 def save_artifact(artifact: ModelArtifact, data_dir: Path) -> Path:
     folder = models_dir(data_dir) / artifact.version
     folder.mkdir(parents=True, exist_ok=False)
-    members = artifact.model.network.members
-    architecture = {
-        "n_numeric": members[0].n_numeric,
-        "cardinalities": members[0].cardinalities,
-        "hidden": [m.out_features for m in members[0].body if isinstance(m, torch.nn.Linear)][:-1],  # type: ignore[union-attr]  # members are TabularMLPs
-        "members": len(members),
-    }
+    architecture = _architecture(artifact.model.network)
     torch.save({"state_dict": artifact.model.network.state_dict(), "baseline": artifact.baseline}, folder / "model.pt")
     if artifact.model.trees is not None:
         (folder / TREES_FILE).write_text(artifact.model.trees.model_to_string())
@@ -79,6 +127,7 @@ def save_artifact(artifact: ModelArtifact, data_dir: Path) -> Path:
         "feature_spec_version": FEATURE_SPEC_VERSION,
         "feature_spec_hash": feature_spec_hash(),
         "architecture": architecture,
+        "heads": _save_heads(artifact, folder),
     }
     (folder / "meta.json").write_text(json.dumps(meta, indent=1, default=str))
     (models_dir(data_dir) / LATEST).write_text(artifact.version)
@@ -111,14 +160,8 @@ def load_artifact(data_dir: Path, version: str | None = None) -> ModelArtifact:
             f"({feature_spec_hash()}); retrain with `winback train`"
         )
     encoder = FeatureEncoder.from_dict(json.loads((folder / "encoder.json").read_text()))
-    arch = meta["architecture"]
-    members = [
-        TabularMLP(arch["n_numeric"], arch["cardinalities"], tuple(arch["hidden"])) for _ in range(arch["members"])
-    ]
-    network = NetworkEnsemble(members)
     saved = torch.load(folder / "model.pt", map_location="cpu", weights_only=True)
-    network.load_state_dict(saved["state_dict"])
-    network.eval()
+    network = _load_network(meta["architecture"], saved["state_dict"])
     blend = meta["blend"]
     trees = lgb.Booster(model_str=(folder / blend["trees"]).read_text()) if blend["trees"] else None
     model = ChurnModel(
@@ -129,4 +172,13 @@ def load_artifact(data_dir: Path, version: str | None = None) -> ModelArtifact:
         slope=blend["slope"],
         bias=blend["bias"],
     )
-    return ModelArtifact(version=version, model=model, encoder=encoder, baseline=saved["baseline"], meta=meta)
+    survival, value = _load_heads(folder, meta.get("heads", {}))
+    return ModelArtifact(
+        version=version,
+        model=model,
+        encoder=encoder,
+        baseline=saved["baseline"],
+        meta=meta,
+        survival=survival,
+        value=value,
+    )

@@ -8,6 +8,7 @@ it or joined within that year (long-lapsed customers are trivially "churned" and
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +20,7 @@ from winback.data.schema import Customer, Order
 from winback.data.scores import ACTIVE_WITHIN_DAYS
 from winback.errors import UserError
 from winback.model.features import compute_features
+from winback.model.outcomes import next_order, spend_between
 
 
 class NotEnoughHistory(UserError, ValueError):
@@ -74,11 +76,43 @@ def churn_labels(engine: Engine, cutoff: datetime, horizon_days: int, customer_i
     return np.array([(cid not in bought) or (cid in closed) for cid in ids], dtype=np.int64)
 
 
-def labelled_frame(engine: Engine, cutoff: datetime, horizon_days: int) -> tuple[pd.DataFrame, np.ndarray]:
+def active_features(engine: Engine, cutoff: datetime) -> pd.DataFrame:
+    """Features at `cutoff` of the model's population: customers who ordered or joined within the year."""
     features = compute_features(engine, cutoff)
     active = (features["recency_days"] <= ACTIVE_WITHIN_DAYS) | (features["tenure_days"] <= ACTIVE_WITHIN_DAYS)
-    features = features[active]
+    return features[active]
+
+
+def labelled_frame(engine: Engine, cutoff: datetime, horizon_days: int) -> tuple[pd.DataFrame, np.ndarray]:
+    features = active_features(engine, cutoff)
     return features, churn_labels(engine, cutoff, horizon_days, features.index)
+
+
+def next_order_frames(
+    engine: Engine, cutoffs: Sequence[datetime], follow_up_end: datetime
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Features at each cutoff and when each customer ordered next, followed up to `follow_up_end` at most."""
+    xs, outcomes = [], []
+    for cutoff in cutoffs:
+        x = active_features(engine, cutoff)
+        xs.append(x)
+        outcomes.append(next_order(engine, cutoff, follow_up_end, x.index))
+    return pd.concat(xs), pd.concat(outcomes)
+
+
+def value_frames(engine: Engine, cutoffs: Sequence[datetime], days: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Features at each cutoff and what each customer spent in the `days` after it."""
+    xs, spends = [], []
+    for cutoff in cutoffs:
+        x = active_features(engine, cutoff)
+        xs.append(x)
+        spends.append(spend_between(engine, cutoff, cutoff + timedelta(days=days), x.index))
+    return pd.concat(xs), np.concatenate(spends)
+
+
+def history_start(engine: Engine) -> datetime | None:
+    with engine.connect() as connection:
+        return connection.execute(select(func.min(Order.ordered_at))).scalar_one()
 
 
 def customer_bucket(customer_ids: pd.Index, salt: str = "split") -> np.ndarray:

@@ -37,3 +37,46 @@ def evaluate(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
         "rows": int(len(y)),
         "positive_rate": float(np.mean(y)),
     }
+
+
+def survival_metrics(
+    days: np.ndarray, event: np.ndarray, risk: np.ndarray, order_within: dict[int, np.ndarray]
+) -> dict[str, float]:
+    """Time-to-next-order quality: Harrell's concordance of `risk` (higher = sooner order) with the censored
+    times, and per horizon t the calibration of P(order within t) among rows followed up at least t days
+    (or who ordered before t)."""
+    from sksurv.metrics import concordance_index_censored
+
+    days, event = np.asarray(days, dtype=float), np.asarray(event, dtype=bool)
+    out: dict[str, float] = {
+        "concordance": float(concordance_index_censored(event, days, np.asarray(risk, dtype=float))[0]),
+        "rows": int(len(days)),
+    }
+    for t, p in sorted(order_within.items()):
+        known = (event & (days <= t)) | (days >= t)
+        ordered = (event & (days <= t))[known].astype(float)
+        predicted = np.asarray(p, dtype=float)[known]
+        out[f"ece_{t}d"] = expected_calibration_error(ordered, predicted)
+        out[f"observed_{t}d"] = float(ordered.mean()) if len(ordered) else float("nan")
+        out[f"predicted_{t}d"] = float(predicted.mean()) if len(predicted) else float("nan")
+    return out
+
+
+def value_metrics(actual: np.ndarray, predicted: np.ndarray, top_share: float = 0.2) -> dict[str, float]:
+    """Customer-value error: MAE, RMSE, total bias, rank correlation, and how much of the actual value the
+    top `top_share` of customers by prediction hold compared with the best possible choice of them."""
+    from scipy.stats import spearmanr
+
+    actual, predicted = np.asarray(actual, dtype=float), np.asarray(predicted, dtype=float)
+    k = max(1, int(round(top_share * len(actual))))
+    chosen = actual[np.argsort(-predicted, kind="stable")[:k]].sum()
+    best = np.sort(actual)[::-1][:k].sum()
+    return {
+        "mae": float(np.mean(np.abs(actual - predicted))),
+        "rmse": float(np.sqrt(np.mean((actual - predicted) ** 2))),
+        "total_bias": float(predicted.sum() / actual.sum() - 1.0) if actual.sum() else float("nan"),
+        "spearman": float(spearmanr(actual, predicted).statistic),
+        f"top_{round(top_share * 100)}pct_capture": float(chosen / best) if best else float("nan"),
+        "rows": int(len(actual)),
+        "mean_actual": float(actual.mean()),
+    }

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,8 +24,10 @@ from winback.data.fingerprint import data_summary_fingerprint
 from winback.data.schema import TextSignal
 from winback.model.artifact import ModelArtifact, save_artifact
 from winback.model.dataset import CutoffPlan, NotEnoughHistory, customer_bucket, labelled_frame, plan_cutoffs
+from winback.model.encoding import FeatureEncoder
 from winback.model.explain import attribute, baseline_dense, category_frequencies, summarise
 from winback.model.features import CATEGORICAL, NUMERIC
+from winback.model.heads import Heads, fit_next_order_head, fit_value_head
 from winback.model.metrics import evaluate
 from winback.model.train import TrainConfig, fit_ensemble
 
@@ -48,6 +51,8 @@ class TrainReport:
     rows: dict[str, int]
     model: dict[str, float | int | None]  # the blend: network weight, tree rounds, Platt slope and bias
     texts_read: int = 0  # text_signals rows the text features could use (0: `winback index` has not run)
+    heads: dict[str, Any] = field(default_factory=dict)  # next order / 12-month value: protocol and figures
+    notes: list[str] = field(default_factory=list)
 
 
 def build_training_data(
@@ -114,6 +119,7 @@ def train_churn_model(
         progress("explaining")
     sample = data.test_x.iloc[:: max(1, len(data.test_x) // 4000)]
     drivers = summarise(attribute(result.model, result.encoder, baseline, sample), [*NUMERIC, *CATEGORICAL])
+    heads = train_heads(engine, data, result.encoder, config, progress, on_epoch)
 
     created = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     fingerprint = data_summary_fingerprint(engine)
@@ -123,6 +129,8 @@ def train_churn_model(
         model=result.model,
         encoder=result.encoder,
         baseline=baseline,
+        survival=heads.survival,
+        value=heads.value,
         meta={
             "created_at": created.isoformat(),
             "horizon_days": horizon_days,
@@ -138,9 +146,46 @@ def train_churn_model(
             "device": result.device,
             "torch": torch.__version__,
             "global_drivers": drivers.head(15).to_dict(orient="records"),
+            "heads_out_of_sample": heads.metrics,
+            "notes": heads.notes,
         },
     )
     folder = save_artifact(artifact, data_dir)
     with engine.connect() as connection:
         texts = int(connection.execute(select(func.count()).select_from(TextSignal)).scalar_one())
-    return TrainReport(version, folder, metrics, drivers, artifact.meta["rows"], result.model.describe(), texts)
+    return TrainReport(
+        version,
+        folder,
+        metrics,
+        drivers,
+        artifact.meta["rows"],
+        result.model.describe(),
+        texts,
+        heads.metrics,
+        heads.notes,
+    )
+
+
+def train_heads(
+    engine: Engine,
+    data: TrainingData,
+    encoder: FeatureEncoder,
+    config: TrainConfig,
+    progress: Callable[[str], None] | None = None,
+    on_epoch: Callable[[], None] | None = None,
+) -> Heads:
+    """The next-order and 12-month-value heads on the churn model's features (winback/model/heads.py)."""
+    heads = Heads()
+    if progress:
+        progress("training the next-order head")
+    heads.survival, heads.metrics["next_order"] = fit_next_order_head(
+        engine, data.plan, data.train_x, data.train_cutoff_index, data.test_x, encoder, config, on_epoch
+    )
+    if progress:
+        progress("training the 12-month value head")
+    heads.value, value_metrics, note = fit_value_head(engine, data.plan, encoder, config, progress, on_epoch)
+    if value_metrics is not None:
+        heads.metrics["value_12m"] = value_metrics
+    if note:
+        heads.notes.append(note)
+    return heads

@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ from winback.model.artifact import ModelArtifact, load_artifact
 from winback.model.dataset import latest_activity
 from winback.model.explain import Driver, attribute, top_drivers
 from winback.model.features import compute_features, iter_feature_chunks
+from winback.model.heads import ORDER_WITHIN_DAYS
 
 
 class UnknownCustomer(UserError, LookupError):
@@ -37,6 +38,29 @@ class NotScorable(UserError, ValueError):
     """The customer exists but cannot be scored at that date (closed account, or not signed up yet)."""
 
 
+@dataclass(frozen=True)
+class Outlook:
+    """The heads' predictions for one customer (None where the model has no such head)."""
+
+    order_probability_90d: float | None = None
+    days_to_next_order: float | None = None  # median; None when no order is expected within the horizon
+    predicted_value_12m: float | None = None
+
+    def next_order_at(self, as_of: datetime) -> datetime | None:
+        days = self.days_to_next_order
+        return None if days is None else as_of + timedelta(days=round(days))
+
+    def to_dict(self, as_of: datetime) -> dict[str, object]:
+        when = self.next_order_at(as_of)
+        return {
+            "order_probability_90d": None
+            if self.order_probability_90d is None
+            else round(self.order_probability_90d, 4),
+            "expected_next_order_at": None if when is None else when.date().isoformat(),
+            "predicted_value_12m": None if self.predicted_value_12m is None else round(self.predicted_value_12m, 2),
+        }
+
+
 @dataclass
 class CustomerScore:
     customer_id: str
@@ -45,6 +69,7 @@ class CustomerScore:
     drivers: list[Driver]
     model_version: str
     as_of: datetime
+    outlook: Outlook = field(default_factory=Outlook)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -54,6 +79,7 @@ class CustomerScore:
             "drivers": [d.to_dict() for d in self.drivers],
             "model_version": self.model_version,
             "as_of": self.as_of.isoformat(),
+            **self.outlook.to_dict(self.as_of),
         }
 
 
@@ -79,11 +105,27 @@ class ChurnScorer:
         a = self.artifact
         return attribute(a.model, a.encoder, a.baseline, frame, n_steps=self.ig_steps)
 
+    def outlooks(self, frame: pd.DataFrame) -> list[Outlook]:
+        """Next-order probability within 90 days, median days to the next order, and 12-month value."""
+        a, n = self.artifact, len(frame)
+        within: list[float | None] = [None] * n
+        days: list[float | None] = [None] * n
+        value: list[float | None] = [None] * n
+        if a.survival is not None and n:
+            survival = a.survival.survival(a.encoder, frame)
+            if a.survival.horizon_days >= ORDER_WITHIN_DAYS:
+                within = [float(p) for p in a.survival.order_within(survival, ORDER_WITHIN_DAYS)]
+            days = [float(d) if np.isfinite(d) else None for d in a.survival.median_days(survival)]
+        if a.value is not None and n:
+            value = [float(v) for v in a.value.predict(a.encoder, frame)]
+        return [Outlook(*row) for row in zip(within, days, value, strict=True)]
+
     def score_frame(self, frame: pd.DataFrame, as_of: datetime, top_k: int = 5) -> list[CustomerScore]:
         if frame.empty:
             return []
         probabilities = self.predict(frame)
         contributions = self.contributions(frame)
+        outlooks = self.outlooks(frame)
         features = self.artifact.features
         ordered = frame[features]
         return [
@@ -94,6 +136,7 @@ class ChurnScorer:
                 drivers=top_drivers(row, contributions[i], features, top_k),
                 model_version=self.version,
                 as_of=as_of,
+                outlook=outlooks[i],
             )
             for i, ((customer_id, row), p) in enumerate(zip(ordered.iterrows(), probabilities, strict=True))
         ]
@@ -169,7 +212,16 @@ def score_all(
     for frame in iter_feature_chunks(engine, reference, chunk_size):
         scores = scorer.score_frame(frame, reference, top_k)
         records = [
-            ScoreRecord(s.customer_id, s.probability, s.risk_band, [d.to_dict() for d in s.drivers]) for s in scores
+            ScoreRecord(
+                s.customer_id,
+                s.probability,
+                s.risk_band,
+                [d.to_dict() for d in s.drivers],
+                s.outlook.order_probability_90d,
+                s.outlook.days_to_next_order,
+                s.outlook.predicted_value_12m,
+            )
+            for s in scores
         ]
         write_scores(engine, records, scorer.version, scored_at, reference)
         report.customers += len(records)
