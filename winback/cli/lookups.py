@@ -4,11 +4,12 @@ assistant's own tools (the same text, the same role checks and masking as in a c
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 
 from winback.cli.common import JsonFlag, RoleOption, print_tool
+from winback.data.lookups.at_risk import AtRiskSort
 from winback.tools.names import ToolName
 
 commands = typer.Typer()
@@ -32,9 +33,7 @@ def at_risk_command(
     min_value: Annotated[float | None, typer.Option(help="Minimum lifetime value.")] = None,
     inactive_days: Annotated[int | None, typer.Option(help="No order for at least N days.")] = None,
     population: Annotated[str, typer.Option(help="active (default), lapsed (no order for a year) or all.")] = "active",
-    sort: Annotated[
-        str, typer.Option(help="probability, revenue_at_risk, lifetime_value or days_inactive.")
-    ] = "probability",
+    sort: Annotated[str, typer.Option(help=", ".join(get_args(AtRiskSort)) + ".")] = "probability",
     limit: Annotated[int, typer.Option(help="How many customers.")] = 20,
     role: RoleOption = "cs_staff",
     as_json: JsonFlag = False,

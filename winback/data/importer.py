@@ -59,6 +59,8 @@ RANGES: dict[tuple[str, str], tuple[float | None, float | None]] = {
     ("offers", "value"): (0, None),
     ("offers", "churn_probability_at_creation"): (0, 1),
     ("churn_scores", "probability"): (0, 1),
+    ("churn_scores", "order_probability_90d"): (0, 1),
+    ("churn_scores", "predicted_value_12m"): (0, None),
 }
 VOCABULARIES: dict[tuple[str, str], tuple[str, ...]] = {
     ("orders", "status"): ORDER_STATUSES,

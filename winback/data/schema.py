@@ -302,6 +302,10 @@ class ChurnScore(Base):
     last_order_at: Mapped[datetime | None] = mapped_column(DateTime)
     # no order and no sign-up in the year before the reference date: outside the model's population (0004)
     lapsed: Mapped[bool | None] = mapped_column(Boolean)
+    # the model's heads (0011): when the customer orders next and what they will spend in the next 12 months
+    order_probability_90d: Mapped[float | None] = mapped_column(Numeric(6, 5, asdecimal=False))
+    expected_next_order_at: Mapped[datetime | None] = mapped_column(DateTime)
+    predicted_value_12m: Mapped[Decimal | None] = mapped_column(Money)
 
 
 TEXT_TOPICS: tuple[str, ...] = ("price_elsewhere", "delivery", "quality", "sizing", "service")

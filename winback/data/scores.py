@@ -23,6 +23,13 @@ class ScoreRecord:
     probability: float
     risk_band: str
     drivers: list[dict[str, Any]] = field(default_factory=list)
+    order_probability_90d: float | None = None  # the heads' predictions (None: the model has no such head)
+    days_to_next_order: float | None = None  # median; None when no order is expected within the horizon
+    predicted_value_12m: float | None = None
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 def write_scores(
@@ -57,6 +64,11 @@ def write_scores(
                 "late_deliveries_365d": f.late_deliveries_365d,
                 "last_order_at": f.last_order_at,
                 "lapsed": last_seen is not None and last_seen <= year_ago,
+                "order_probability_90d": _rounded(r.order_probability_90d, 5),
+                "expected_next_order_at": reference + timedelta(days=round(r.days_to_next_order))
+                if r.days_to_next_order is not None
+                else None,
+                "predicted_value_12m": _rounded(r.predicted_value_12m, 2),
             }
         )
     with engine.begin() as connection:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from winback.data.lookups import AtRiskArgs, at_risk_customers
-from winback.data.lookups.at_risk import COUNT_CAP
+from winback.data.lookups.at_risk import COUNT_CAP, AtRiskRow
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.markdown import day, pct, table, table_data
 from winback.tools.names import ToolName
@@ -23,9 +23,18 @@ COLUMNS = [
     "band",
     "lifetime value",
     "revenue at risk",
+    "value next 12 mo",
     "days since order",
+    "next order",
     "top driver",
 ]
+
+
+def next_order(row: AtRiskRow) -> str | None:
+    """The expected next order: its median date, or that none is expected within the model's horizon."""
+    if row.order_probability_90d is None:
+        return None  # a model without the next-order head
+    return day(row.expected_next_order_at) if row.expected_next_order_at else "not expected"
 
 
 def run(args: AtRiskArgs, ctx: ToolContext) -> ToolResult:
@@ -41,7 +50,9 @@ def run(args: AtRiskArgs, ctx: ToolContext) -> ToolResult:
             r.risk_band,
             r.lifetime_value,
             r.revenue_at_risk,
+            r.predicted_value_12m,
             r.days_since_last_order,
+            next_order(r),
             r.top_driver or "",
         ]
         for r in result.rows
@@ -71,7 +82,9 @@ def run(args: AtRiskArgs, ctx: ToolContext) -> ToolResult:
             r.risk_band,
             r.lifetime_value,
             r.revenue_at_risk,
+            r.predicted_value_12m,
             r.days_since_last_order,
+            next_order(r),
             r.top_driver,
         ]
         for r in result.rows
@@ -93,8 +106,8 @@ def run(args: AtRiskArgs, ctx: ToolContext) -> ToolResult:
 
 TOOL = Tool(
     name=ToolName.LIST_AT_RISK,
-    description="Rank customers by churn risk (or revenue at risk, value, inactivity), filtered by segment, "
-    "country, risk band, lifetime value or days without an order.",
+    description="Rank customers by churn risk (or revenue at risk, value, predicted value, inactivity), filtered "
+    "by segment, country, risk band, lifetime value or days idle.",
     args_schema=AtRiskArgs,
     run=run,
 )

@@ -10,7 +10,7 @@ from winback.data.lookups.common import CustomerNotFound
 from winback.model.scoring import UnknownCustomer, score_customers
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.customer_profile import drivers_chart
-from winback.tools.markdown import day, pct
+from winback.tools.markdown import day, outlook, pct
 from winback.tools.names import ToolName
 
 DRIVER_WEIGHT = re.compile(r"\s*\([+-][\d.]+\)$")  # the driver text's own '(+0.19)'
@@ -35,6 +35,10 @@ def run(args: ChurnScoreArgs, ctx: ToolContext) -> ToolResult:
         lines.append(
             f"- {DRIVER_WEIGHT.sub('', d.text)} ({direction} the risk by {abs(d.contribution) * 100:.1f} points)"
         )
+    if line := outlook(
+        score.outlook.order_probability_90d, score.outlook.next_order_at(score.as_of), score.outlook.predicted_value_12m
+    ):
+        lines.append(f"Outlook: {line}.")
     return ToolResult(
         ok=True,
         summary=f"{score.customer_id}: {pct(score.probability)} ({score.risk_band})",

@@ -6,7 +6,7 @@ from winback.data.lookups import customer_profile
 from winback.data.lookups.profile import ProfileArgs
 from winback.data.untrusted import inert_cell
 from winback.tools.base import Tool, ToolContext, ToolResult
-from winback.tools.markdown import cell, day, pct, quoted, table
+from winback.tools.markdown import cell, day, outlook, pct, quoted, table
 from winback.tools.names import ToolName
 
 
@@ -31,6 +31,9 @@ def run(args: ProfileArgs, ctx: ToolContext) -> ToolResult:
             f"{card.churn.model_version}, scored {day(card.churn.scored_at)}. Drivers:"
         )
         lines += [f"- {d.get('text', d.get('feature'))}" for d in card.churn.drivers]
+        c = card.churn
+        if line := outlook(c.order_probability_90d, c.expected_next_order_at, c.predicted_value_12m):
+            lines.append(f"Outlook: {line}.")
     else:
         lines.append("No churn score yet (run `winback score`).")
     for t in card.open_tickets:

@@ -43,6 +43,23 @@ def day(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value else "never"
 
 
+def outlook(
+    order_probability_90d: float | None, next_order_at: datetime | None, predicted_value_12m: float | None
+) -> str | None:
+    """The model's next-order and value predictions in words (None when its artefact has neither head)."""
+    parts = []
+    if order_probability_90d is not None:
+        parts.append(f"{pct(order_probability_90d)} chance of an order within 90 days")
+        parts.append(
+            f"next order expected around {day(next_order_at)}"
+            if next_order_at
+            else "no next order expected within the model's horizon"
+        )
+    if predicted_value_12m is not None:
+        parts.append(f"predicted spend over the next 12 months {cell(round(predicted_value_12m, 2))}")
+    return "; ".join(parts) if parts else None
+
+
 def quoted(label: str, text: str) -> str:
     """Customer-written text as a model and a person should see it: labelled, quoted, inert."""
     clean = inert(" ".join(text.split()).replace('"', "'"))

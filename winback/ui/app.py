@@ -17,6 +17,7 @@ from starlette.middleware import Middleware
 from winback.assistant import Assistant
 from winback.config import Settings
 from winback.data.conversations import list_sessions, load_own_messages
+from winback.data.lookups.at_risk import AtRiskSort
 from winback.data.risk_bands import RISK_BANDS
 from winback.errors import UserError
 from winback.offers.drafting import Channel
@@ -400,7 +401,7 @@ class App:
                     with gr.Row():
                         population = gr.Radio(["active", "lapsed", "all"], value="active", label="Customers")
                         sort = gr.Dropdown(
-                            ["probability", "revenue_at_risk", "lifetime_value", "days_inactive"],
+                            list(get_args(AtRiskSort)),
                             value="probability",
                             label="Rank by",
                         )

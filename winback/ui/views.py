@@ -16,7 +16,7 @@ from winback.data.schema import ChurnScore
 from winback.data.untrusted import inert_cell
 from winback.roles import Role, may_see_pii
 from winback.tools import Services, ToolContext, ToolRegistry
-from winback.tools.markdown import pct
+from winback.tools.markdown import cell, pct
 from winback.tools.names import ToolName
 
 BAND_COLOURS = dict(zip(RISK_BANDS, ("#5b9e6f", "#e0b84f", "#e07b39", "#c23b3b"), strict=True))  # low to critical
@@ -140,6 +140,16 @@ class Views:
             f"### {profile['customer_id']} · {inert_cell(profile['name'])} · {inert_cell(profile['segment'])}\n"
             + (
                 f"**Churn probability {pct(churn['probability'])} — {churn['risk_band']}**"
+                + (
+                    f" · {pct(churn['order_probability_90d'])} chance of an order within 90 days"
+                    if churn.get("order_probability_90d") is not None
+                    else ""
+                )
+                + (
+                    f" · predicted 12-month value {cell(churn['predicted_value_12m'])}"
+                    if churn.get("predicted_value_12m") is not None
+                    else ""
+                )
                 if churn
                 else "**Not scored yet**"
             )

@@ -135,6 +135,17 @@ REFERENCE: dict[str, tuple[str, str | None]] = {
         "{where} GROUP BY 1",
         None,
     ),
+    "predicted_value": (
+        "SELECT {group}, SUM(s.predicted_value_12m) FROM churn_scores s JOIN customers c USING (customer_id) "
+        f"WHERE s.scored_at = {LATEST} AND (s.lapsed IS NULL OR NOT s.lapsed) {{where}} GROUP BY 1",
+        None,
+    ),
+    "average_predicted_value": (
+        "SELECT {group}, SUM(s.predicted_value_12m) / COUNT(s.predicted_value_12m) FROM churn_scores s "
+        f"JOIN customers c USING (customer_id) WHERE s.scored_at = {LATEST} AND (s.lapsed IS NULL OR NOT s.lapsed) "
+        "{where} GROUP BY 1",
+        None,
+    ),
     "average_lifetime_value": (
         "SELECT {group}, SUM(CASE WHEN s.lifetime_value IS NULL THEN 0 ELSE s.lifetime_value END) / COUNT(*) "
         f"FROM churn_scores s JOIN customers c USING (customer_id) WHERE s.scored_at = {LATEST} "

@@ -253,6 +253,12 @@ def parse_slots(text: str, vocabulary: Vocabulary, today: date | datetime) -> Sl
     slots.singular = SINGULAR_REF.search(text) is not None
     if _word("revenue at risk|money at risk|most revenue|biggest revenue", text):
         slots.sort = "revenue_at_risk"
+    elif _word(
+        "predicted value|future value|predicted spend|expected spend|expected to spend|value next year|"
+        "next year's value|12-month value|predicted clv|worth next year",
+        text,
+    ):
+        slots.sort = "predicted_value"
     elif (
         _word("most valuable|highest value|biggest spenders|top spenders|lifetime value", text) and not slots.min_value
     ):

@@ -15,7 +15,7 @@ from winback.roles import Role, mask_name, may_see_pii
 
 Population = Literal["active", "lapsed", "all"]
 COUNT_CAP = 10_000
-AtRiskSort = Literal["probability", "revenue_at_risk", "lifetime_value", "days_inactive"]
+AtRiskSort = Literal["probability", "revenue_at_risk", "lifetime_value", "predicted_value", "days_inactive"]
 
 
 class AtRiskArgs(BaseModel):
@@ -26,7 +26,9 @@ class AtRiskArgs(BaseModel):
     inactive_days: int | None = Field(None, ge=0, le=36500, description="only customers with no order for N days")
     limit: int = Field(10, ge=1, description="how many customers")
     sort: AtRiskSort = Field(
-        "probability", description="ranking: probability, revenue_at_risk, lifetime_value, days_inactive"
+        "probability",
+        description="ranking: probability, revenue_at_risk, lifetime_value, predicted_value (next 12 months), "
+        "days_inactive",
     )
     population: Population = Field(
         "active",
@@ -47,6 +49,10 @@ class AtRiskRow(BaseModel):
     revenue_at_risk: float  # probability x spend of the last 365 days: the yearly revenue expected to be lost
     days_since_last_order: int | None
     top_driver: str | None
+    # the model's heads (None when the scoring model has none): next 90 days, next order, next 12 months
+    order_probability_90d: float | None = None
+    expected_next_order_at: datetime | None = None
+    predicted_value_12m: float | None = None
 
 
 class AtRiskList(BaseModel):
@@ -89,6 +95,7 @@ def _ranked(connection: Connection, args: AtRiskArgs) -> tuple[Select[Any], Colu
         "probability": ChurnScore.probability.desc(),
         "revenue_at_risk": (ChurnScore.probability * spend).desc(),
         "lifetime_value": ltv.desc(),
+        "predicted_value": func.coalesce(ChurnScore.predicted_value_12m, 0).desc(),
         "days_inactive": last_seen.asc(),
     }
     order_by = order[args.sort]
@@ -122,6 +129,9 @@ def at_risk_customers(engine: Engine, args: AtRiskArgs, role: str | Role) -> AtR
                 ltv.label("ltv"),
                 spend.label("spend"),
                 ChurnScore.last_order_at,
+                ChurnScore.order_probability_90d,
+                ChurnScore.expected_next_order_at,
+                ChurnScore.predicted_value_12m,
             )
             .order_by(order_by, ChurnScore.customer_id)
             .limit(limit)
@@ -152,6 +162,9 @@ def at_risk_customers(engine: Engine, args: AtRiskArgs, role: str | Role) -> AtR
                 revenue_at_risk=round(float(r.probability) * float(r.spend), 2),
                 days_since_last_order=(as_of - last).days if last else None,
                 top_driver=drivers[0].get("text") if drivers else None,
+                order_probability_90d=r.order_probability_90d,
+                expected_next_order_at=as_datetime(r.expected_next_order_at),
+                predicted_value_12m=None if r.predicted_value_12m is None else float(r.predicted_value_12m),
             )
         )
     return AtRiskList(

@@ -64,6 +64,10 @@ class ChurnBrief(BaseModel):
     scored_at: datetime
     drivers: list[dict[str, Any]]
     from_latest_run: bool  # False when the customer was not in the latest run (e.g. account closed since)
+    # the model's heads (None when the scoring model had none): next 90 days, next order, next 12 months
+    order_probability_90d: float | None = None
+    expected_next_order_at: datetime | None = None
+    predicted_value_12m: float | None = None
 
 
 class CustomerProfile(BaseModel):
@@ -162,6 +166,9 @@ def customer_profile(engine: Engine, customer_id: str, role: str | Role) -> Cust
             model_version=score.model_version,
             scored_at=score.scored_at,
             drivers=list(score.drivers or []),
+            order_probability_90d=score.order_probability_90d,
+            expected_next_order_at=score.expected_next_order_at,
+            predicted_value_12m=None if score.predicted_value_12m is None else float(score.predicted_value_12m),
             from_latest_run=run is not None and score.scored_at == run.scored_at,
         )
     return CustomerProfile(
