@@ -80,3 +80,34 @@ def value_metrics(actual: np.ndarray, predicted: np.ndarray, top_share: float = 
         "rows": int(len(actual)),
         "mean_actual": float(actual.mean()),
     }
+
+
+def uplift_gain(effect: np.ndarray, score: np.ndarray) -> float:
+    """Area under the cumulative-effect curve of a ranking (mean over k of the summed effect of the top k)."""
+    order = np.argsort(-np.asarray(score, dtype=float), kind="stable")
+    return float(np.cumsum(np.asarray(effect, dtype=float)[order]).mean())
+
+
+def auuc_against_truth(effect: np.ndarray, score: np.ndarray) -> float:
+    """How much of the best possible uplift ranking a score achieves, judged by known true effects:
+    (area - random's) / (oracle's area - random's); 1 = ranks as the truth does, 0 = no better than random."""
+    effect = np.asarray(effect, dtype=float)
+    n = len(effect)
+    random_area = effect.sum() * (n + 1) / (2 * n)
+    best = uplift_gain(effect, effect) - random_area
+    return float((uplift_gain(effect, score) - random_area) / best) if best > 0 else float("nan")
+
+
+def qini_coefficient(treated: np.ndarray, outcome: np.ndarray, score: np.ndarray, points: int = 100) -> float:
+    """The Qini coefficient from observed outcomes of a randomised test: area between the Qini curve
+    Q(k) = Y_t(k) - Y_c(k) N_t(k) / N_c(k) and the random-targeting line, per member, over `points` cuts."""
+    treated, outcome = np.asarray(treated, dtype=bool), np.asarray(outcome, dtype=float)
+    order = np.argsort(-np.asarray(score, dtype=float), kind="stable")
+    t, y = treated[order], outcome[order]
+    n = len(t)
+    cuts = np.unique(np.linspace(1, n, points).astype(int))
+    yt, yc = np.cumsum(y * t)[cuts - 1], np.cumsum(y * ~t)[cuts - 1]
+    nt, nc = np.cumsum(t)[cuts - 1], np.cumsum(~t)[cuts - 1]
+    q = yt - yc * np.divide(nt, nc, out=np.zeros(len(cuts)), where=nc > 0)
+    random_line = q[-1] * cuts / n
+    return float(np.mean(q - random_line) / n)
