@@ -35,7 +35,13 @@ def campaign_create(
     band: BandOption = None,
     min_value: Annotated[float | None, typer.Option(help="Only customers who paid at least this much.")] = None,
     inactive_days: Annotated[int | None, typer.Option(help="Only customers with no order for N days.")] = None,
-    rank: Annotated[str, typer.Option(help="probability, revenue_at_risk or incremental_value.")] = "probability",
+    rank: Annotated[
+        str,
+        typer.Option(
+            help="probability, revenue_at_risk, incremental_value (the policy's save rates) or uplift (the uplift "
+            "model: estimated lift x value - cost, never a negative lift)."
+        ),
+    ] = "probability",
     seed: Annotated[int, typer.Option(help="Seed of the holdout split (recorded; the split can be recomputed).")] = 0,
     window_days: Annotated[int | None, typer.Option(min=1, max=365, help="Outcome window after the send.")] = None,
     user: Annotated[str, typer.Option(help="Recorded as the creator and drafter.")] = "assistant",
@@ -48,6 +54,7 @@ def campaign_create(
     from winback.offers.campaigns import CohortArgs, create_campaign
     from winback.offers.drafting import OfferDrafter
     from winback.offers.policy import load_policy
+    from winback.offers.uplift import load_uplift
 
     try:
         cohort = CohortArgs(
@@ -67,6 +74,7 @@ def campaign_create(
     policy = load_policy(settings.data_dir)
     backend = drafting_backend(settings, no_llm)
     drafter = OfferDrafter(db, settings, backend.llm, structured=backend.structured, model=backend.model)
+    uplift = load_uplift(settings.data_dir) if rank == "uplift" else None
     try:
         with Progress(*DRAFTING_COLUMNS, console=err, disable=as_json) as bar:
             task = bar.add_task("drafting", total=None)
@@ -81,6 +89,7 @@ def campaign_create(
                 window_days,
                 user,
                 progress=lambda _: bar.advance(task),
+                uplift=uplift,
             )
     finally:
         backend.close(settings)
@@ -106,6 +115,31 @@ def campaign_create(
     for reason, n in created.drafts.no_offer.most_common():
         say(f"  no offer ({n}): {reason}")
     say(f"next: a manager approves them — winback campaign approve {created.campaign_id} --user NAME --role manager")
+
+
+@campaign_app.command("uplift")
+def campaign_uplift(
+    learner: Annotated[str, typer.Option(help="x (X-learner, the default) or t (T-learner).")] = "x",
+    seed: Annotated[int, typer.Option(help="Seed of the tree models.")] = 7,
+    as_json: JsonFlag = False,
+) -> None:
+    """Fit the uplift model on every closed campaign with a holdout, for `campaign create --rank uplift`."""
+    from winback.offers.uplift import train_uplift
+
+    if learner not in ("x", "t"):
+        raise UserError("--learner: x or t")
+    model, folder = train_uplift(engine(), get_settings().data_dir, learner, seed)  # type: ignore[arg-type]
+    if as_json:
+        emit_json({"folder": str(folder), **model.meta, "offer_types": model.offer_types})
+        return
+    m = model.meta
+    say(
+        f"uplift model ({learner.upper()}-learner) from {len(m['campaigns'])} campaign(s): "
+        f"{m['members']['treated']:,} treated, {m['members']['holdout']:,} holdout members; ordered in the window "
+        f"{m['saved_rate']['treated']:.1%} vs {m['saved_rate']['holdout']:.1%}; offer types: "
+        + ", ".join(model.offer_types)
+    )
+    say(f"saved to {folder}; use it with `winback campaign create NAME --top N --rank uplift`")
 
 
 @campaign_app.command("list")

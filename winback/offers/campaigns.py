@@ -25,6 +25,7 @@ from winback.data.lookups import AtRiskArgs, customer_profile
 from winback.data.lookups.at_risk import CohortRow, at_risk_cohort
 from winback.data.risk_bands import RiskBand
 from winback.data.schema import Campaign, CampaignMember, Offer
+from winback.model.uplift import UpliftModel
 from winback.offers.batch import BatchReport, draft_for_customers
 from winback.offers.campaign_store import CampaignError, load_campaign
 from winback.offers.choice import OfferDecision, decide, month_to_date
@@ -32,8 +33,9 @@ from winback.offers.drafting import DraftOutcome, OfferDrafter
 from winback.offers.editing import OfferEditRefused, decide_offer
 from winback.offers.policy import OfferPolicy
 from winback.offers.save_rates import estimate_save_rates
+from winback.offers.uplift import rank_by_incremental_value
 
-CampaignRank = Literal["probability", "revenue_at_risk", "incremental_value"]
+CampaignRank = Literal["probability", "revenue_at_risk", "incremental_value", "uplift"]
 CAMPAIGN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}")
 INCREMENTAL_POOL = 4  # ranking by incremental value looks at this many times N of the most likely churners
 
@@ -102,8 +104,16 @@ def _in_open_campaigns(engine: Engine, now: datetime) -> set[str]:
     return {c for c, started, days in rows if started is None or started + timedelta(days=days) > now}
 
 
-def _cohort(engine: Engine, policy: OfferPolicy, args: CohortArgs, exclude: set[str], now: datetime) -> list[CohortRow]:
-    pool = args.top * (INCREMENTAL_POOL if args.rank == "incremental_value" else 1) + len(exclude)
+def _cohort(
+    engine: Engine,
+    policy: OfferPolicy,
+    args: CohortArgs,
+    exclude: set[str],
+    now: datetime,
+    uplift: UpliftModel | None = None,
+) -> list[CohortRow]:
+    by_value = args.rank in ("incremental_value", "uplift")
+    pool = args.top * (INCREMENTAL_POOL if by_value else 1) + len(exclude)
     rows = at_risk_cohort(
         engine,
         AtRiskArgs(
@@ -112,11 +122,15 @@ def _cohort(engine: Engine, policy: OfferPolicy, args: CohortArgs, exclude: set[
             risk_bands=args.bands,
             min_lifetime_value=args.min_lifetime_value,
             inactive_days=args.inactive_days,
-            sort="probability" if args.rank == "incremental_value" else args.rank,
+            sort="probability" if by_value else args.rank,
         ),
         pool,
     )
     rows = [r for r in rows if r.customer_id not in exclude]
+    if args.rank == "uplift":
+        if uplift is None:
+            raise CampaignError("ranking by uplift needs an uplift model: run `winback campaign uplift` first")
+        return rank_by_incremental_value(engine, uplift, policy, rows, _decider(engine, policy, now), now)[: args.top]
     if args.rank == "incremental_value":
         decision = _decider(engine, policy, now)
         values = {}
@@ -151,6 +165,7 @@ def create_campaign(
     actor: str = "assistant",
     concurrency: int = 8,
     progress: Callable[[DraftOutcome | None], None] | None = None,
+    uplift: UpliftModel | None = None,
 ) -> CampaignCreated:
     """Choose the cohort, split it, record every member with its arm and the offer the policy plans for it,
     and draft offers for the treatment arm only (through the ordinary policy: consent, caps, cooldown)."""
@@ -164,7 +179,7 @@ def create_campaign(
         if connection.execute(select(Campaign.campaign_id).where(Campaign.campaign_id == name)).first():
             raise CampaignError(f"a campaign named {name!r} exists already; choose another name")
     exclude = _in_open_campaigns(engine, now)
-    rows = _cohort(engine, policy, cohort, exclude, now)
+    rows = _cohort(engine, policy, cohort, exclude, now, uplift)
     if not rows:
         raise CampaignError("no customer matches these filters (or all are in a campaign whose window is open)")
     split = holdout_split(((r.customer_id, r.risk_band) for r in rows), seed, name, share)
