@@ -39,6 +39,49 @@ from winback.offers.outcomes import campaign_report  # noqa: E402
 from winback.offers.policy import load_policy  # noqa: E402
 from winback.offers.sending import send_campaign  # noqa: E402
 
+Steps = list[tuple[str, float, str]]
+
+
+def scored_demo(data_dir: Path, customers: int, seed: int, steps: Steps, index: bool = False):
+    """A seeded, trained and scored demo shop in `data_dir` (texts indexed first, as `scripts/demo` does, when
+    `index`, so the model reads what customers wrote): its settings and engine."""
+    settings = Settings(data_dir=data_dir)
+    engine = make_engine(settings.database_url)
+    started = time.perf_counter()
+    upgrade(engine)
+    seed_demo(engine, customers=customers, seed=seed)
+    if index:
+        from winback.search.embeddings import get_embedder
+        from winback.search.indexer import index_feedback
+        from winback.search.store import open_collection
+
+        embedder = get_embedder(settings.embedding_model)
+        index_feedback(engine, open_collection(settings, embedder), embedder)
+    train_churn_model(engine, data_dir)
+    score_all(engine, ChurnScorer.load(data_dir))
+    what = "seed, index, train, score" if index else "seed, train, score"
+    steps.append((what, time.perf_counter() - started, f"{customers:,} customers"))
+    return settings, engine
+
+
+def run_campaign(engine, settings, policy, name: str, cohort: CohortArgs, holdout: float, seed: int, steps: Steps):
+    """Create (template drafts), approve, send to an outbox and advance the shop by the window."""
+    data_dir = settings.data_dir
+    started = time.perf_counter()
+    created = create_campaign(
+        engine, policy, OfferDrafter(engine, settings, None, policy), name, cohort, holdout, seed, actor="bench-drafter"
+    )
+    steps.append(("create (templates)", time.perf_counter() - started, f"{created.drafts.drafted:,} drafts"))
+    started = time.perf_counter()
+    approved = approve_campaign(engine, policy, name, "bench-manager", "manager")
+    steps.append(("approve", time.perf_counter() - started, f"{approved.approved:,} approved"))
+    started = time.perf_counter()
+    sent = send_campaign(engine, settings, policy, name, OutboxChannel(data_dir / "outbox"))
+    steps.append(("send (outbox)", time.perf_counter() - started, f"{sent.sent:,} sent"))
+    started = time.perf_counter()
+    advance_demo(engine, policy.campaign_window_days)
+    steps.append(("demo advance", time.perf_counter() - started, f"{policy.campaign_window_days} days"))
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -48,39 +91,14 @@ def main() -> None:
     parser.add_argument("--holdout", type=float, default=0.5)
     parser.add_argument("--rank", default="incremental_value")
     args = parser.parse_args()
-    steps: list[tuple[str, float, str]] = []
+    steps: Steps = []
     with tempfile.TemporaryDirectory(prefix="winback-lift-") as folder:
         data_dir = Path(folder)
-        settings = Settings(data_dir=data_dir)
-        engine = make_engine(settings.database_url)
-        started = time.perf_counter()
-        upgrade(engine)
-        seed_demo(engine, customers=args.customers, seed=args.seed)
-        train_churn_model(engine, data_dir)
-        score_all(engine, ChurnScorer.load(data_dir))
-        steps.append(("seed, train, score", time.perf_counter() - started, f"{args.customers:,} customers"))
+        settings, engine = scored_demo(data_dir, args.customers, args.seed, steps)
         policy = load_policy(data_dir).model_copy(update={"monthly_budget": 1e9})
-        started = time.perf_counter()
-        created = create_campaign(
-            engine,
-            policy,
-            OfferDrafter(engine, settings, None, policy),
-            "bench",
-            CohortArgs(top=args.top, rank=args.rank),
-            args.holdout,
-            args.seed,
-            actor="bench-drafter",
+        run_campaign(
+            engine, settings, policy, "bench", CohortArgs(top=args.top, rank=args.rank), args.holdout, args.seed, steps
         )
-        steps.append(("create (templates)", time.perf_counter() - started, f"{created.drafts.drafted:,} drafts"))
-        started = time.perf_counter()
-        approved = approve_campaign(engine, policy, "bench", "bench-manager", "manager")
-        steps.append(("approve", time.perf_counter() - started, f"{approved.approved:,} approved"))
-        started = time.perf_counter()
-        sent = send_campaign(engine, settings, policy, "bench", OutboxChannel(data_dir / "outbox"))
-        steps.append(("send (outbox)", time.perf_counter() - started, f"{sent.sent:,} sent"))
-        started = time.perf_counter()
-        advance_demo(engine, policy.campaign_window_days)
-        steps.append(("demo advance", time.perf_counter() - started, f"{policy.campaign_window_days} days"))
         started = time.perf_counter()
         report = campaign_report(engine, "bench").as_dict()
         steps.append(("report", time.perf_counter() - started, ""))
