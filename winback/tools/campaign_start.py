@@ -9,6 +9,7 @@ from winback.data.clock import shop_now
 from winback.data.risk_bands import RiskBand
 from winback.offers.campaigns import CampaignRank, CohortArgs, create_campaign
 from winback.offers.drafting import OfferDrafter
+from winback.offers.uplift import load_uplift
 from winback.roles import ROLES_THAT_RUN_CAMPAIGNS
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.markdown import table, table_data
@@ -23,7 +24,7 @@ class StartCampaignArgs(BaseModel):
     segment: str | None = Field(None, description="customer segment, e.g. gold")
     country: str | None = Field(None, description="country name")
     risk_bands: list[RiskBand] | None = Field(None, description="only these risk bands")
-    rank: CampaignRank = Field("probability", description="probability, revenue_at_risk or incremental_value")
+    rank: CampaignRank = Field("probability", description="probability, revenue_at_risk, incremental_value or uplift")
     holdout: float | None = Field(None, ge=0.05, le=0.5, description="share kept out as holdout; default 0.2")
 
 
@@ -38,7 +39,10 @@ def run(args: StartCampaignArgs, ctx: ToolContext) -> ToolResult:
     policy = ctx.services.policy()
     cohort = CohortArgs(top=args.top, rank=args.rank, segment=args.segment, country=args.country, bands=args.risk_bands)
     drafter = OfferDrafter(ctx.engine, ctx.settings, None, policy)
-    created = create_campaign(ctx.engine, policy, drafter, _name(args, ctx), cohort, args.holdout, actor=ctx.actor)
+    uplift = load_uplift(ctx.settings.data_dir) if args.rank == "uplift" else None
+    created = create_campaign(
+        ctx.engine, policy, drafter, _name(args, ctx), cohort, args.holdout, actor=ctx.actor, uplift=uplift
+    )
     columns = ["risk band", "treatment", "holdout"]
     rows = [[band, n["treatment"], n["holdout"]] for band, n in sorted(created.by_band.items())]
     reasons = "; ".join(f"{reason}: {n}" for reason, n in created.drafts.no_offer.most_common())
