@@ -108,6 +108,12 @@ class Settings(BaseSettings):
         description="`winback ask` answers through a warm background process per data folder (started on first "
         "use, stopped when idle); false: every call loads the models itself.",
     )
+    score_drivers_top: int = Field(
+        50_000,
+        ge=0,
+        description="`winback score` stores drivers for this many of the riskiest active customers (everyone in a "
+        "smaller shop); the rest are explained when someone opens them.",
+    )
     ask_daemon_idle_s: float = Field(
         900.0, gt=0, description="Seconds without a turn after which the `winback ask` background process stops."
     )

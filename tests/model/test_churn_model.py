@@ -193,3 +193,32 @@ def test_drivers_of_a_segment(trained) -> None:
     assert summary["importance"].is_monotonic_decreasing
     with pytest.raises(NotScorable, match="no customers match"):
         group_drivers(engine, scorer, segment="diamond")
+
+
+def test_a_big_shop_stores_drivers_for_the_riskiest_and_explains_the_rest_on_opening(trained) -> None:
+    from winback.config import Settings
+    from winback.roles import Role
+    from winback.tools import Services, ToolContext, default_registry
+    from winback.tools.names import ToolName
+
+    engine, root, _ = trained
+    report = score_all(engine, ChurnScorer.load(root), chunk_size=1_000, drivers_top=100)
+    with engine.connect() as c:
+        rows = c.execute(
+            select(ChurnScore.customer_id, ChurnScore.probability, ChurnScore.drivers, ChurnScore.lapsed).where(
+                ChurnScore.scored_at == report.scored_at
+            )
+        ).all()
+    explained = {r.customer_id for r in rows if r.drivers}
+    assert report.explained == len(explained) == 100 < report.customers == len(rows)
+    riskiest = sorted((r for r in rows if not r.lapsed), key=lambda r: (-r.probability, r.customer_id))[:100]
+    assert explained == {r.customer_id for r in riskiest}
+    assert {"features", "write churn_scores", "drivers: attributions"} <= set(report.stages)
+
+    ctx = ToolContext(Services(Settings(data_dir=root, database_url=str(engine.url))), Role.CS_STAFF)
+    registry = default_registry()
+    listed = registry.call(ToolName.LIST_AT_RISK, {"limit": 20, "sort": "lifetime_value"}, ctx)
+    assert listed.ok and all(row["top_driver"] for row in listed.result.data["rows"])  # explained on the spot
+    quiet = next(r.customer_id for r in rows if not r.drivers and not r.lapsed)
+    card = registry.call(ToolName.CUSTOMER_PROFILE, {"customer_id": quiet}, ctx)
+    assert card.ok and card.result.data["profile"]["churn"]["drivers"]

@@ -136,10 +136,18 @@ def score_command(
         else:
             say("\n\n".join(r.text for r in results))
         return
-    scorer = ChurnScorer.load(get_settings().data_dir, version)
+    settings = get_settings()
+    scorer = ChurnScorer.load(settings.data_dir, version)
     with progress() as bar:
         task = bar.add_task("scoring customers", total=None)
-        report = score_all(engine(), scorer, as_of, chunk_size, progress=lambda n: bar.advance(task, n))
+        report = score_all(
+            engine(),
+            scorer,
+            as_of,
+            chunk_size,
+            progress=lambda n: bar.advance(task, n),
+            drivers_top=settings.score_drivers_top,
+        )
     rate = report.customers / max(report.seconds, 1e-9)
     if as_json:
         emit_json(
@@ -150,6 +158,8 @@ def score_command(
                 "model_version": report.model_version,
                 "mean_probability": round(report.mean_probability, 4),
                 "seconds": round(report.seconds, 2),
+                "explained": report.explained,
+                "stages": {k: round(v, 2) for k, v in report.stages.items()},
             }
         )
         return
@@ -163,6 +173,11 @@ def score_command(
         f"model {report.model_version}, mean probability {report.mean_probability:.3f}, "
         f"{report.seconds:.1f} s ({rate:,.0f} customers/s)"
     )
+    if report.explained < report.customers:
+        say(
+            f"drivers stored for the {report.explained:,} riskiest active customers (WINBACK_SCORE_DRIVERS_TOP); "
+            "the others are explained when someone opens them"
+        )
 
 
 @commands.command("drivers")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select, update
 
 from winback.data.bulk import bulk_insert
 from winback.data.customer_facts import customer_facts
@@ -22,10 +22,28 @@ class ScoreRecord:
     customer_id: str
     probability: float
     risk_band: str
-    drivers: list[dict[str, Any]] = field(default_factory=list)
+    drivers: list[dict[str, Any]] | None = field(default_factory=list)  # None: not computed (explained on demand)
     order_probability_90d: float | None = None  # the heads' predictions (None: the model has no such head)
     days_to_next_order: float | None = None  # median; None when no order is expected within the horizon
     predicted_value_12m: float | None = None
+
+
+def store_drivers(
+    engine: Engine, drivers: dict[str, list[dict[str, Any]]], model_version: str, scored_at: datetime
+) -> None:
+    """Fill the drivers of one run's rows, one transaction per call."""
+    table = Base.metadata.tables["churn_scores"]
+    statement = (
+        update(table)
+        .where(
+            table.c.customer_id == bindparam("cid"),
+            table.c.model_version == model_version,
+            table.c.scored_at == scored_at,
+        )
+        .values(drivers=bindparam("explained"))
+    )
+    with engine.begin() as connection:
+        connection.execute(statement, [{"cid": c, "explained": d} for c, d in drivers.items()])
 
 
 def _rounded(value: float | None, digits: int) -> float | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from winback.data.lookups import AtRiskArgs, at_risk_customers
-from winback.data.lookups.at_risk import COUNT_CAP, AtRiskRow
+from winback.data.lookups.at_risk import COUNT_CAP, AtRiskList, AtRiskRow
+from winback.errors import UserError
+from winback.model.scoring import score_customers
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.markdown import day, pct, table, table_data
 from winback.tools.names import ToolName
@@ -37,8 +39,23 @@ def next_order(row: AtRiskRow) -> str | None:
     return day(row.expected_next_order_at) if row.expected_next_order_at else "not expected"
 
 
+def explain_missing(result: AtRiskList, ctx: ToolContext) -> None:
+    """Rows whose drivers `winback score` did not store (beyond WINBACK_SCORE_DRIVERS_TOP) are explained
+    now, with the latest model: a page of the list costs milliseconds."""
+    missing = [r for r in result.rows if r.top_driver is None]
+    if not missing:
+        return
+    try:
+        scores = score_customers(ctx.engine, ctx.services.scorer(), [r.customer_id for r in missing], top_k=1)
+    except UserError:  # e.g. an account closed since the run: that row keeps no driver
+        return
+    for row, score in zip(missing, scores, strict=True):
+        row.top_driver = score.drivers[0].text if score.drivers else None
+
+
 def run(args: AtRiskArgs, ctx: ToolContext) -> ToolResult:
     result = at_risk_customers(ctx.engine, args, ctx.role)
+    explain_missing(result, ctx)
     rows = [
         [
             r.rank,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from winback.data.lookups import customer_profile
 from winback.data.lookups.profile import ProfileArgs
 from winback.data.untrusted import inert_cell
+from winback.errors import UserError
+from winback.model.scoring import score_customers
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.markdown import cell, day, outlook, pct, quoted, table
 from winback.tools.names import ToolName
@@ -12,6 +16,11 @@ from winback.tools.names import ToolName
 
 def run(args: ProfileArgs, ctx: ToolContext) -> ToolResult:
     card = customer_profile(ctx.engine, args.customer_id, ctx.role)
+    if card.churn and not card.churn.drivers and not card.closed_at:
+        # not stored by `winback score` (beyond WINBACK_SCORE_DRIVERS_TOP): explained now, on opening
+        with contextlib.suppress(UserError):
+            [score] = score_customers(ctx.engine, ctx.services.scorer(), [card.customer_id])
+            card.churn.drivers = [d.to_dict() for d in score.drivers]
     lines = [
         f"**{card.customer_id}** {inert_cell(card.name)} ({inert_cell(card.email)}) · {card.segment} · {inert_cell(card.city)}, "
         f"{inert_cell(card.country)} · "
