@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from winback.model.dataset import CutoffPlan, customer_bucket, history_start, value_frames
+from winback.model.dataset import CutoffPlan, customer_split, history_start, value_frames
 from winback.model.encoding import FeatureEncoder
 from winback.model.metrics import survival_metrics, value_metrics
 from winback.model.outcomes import next_order
@@ -57,8 +57,7 @@ def fit_next_order_head(
             for i, cutoff in enumerate(plan.train)
         ]
     )
-    bucket = customer_bucket(train_x.index)
-    fit, stop = bucket < 80, (bucket >= 80) & (bucket < 90)
+    fit, stop, _ = customer_split(train_x.index)
     intervals = (plan.test - plan.train[0]).days // BIN_DAYS
     head = fit_survival(
         encoder, train_x[fit], outcomes[fit], train_x[stop], outcomes[stop], intervals, config, on_epoch
@@ -101,10 +100,9 @@ def _fit_value_rows(
     rows: _ValueRows, encoder: FeatureEncoder, config: TrainConfig, on_epoch: Callable[[], None] | None
 ) -> tuple[ValueHead, np.ndarray]:
     """Fit on 80 % of the customers, early-stopped on 10 %; returns the head and the other 10 % (a mask)."""
-    bucket = customer_bucket(rows.x.index)
-    fit, stop = bucket < 80, (bucket >= 80) & (bucket < 90)
+    fit, stop, held_out = customer_split(rows.x.index)
     head = fit_value(encoder, rows.x[fit], rows.spend[fit], rows.x[stop], rows.spend[stop], config, on_epoch)
-    return head, bucket >= 90
+    return head, held_out
 
 
 def _value_figures(

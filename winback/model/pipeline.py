@@ -23,7 +23,7 @@ from sqlalchemy import Engine, func, select
 from winback.data.fingerprint import data_summary_fingerprint
 from winback.data.schema import TextSignal
 from winback.model.artifact import ModelArtifact, save_artifact
-from winback.model.dataset import CutoffPlan, NotEnoughHistory, customer_bucket, labelled_frame, plan_cutoffs
+from winback.model.dataset import CutoffPlan, NotEnoughHistory, customer_split, labelled_frame, plan_cutoffs
 from winback.model.encoding import FeatureEncoder
 from winback.model.explain import attribute, baseline_dense, category_frequencies, summarise
 from winback.model.features import CATEGORICAL, NUMERIC
@@ -81,11 +81,8 @@ def build_training_data(
 
 
 def split_training(data: TrainingData, salt: str = "split") -> dict[str, tuple[pd.DataFrame, np.ndarray]]:
-    bucket = customer_bucket(data.train_x.index, salt)
-    latest = data.train_cutoff_index == data.train_cutoff_index.max()
-    fit = bucket < 80
-    stop = (bucket >= 80) & (bucket < 90)
-    calibrate = (bucket >= 90) & latest
+    fit, stop, held_out = customer_split(data.train_x.index, salt)
+    calibrate = held_out & (data.train_cutoff_index == data.train_cutoff_index.max())
     return {
         "fit": (data.train_x[fit], data.train_y[fit]),
         "stop": (data.train_x[stop], data.train_y[stop]),
