@@ -10,6 +10,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import Engine, delete, insert, select, update
 
@@ -18,8 +19,9 @@ from winback.data.db import make_engine
 from winback.data.demo.seed import seed_demo
 from winback.data.migrate import upgrade
 from winback.data.schema import Review, SupportTicket
+from winback.search.embeddings import get_embedder, search_embedder
 from winback.search.indexer import MAX_CHUNKS, chunk_text, index_feedback, iter_sources
-from winback.search.store import SearchUnavailable, open_collection
+from winback.search.store import SearchUnavailable, keyword_index_path, open_collection, open_keyword_index
 
 
 def expected_ids(engine: Engine) -> set[str]:
@@ -113,11 +115,12 @@ def test_long_and_empty_texts(sqlite_shop, tmp_path: Path, embedder) -> None:
     assert not collection.get(where={"source_id": "EMPTY"})["ids"]
 
 
-def test_killed_indexer_is_completed_by_the_next_run(sqlite_url: str, tmp_path: Path, embedder) -> None:
+def test_killed_indexer_is_completed_by_the_next_run(sqlite_url: str, tmp_path: Path) -> None:
     engine = make_engine(sqlite_url)
     upgrade(engine)
-    seed_demo(engine, customers=700, seed=32)
+    seed_demo(engine, customers=2_500, seed=32)
     settings = Settings(data_dir=tmp_path, database_url=engine.url.render_as_string(hide_password=False))
+    embedder = search_embedder(settings)  # what `winback index` embeds with (int8 ONNX on a CPU)
     env = {**os.environ, "WINBACK_DATA_DIR": str(tmp_path), "WINBACK_DATABASE_URL": settings.database_url}
     process = subprocess.Popen(
         [sys.executable, "-m", "winback.cli", "index"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -131,12 +134,56 @@ def test_killed_indexer_is_completed_by_the_next_run(sqlite_url: str, tmp_path: 
     process.wait()
     partial = reader.count()
     assert 0 < partial < len(expected_ids(engine))
-    report = index_feedback(engine, open_collection(settings, embedder), embedder)
+    keyword = open_keyword_index(settings)
+    report = index_feedback(engine, open_collection(settings, embedder), embedder, keyword=keyword)
     assert report.unchanged >= 250
     ids = all_ids(open_collection(settings, embedder))
     assert len(ids) == len(set(ids)) and set(ids) == expected_ids(engine)
+    assert set(keyword.state()) == expected_ids(engine)  # the keyword index is complete too
+
+
+def test_keyword_index_follows_and_is_rebuilt_without_reembedding(shop, tmp_path: Path, embedder) -> None:
+    settings = Settings(data_dir=tmp_path)
+    collection, keyword = open_collection(settings, embedder), open_keyword_index(settings)
+    index_feedback(shop, collection, embedder, keyword=keyword)
+    assert set(keyword.state()) == expected_ids(shop)
+    with shop.begin() as c:
+        gone = c.execute(select(Review.review_id).order_by(Review.review_id).limit(1)).scalar_one()
+        c.execute(delete(Review).where(Review.review_id == gone))
+    index_feedback(shop, collection, embedder, keyword=keyword)
+    assert set(keyword.state()) == expected_ids(shop) and f"review:{gone}#0" not in keyword.state()
+
+    keyword.close()
+    keyword_index_path(settings).unlink()  # lost, or an index built before keyword search existed
+    rebuilt = open_keyword_index(settings)
+    report = index_feedback(shop, collection, embedder, keyword=rebuilt)
+    assert report.chunks_written == 0 and report.keyword_repaired == len(expected_ids(shop))
+    assert set(rebuilt.state()) == expected_ids(shop)
+
+
+def test_another_embedding_backend_reembeds_instead_of_mixing(shop, tmp_path: Path, embedder) -> None:
+    settings = Settings(data_dir=tmp_path)
+    collection = open_collection(settings, embedder)
+    first = index_feedback(shop, collection, embedder)
+    int8 = get_embedder(embedder.name, "onnx-int8", settings.cache_dir)
+    assert int8.identity != embedder.identity
+    switched = index_feedback(shop, collection, int8)
+    assert switched.updated == first.added and switched.chunks_written == first.chunks_written
+    sample = collection.get(limit=20, include=["documents", "embeddings"])
+    floats = embedder.encode(sample["documents"])
+    agreement = (np.asarray(sample["embeddings"]) * floats).sum(axis=1)
+    assert agreement.min() > 0.95 and agreement.max() < 0.99999  # int8 vectors now: close, but not the same
 
 
 def test_unreachable_server_is_a_clear_error(embedder) -> None:
     with pytest.raises(SearchUnavailable, match="Chroma server at http://127.0.0.1:9 is not reachable"):
         open_collection(Settings(chroma="http://127.0.0.1:9"), embedder)
+
+
+def test_hnsw_settings_shape_a_new_index_and_ef_search_follows_later(tmp_path: Path, embedder) -> None:
+    settings = Settings(data_dir=tmp_path, search_hnsw_m=24, search_hnsw_ef_construction=150, search_hnsw_ef_search=64)
+    hnsw = open_collection(settings, embedder).configuration_json["hnsw"]
+    assert (hnsw["max_neighbors"], hnsw["ef_construction"], hnsw["ef_search"]) == (24, 150, 64)
+    later = Settings(data_dir=tmp_path, search_hnsw_m=8, search_hnsw_ef_search=300)
+    hnsw = open_collection(later, embedder, create=False).configuration_json["hnsw"]
+    assert (hnsw["max_neighbors"], hnsw["ef_search"]) == (24, 300)  # M is fixed at creation, ef_search is not

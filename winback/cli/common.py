@@ -5,6 +5,9 @@ exactly what the assistant and the UI show, through the same role checks)."""
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -42,6 +45,32 @@ def progress() -> Progress:
         transient=True,
         disable=not err.is_terminal,  # no bar in logs and pipes
     )
+
+
+@contextmanager
+def counting(description: str, total: int, every_s: float = 5.0) -> Iterator[Callable[[int], None]]:
+    """Progress of a long job: a bar on a terminal, else one plain line on stderr every few seconds (logs,
+    pipes, CI), with the rate and the time left. Yields `advance(n)`."""
+    if err.is_terminal:
+        with progress() as bar:
+            task = bar.add_task(description, total=total)
+            yield lambda n: bar.advance(task, n)
+        return
+    started = last = time.monotonic()
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done, last
+        done += n
+        now = time.monotonic()
+        if now - last >= every_s:
+            last = now
+            rate = done / max(now - started, 1e-9)
+            left = (total - done) / rate if rate and total > done else 0.0
+            share = f" ({100 * done / total:.0f} %)" if total else ""
+            note(f"{description}: {done:,} of {total:,}{share}, {rate:,.0f}/s, about {left:,.0f} s left")
+
+    yield advance
 
 
 def say(text: str) -> None:

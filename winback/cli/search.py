@@ -7,7 +7,7 @@ from typing import Annotated, Any, get_args
 
 import typer
 
-from winback.cli.common import JsonFlag, emit_json, engine, print_tool, progress, say
+from winback.cli.common import JsonFlag, counting, emit_json, engine, print_tool, say
 from winback.config import get_settings
 from winback.tools.names import ToolName
 
@@ -15,12 +15,12 @@ commands = typer.Typer()
 
 
 def feedback_collection(create: bool = True) -> tuple[Any, Any]:
-    from winback.search.embeddings import get_embedder
+    from winback.search.embeddings import search_embedder
     from winback.search.store import chroma_client, open_collection
 
     settings = get_settings()
     client = chroma_client(settings)  # a server that is down fails here, before seconds of model loading
-    embedder = get_embedder(settings.embedding_model)
+    embedder = search_embedder(settings)
     return open_collection(settings, embedder, create=create, client=client), embedder
 
 
@@ -28,12 +28,13 @@ def feedback_collection(create: bool = True) -> tuple[Any, Any]:
 def index_command(as_json: JsonFlag = False) -> None:
     """Index reviews and support tickets for search (incremental: only new, changed or deleted rows)."""
     from winback.search.indexer import count_sources, index_feedback
+    from winback.search.store import open_keyword_index
 
     db = engine()
     collection, embedder = feedback_collection()
-    with progress() as bar:
-        task = bar.add_task("indexing reviews and tickets", total=count_sources(db))
-        report = index_feedback(db, collection, embedder, progress=lambda n: bar.advance(task, n))
+    keyword = open_keyword_index(get_settings())
+    with counting("indexing reviews and tickets", count_sources(db)) as advance:
+        report = index_feedback(db, collection, embedder, progress=advance, keyword=keyword)
     counts = {
         "added": report.added,
         "updated": report.updated,
@@ -43,6 +44,8 @@ def index_command(as_json: JsonFlag = False) -> None:
         "chunks_written": report.chunks_written,
         "text_signals_written": report.signals_written,
         "risk_bands_updated": report.bands_updated,
+        "keyword_index_repaired": report.keyword_repaired,
+        "embedding_backend": embedder.backend,
         "chunks_in_index": collection.count(),
         "seconds": round(report.seconds, 2),
     }
@@ -52,7 +55,7 @@ def index_command(as_json: JsonFlag = False) -> None:
     say(
         f"index: {report.added:,} added, {report.updated:,} updated, {report.deleted:,} deleted, "
         f"{report.unchanged:,} unchanged, {report.skipped_empty:,} empty skipped; {report.chunks_written:,} chunks "
-        f"embedded in {report.seconds:.1f} s ({report.texts_per_second:,.0f} texts/s); "
+        f"embedded ({embedder.backend}) in {report.seconds:.1f} s ({report.texts_per_second:,.0f} texts/s); "
         f"{counts['chunks_in_index']:,} chunks in the index; topics and sentiment of {report.signals_written:,} "
         f"texts read for the churn model; risk band refreshed on {report.bands_updated:,} unchanged texts"
     )
@@ -78,7 +81,8 @@ def search_command(
 ) -> None:
     """Search reviews and tickets (customer-written text, shown quoted); more filters and modes than the
     assistant's search tool, for people who know what they are after."""
-    from winback.search.search import SearchMode, search_feedback
+    from winback.search.search import SearchMode, feedback_hits
+    from winback.search.store import open_keyword_index
 
     modes = get_args(SearchMode)
     if mode not in modes:
@@ -96,10 +100,21 @@ def search_command(
         "topic": topic,
     }
     filters = {key: value for key, value in values.items() if value is not None}
-    results = search_feedback(collection, embedder, query, filters, k, mode)  # type: ignore[arg-type]  # checked above
+    keyword = open_keyword_index(get_settings(), create=False)
+    hits = feedback_hits(collection, embedder, query, filters, k, mode, keyword)  # type: ignore[arg-type]  # checked above
+    results = hits.snippets
     if as_json:
-        emit_json([{"score": round(r.score, 4), **r.to_dict()} for r in results])
+        emit_json(
+            {
+                "results": [{"score": round(r.score, 4), **r.to_dict()} for r in results],
+                "stance": hits.stance,
+                "matching": hits.matching,
+                "matching_low_rated": hits.matching_low_rated,
+            }
+        )
         return
+    if hits.matching is not None or hits.stance != "any":
+        say(hits.summary(query))
     if not results:
         say("no matching reviews or tickets")
     for r in results:

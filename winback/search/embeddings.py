@@ -11,11 +11,13 @@ import importlib
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
+from winback.config import Settings
 from winback.errors import UserError
+from winback.search.onnx_int8 import OnnxInt8Encoder, mean_pooled_dimension
 
 
 class EmbeddingModelError(UserError, RuntimeError):
@@ -43,22 +45,47 @@ def resolve_model_path(name: str) -> Path:
     return Path(getter())
 
 
-class Embedder:
-    """Normalised sentence embeddings (cosine = dot product), batched, on the GPU when there is one."""
+EmbeddingBackend = Literal["auto", "torch", "onnx-int8"]
 
-    def __init__(self, name: str, device: str | None = None) -> None:
+
+class Embedder:
+    """Normalised sentence embeddings (cosine = dot product), batched, on the GPU when there is one.
+
+    `backend` "onnx-int8" runs the same weights as int8 ONNX on the CPU (search_embedding_backend);
+    "auto" picks it when there is no GPU. `identity` names model and backend, so an index built with one
+    is re-embedded, not mixed, when the other is chosen.
+    """
+
+    def __init__(
+        self, name: str, device: str | None = None, backend: EmbeddingBackend = "torch", cache_dir: Path | None = None
+    ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         import torch
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()  # no "Loading weights" bar in CLI output
 
         self.name = name
         self.path = resolve_model_path(name)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        int8_dimension = mean_pooled_dimension(self.path)
+        if backend == "auto":
+            backend = "onnx-int8" if self.device == "cpu" and int8_dimension else "torch"
+        if backend == "onnx-int8" and not int8_dimension:
+            raise EmbeddingModelError(
+                f"embedding model {name!r} is not a mean-pooled transformer; use search_embedding_backend=torch"
+            )
+        self.backend = backend
+        self.identity = name if backend == "torch" else f"{name}+{backend}"
+        self.int8: OnnxInt8Encoder | None = None
+        self.model: Any = None
+        if backend == "onnx-int8" and int8_dimension:
+            self.device, self.dimension = "cpu", int8_dimension
+            self.int8 = OnnxInt8Encoder(self.path, cache_dir or Path.home() / ".cache" / "winback")
+            return
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # no "Loading weights" bar in CLI output
         self.model = SentenceTransformer(str(self.path), device=self.device)
         dimension = self.model.get_embedding_dimension()
         if dimension is None:
@@ -68,16 +95,23 @@ class Embedder:
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.int8 is not None:
+            return self.int8.encode(texts, batch_size)
         return np.asarray(
             self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False),
             dtype=np.float32,
         )
 
 
-@lru_cache(maxsize=2)
-def get_embedder(name: str) -> Embedder:
-    """One loaded model per process (loading takes seconds)."""
-    return Embedder(name)
+@lru_cache(maxsize=4)
+def get_embedder(name: str, backend: EmbeddingBackend = "torch", cache_dir: Path | None = None) -> Embedder:
+    """One loaded model per process and backend (loading takes seconds)."""
+    return Embedder(name, backend=backend, cache_dir=cache_dir)
+
+
+def search_embedder(settings: Settings) -> Embedder:
+    """The embedder search indexes and queries with (search_embedding_backend): one per process."""
+    return get_embedder(settings.embedding_model, settings.search_embedding_backend, settings.cache_dir)
 
 
 def chroma_embedding_function(embedder: Embedder) -> Any:

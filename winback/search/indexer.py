@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, literal, select
@@ -22,11 +22,13 @@ from sqlalchemy import Engine, func, literal, select
 from winback.data.db import require_contract
 from winback.data.schema import ChurnScore, Customer, Review, SupportTicket
 from winback.search.embeddings import Embedder
+from winback.search.filters import epoch_seconds
+from winback.search.keyword import KeywordIndex
 from winback.search.text_signals import refresh_text_signals
 
 CHUNK_CHARS = 1_000
 MAX_CHUNKS = 32  # a 100 kB text keeps its first ~32,000 characters; the rest is noted as truncated
-BATCH = 256
+BATCH = 1_024  # chunks per embedding call: long enough for length-sorted batches to pad little
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -40,6 +42,7 @@ class IndexReport:
     chunks_written: int = 0
     signals_written: int = 0  # text_signals rows (topics and sentiment read from the stored embeddings)
     bands_updated: int = 0  # unchanged texts whose customer's risk band changed: metadata rewritten, not re-embedded
+    keyword_repaired: int = 0  # keyword-index chunks written or removed to match the vector index
     seconds: float = 0.0
     by_kind: dict[str, int] = field(default_factory=dict)
 
@@ -77,11 +80,6 @@ class SourceDoc:
     key: str  # "review:R-1" or "ticket:T-1"
     text: str
     metadata: dict[str, Any]
-
-
-def epoch_seconds(value: datetime) -> int:
-    """Naive-UTC timestamp as seconds since 1970 (Chroma filters on numbers, not dates)."""
-    return int(value.replace(tzinfo=UTC).timestamp())
 
 
 def _latest_scores() -> Any:
@@ -157,9 +155,10 @@ def iter_sources(engine: Engine) -> Iterator[SourceDoc]:
                 yield SourceDoc(f"{row.kind}:{row.source_id}", text, metadata)
 
 
-def _content_hash(doc: SourceDoc) -> str:
+def _content_hash(doc: SourceDoc, embedder_identity: str) -> str:
+    """Changes when the text, its filter fields or the embedding model/backend change (then it is re-embedded)."""
     stable = {k: v for k, v in doc.metadata.items() if k != "risk_band"}  # the band is "as of index time"
-    payload = doc.text + "\x1f" + "\x1f".join(f"{k}={stable[k]}" for k in sorted(stable))
+    payload = embedder_identity + "\x1f" + doc.text + "\x1f" + "\x1f".join(f"{k}={stable[k]}" for k in sorted(stable))
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
@@ -194,8 +193,10 @@ def index_feedback(
     embedder: Embedder,
     progress: Callable[[int], None] | None = None,
     limit: int | None = None,
+    keyword: KeywordIndex | None = None,
 ) -> IndexReport:
-    """Bring the collection in line with the database; `limit` stops after that many changed rows (tests)."""
+    """Bring the collection (and the keyword index, when given) in line with the database; `limit` stops
+    after that many changed rows (tests)."""
     require_contract(engine)
     started = time.perf_counter()
     report = IndexReport()
@@ -210,6 +211,8 @@ def index_feedback(
             collection.upsert(
                 ids=list(pending_ids), embeddings=vectors, documents=list(pending_docs), metadatas=list(pending_meta)
             )
+            if keyword is not None:
+                keyword.upsert(pending_ids, pending_docs, pending_meta)
             report.chunks_written += len(pending_ids)
             pending_ids.clear()
             pending_docs.clear()
@@ -221,6 +224,8 @@ def index_feedback(
     def flush_bands() -> None:
         if band_ids:
             collection.update(ids=list(band_ids), metadatas=list(band_meta))
+            if keyword is not None:
+                keyword.update_metadata(band_ids, band_meta)
             band_ids.clear()
             band_meta.clear()
 
@@ -234,10 +239,10 @@ def index_feedback(
         if not chunks:
             report.skipped_empty += 1
             if old:
-                collection.delete(ids=sorted(old["ids"]))
+                _delete(collection, keyword, sorted(old["ids"]))
                 report.deleted += 1
             continue
-        digest = _content_hash(doc)
+        digest = _content_hash(doc, embedder.identity)
         ids = [f"{doc.key}#{i}" for i in range(len(chunks))]
         if old and old["hashes"] == {digest} and old["ids"] == set(ids):
             report.unchanged += 1
@@ -258,7 +263,7 @@ def index_feedback(
             report.updated += 1
             stale = sorted(old["ids"] - set(ids))
             if stale:
-                collection.delete(ids=stale)
+                _delete(collection, keyword, stale)
         else:
             report.added += 1
         report.by_kind[doc.metadata["kind"]] = report.by_kind.get(doc.metadata["kind"], 0) + 1
@@ -272,13 +277,41 @@ def index_feedback(
     flush_bands()
     if limit is None or changed < limit:  # a full pass: whatever is left in the index is gone from the database
         for _key, old in existing.items():
-            collection.delete(ids=sorted(old["ids"]))
+            _delete(collection, keyword, sorted(old["ids"]))
             report.deleted += 1
     else:  # stopped early: what was not reached stays in the index as it was
         held.update(existing)
+    if keyword is not None:
+        report.keyword_repaired = reconcile_keyword_index(collection, keyword, held)
     report.signals_written = refresh_text_signals(engine, collection, embedder, held)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _delete(collection: Any, keyword: KeywordIndex | None, ids: list[str]) -> None:
+    collection.delete(ids=ids)
+    if keyword is not None:
+        keyword.delete(ids)
+
+
+def reconcile_keyword_index(collection: Any, keyword: KeywordIndex, held: dict[str, dict[str, Any]]) -> int:
+    """Make the keyword index hold exactly the chunks of the vector index, from Chroma's stored documents.
+
+    The two are written in the same pass, but a run killed between them, an index built before the keyword
+    index existed, or a deleted keyword file leave them apart; nothing is re-embedded to repair that.
+    Returns the chunks written or removed.
+    """
+    wanted = {chunk_id for entry in held.values() for chunk_id in entry["ids"]}
+    hashes = {chunk_id: next(iter(entry["hashes"])) for entry in held.values() for chunk_id in entry["ids"]}
+    have = keyword.state()
+    extra = [i for i in have if i not in wanted]
+    missing = sorted(i for i in wanted if have.get(i, "") != hashes.get(i) or i not in have)
+    if extra:
+        keyword.delete(extra)
+    for start in range(0, len(missing), 2_000):
+        got = collection.get(ids=missing[start : start + 2_000], include=["documents", "metadatas"])
+        keyword.upsert(got["ids"], got["documents"], got["metadatas"])
+    return len(extra) + len(missing)
 
 
 def count_sources(engine: Engine) -> int:

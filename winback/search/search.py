@@ -1,6 +1,6 @@
-"""Search what customers wrote: semantic (embeddings), keyword (Chroma's full-text filter), or both.
+"""Search what customers wrote: semantic (embeddings), keyword (BM25 over SQLite FTS5), or both fused.
 
-Filters are a typed model: an unknown field is refused with the list of known ones, never ignored.
+Filters are a typed model (winback.search.filters), applied before ranking in both rankers.
 Results carry ids, rating, date and a similarity score; their text is customer-written and untrusted,
 so callers must quote it as data (`Snippet.quoted()`), never follow it.
 """
@@ -9,102 +9,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from winback.data.risk_bands import RiskBand
 from winback.data.untrusted import inert
-from winback.errors import UserError
 from winback.search.embeddings import Embedder
-from winback.search.indexer import epoch_seconds
+from winback.search.filters import FeedbackFilter as FeedbackFilter  # re-exported: callers import it from here
+from winback.search.filters import SearchError as SearchError
+from winback.search.keyword import KeywordIndex, query_words
+from winback.search.text_signals import TextReader
 
 RRF_K = 60
 EXACT_TOKEN = re.compile(r"\b(?:[A-Z]-\d+(?:-\d+)*|P-\d{5})\b")  # order, customer, ticket, review, product ids
 QUOTED = re.compile(r'"([^"]{2,})"')
-
-
-class SearchError(UserError, ValueError):
-    pass
-
-
-class FeedbackFilter(BaseModel):
-    """Which texts to search; every field optional, combined with AND."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    customer_id: str | None = None
-    kind: Literal["review", "ticket"] | None = None
-    min_rating: int | None = Field(None, ge=1, le=5)
-    max_rating: int | None = Field(None, ge=1, le=5)
-    since: date | None = None
-    until: date | None = None
-    segment: str | None = None
-    risk_band: RiskBand | Literal["unscored"] | None = None
-    topic: str | None = None
-
-    @model_validator(mode="after")
-    def _ranges(self) -> FeedbackFilter:
-        if self.min_rating and self.max_rating and self.min_rating > self.max_rating:
-            raise ValueError("min_rating is above max_rating")
-        if self.since and self.until and self.since > self.until:
-            raise ValueError("since is after until")
-        return self
-
-    @classmethod
-    def parse(cls, values: dict[str, Any] | None) -> FeedbackFilter:
-        try:
-            return cls.model_validate(values or {})
-        except ValidationError as exc:
-            problems = []
-            for e in exc.errors():
-                field = ".".join(map(str, e["loc"])) or "filter"
-                if e["type"] == "extra_forbidden":
-                    problems.append(f"unknown filter field {field!r} (known: {', '.join(cls.model_fields)})")
-                else:
-                    problems.append(f"{field}: {e['msg']}")
-            raise SearchError("; ".join(problems)) from None
-
-    def matches(self, meta: dict[str, Any]) -> bool:
-        """The same test as `where()`, on one result's metadata (used to post-filter an over-fetch)."""
-        for name in ("customer_id", "kind", "segment", "risk_band", "topic"):
-            value = getattr(self, name)
-            if value is not None and meta.get(name) != value:
-                return False
-        rating = meta.get("rating")
-        if self.min_rating is not None and (rating is None or rating < self.min_rating):
-            return False
-        if self.max_rating is not None and (rating is None or rating > self.max_rating):
-            return False
-        created = meta.get("created_at")
-        if self.since is not None and (
-            created is None or created < epoch_seconds(datetime.combine(self.since, time.min))
-        ):
-            return False
-        return not (
-            self.until is not None
-            and (created is None or created > epoch_seconds(datetime.combine(self.until, time.max)))
-        )
-
-    def where(self) -> dict[str, Any] | None:
-        clauses: list[dict[str, Any]] = []
-        for name in ("customer_id", "kind", "segment", "risk_band", "topic"):
-            value = getattr(self, name)
-            if value is not None:
-                clauses.append({name: value})
-        if self.min_rating is not None:
-            clauses.append({"rating": {"$gte": self.min_rating}})
-        if self.max_rating is not None:
-            clauses.append({"rating": {"$lte": self.max_rating}})
-        if self.since is not None:
-            clauses.append({"created_at": {"$gte": epoch_seconds(datetime.combine(self.since, time.min))}})
-        if self.until is not None:
-            clauses.append({"created_at": {"$lte": epoch_seconds(datetime.combine(self.until, time.max))}})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 @dataclass
@@ -196,7 +114,7 @@ def semantic_search(collection: Any, embedder: Embedder, query: str, filters: Fe
     return _snippets(got["ids"], got["documents"], got["metadatas"], [1.0 - d for d in got["distances"]])
 
 
-def keyword_search(collection: Any, terms: list[str], filters: FeedbackFilter, k: int) -> list[Snippet]:
+def exact_search(collection: Any, terms: list[str], filters: FeedbackFilter, k: int) -> list[Snippet]:
     """Texts containing every term (case-sensitive substring, Chroma's full-text filter), newest first."""
     if not terms:
         return []
@@ -215,7 +133,207 @@ def exact_terms(query: str) -> list[str]:
     return QUOTED.findall(query) + EXACT_TOKEN.findall(query)
 
 
-SearchMode = Literal["hybrid", "semantic", "keyword"]  # hybrid: semantic fused with exact id/phrase matches
+SearchMode = Literal["hybrid", "semantic", "keyword"]
+Stance = Literal["auto", "complaints", "praise", "any"]
+CANDIDATES = 50  # from each ranker, before fusion
+STANCE_WEIGHT = 0.3  # how far a text's tone can move it, relative to the best fused relevance (1.0)
+COMPLAINT_WORDS = frozenset(
+    [
+        "problem",
+        "problems",
+        "issue",
+        "issues",
+        "complain",
+        "complaint",
+        "complaints",
+        "complained",
+        "wrong",
+        "bad",
+        "poor",
+        "late",
+        "delay",
+        "delayed",
+        "broken",
+        "damaged",
+        "missing",
+        "refund",
+        "unhappy",
+        "disappointed",
+        "angry",
+        "worst",
+        "terrible",
+        "awful",
+        "fail",
+        "failed",
+        "failing",
+        "cancel",
+        "cancelled",
+        "never",
+        "slow",
+        "rude",
+    ]
+)
+PRAISE_WORDS = frozenset(
+    [
+        "love",
+        "loved",
+        "loves",
+        "like",
+        "liked",
+        "great",
+        "good",
+        "best",
+        "happy",
+        "praise",
+        "praised",
+        "compliment",
+        "compliments",
+        "perfect",
+        "excellent",
+        "amazing",
+        "favourite",
+        "favorite",
+        "recommend",
+        "recommended",
+        "enjoy",
+        "enjoyed",
+        "pleased",
+    ]
+)
+
+
+@dataclass
+class FeedbackHits:
+    """One search's answer: the texts, which tone was put first, and how many texts contain the query's words."""
+
+    snippets: list[Snippet]
+    stance: str  # "complaints", "praise" or "any"
+    matching: int | None = None  # texts containing every query word (keyword index), None without one
+    matching_low_rated: int | None = None  # of those, reviews rated 1-2 stars
+
+    def summary(self, query: str) -> str:
+        """One line for people and the model: how many texts match in all, and what was put first."""
+        words = ", ".join(query_words(query)) or query.strip()
+        parts = []
+        if self.matching is not None:
+            low = f" ({self.matching_low_rated:,} of them reviews rated 1-2 stars)" if self.matching_low_rated else ""
+            parts.append(f"{self.matching:,} texts contain every word of: {words}{low}")
+        if self.stance != "any":
+            parts.append(f"{self.stance} first among the closest matches")
+        return "; ".join(parts)
+
+
+_tone_readers: dict[str, TextReader] = {}
+
+
+def _tone_reader(embedder: Embedder) -> TextReader:
+    if embedder.identity not in _tone_readers:
+        _tone_readers[embedder.identity] = TextReader(embedder)
+    return _tone_readers[embedder.identity]
+
+
+def choose_stance(query: str, query_vector: np.ndarray, reader: TextReader) -> str:
+    """Complaints first unless the query asks for praise: winback's searches are asked to find problems.
+
+    Words decide when the query has them ("problems with sizing", "what do people love"); otherwise the
+    query's own tone as the index reads every text's tone: clearly positive ("comfortable all day") puts
+    praise first, anything else ("sizing", "late parcels") complaints.
+    """
+    words = set(query_words(query)) | {w.lower() for w in query.split()}
+    if words & COMPLAINT_WORDS:
+        return "complaints"
+    if words & PRAISE_WORDS:
+        return "praise"
+    return "praise" if reader.tone(query_vector[None, :])[0] > 0.1 else "complaints"
+
+
+def negativity(tone: np.ndarray, ratings: list[int | None]) -> np.ndarray:
+    """0 (glowing) .. 1 (angry) per text: its tone read from the embedding, averaged with its stars if rated."""
+    from_text = 1.0 / (1.0 + np.exp(tone / 0.05))
+    stars = np.array([np.nan if r is None else (5 - r) / 4 for r in ratings], dtype=np.float64)
+    return np.where(np.isnan(stars), from_text, (from_text + np.nan_to_num(stars)) / 2)
+
+
+def feedback_hits(
+    collection: Any,
+    embedder: Embedder,
+    query: str,
+    filters: dict[str, Any] | FeedbackFilter | None = None,
+    k: int = 10,
+    mode: SearchMode = "hybrid",
+    keyword: KeywordIndex | None = None,
+    stance: Stance = "auto",
+) -> FeedbackHits:
+    """The agent's search. Hybrid: the semantic and the keyword (BM25) rankings fused by reciprocal rank,
+    exact ids and "quoted phrases" as a third list, first; then, unless `stance` is "any", texts whose tone
+    fits the question (complaints for a problem) move up. Without a keyword index, hybrid is semantic + exact.
+    "semantic" and "keyword" are the plain rankings."""
+    if not query.strip():
+        raise SearchError("empty search query")
+    if not 1 <= k <= 100:
+        raise SearchError("k must be between 1 and 100")
+    spec = filters if isinstance(filters, FeedbackFilter) else FeedbackFilter.parse(filters)
+    matching, low = keyword.count(query, spec) if keyword is not None else (None, None)
+    if mode == "keyword":
+        if keyword is None:
+            return FeedbackHits(exact_search(collection, exact_terms(query) or query.split(), spec, k), "any")
+        ranked = keyword.search(query, spec, k)
+        return FeedbackHits(_fetch(collection, [i for i, _ in ranked], [s for _, s in ranked]), "any", matching, low)
+    vector = embedder.encode([query])
+    wide = k if mode == "semantic" else max(CANDIDATES, k)
+    got = nearest(collection, vector, wide, spec, ["distances"])
+    lists: list[list[str]] = [list(got["ids"])]
+    exact: set[str] = set()
+    if mode == "hybrid":
+        terms = exact_terms(query)
+        if terms:
+            lists.insert(0, [s.id for s in exact_search(collection, terms, spec, k)])
+            exact = set(lists[0])
+        if keyword is not None:
+            lists.append([i for i, _ in keyword.search(query, spec, max(CANDIDATES, k))])
+    fused: dict[str, float] = {}
+    for ranking in lists:
+        for rank, chunk_id in enumerate(ranking):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+    if not fused:
+        return FeedbackHits([], "any", matching, low)
+    ids = sorted(fused, key=lambda i: -fused[i])
+    data = collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+    position = {chunk_id: n for n, chunk_id in enumerate(data["ids"])}
+    ids = [i for i in ids if i in position]
+    vectors = np.asarray([data["embeddings"][position[i]] for i in ids], dtype=np.float32)
+    similarity = vectors @ vector[0]
+    relevance = np.array([fused[i] for i in ids]) / max(fused.values())
+    reader = _tone_reader(embedder)
+    chosen: str = stance if stance != "auto" else choose_stance(query, vector[0], reader)
+    if mode != "hybrid":
+        chosen = "any"  # semantic and keyword modes are the plain rankings
+    if chosen != "any":
+        bad = negativity(reader.tone(vectors), [data["metadatas"][position[i]].get("rating") for i in ids])
+        relevance = relevance + STANCE_WEIGHT * (bad if chosen == "complaints" else 1.0 - bad)
+    relevance = relevance + np.array([1.0 if i in exact else 0.0 for i in ids])  # the id asked for comes first
+    order = np.argsort(-relevance, kind="stable")[:k]
+    snippets = _snippets(
+        [ids[j] for j in order],
+        [data["documents"][position[ids[j]]] for j in order],
+        [data["metadatas"][position[ids[j]]] for j in order],
+        [float(similarity[j]) for j in order],
+    )
+    return FeedbackHits(snippets, chosen, matching, low)
+
+
+def _fetch(collection: Any, ids: list[str], scores: list[float]) -> list[Snippet]:
+    if not ids:
+        return []
+    data = collection.get(ids=ids, include=["documents", "metadatas"])
+    position = {chunk_id: n for n, chunk_id in enumerate(data["ids"])}
+    kept = [(i, s) for i, s in zip(ids, scores, strict=True) if i in position]
+    return _snippets(
+        [i for i, _ in kept],
+        [data["documents"][position[i]] for i, _ in kept],
+        [data["metadatas"][position[i]] for i, _ in kept],
+        [s for _, s in kept],
+    )
 
 
 def search_feedback(
@@ -225,24 +343,8 @@ def search_feedback(
     filters: dict[str, Any] | FeedbackFilter | None = None,
     k: int = 10,
     mode: SearchMode = "hybrid",
+    keyword: KeywordIndex | None = None,
+    stance: Stance = "auto",
 ) -> list[Snippet]:
-    """The agent's search: semantic by default, fused (reciprocal rank) with exact matches when the
-    query names ids or quoted phrases."""
-    if not query.strip():
-        raise SearchError("empty search query")
-    if not 1 <= k <= 100:
-        raise SearchError("k must be between 1 and 100")
-    spec = filters if isinstance(filters, FeedbackFilter) else FeedbackFilter.parse(filters)
-    if mode == "keyword":
-        return keyword_search(collection, exact_terms(query) or query.split(), spec, k)
-    semantic = semantic_search(collection, embedder, query, spec, k)
-    terms = exact_terms(query)
-    if mode == "semantic" or not terms:
-        return semantic
-    exact = keyword_search(collection, terms, spec, k)
-    fused: dict[str, tuple[float, Snippet]] = {}
-    for results in (exact, semantic):
-        for rank, snippet in enumerate(results):
-            score, _ = fused.get(snippet.id, (0.0, snippet))
-            fused[snippet.id] = (score + 1.0 / (RRF_K + rank + 1), snippet)
-    return [s for _, s in sorted(fused.values(), key=lambda x: -x[0])][:k]
+    """The texts of `feedback_hits`."""
+    return feedback_hits(collection, embedder, query, filters, k, mode, keyword, stance).snippets

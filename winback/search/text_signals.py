@@ -67,6 +67,12 @@ class TextReader:
         self.positive = slice(start, start + len(POSITIVE))
         self.negative = slice(start + len(POSITIVE), start + len(POSITIVE) + len(NEGATIVE))
 
+    def tone(self, vectors: np.ndarray) -> np.ndarray:
+        """Sentiment per row (best positive match minus best negative), the same reading `read` averages."""
+        unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        similarity = unit @ self.anchors.T
+        return similarity[:, self.positive].max(axis=1) - similarity[:, self.negative].max(axis=1)
+
     def read(self, chunk_vectors: np.ndarray) -> dict[str, float]:
         """Topic scores and sentiment of one text from its chunks' (normalised) embeddings."""
         vectors = chunk_vectors / np.linalg.norm(chunk_vectors, axis=1, keepdims=True)

@@ -101,15 +101,22 @@ class Services:
         return self.cached("embedder", lambda: get_embedder(self.settings.embedding_model))
 
     def feedback(self) -> tuple[Any, Any]:
-        """(Chroma collection, embedder) of the indexed reviews and tickets."""
+        """(Chroma collection, search embedder) of the indexed reviews and tickets."""
+        from winback.search.embeddings import search_embedder
         from winback.search.store import chroma_client, open_collection
 
         def build() -> tuple[Any, Any]:
             client = chroma_client(self.settings)  # a server that is down fails here, before the model loads
-            embedder = self.embedder()
+            embedder = search_embedder(self.settings)
             return open_collection(self.settings, embedder, create=False, client=client), embedder
 
         return self.cached("feedback", build)
+
+    def keyword_index(self) -> Any:
+        """The keyword (BM25) index beside the vector index, or None if `winback index` has not built it."""
+        from winback.search.store import open_keyword_index
+
+        return self.cached("keyword_index", lambda: open_keyword_index(self.settings, create=False))
 
     def policy(self) -> Any:
         from winback.offers.policy import load_policy

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from winback.data.lookups import customer_feedback
 from winback.data.risk_bands import RiskBand
-from winback.search.search import FeedbackFilter, search_feedback
+from winback.search.search import FeedbackFilter, Stance, feedback_hits
 from winback.tools.base import Tool, ToolContext, ToolFailure, ToolResult
 from winback.tools.markdown import day, quoted
 from winback.tools.names import ToolName
@@ -26,6 +26,7 @@ class FeedbackSearchArgs(BaseModel):
     since: date | None = Field(None, description="only texts written on or after this date")
     segment: str | None = Field(None, description="only customers of this segment")
     risk_band: RiskBand | None = Field(None, description="only customers in this band")
+    tone: Stance = Field("auto", description="put complaints or praise first; auto: praise only when asked for")
     limit: int = Field(8, ge=1, le=50, description="how many texts")
 
 
@@ -56,10 +57,15 @@ def run(args: FeedbackSearchArgs, ctx: ToolContext) -> ToolResult:
             {"items": [i.model_dump(mode="json") for i in items]},
             [args.customer_id],
         )
-    filters = FeedbackFilter.parse(args.model_dump(exclude_none=True, exclude={"query", "limit"}))
+    filters = FeedbackFilter.parse(args.model_dump(exclude_none=True, exclude={"query", "limit", "tone"}))
     collection, embedder = ctx.services.feedback()
-    hits = search_feedback(collection, embedder, args.query, filters, args.limit)
+    found = feedback_hits(
+        collection, embedder, args.query, filters, args.limit, keyword=ctx.services.keyword_index(), stance=args.tone
+    )
+    hits = found.snippets
     lines = [f"{len(hits)} texts closest to {args.query.strip()!r}" + (":" if hits else " (none matched the filters).")]
+    if found.matching is not None or found.stance != "any":
+        lines.insert(0, found.summary(args.query) + ".")
     for h in hits:
         lines.append(
             f"- {_label(h.kind, h.source_id, h.customer_id, h.created_date, h.rating, h.topic)}: "
@@ -69,7 +75,12 @@ def run(args: FeedbackSearchArgs, ctx: ToolContext) -> ToolResult:
         True,
         f"{len(hits)} matching texts",
         "\n".join(lines),
-        {"items": [h.to_dict() for h in hits]},
+        {
+            "items": [h.to_dict() for h in hits],
+            "stance": found.stance,
+            "matching": found.matching,
+            "matching_low_rated": found.matching_low_rated,
+        },
         list(dict.fromkeys(h.customer_id for h in hits)),
     )
 
