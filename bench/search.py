@@ -280,7 +280,9 @@ def precision(df: pd.DataFrame, embedder: Any, vectors: np.ndarray, k: int = 10)
             hits = [any(ind in texts[i] for ind in indicators) for i in got]
             words[query][mode] = sum(hits) / k
             if query in PROBLEMS:
-                problem.setdefault(query, {})[mode] = sum(h and ratings[i] <= 3 for h, i in zip(hits, got, strict=True)) / k
+                problem.setdefault(query, {})[mode] = (
+                    sum(h and ratings[i] <= 3 for h, i in zip(hits, got, strict=True)) / k
+                )
     labels: dict[str, dict[str, float]] = {}
     for query, (wanted, rec) in LABEL_QUERIES.items():
         labels[query] = {
@@ -316,6 +318,7 @@ def reviews_part(limit: int | None = None, k: int = 10) -> dict[str, Any]:
 def scale(base: np.ndarray, size: int, ef_values: list[int], queries: int = 200, seed: int = 0) -> dict[str, Any]:
     """Recall and latency at `size` vectors built from real embeddings plus noise, per ef_search."""
     import chromadb
+    from chromadb.api.client import SharedSystemClient
 
     from winback.config import Settings
     from winback.search.keyword import KeywordIndex
@@ -366,7 +369,11 @@ def scale(base: np.ndarray, size: int, ef_values: list[int], queries: int = 200,
         "by_ef_search": [],
     }
     for ef in ef_values:
+        # ef_search reaches a loaded HNSW segment only when the collection is opened again (as at a start)
         follow_ef_search(collection, ef)
+        SharedSystemClient.clear_system_cache()
+        client = chromadb.PersistentClient(str(folder))
+        collection = client.get_collection(f"scale_{size}")
         timings: dict[str, list[float]] = {name: [] for name in filters}
         recalls, filtered_recalls = [], []
         for q, top, low in zip(probes, exact_top, exact_low, strict=True):

@@ -148,7 +148,10 @@ class Settings(BaseSettings):
         100, ge=16, le=2_000, description="HNSW build-time candidate list of a new search index."
     )
     search_hnsw_ef_search: int = Field(
-        200, ge=10, le=2_000, description="HNSW query-time candidate list: higher = better recall, slower queries."
+        400,
+        ge=10,
+        le=2_000,
+        description="HNSW query-time candidate list (higher = better recall, slower); applies when the index is next opened.",
     )
     smtp_url: str | None = Field(
         None,

@@ -73,7 +73,8 @@ def hnsw_configuration(settings: Settings) -> dict[str, Any]:
 
 
 def follow_ef_search(collection: Any, ef_search: int) -> None:
-    """ef_search is a query-time setting: an existing collection takes a changed value."""
+    """ef_search is a query-time setting: an existing collection takes a changed value, which Chroma applies
+    when a process next loads the index (measured: a handle already queried keeps the old value)."""
     current = (collection.configuration_json or {}).get("hnsw") or {}
     if current.get("ef_search") != ef_search:
         collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
