@@ -66,7 +66,7 @@ def build_int8(model_dir: Path, cache_dir: Path) -> Path:
 
     target.parent.mkdir(parents=True, exist_ok=True)
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-    model = AutoModel.from_pretrained(str(model_dir)).eval()
+    model = AutoModel.from_pretrained(str(model_dir)).float().eval()  # a folder may ship float16 weights
 
     class Encoder(torch.nn.Module):  # keyword arguments in, token states out: what the exporter can trace
         def __init__(self, inner: Any) -> None:
