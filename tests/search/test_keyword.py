@@ -67,3 +67,15 @@ def test_query_words_and_match_expression() -> None:
     assert match_expression('late "O-1042-007" parcels') == '"O-1042-007" OR "late" OR "parcels"'
     assert match_expression("late parcels", require_all=True) == '"late" AND "parcels"'
     assert match_expression("?!") is None
+
+
+def test_services_find_a_keyword_index_built_after_they_started(tmp_path: Path) -> None:
+    from winback.config import Settings
+    from winback.search.store import open_keyword_index
+    from winback.tools.base import Services
+
+    services = Services(Settings(data_dir=tmp_path))
+    assert services.keyword_index() is None  # `winback index` has not run: search falls back to semantic
+    open_keyword_index(services.settings)  # now it has
+    assert isinstance(services.keyword_index(), KeywordIndex)
+    assert services.keyword_index() is services.keyword_index()  # and it is kept

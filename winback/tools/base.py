@@ -116,7 +116,11 @@ class Services:
         """The keyword (BM25) index beside the vector index, or None if `winback index` has not built it."""
         from winback.search.store import open_keyword_index
 
-        return self.cached("keyword_index", lambda: open_keyword_index(self.settings, create=False))
+        found = self.cached("keyword_index", lambda: open_keyword_index(self.settings, create=False))
+        if found is None:  # not built yet: look again next time rather than remember its absence
+            with self._lock:
+                self._cache.pop("keyword_index", None)
+        return found
 
     def policy(self) -> Any:
         from winback.offers.policy import load_policy
