@@ -399,7 +399,7 @@ def scale(base: np.ndarray, size: int, ef_values: list[int], queries: int = 200,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="100000")
+    parser.add_argument("--sizes", default="100000,1000000", help="vector counts of the scale part (1M: ~12 min)")
     parser.add_argument("--ef", default="100,200,400", help="ef_search values to measure at each size")
     parser.add_argument("--demo-customers", type=int, default=5_000)
     parser.add_argument("--json", action="store_true")
