@@ -28,6 +28,12 @@ DERIVED = frozenset({"database_url", "chroma", "users_file", "cache_dir"})  # fi
 DEFAULT_CONFIG_FILE = "winback.toml"
 
 
+def default_cache_dir() -> Path:
+    """Where files derived once per machine go when WINBACK_CACHE_DIR is unset (XDG's cache folder)."""
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "winback"
+
+
 class Settings(BaseSettings):
     """Effective settings of one winback process."""
 
@@ -207,8 +213,7 @@ class Settings(BaseSettings):
         if self.users_file is None:
             self.users_file = self.data_dir / "users.toml"
         if self.cache_dir is None:
-            xdg = os.environ.get("XDG_CACHE_HOME")
-            self.cache_dir = (Path(xdg) if xdg else Path.home() / ".cache") / "winback"
+            self.cache_dir = default_cache_dir()
         try:
             make_url(self.database_url)
         except Exception as exc:  # SQLAlchemy's ArgumentError: report it as a settings error

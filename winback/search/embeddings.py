@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from winback.config import Settings
+from winback.config import Settings, default_cache_dir
 from winback.errors import UserError
 from winback.search.onnx_int8 import OnnxInt8Encoder, mean_pooled_dimension
 
@@ -80,7 +80,7 @@ class Embedder:
         self.model: Any = None
         if backend == "onnx-int8" and int8_dimension:
             self.device, self.dimension = "cpu", int8_dimension
-            self.int8 = OnnxInt8Encoder(self.path, cache_dir or Path.home() / ".cache" / "winback")
+            self.int8 = OnnxInt8Encoder(self.path, cache_dir or default_cache_dir())
             return
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging

@@ -301,11 +301,10 @@ def reconcile_keyword_index(collection: Any, keyword: KeywordIndex, held: dict[s
     index existed, or a deleted keyword file leave them apart; nothing is re-embedded to repair that.
     Returns the chunks written or removed.
     """
-    wanted = {chunk_id for entry in held.values() for chunk_id in entry["ids"]}
-    hashes = {chunk_id: next(iter(entry["hashes"])) for entry in held.values() for chunk_id in entry["ids"]}
+    wanted = {chunk_id: next(iter(entry["hashes"])) for entry in held.values() for chunk_id in entry["ids"]}
     have = keyword.state()
     extra = [i for i in have if i not in wanted]
-    missing = sorted(i for i in wanted if have.get(i, "") != hashes.get(i) or i not in have)
+    missing = sorted(i for i, digest in wanted.items() if i not in have or have[i] != digest)
     if extra:
         keyword.delete(extra)
     for start in range(0, len(missing), 2_000):

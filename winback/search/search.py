@@ -17,12 +17,11 @@ from winback.data.untrusted import inert
 from winback.search.embeddings import Embedder
 from winback.search.filters import FeedbackFilter as FeedbackFilter  # re-exported: callers import it from here
 from winback.search.filters import SearchError as SearchError
-from winback.search.keyword import KeywordIndex, query_words
+from winback.search.keyword import QUOTED, KeywordIndex, query_words
 from winback.search.text_signals import TextReader
 
 RRF_K = 60
 EXACT_TOKEN = re.compile(r"\b(?:[A-Z]-\d+(?:-\d+)*|P-\d{5})\b")  # order, customer, ticket, review, product ids
-QUOTED = re.compile(r'"([^"]{2,})"')
 
 
 @dataclass
@@ -121,8 +120,15 @@ def nearest(
     return {f: got[f][0] for f in ("ids", *fields)}
 
 
-def semantic_search(collection: Any, embedder: Embedder, query: str, filters: FeedbackFilter, k: int) -> list[Snippet]:
-    got = nearest(collection, embedder.encode([query]), k, filters, ["documents", "metadatas", "distances"])
+def semantic_search(
+    collection: Any,
+    embedder: Embedder,
+    query: str,
+    filters: FeedbackFilter,
+    k: int,
+    catalogue: KeywordIndex | None = None,
+) -> list[Snippet]:
+    got = nearest(collection, embedder.encode([query]), k, filters, ["documents", "metadatas", "distances"], catalogue)
     return _snippets(got["ids"], got["documents"], got["metadatas"], [1.0 - d for d in got["distances"]])
 
 
@@ -289,63 +295,58 @@ def feedback_hits(
     if mode == "keyword":
         if keyword is None:
             return FeedbackHits(exact_search(collection, exact_terms(query) or query.split(), spec, k), "any")
-        ranked = keyword.search(query, spec, k)
-        return FeedbackHits(_fetch(collection, [i for i, _ in ranked], [s for _, s in ranked]), "any", matching, low)
+        ranked = dict(keyword.search(query, spec, k))
+        got = _in_order(collection, list(ranked), ["documents", "metadatas"])
+        snippets = _snippets(got["ids"], got["documents"], got["metadatas"], [ranked[i] for i in got["ids"]])
+        return FeedbackHits(snippets, "any", matching, low)
+    if mode == "semantic":
+        return FeedbackHits(semantic_search(collection, embedder, query, spec, k, keyword), "any", matching, low)
     vector = embedder.encode([query])
-    wide = k if mode == "semantic" else max(CANDIDATES, k)
-    got = nearest(collection, vector, wide, spec, ["distances"], keyword)
-    lists: list[list[str]] = [list(got["ids"])]
+    wide = max(CANDIDATES, k)
+    lists: list[list[str]] = [list(nearest(collection, vector, wide, spec, [], keyword)["ids"])]
     exact: set[str] = set()
-    if mode == "hybrid":
-        terms = exact_terms(query)
-        if terms:
-            lists.insert(0, [s.id for s in exact_search(collection, terms, spec, k)])
-            exact = set(lists[0])
-        if keyword is not None:
-            lists.append([i for i, _ in keyword.search(query, spec, max(CANDIDATES, k))])
+    terms = exact_terms(query)
+    if terms:
+        lists.insert(0, [s.id for s in exact_search(collection, terms, spec, k)])
+        exact = set(lists[0])
+    if keyword is not None:
+        lists.append([i for i, _ in keyword.search(query, spec, wide)])
     fused: dict[str, float] = {}
     for ranking in lists:
         for rank, chunk_id in enumerate(ranking):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
     if not fused:
         return FeedbackHits([], "any", matching, low)
-    ids = sorted(fused, key=lambda i: -fused[i])
-    data = collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
-    position = {chunk_id: n for n, chunk_id in enumerate(data["ids"])}
-    ids = [i for i in ids if i in position]
-    vectors = np.asarray([data["embeddings"][position[i]] for i in ids], dtype=np.float32)
+    data = _in_order(collection, sorted(fused, key=lambda i: -fused[i]), ["documents", "metadatas", "embeddings"])
+    ids = data["ids"]
+    vectors = np.asarray(data["embeddings"], dtype=np.float32)
     similarity = vectors @ vector[0]
     relevance = np.array([fused[i] for i in ids]) / max(fused.values())
     reader = _tone_reader(embedder)
     chosen: str = stance if stance != "auto" else choose_stance(query, vector[0], reader)
-    if mode != "hybrid":
-        chosen = "any"  # semantic and keyword modes are the plain rankings
     if chosen != "any":
-        bad = negativity(reader.tone(vectors), [data["metadatas"][position[i]].get("rating") for i in ids])
+        bad = negativity(reader.tone(vectors), [m.get("rating") for m in data["metadatas"]])
         relevance = relevance + STANCE_WEIGHT * (bad if chosen == "complaints" else 1.0 - bad)
     relevance = relevance + np.array([1.0 if i in exact else 0.0 for i in ids])  # the id asked for comes first
     order = np.argsort(-relevance, kind="stable")[:k]
     snippets = _snippets(
         [ids[j] for j in order],
-        [data["documents"][position[ids[j]]] for j in order],
-        [data["metadatas"][position[ids[j]]] for j in order],
+        [data["documents"][j] for j in order],
+        [data["metadatas"][j] for j in order],
         [float(similarity[j]) for j in order],
     )
     return FeedbackHits(snippets, chosen, matching, low)
 
 
-def _fetch(collection: Any, ids: list[str], scores: list[float]) -> list[Snippet]:
+def _in_order(collection: Any, ids: list[str], include: list[str]) -> dict[str, list[Any]]:
+    """`collection.get` by ids, its fields in the order of `ids` (Chroma returns its own order); ids
+    missing from the collection are left out."""
     if not ids:
-        return []
-    data = collection.get(ids=ids, include=["documents", "metadatas"])
+        return {"ids": [], **{f: [] for f in include}}
+    data = collection.get(ids=ids, include=include)
     position = {chunk_id: n for n, chunk_id in enumerate(data["ids"])}
-    kept = [(i, s) for i, s in zip(ids, scores, strict=True) if i in position]
-    return _snippets(
-        [i for i, _ in kept],
-        [data["documents"][position[i]] for i, _ in kept],
-        [data["metadatas"][position[i]] for i, _ in kept],
-        [s for _, s in kept],
-    )
+    kept = [i for i in ids if i in position]
+    return {"ids": kept, **{f: [data[f][position[i]] for i in kept] for f in include}}
 
 
 def search_feedback(

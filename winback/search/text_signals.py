@@ -67,19 +67,23 @@ class TextReader:
         self.positive = slice(start, start + len(POSITIVE))
         self.negative = slice(start + len(POSITIVE), start + len(POSITIVE) + len(NEGATIVE))
 
-    def tone(self, vectors: np.ndarray) -> np.ndarray:
-        """Sentiment per row (best positive match minus best negative), the same reading `read` averages."""
+    def _similarity(self, vectors: np.ndarray) -> np.ndarray:
+        """Cosine of each row to each anchor sentence (rows x anchors)."""
         unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        similarity = unit @ self.anchors.T
+        return unit @ self.anchors.T
+
+    def _sentiment(self, similarity: np.ndarray) -> np.ndarray:
         return similarity[:, self.positive].max(axis=1) - similarity[:, self.negative].max(axis=1)
 
+    def tone(self, vectors: np.ndarray) -> np.ndarray:
+        """Sentiment per row (best positive match minus best negative), the same reading `read` averages."""
+        return self._sentiment(self._similarity(vectors))
+
     def read(self, chunk_vectors: np.ndarray) -> dict[str, float]:
-        """Topic scores and sentiment of one text from its chunks' (normalised) embeddings."""
-        vectors = chunk_vectors / np.linalg.norm(chunk_vectors, axis=1, keepdims=True)
-        similarity = vectors @ self.anchors.T  # chunks x anchors
+        """Topic scores and sentiment of one text from its chunks' embeddings."""
+        similarity = self._similarity(chunk_vectors)  # chunks x anchors
         scores = {topic: float(similarity[:, g].max()) for topic, g in zip(TEXT_TOPICS, self.groups, strict=True)}
-        sentiment = similarity[:, self.positive].max(axis=1) - similarity[:, self.negative].max(axis=1)
-        scores["sentiment"] = float(sentiment.mean())
+        scores["sentiment"] = float(self._sentiment(similarity).mean())
         return scores
 
 
