@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from throwaway_postgres import postgres_url  # noqa: E402  (after the sys.path line)
+from throwaway_postgres import database_url  # noqa: E402  (after the sys.path line)
 
 
 def train_model(folder: Path, customers: int) -> Path:
@@ -109,12 +109,7 @@ def main() -> None:
             (data_dir / "models").mkdir(parents=True)
             shutil.copytree(model, data_dir / "models" / model.name)
             (data_dir / "models" / "LATEST").write_text(model.name)
-            if database == "sqlite":
-                url = f"sqlite:///{data_dir / 'shop.db'}"
-            elif database == "postgres":
-                url = stack.enter_context(postgres_url())
-            else:
-                raise SystemExit(f"unknown database {database!r}")
+            url = database_url(database, data_dir / "shop.db", stack)
             seeded = seed_shop(url, args.customers)
             print(f"{database}: seeded {args.customers:,} customers in {seeded:.0f} s", file=sys.stderr)
             child = subprocess.run(

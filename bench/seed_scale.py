@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from throwaway_postgres import postgres_url  # noqa: E402  (after the sys.path line)
+from throwaway_postgres import database_url  # noqa: E402  (after the sys.path line)
 
 from winback.data.db import make_engine  # noqa: E402  (after the sys.path line)
 from winback.data.demo.seed import seed_demo  # noqa: E402  (after the sys.path line)
@@ -78,12 +78,7 @@ def main() -> None:
     with ExitStack() as stack:
         stack.callback(subprocess.run, ["rm", "-rf", str(work)])
         for database in args.databases.split(","):
-            if database == "sqlite":
-                url = f"sqlite:///{work / 'bench.db'}"
-            elif database == "postgres":
-                url = stack.enter_context(postgres_url())
-            else:
-                raise SystemExit(f"unknown database {database!r}")
+            url = database_url(database, work / "bench.db", stack)
             child = subprocess.run(
                 [
                     sys.executable,

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "postgres.sh"
@@ -29,3 +29,12 @@ def postgres_url() -> Iterator[str]:
         yield out.stdout.strip().splitlines()[-1]
     finally:
         subprocess.run([str(SCRIPT), "stop", str(folder)], capture_output=True)
+
+
+def database_url(name: str, sqlite_file: Path, stack: ExitStack) -> str:
+    """The URL of a benchmark's database by name: a SQLite file, or a PostgreSQL server held by `stack`."""
+    if name == "sqlite":
+        return f"sqlite:///{sqlite_file}"
+    if name == "postgres":
+        return stack.enter_context(postgres_url())
+    raise SystemExit(f"unknown database {name!r}")
