@@ -1127,9 +1127,15 @@ SETS = {
     "dev": "the development set (this file): tuned on",
     "dev2": "the first sealed set (bench/agent_eval_sealed.py): measured once sealed, then tuned on",
     "dev3": "the second sealed set (bench/agent_eval_sealed2.py): measured once sealed, then tuned on",
-    "sealed": "the sealed test set (bench/agent_eval_sealed3.py): never tuned on",
+    "dev4": "the third sealed set (bench/agent_eval_sealed3.py): measured once sealed, then tuned on",
+    "sealed": "the sealed test set (bench/agent_eval_sealed4.py): never tuned on",
 }
-PREFIXES = {"dev2": "s-", "dev3": "t-", "sealed": "u-"}  # case-name prefixes; the development set has none
+PREFIXES = {
+    "dev2": "s-",
+    "dev3": "t-",
+    "dev4": "u-",
+    "sealed": "v-",
+}  # case-name prefixes; the development set has none
 
 
 def set_of(case_name: str) -> str:
@@ -1140,12 +1146,14 @@ def cases_of(which: str, refs: Refs) -> list[Case]:
     """The cases of one set, or of all of them (`all`), each named with its set's prefix."""
     from bench.agent_eval_sealed import build_sealed_cases as build_first_sealed
     from bench.agent_eval_sealed2 import build_sealed_cases as build_second_sealed
-    from bench.agent_eval_sealed3 import build_sealed_cases
+    from bench.agent_eval_sealed3 import build_sealed_cases as build_third_sealed
+    from bench.agent_eval_sealed4 import build_sealed_cases
 
     builders = {
         "dev": build_cases,
         "dev2": build_first_sealed,
         "dev3": build_second_sealed,
+        "dev4": build_third_sealed,
         "sealed": build_sealed_cases,
     }
     cases: list[Case] = []

@@ -7,6 +7,9 @@ had been measured once (80.8 % correct) and its misses read, and before any chan
 second sealed set is a development set from then on (`--set dev3`). No phrasing here may be added to router
 examples (prompts/router_intents.v1.toml), catalog words, rules or prompts, and no change may be made because of
 a miss seen here. Run: `python -m bench.agent_eval --set sealed`.
+
+Measured sealed once (78.5 % correct, 2026-12-03) and its misses read: a development set since 2026-12-06
+(`--set dev4`), when the fourth sealed set (bench/agent_eval_sealed4.py) was written before any change for them.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SEALED = ROOT / "bench" / "agent_eval_sealed3.py"
+SEALED = ROOT / "bench" / "agent_eval_sealed4.py"
 EXAMPLES = ROOT / "winback" / "prompts" / "router_intents.v1.toml"
 NEAR = 0.9  # similarity (difflib ratio on lower-cased words) at which two questions count as the same
 
