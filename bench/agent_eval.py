@@ -1121,6 +1121,7 @@ class TurnResult:
     latency_ms: int
     injection: bool
     planner_detail: str
+    answer: str = ""  # the first 1,500 characters, for reading the misses
 
 
 SETS = {
@@ -1225,6 +1226,7 @@ def run_planner(
                         turn.latency_ms,
                         case.injection,
                         turn.to_dict()["trace"]["planner"],
+                        turn.answer[:1_500],
                     )
                 )
                 if verbose or why or not tool_ok:

@@ -140,11 +140,20 @@ def tickets_count_of(key: str) -> Check:
 
 # ------------------------------------------------------------------------------------------------ planting
 def rename_customers(refs: Refs, renames: dict[str, str]) -> None:
-    """Give customers new ids (on the copy), with their orders, tickets, reviews, offers and scores: ids in
-    the formats a shop's own import would bring."""
-    from sqlalchemy import text
+    """Give customers new ids (on the copy), with every row that names them (orders, tickets, reviews, offers,
+    scores, the text signals the churn model reads ...): ids in the formats a shop's own import would bring.
+    A table left out would change what the model sees for a renamed customer (their texts would vanish)."""
+    from sqlalchemy import inspect, text
 
-    tables = ("customers", "orders", "support_tickets", "reviews", "offers", "churn_scores")
+    from winback.data.schema import Base, DemoBase
+
+    present = set(inspect(refs.engine).get_table_names())
+    tables = [
+        t.name
+        for metadata in (Base.metadata, DemoBase.metadata)
+        for t in metadata.sorted_tables
+        if "customer_id" in t.columns and t.name in present
+    ]
     with refs.engine.begin() as connection:
         connection.execute(text("PRAGMA defer_foreign_keys = ON"))  # checked at commit, when all rows agree
         for old, new in renames.items():

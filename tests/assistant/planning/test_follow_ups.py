@@ -87,6 +87,30 @@ def test_metric_follow_ups_change_one_thing(router: Router, question: str, chang
     assert tool == "metric_query" and args == AOV["args"] | changed
 
 
+TICKETS_60D = {
+    "intent": "metric_query",
+    "tool": "metric_query",
+    "args": {"measure": "tickets", "window": {"kind": "last_days", "n": 60}},
+}
+
+
+def test_which_group_after_a_figure_ranks_the_same_figure_by_that_group(router: Router) -> None:
+    tool, args = call(router, "which country did most of them come from?", ConversationState([], None, TICKETS_60D))
+    assert tool == "metric_query"
+    assert args == TICKETS_60D["args"] | {"group_by": ["country"], "filters": [], "sort": "desc", "top_k": 1}
+
+
+def test_how_many_of_them_narrows_the_last_figure(router: Router) -> None:
+    tool, args = call(router, "how many of those were gold customers?", ConversationState([], None, TICKETS_60D))
+    assert tool == "metric_query"
+    assert args == TICKETS_60D["args"] | {"filters": [{"dimension": "segment", "values": ["gold"], "exclude": False}]}
+
+
+def test_draft_them_something_drafts_for_the_customer_in_focus(router: Router) -> None:
+    focused = ConversationState(["C-1", "C-2"], "C-2", LIST)
+    assert call(router, "ok, draft her something", focused)[0] == "draft_offer"
+
+
 def test_a_follow_up_filter_is_read_without_the_entitys_verbs() -> None:
     vocabulary = Vocabulary(
         ["gold"], ["France"], metric_values={"order_channel": ["app", "web"], "order_status": ["placed"]}

@@ -10,9 +10,11 @@ from langchain_core.messages import AIMessage
 
 from tests.assistant.scripted import ScriptedToolModel
 from winback.assistant import Assistant
+from winback.assistant.memory import ConversationState
 from winback.config import Settings
 from winback.llm.backend import LlmBackend
-from winback.tools import Services
+from winback.roles import Role
+from winback.tools import Services, ToolContext
 
 UNSURE_METRIC = "average basket size split by where folks live"  # names a measure, words the rules can't place
 
@@ -96,3 +98,41 @@ def test_a_share_the_layer_cannot_count_goes_to_free_sql_without_the_model(shop_
     assistant, _ = _assistant(shop_settings, [])
     turn = assistant.ask("what share of customers have more than 3 orders", role="manager", remember=False)
     assert "unsure" not in turn.planner_detail and "build: run_sql_question" in turn.planner_detail, turn.planner_detail
+
+
+def _ctx(assistant: Assistant) -> ToolContext:
+    return ToolContext(assistant.services, Role.MANAGER, actor="test")
+
+
+LEFTOVER_WORDS = "how many orders came in via the marketplace"  # the rules read it all but "came", "via"
+
+
+def test_an_invalid_model_query_falls_back_to_the_rules_query_when_nothing_else_is_left_over(
+    shop_settings: Settings,
+) -> None:
+    """The model chose the metrics layer (so the words the rules could not place are harmless) but filled
+    the query badly: the rules' own query answers, not free SQL."""
+    bad = {"measure": "orders", "group_by": ["risk_band", "risk_band"]}
+    assistant, _ = _assistant(shop_settings, [{"name": "metric_query", "args": bad}])
+    turn = assistant.ask(LEFTOVER_WORDS, role="manager", remember=False)
+    assert "decide: unsure (names orders, but 'came', 'via'" in turn.planner_detail, turn.planner_detail
+    assert "the model's metric query was invalid" in turn.planner_detail and "the rules' query" in turn.planner_detail
+    [call] = turn.tool_calls
+    assert call.name == "metric_query" and call.ok and call.planner == "model"
+    assert call.args["filters"] == [
+        {"dimension": "order_channel", "values": ["marketplace"], "exclude": False, "share": False}
+    ]
+
+
+def test_a_condition_the_layer_cannot_express_goes_to_free_sql_without_asking(shop_settings: Settings) -> None:
+    assistant, _ = _assistant(shop_settings, [])  # any model call would fail: nothing is scripted
+    plan = assistant.planner().plan(
+        "how many customers have placed more than 10 orders?",
+        _ctx(assistant),
+        ConversationState(),
+        assistant.today(),
+        "router+llm",
+        [],
+    )
+    assert plan.intent == "run_sql_question" and plan.decided_by == "rules", plan.trace
+    assert "conditions 10" in plan.trace[0], plan.trace

@@ -29,6 +29,11 @@ QUESTIONS = [
     ("what's our retention offer budget this month?", "offer_policy"),
     ("compose a goodbye-prevention email for C-31", "draft_offer"),
     ("good afternoon!", RESPOND),
+    # written after the changes for the third sealed set's misses (none of them is a set's question)
+    ("which silver customers in Germany need attention", "list_at_risk_customers"),  # people, not drivers
+    ("high risk platinum accounts in france", "list_at_risk_customers"),  # a plain description of customers
+    ("can you write up a voucher for C-31?", "draft_offer"),  # an incentive to write is a draft
+    ("how many customers have bought more than 3 times?", "run_sql_question"),  # a number the layer cannot express
 ]
 
 

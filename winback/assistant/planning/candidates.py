@@ -17,7 +17,10 @@ from winback.tools.sql_query import LOOKS_LIKE_SQL
 
 INTENTS_FILE = "router_intents.v1.toml"
 DRAFT_WORDS = re.compile(
-    r"\b(draft|write|compose|prepare|send)\b.*\b(offer|message|e-?mail|sms|win-?back|note)\b", re.IGNORECASE
+    r"\b(draft|write|compose|prepare|send)\b.*\b(offer|message|e-?mail|sms|win-?back|note|discount|voucher|coupon|"
+    r"incentive|deal)s?\b"
+    r"|^\s*(?:please\s+|pls\s+|now\s+|ok,?\s+|then\s+)?(?:draft|compose|write)\s+(?:up\s+)?(?:them|him|her|it|one|something)\b",
+    re.IGNORECASE,
 )
 SEARCH_WORDS = re.compile(r"\b(find|search|look for|looking for|mentioning|that mention)\b", re.IGNORECASE)
 
@@ -85,7 +88,7 @@ def _lexical(question: str, scores: list[tuple[str, float]]) -> list[tuple[str, 
     if LOOKS_LIKE_SQL.match(question):
         boost[Intent.SQL_QUESTION] = 1.0
     if DRAFT_WORDS.search(question):
-        boost[Intent.DRAFT_OFFER] = 0.15
+        boost[Intent.DRAFT_OFFER] = 0.25  # sure enough that a role without drafting is refused, not misread
     if SEARCH_WORDS.search(question):
         boost[Intent.SEARCH_FEEDBACK] = 0.1
     return [(name, score + boost.get(name, 0.0)) for name, score in scores]

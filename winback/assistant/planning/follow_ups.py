@@ -13,6 +13,7 @@ from winback.assistant.intents import Intent
 from winback.assistant.planning.metric_slots import (
     MetricSlots,
     _dimension_words,
+    _direction,
     _filters,
     _group_by,
     _phrase,
@@ -37,6 +38,8 @@ NEW_REQUEST = re.compile(
     re.IGNORECASE,
 )
 BARE_YEAR = re.compile(r"\b(20\d\d)\b")
+OF_THEM = re.compile(r"\b(?:of|among)\s+(?:them|those|these)\b", re.IGNORECASE)  # "how many of them are platinum"
+WHICH = re.compile(r"^\s*(?:and\s+|so\s+)?(?:which|what)\b", re.IGNORECASE)  # "which topic came up most?"
 MAX_WORDS = 9
 FOLLOWS = {Intent.LIST_AT_RISK, Intent.METRIC_QUERY, Intent.CHURN_DRIVERS, Intent.SEGMENTS, Intent.COMPLAINT_THEMES}
 
@@ -58,12 +61,20 @@ def follow_up(
     if not last or last.get("intent") not in FOLLOWS:
         return None
     words = question.split()
-    if len(words) > MAX_WORDS or not (LEAD.search(question) or len(words) <= 3):
+    of_them = last["intent"] == Intent.METRIC_QUERY and OF_THEM.search(question) is not None
+    regroup = last["intent"] == Intent.METRIC_QUERY and metric.measure is None and WHICH.search(question) is not None
+    if len(words) > MAX_WORDS or not (LEAD.search(question) or len(words) <= 3 or of_them or regroup):
         return None
-    if slots.customer_ids or slots.ordinal is not None or slots.pronoun or NEW_REQUEST.search(question):
+    if (
+        slots.customer_ids
+        or slots.ordinal is not None
+        or (slots.pronoun and not of_them)
+        or NEW_REQUEST.search(question)
+    ):
         return None
     if (
         metric.measure is not None
+        and not (of_them and is_bare_noun(metric.measure_words))  # "how many of those were gold customers?"
         and not _only_a_noun(question, metric)
         and (last["intent"] != Intent.METRIC_QUERY or metric.measure.name != last["args"].get("measure"))
     ):
@@ -97,7 +108,13 @@ def follow_up(
         if groups:
             args["group_by"] = groups
             args["filters"] = [f for f in args["filters"] if f["dimension"] not in groups]
+            args.pop("sort", None)
+            args.pop("top_k", None)
             changed.append("by " + ", ".join(groups))
+            if direction := _direction(question, measure):  # "which topic came up most?": the top group
+                args["sort"] = direction
+                if WHICH.search(question):
+                    args["top_k"] = 1
     else:
         if slots.segment and "segment" in _keys(intent):
             args["segment"] = slots.segment

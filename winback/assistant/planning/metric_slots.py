@@ -9,6 +9,7 @@ import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from winback.assistant.planning.slots import INACTIVE, NUMBER, _number
@@ -16,8 +17,10 @@ from winback.data.metrics import Filter, MetricQuery, Window, load_catalog
 from winback.data.metrics.catalog import Catalog, Dimension, Measure
 
 MONTHS = "|".join(calendar.month_name[1:])
-HIGHEST = re.compile(r"\b(highest|most|largest|biggest|greatest|best|top|maximum|max|leads?|leading)\b", re.I)
-LOWEST = re.compile(r"\b(lowest|least|fewest|smallest|worst|minimum|min|bottom)\b", re.I)
+HIGHEST = re.compile(r"\b(highest|most|largest|biggest|greatest|top|maximum|max|leads?|leading|more|higher)\b", re.I)
+LOWEST = re.compile(r"\b(lowest|least|fewest|smallest|minimum|min|bottom|less|fewer|lower)\b", re.I)
+BEST = re.compile(r"\b(best|better)\b", re.I)  # the top or the bottom, by which way the measure is good
+WORST = re.compile(r"\b(worst|worse|poorest)\b", re.I)
 WHICH_GROUP = r"\b(?:which|what)\s+(?:\w+\s+){0,2}?"
 MOST_COMMON = r"\b(?:the\s+)?(?:most|least)\s+(?:common|frequent|popular|usual|typical)\s+"
 TOP_N = r"\b(?:top|first|bottom|worst|best)\s+" + NUMBER + r"\s+"
@@ -61,6 +64,8 @@ class MetricSlots:
     problem: str | None = None  # the question names a measure, but something it asks cannot be built
     found: list[str] = field(default_factory=list)  # what was read, for the trace
     unexplained: list[str] = field(default_factory=list)  # content words no measure, group, value or window explains
+    conditions: list[str] = field(default_factory=list)  # numbers, negations ... left over: rows the layer cannot pick
+    unplaced_group: str | None = None  # "by ..." with no dimension the rules know: a split asked for, not read
     inexpressible: str | None = None  # what the layer cannot compute as asked (free SQL can)
 
     @property
@@ -75,18 +80,89 @@ def _phrase(word: str) -> str:
     return r"\b" + r"[\s-]+".join(parts) + r"s?\b"
 
 
+ENTITY_NOUNS = frozenset(
+    ["customers", "customer", "clients", "client", "people", "accounts", "account", "users", "shoppers", "members"]
+)
+PHRASE_GLUE = frozenset(
+    ["per", "of", "to", "the", "a", "an", "in", "with", "who", "is", "are", "at", "on", "for"]
+    + ["how", "many", "much", "number", "what", "which"]  # "how many orders" says no more than "orders"
+)
+LOOSE_SLACK = 3  # words a loose match may hold besides the phrase's own ("deliveries were late")
+
+
+def _content(word: str) -> list[str]:
+    return [_stem(t) for t in re.findall(r"[a-z]+", word.lower()) if t not in PHRASE_GLUE]
+
+
+@lru_cache(maxsize=1)
+def _dimension_phrases() -> re.Pattern[str]:
+    """Dimension names of two words or more ("risk band", "order channel"): their words name a grouping,
+    not a measure, so loose matching skips them ("customers in each risk band" are not at-risk customers)."""
+    phrases = {w for d in load_catalog().dimensions.values() for w in (*d.words, d.label) if " " in w.strip()}
+    return re.compile("|".join(_phrase(p) for p in sorted(phrases, key=len, reverse=True)), re.I)
+
+
+def _loose(word: str, text: str) -> tuple[int, int] | None:
+    """Where all the content words of a catalog phrase stand close together, in any order and inflection
+    ("deliveries were late" for "late deliveries", "spends more per order" for "spend per order"): the
+    first such stretch of text. Phrases of one content word match only as written (_phrase)."""
+    wanted = _content(word)
+    if len(wanted) < 2:
+        return None
+    written = {t for t in re.findall(r"[a-z]+", word.lower())}
+    verbs = _entity_verbs()
+    masked = _dimension_phrases().sub(lambda m: " " * len(m.group(0)), text)
+    tokens = [
+        (m.start(), m.end(), _stem(m.group(0).lower()))
+        for m in re.finditer(r"[A-Za-z]+", masked)
+        # an entity's verb counts only as written: "tickets were opened" are not "open tickets"
+        if m.group(0).lower() not in verbs or m.group(0).lower() in written
+    ]
+    width = len(wanted) + LOOSE_SLACK
+    for i in range(len(tokens)):
+        window = tokens[i : i + width]
+        spans = [next((t for t in window if t[2] == w), None) for w in wanted]
+        if all(spans) and window[0][2] in wanted:
+            found = [t for t in spans if t is not None]
+            start, end = min(t[0] for t in found), max(t[1] for t in found)
+            if not CONDITIONS.search(text[start:end]):  # "customers with no purchase" are not purchasing
+                return start, end  # customers, nor "customers have placed more than 10 orders" ordering ones
+    return None
+
+
+@lru_cache(maxsize=1)
+def _entity_verbs() -> frozenset[str]:
+    return frozenset(v.lower() for e in load_catalog().entities.values() for v in e.verbs if " " not in v)
+
+
 def _longest(text: str, named: dict[str, tuple[str, ...]]) -> tuple[str, str] | None:
-    """The name whose word matches the longest stretch of text (ties: the earliest), and the text matched."""
-    best: tuple[int, int, str, str] | None = None
+    """The name whose words the text says most specifically, and the text matched: a measure named by more
+    than the entity's bare noun wins ("rating" over "customers" in "what rating do gold customers give");
+    then more content words; then a phrase as written over a loose one; then the longer stretch; then
+    the earliest."""
+    best: tuple[bool, int, bool, int, int, str, str] | None = None
+    exact: dict[str, tuple[int, int, str]] = {}  # per name, its longest phrase as written
     for name, words in named.items():
         for word in words:
-            for m in re.finditer(_phrase(word), text, re.I):
-                key = (-(m.end() - m.start()), m.start(), name, m.group(0))
+            spans = [(m.start(), m.end(), True) for m in re.finditer(_phrase(word), text, re.I)]
+            loose = _loose(word, text)
+            if loose is not None:
+                spans.append((*loose, False))
+            for start, end, as_written in spans:
+                matched = text[start:end]
+                if as_written and (name not in exact or end - start > exact[name][1] - exact[name][0]):
+                    exact[name] = (start, end, matched)
+                only_noun = all(t.lower() in ENTITY_NOUNS for t in re.findall(r"[A-Za-z]+", matched))
+                key = (only_noun, -len(_content(word)), not as_written, -(end - start), start, name, matched)
                 if best is None or key < best:
                     best = key
-    return (best[2], best[3]) if best else None
+    if best is None:
+        return None
+    name = best[5]
+    return name, exact[name][2] if name in exact else best[6]  # the words as written, where the name has some
 
 
+COUNTING = re.compile(r"\b(?:how many|number of|count of|count the)\b", re.I)
 PERCENT_SIGN = re.compile(r"(?<![\d.])%")  # "what % of", not "90% off" (a number's own sign is a value)
 SHARE_CUE = re.compile(r"\b(?:share|percent(?:age)?|proportion|fraction|rate)\b|" + PERCENT_SIGN.pattern, re.I)
 ABBREVIATIONS = ((re.compile(r"\bavg\b\.?", re.I), "average"), (re.compile(r"\bno\.(?=\s*of\b)", re.I), "number"))
@@ -102,7 +178,9 @@ def expand_abbreviations(text: str) -> str:
 def find_measure(text: str, catalog: Catalog | None = None) -> tuple[Measure, str] | None:
     """The measure the text names (abbreviations already expanded, as parse_metric does)."""
     catalog = catalog or load_catalog()
-    measures = catalog.measures.values()
+    measures = list(catalog.measures.values())
+    if COUNTING.search(text) and not SHARE_CUE.search(text):  # "how many customers opted in": a count, not a share
+        measures = [m for m in measures if m.kind != "share"]
     if SHARE_CUE.search(text):  # "what share of customers opted in": the share, not the customers
         shares = _longest(text, {m.name: m.words for m in measures if m.kind == "share"})
         if shares:
@@ -356,10 +434,14 @@ def _filters(
     aliases: dict[str, dict[str, str]],
 ) -> list[Filter]:
     """Values of a dimension the question names ("in Spain", "gold customers", "delivery delay tickets"),
-    except for a dimension it groups by. Longer values first, so "United Kingdom" wins over a city."""
+    except for a dimension it groups by. Longer values first, so "United Kingdom" wins over a city; where
+    two dimensions have the value, the rows' own wins ("orders via the marketplace": the order channel)."""
     found: list[Filter] = []
     taken: list[tuple[int, int, str]] = []
     candidates: list[tuple[int, int, str, str]] = []
+    own = {
+        d.name for d in dimensions if d.entities is not None
+    }  # the rows' own: an order's channel, not the customer's
     for dimension in dimensions:
         if dimension.name in groups or dimension.timed:
             continue
@@ -373,18 +455,27 @@ def _filters(
                 for m in re.finditer(value_pattern(alias), text, re.I):
                     candidates.append((-(m.end() - m.start()), m.start(), dimension.name, value))
         candidates += _numbers_with_unit(text, dimension, values.get(dimension.name, []))
-    by_dimension: dict[str, list[str]] = {}
-    for length, start, name, value in sorted(candidates):
+    by_dimension: dict[tuple[str, bool], list[str]] = {}
+    for length, start, name, value in sorted(candidates, key=lambda c: (c[0], c[1], c[2] not in own, c[2], c[3])):
         end = start - length
         if any(start < b and a < end and (a, b, n) != (start, end, name) for a, b, n in taken):
             continue  # another reading has these words ("1 and 2 star" holds two values of one dimension)
         taken.append((start, end, name))
-        by_dimension.setdefault(name, [])
-        if value not in by_dimension[name]:
-            by_dimension[name].append(value)
-    for name, picked in by_dimension.items():
-        found.append(Filter(dimension=name, values=picked))
+        key = (name, EXCLUDED.search(text[:start]) is not None)
+        by_dimension.setdefault(key, [])
+        if value not in by_dimension[key]:
+            by_dimension[key].append(value)
+    for (name, exclude), picked in by_dimension.items():
+        found.append(Filter(dimension=name, values=picked, exclude=exclude))
     return found
+
+
+# a value said after these is left out ("tickets not resolved", "non-platinum customers", "except Spain")
+EXCLUDED = re.compile(
+    r"(?:\bnot|\bnon|\bexcept|\bexcluding|\bother than|\bapart from|\bbesides|\boutside(?: of)?)"
+    r"[\s-]+(?:yet\s+|been\s+|in\s+|the\s+|from\s+|via\s+)?$",
+    re.I,
+)
 
 
 def parse_metric(
@@ -404,28 +495,30 @@ def parse_metric(
     if hit is None:
         return slots
     slots.measure, slots.measure_words = _counted_by_verb(text, *hit, catalog)
+    rest = re.sub(_phrase(slots.measure_words), " ", text, count=1, flags=re.I)
+    slots.measure = _per_item(slots.measure, rest, values, aliases or {}, catalog, slots.found)
     measure = slots.measure
     entity = catalog.entity_of(measure)
     dimensions = catalog.dimensions_for(measure)
-    rest = re.sub(_phrase(slots.measure_words), " ", text, count=1, flags=re.I)
     groups = _group_by(rest, dimensions)
     window = _window(INACTIVE.sub(" ", text) if inactive_days else text, today)
     filters = _filters(_without_verbs(rest, entity.verbs), dimensions, values, groups, aliases or {})
     sort: str | None = None
     top_k: int | None = None
+    if not groups and (compared := _compared(rest, filters)):
+        groups = [compared]  # "who spends more per order: app or web?": the two groups side by side
+    direction = _direction(text, measure)  # the whole question: "spends more per order" holds its "more"
     superlative = (re.search(WHICH_GROUP, text, re.I) or re.search(MOST_COMMON, text, re.I)) and groups
     if m := TOP_GROUPS.search(rest):
         if groups:
             top_k = max(1, int(_number(m.group(1))))
-            sort = "asc" if m.group(0).lower().startswith(("worst", "bottom")) else "desc"
-    elif superlative and (HIGHEST.search(rest) or LOWEST.search(rest)):
-        low = LOWEST.search(rest)
-        high = HIGHEST.search(rest)
-        sort = "asc" if low and (not high or low.start() < high.start()) else "desc"
-        top_k = 1
-    elif groups and (HIGHEST.search(rest) or LOWEST.search(rest)):
-        sort = "asc" if LOWEST.search(rest) and not HIGHEST.search(rest) else "desc"
-    slots.unexplained = _unexplained(
+            lead = m.group(0).lower().split()[0]
+            sort = {"bottom": "asc", "worst": _opposite(_good(measure)), "best": _good(measure)}.get(lead, "desc")
+    elif superlative and direction:
+        sort, top_k = direction, 1
+    elif groups and direction:
+        sort = direction
+    slots.unexplained, residue = _unexplained(
         rest,
         dimensions,
         values,
@@ -435,6 +528,9 @@ def parse_metric(
         (*measure.words, measure.label),
         entity.verbs,
     )
+    slots.conditions = _conditions(residue, top_k)
+    if not groups and (split := UNPLACED_GROUP.search(residue)):
+        slots.unplaced_group = split.group(0)  # "split by where folks live": a grouping the rules cannot read
     if measure.kind == "count" and (cue := SHARE_CUE.search(text)):  # "what share of orders were placed in the app"
         if filters and measure.sql == "COUNT(*)":
             filters = _share_filters(
@@ -468,6 +564,78 @@ def parse_metric(
     if window:
         slots.found.append(f"window {window[1]!r}")
     return slots
+
+
+def _good(measure: Measure) -> str:
+    return "desc" if measure.better == "higher" else "asc"
+
+
+def _opposite(sort: str) -> str:
+    return "asc" if sort == "desc" else "desc"
+
+
+def _direction(text: str, measure: Measure) -> str | None:
+    """Which way the question ranks groups, by its first ranking word: "highest"/"most" down, "lowest"/
+    "least" up; "best"/"worst" by the way the measure is good (the worst return rate is the highest)."""
+    hits = [(m.start(), "desc") for m in HIGHEST.finditer(text)] + [(m.start(), "asc") for m in LOWEST.finditer(text)]
+    hits += [(m.start(), _good(measure)) for m in BEST.finditer(text)]
+    hits += [(m.start(), _opposite(_good(measure))) for m in WORST.finditer(text)]
+    return min(hits)[1] if hits else None
+
+
+COMPARED = re.compile(r"\b(?:or|vs\.?|versus|compared (?:to|with)|against|between|which|who|compare)\b", re.I)
+
+
+def _compared(text: str, filters: list[Filter]) -> str | None:
+    """A dimension two or more of whose values are set side by side ("app or web", "Italy vs Spain"):
+    grouped by it, so each value gets its own figure."""
+    for flt in filters:
+        if len(flt.values) >= 2 and not flt.exclude and not flt.share and COMPARED.search(text):
+            return flt.dimension
+    return None
+
+
+def _per_item(
+    measure: Measure,
+    text: str,
+    values: dict[str, list[str]],
+    aliases: dict[str, dict[str, str]],
+    catalog: Catalog,
+    found: list[str],
+) -> Measure:
+    """The measure's order-line twin when the question names what only order lines know ("sales of shoes":
+    revenue has no category, sales at list price does)."""
+    if measure.per_item is None:
+        return measure
+    twin = catalog.measure(measure.per_item)
+    own = {d.name for d in catalog.dimensions_for(measure)}
+    extra = [d for d in catalog.dimensions_for(twin) if d.name not in own and not d.timed]
+    if _filters(text, extra, values, [], aliases) or _group_by(text, extra):
+        found.append(f"{twin.label} instead of {measure.label}: the question names {', '.join(d.label for d in extra)}")
+        return twin
+    return measure
+
+
+CONDITIONS = re.compile(
+    r"(?<![\w.-])\d+(?:[.,]\d+)?(?![\w.])|\b(?:never|not|no|without|none|nobody|single|first|again|repeat\w*|twice|once|"
+    r"exactly)\b|n't\b",
+    re.I,
+)
+
+
+UNPLACED_GROUP = re.compile(
+    r"\b(?:split by|broken down by|grouped by|by|per|for each|in each|across)\s+(?:the\s+|each\s+)?[a-z]+", re.I
+)
+
+
+def _conditions(residue: str, top_k: int | None) -> list[str]:
+    """Words left over that change which rows count — a number ("more than 10 orders"), a negation, "first",
+    "again", "single" — which no measure, filter or window of the layer expresses. A question with any of
+    them is not the metric the layer would compute."""
+    found = [m.group(0).lower() for m in CONDITIONS.finditer(residue)]
+    if top_k is not None and str(top_k) in found:
+        found.remove(str(top_k))
+    return found
 
 
 FUNCTION_WORDS = frozenset(
@@ -761,12 +929,12 @@ def _unexplained(
     inactive: bool,
     vocabulary: tuple[str, ...] = (),
     verbs: tuple[str, ...] = (),
-) -> list[str]:
+) -> tuple[list[str], str]:
     """Words of the question that nothing the layer read accounts for ("closed their account", "deleted"):
     when there are any, the rules are not sure the measure answers the question. `vocabulary`: the measure's
     own words ("satisfaction score"), which like the dimensions' words explain a word in any inflection
     ("stars" by "star"); `verbs`: its entity's ("opened", "came back"), exactly as written ("open" is not
-    "opened": open tickets are a measure of their own)."""
+    "opened": open tickets are a measure of their own). Also returns what is left of the text, for _conditions."""
     rest = INACTIVE.sub(" ", text) if inactive else text
     if window_words:
         rest = rest.replace(window_words, " ")
@@ -778,24 +946,39 @@ def _unexplained(
         for word in (*dimension.words, dimension.label):
             rest = re.sub(_phrase(word), " ", rest, flags=re.I)
         for value in values.get(dimension.name, []):
-            rest = re.sub(value_pattern(str(value)), " ", rest, flags=re.I)
+            rest = re.sub(NEGATED + value_pattern(str(value)), " ", rest, flags=re.I)
         for alias in aliases.get(dimension.name, {}):
-            rest = re.sub(value_pattern(alias), " ", rest, flags=re.I)
+            rest = re.sub(NEGATED + value_pattern(alias), " ", rest, flags=re.I)
     stems = {_stem(w) for phrase in known for w in re.findall(r"[a-z]+", phrase.lower())}
     words = re.findall(r"[a-z]+(?:'[a-z]+)?", rest.lower())
-    return [
+    unexplained = [
         w
         for w in words
         if w not in FUNCTION_WORDS and w.split("'")[0] not in FUNCTION_WORDS and len(w) > 1 and _stem(w) not in stems
     ]
+    return unexplained, rest
+
+
+# a value's negation goes with it ("not resolved" is an excluded value, not a condition left over)
+NEGATED = r"(?:\b(?:not|non|except|excluding)[\s-]+(?:yet\s+|been\s+|in\s+|the\s+)?)?"
 
 
 def _stem(word: str) -> str:
-    """A crude English stem, enough to match a catalog word's inflections ("stars"/"star", "opened"/"open")."""
-    for suffix, replacement in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+    """A crude English stem, enough to match a catalog word's inflections ("stars"/"star", "opened"/"open",
+    "purchases"/"purchase", "spends"/"spend", "deliveries"/"delivery")."""
+    word = word.lower()
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes", "zes")) and len(word) > 4:
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        word = word[:-1]
+    for suffix in ("ing", "ed"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + replacement
-    return word
+            stem = word[: -len(suffix)]
+            doubled = len(stem) > 4 and stem[-1] == stem[-2] and stem[-1] in "bdglmnprt"
+            return stem[:-1] if doubled else stem  # "shipped" / "ship", "cancelled" / "cancel"
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
 COUNT_CUE = re.compile(
@@ -852,7 +1035,13 @@ def asks_for_measure(text: str, slots: MetricSlots) -> bool:
         if bare and _rows_in_a_window(text, slots):
             return True  # "tickets opened in the past 7 days?": how many, over that window
         return QUANTITY.search(text) is not None and (not bare or COUNT_CUE.search(text) is not None)
-    return not bare or QUANTITY.search(text) is not None or PERCENT_SIGN.search(text) is not None
+    scoped = slots.windowed or (slots.query is not None and bool(slots.query.filters))
+    return (
+        not bare
+        or QUANTITY.search(text) is not None
+        or PERCENT_SIGN.search(text) is not None
+        or (slots.measure.kind == "money" and scoped)  # "sales of shoes in 2025": a sum over that scope
+    )
 
 
 def _rows_in_a_window(text: str, slots: MetricSlots) -> bool:

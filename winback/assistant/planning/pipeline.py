@@ -103,8 +103,8 @@ class Planner:
         if mode == "llm":
             return Unsure("the model plans every turn", [])
         metric = reading.metric
-        if metric is not None and metric.inexpressible and intent == Intent.SQL_QUESTION:
-            return None  # the layer cannot say it; the model would only pick the layer again
+        if metric is not None and (metric.inexpressible or metric.conditions) and intent == Intent.SQL_QUESTION:
+            return None  # the layer cannot say it (a share it cannot count, "more than 10 orders"): free SQL
         if metric is not None and metric.measure is not None and metric.unexplained and intent == Intent.SQL_QUESTION:
             words = ", ".join(repr(w) for w in metric.unexplained[:4])
             return Unsure(
@@ -156,19 +156,15 @@ class Planner:
         if chosen is None:
             return _finish(rules_plan, trace + [f"the model chose {choice.tool}, not a candidate: rules"], "rules")
         if chosen == Intent.METRIC_QUERY and not _rules_have_query(reading):
-            try:
-                query = MetricQuery.model_validate(choice.args)
-            except ValidationError as exc:
-                first = exc.errors()[0]["msg"] if exc.errors() else "invalid"
-                return _finish(rules_plan, trace + [f"the model's metric query was invalid ({first}): rules"], "rules")
-            args, why = grounded_query(query, reading.text, reading.metric)
-            if args is None:
-                return _finish(
-                    rules_plan, trace + [f"the model's metric query was not grounded ({why}): rules"], "rules"
-                )
-            plan = Plan(Intent.METRIC_QUERY, [PlannedCall(ToolName.METRIC_QUERY, args)], scores=scores)
-            plan.slots, plan.metric = reading.slots, reading.metric
-            return _finish(plan, trace + [f"the model filled the metric query {args}"], "model")
+            args, why = _model_query(choice.args, reading)
+            if args is not None:
+                plan = Plan(Intent.METRIC_QUERY, [PlannedCall(ToolName.METRIC_QUERY, args)], scores=scores)
+                plan.slots, plan.metric = reading.slots, reading.metric
+                return _finish(plan, trace + [f"the model filled the metric query {args}"], "model")
+            if _rules_query_stands(reading):  # the model chose the layer, the rules read the query: use theirs
+                plan = self.router.build(Intent.METRIC_QUERY, reading, state, scores)
+                return _finish(plan, trace + [f"the model's metric query was {why}: the rules' query"], "model")
+            return _finish(rules_plan, trace + [f"the model's metric query was {why}: rules"], "rules")
         refined = self.router.decide(reading, scores, state, chosen)  # the rules hold whoever chose
         plan = self.router.build(refined, reading, state, scores)
         if plan.intent == CLARIFY and rules_plan.intent != CLARIFY:  # it needs a customer nobody named
@@ -202,9 +198,34 @@ class Planner:
         return _finish(plan, trace + [f"model: {choice.tool} {choice.args}"], "model")
 
 
+def _model_query(args: dict[str, Any], reading: Reading) -> tuple[dict[str, Any] | None, str]:
+    """The model's metric query, checked (MetricQuery) and cut to what the question grounds; or None and why not."""
+    try:
+        query = MetricQuery.model_validate(args)
+    except ValidationError as exc:
+        return None, f"invalid ({exc.errors()[0]['msg'] if exc.errors() else 'invalid'})"
+    grounded, why = grounded_query(query, reading.text, reading.metric)
+    return (grounded, "") if grounded is not None else (None, f"not grounded ({why})")
+
+
 def _rules_have_query(reading: Reading) -> bool:
     metric = reading.metric
     return metric is not None and metric.query is not None and not metric.unexplained
+
+
+def _rules_query_stands(reading: Reading) -> bool:
+    """The rules read a whole query and nothing that changes which rows count (a number, a negation ...)
+    is left over: only words they could not place, which the model, choosing metric_query, judged harmless.
+    A code-built query then beats one the small model fills (which is often invalid or misses a filter)."""
+    metric = reading.metric
+    return (
+        metric is not None
+        and metric.query is not None
+        and bool(metric.unexplained)
+        and not metric.conditions
+        and not metric.inexpressible
+        and metric.unplaced_group is None
+    )
 
 
 def _why_sure(scores: IntentScores, intent: str) -> str:

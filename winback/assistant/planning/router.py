@@ -40,6 +40,8 @@ class Reading:
             read.append(f"measure {self.metric.measure.name}")
         if self.metric is not None and self.metric.unexplained:
             read.append(f"unexplained {', '.join(self.metric.unexplained)}")
+        if self.metric is not None and self.metric.conditions:
+            read.append(f"conditions {', '.join(self.metric.conditions)}")
         return "parse: " + ("; ".join(read) if read else "no ids or measure")
 
 

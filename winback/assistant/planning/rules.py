@@ -9,6 +9,7 @@ import re
 from winback.assistant.intents import Intent
 from winback.assistant.memory import ConversationState
 from winback.assistant.planning.calls import RESPOND
+from winback.assistant.planning.candidates import load_intents
 from winback.assistant.planning.metric_slots import MetricSlots, asks_for_measure
 from winback.assistant.planning.slots import Slots
 from winback.tools.sql_query import LOOKS_LIKE_SQL
@@ -60,7 +61,8 @@ CHANGE_REFUSAL = (
     "changes to customers and orders go through your shop system or `winback import`."
 )
 CUSTOMER_LIST = re.compile(
-    r"\b(?:list|rank|show(?: me)?|give me|top \d+|which)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:customers|clients|people|accounts)\b",
+    r"\b(?:list|rank|show(?: me)?|give me|top \d+|which)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?"
+    r"(?:customers|clients|people|accounts|members|shoppers|buyers)\b",
     re.IGNORECASE,
 )
 CUSTOMER_TEXT_ENTITIES = {"tickets", "reviews"}  # a measure over these, for one customer: what they wrote
@@ -118,7 +120,7 @@ def refine_intent(
         and not LOOKS_LIKE_SQL.match(question)
         and asks_for_measure(question, metric)
     ):
-        if metric.unexplained:  # words the layer cannot account for: free SQL (for roles that have it)
+        if metric.unexplained or metric.conditions:  # words the layer cannot account for: free SQL
             return Intent.SQL_QUESTION
         return Intent.METRIC_QUERY
     if not LOOKS_LIKE_SQL.match(question) and (
@@ -162,14 +164,41 @@ def refine_intent(
         return Intent.CHURN_DRIVERS  # "why are platinum customers churning": a group's reasons, not a list
     if intent == Intent.COMPLAINT_THEMES and ABOUT_CLAUSE.search(question) and not QUANTITY_WORDS.search(question):
         return Intent.SEARCH_FEEDBACK  # "complaints that the colour didn't match": those texts, not all themes
-    if intent in GROUP_INTENTS and WHO_WORDS.search(question) and not one_customer:
-        return Intent.LIST_AT_RISK  # "who ..." asks for people, not for a group's statistics
+    if intent in GROUP_INTENTS and people and not one_customer:
+        return Intent.LIST_AT_RISK  # "who ...", "which bronze customers ..." ask for people, not a group's statistics
+    if intent in GROUP_INTENTS | TEXT_INTENTS and not one_customer and only_customers_named(question, slots):
+        return Intent.LIST_AT_RISK  # "critical customers in the netherlands": those customers
     if intent in TEXT_INTENTS and QUANTITY_WORDS.search(question) and not slots.customer_ids:
         return Intent.SQL_QUESTION
     return intent
 
 
 TOTAL_WORDS = re.compile(r"\b(total|sum|in total|overall|altogether|so far)\b", re.IGNORECASE)
+CUSTOMER_NOUNS = re.compile(r"\b(?:customers?|clients?|accounts?|shoppers?|members?|people|buyers?)\b", re.IGNORECASE)
+RISK_PHRASES = re.compile(
+    r"\b(?:at[- ]risk|risky|riskiest|high[- ]risk|(?:critical|high|medium|low)[- ]risk|risk|band|tier|segment|from|in|"
+    r"the|of|our|with|who|are|is|only|all|just|show|list|me|please|pls|top|\d+|and|or|churning|likely to churn)\b",
+    re.IGNORECASE,
+)
+
+
+def only_customers_named(question: str, slots: Slots) -> bool:
+    """The question is a plain description of customers ("critical customers in the netherlands", "gold
+    accounts in Spain at risk"): a customer noun and filters, nothing else to ask about them."""
+    if not CUSTOMER_NOUNS.search(question) or not (
+        slots.segment or slots.country or slots.risk_bands or slots.min_value or slots.inactive_days
+    ):
+        return False
+    rest = CUSTOMER_NOUNS.sub(" ", question)
+    aliases = load_intents().aliases
+    for dimension, value in (("segment", slots.segment), ("country", slots.country), ("band", None)):
+        words = [value] if value else []
+        words += [alias for alias, named in aliases.get(dimension, {}).items() if value and named == value]
+        for word in words:
+            rest = re.sub(rf"\b{re.escape(str(word))}\b", " ", rest, flags=re.IGNORECASE)
+    for band in slots.risk_bands:
+        rest = re.sub(rf"\b{re.escape(band)}\b", " ", rest, flags=re.IGNORECASE)
+    return not re.findall(r"[a-z]{3,}", RISK_PHRASES.sub(" ", rest).lower())
 
 
 def _measured_over_time(question: str, metric: MetricSlots) -> bool:

@@ -62,7 +62,7 @@ LIMIT = re.compile(
     + NUMBER
     + r"\b|\b"
     + NUMBER
-    + r"\s+(?:most\s+\w+\s+|[a-z-]+\s+){0,2}(?:customers|clients|people|accounts|shoppers|names)\b",
+    + r"\s+(?:most\s+\w+\s+|[a-z-]+\s+){0,2}(?:customers|clients|people|accounts|shoppers|members|buyers|names)\b",
     re.IGNORECASE,
 )
 ORDINAL_REF = re.compile(
@@ -82,7 +82,8 @@ SINGULAR_REF = re.compile(
 )
 INACTIVE = re.compile(
     r"\b(?:no orders?|not ordered|haven'?t ordered|hasn'?t ordered|not bought|haven'?t bought|hasn'?t bought|"
-    r"haven'?t shopped|hasn'?t shopped|inactive|quiet|silent|without an order)"
+    r"haven'?t shopped|hasn'?t shopped|inactive|quiet|silent|without an order|no purchases?|not purchased|"
+    r"haven'?t purchased|hasn'?t purchased|without a purchase|no (?:new )?orders? placed)"
     r"(?:\s+(?:anything|at all))?\s+(?:for|in|within)\s+(?:the\s+last\s+|the\s+past\s+|over\s+|more than\s+|at least\s+)?"
     + NUMBER
     + r"\s+(day|week|month)s?",
@@ -222,6 +223,12 @@ def parse_slots(text: str, vocabulary: Vocabulary, today: date | datetime) -> Sl
         for b in RISK_BANDS
         if re.search(rf"\b{b}(?:[- ]risk|\b(?=.*\brisk))", text, re.IGNORECASE)
         or re.search(rf"\b{b} band\b", text, re.IGNORECASE)
+        or re.search(  # "critical customers", "high gold accounts"; not "high-value customers"
+            rf"\b{b}\s+(?:(?!value|valued|spend|spending|paying|volume|priority|ltv)[a-z]+\s+)?"
+            r"(?:customers|clients|accounts|members|shoppers)\b",
+            text,
+            re.IGNORECASE,
+        )
     ]
     if m := LIMIT.search(text):
         value = m.group(1) or m.group(2)

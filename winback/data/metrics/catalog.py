@@ -41,6 +41,8 @@ class Measure:
     definition: str
     where: str | None = None
     words: tuple[str, ...] = ()
+    better: Literal["higher", "lower"] = "higher"  # which way is good: "the worst return rate" is the highest
+    per_item: str | None = None  # the same figure over order lines, for a category ("sales of shoes")
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
             m["definition"],
             m.get("where"),
             _tuple(m.get("words")),
+            m.get("better", "higher"),
+            m.get("per_item"),
         )
         for name, m in spec["measures"].items()
     }
@@ -158,6 +162,10 @@ def _check(catalog: Catalog) -> None:
                 raise CatalogError(f"the word {word!r} names two measures: {other} and {measure.name}")
         if measure.entity not in catalog.entities:
             raise CatalogError(f"measure {measure.name!r} counts over unknown entity {measure.entity!r}")
+        if measure.better not in ("higher", "lower"):
+            raise CatalogError(f"measure {measure.name!r}: better is 'higher' or 'lower', not {measure.better!r}")
+        if measure.per_item is not None and measure.per_item not in catalog.measures:
+            raise CatalogError(f"measure {measure.name!r}: per_item names unknown measure {measure.per_item!r}")
     for dimension in catalog.dimensions.values():
         for entity in (dimension.entities or ()) + tuple(dimension.by_entity):
             if entity not in catalog.entities:
