@@ -149,9 +149,17 @@ def mentions(*pieces: Callable[[Refs], str] | str) -> Check:
 
 
 def probability_of(key: str) -> Check:
+    """The answer is about the customer and gives their stored probability, to within a tenth of a point: the
+    explanation scores the customer again now, and a float32 ensemble scoring one row can differ from the
+    batch run in the fourth decimal (99.746 % stored, 99.751 % now)."""
+
     def check(turn: Turn, refs: Refs) -> str | None:
-        want = f"{stored_probability(refs, refs[key]) * 100:.1f}%"
-        return None if want in turn.answer else f"answer lacks the stored probability {want}"
+        customer = refs[key]
+        want = stored_probability(refs, customer) * 100
+        shown = [float(p) for p in re.findall(r"(\d{1,3}\.\d)%", turn.answer)]
+        if customer not in turn.answer:
+            return f"answer is not about {customer}"
+        return None if any(abs(p - want) <= 0.1 + 1e-9 for p in shown) else f"answer lacks the stored {want:.1f}%"
 
     return check
 

@@ -100,6 +100,14 @@ def only_call(router: Router, question: str) -> tuple[str, dict[str, Any]]:
         # a catalog phrase in other words and order; "opened" (the entity's verb) is not "open"
         ("how many tickets are still open", {"measure": "unresolved_tickets"}),
         ("how many deliveries were late last month?", {"measure": "late_deliveries", "window": {"kind": "last_month"}}),
+        (  # only the measure's own words are taken: Germany, between them, is still a filter
+            "how many deliveries to germany were late in august 2025",
+            {
+                "measure": "late_deliveries",
+                "filters": [{"dimension": "country", "values": ["Germany"], "exclude": False}],
+                "window": {"kind": "month", "year": 2025, "month": 8},
+            },
+        ),
         # a value after "not" is left out
         (
             "how many tickets from Germany are not resolved yet?",

@@ -102,10 +102,11 @@ def _dimension_phrases() -> re.Pattern[str]:
     return re.compile("|".join(_phrase(p) for p in sorted(phrases, key=len, reverse=True)), re.I)
 
 
-def _loose(word: str, text: str) -> tuple[int, int] | None:
+def _loose(word: str, text: str) -> list[tuple[int, int, str]] | None:
     """Where all the content words of a catalog phrase stand close together, in any order and inflection
     ("deliveries were late" for "late deliveries", "spends more per order" for "spend per order"): the
-    first such stretch of text. Phrases of one content word match only as written (_phrase)."""
+    words of the first such stretch of text (only they name the measure: "deliveries to germany were late"
+    leaves Germany to the filters). Phrases of one content word match only as written (_phrase)."""
     wanted = _content(word)
     if len(wanted) < 2:
         return None
@@ -123,10 +124,10 @@ def _loose(word: str, text: str) -> tuple[int, int] | None:
         window = tokens[i : i + width]
         spans = [next((t for t in window if t[2] == w), None) for w in wanted]
         if all(spans) and window[0][2] in wanted:
-            found = [t for t in spans if t is not None]
-            start, end = min(t[0] for t in found), max(t[1] for t in found)
+            found = sorted(t for t in spans if t is not None)
+            start, end = found[0][0], found[-1][1]
             if not CONDITIONS.search(text[start:end]):  # "customers with no purchase" are not purchasing
-                return start, end  # customers, nor "customers have placed more than 10 orders" ordering ones
+                return found  # customers, nor "customers have placed more than 10 orders" ordering ones
     return None
 
 
@@ -144,12 +145,11 @@ def _longest(text: str, named: dict[str, tuple[str, ...]]) -> tuple[str, str] | 
     exact: dict[str, tuple[int, int, str]] = {}  # per name, its longest phrase as written
     for name, words in named.items():
         for word in words:
-            spans = [(m.start(), m.end(), True) for m in re.finditer(_phrase(word), text, re.I)]
+            spans = [(m.start(), m.end(), True, m.group(0)) for m in re.finditer(_phrase(word), text, re.I)]
             loose = _loose(word, text)
             if loose is not None:
-                spans.append((*loose, False))
-            for start, end, as_written in spans:
-                matched = text[start:end]
+                spans.append((loose[0][0], loose[-1][1], False, " ".join(text[a:b] for a, b, _ in loose)))
+            for start, end, as_written, matched in spans:
                 if as_written and (name not in exact or end - start > exact[name][1] - exact[name][0]):
                     exact[name] = (start, end, matched)
                 only_noun = all(t.lower() in ENTITY_NOUNS for t in re.findall(r"[A-Za-z]+", matched))
@@ -247,6 +247,23 @@ def _outcome_share(text: str, shares: list[Measure], catalog: Catalog) -> tuple[
     return None
 
 
+def _without_measure(text: str, words: str) -> str:
+    """The text without the words that named the measure: the phrase as written, or each word of a loose match."""
+    if re.search(_phrase(words), text, re.I):
+        return re.sub(_phrase(words), " ", text, count=1, flags=re.I)
+    for word in words.split():
+        text = re.sub(rf"\b{re.escape(word)}\b", " ", text, count=1, flags=re.I)
+    return text
+
+
+def _measure_end(text: str, words: str) -> int | None:
+    """Where the words that named the measure end in the text."""
+    if named := re.search(_phrase(words), text, re.I):
+        return named.end()
+    ends = [m.end() for w in words.split() if (m := re.search(rf"\b{re.escape(w)}\b", text, re.I))]
+    return max(ends) if ends else None
+
+
 def filter_args(flt: Filter) -> dict[str, Any]:
     """A filter as call arguments: `share` only where it is set (a share of rows, not a scope)."""
     return {k: v for k, v in flt.model_dump().items() if k != "share" or v}
@@ -265,8 +282,8 @@ def _share_filters(
     """Which filters a share of a count measures: the values said after its noun ("what share of platinum
     orders came through the app": the app, among platinum orders), or all of them when none follow
     ("share of cancelled orders")."""
-    named = re.search(_phrase(measure_words), text, re.I)
-    after = text[named.end() :] if named else ""
+    named = _measure_end(text, measure_words)
+    after = text[named:] if named is not None else ""
     later = {f.dimension for f in _filters(_without_verbs(after, verbs), dimensions, values, groups, aliases or {})}
     measured = later or {f.dimension for f in filters}
     return [f.model_copy(update={"share": f.dimension in measured}) for f in filters]
@@ -495,7 +512,7 @@ def parse_metric(
     if hit is None:
         return slots
     slots.measure, slots.measure_words = _counted_by_verb(text, *hit, catalog)
-    rest = re.sub(_phrase(slots.measure_words), " ", text, count=1, flags=re.I)
+    rest = _without_measure(text, slots.measure_words)
     slots.measure = _per_item(slots.measure, rest, values, aliases or {}, catalog, slots.found)
     measure = slots.measure
     entity = catalog.entity_of(measure)
