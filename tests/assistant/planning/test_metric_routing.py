@@ -24,6 +24,7 @@ VALUES = {
     "ticket_status": ["open", "pending", "resolved"],
     "marketing_opt_in": ["not opted in", "opted in"],
     "rating": ["1", "2", "3", "4", "5"],
+    "risk_band": ["critical", "high", "low", "medium"],
 }
 SHOP_IDS = {"CUST_000123", "7f3c9a2e-1b4d-4c8e-9a0f-2d3e4f5a6b7c", "100442", "C-17"}
 
@@ -136,6 +137,17 @@ def only_call(router: Router, question: str) -> tuple[str, dict[str, Any]]:
                 "group_by": ["order_channel"],
                 "filters": [{"dimension": "order_channel", "values": ["app", "web"], "exclude": False}],
                 "sort": "desc",
+            },
+        ),
+        # two values joined by "or" with nothing compared are one filter
+        (
+            "how many gold customers are in the high or critical band?",
+            {
+                "measure": "customers",
+                "filters": [
+                    {"dimension": "risk_band", "values": ["critical", "high"], "exclude": False},
+                    {"dimension": "segment", "values": ["gold"], "exclude": False},
+                ],
             },
         ),
         # revenue has no category: the order lines' sales do
@@ -443,6 +455,7 @@ def test_a_number_with_its_unit_is_not_a_customer_id(router: Router, question: s
         ("revenue from first orders in 2025", ["first"]),
         ("how many tickets from Germany are not resolved", []),  # the negation belongs to a value
         ("top 5 cities by revenue", []),  # the number is the cut
+        ("the 4 most at-risk gold customers", []),  # the number is the list's size
         ("how many orders in the last 30 days", []),  # the number is the window
         ("share of 1 and 2 star reviews", []),  # the numbers are values
     ],

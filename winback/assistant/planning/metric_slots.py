@@ -501,6 +501,7 @@ def parse_metric(
     values: dict[str, list[str]],
     aliases: dict[str, dict[str, str]] | None = None,
     inactive_days: int | None = None,
+    limit: int | None = None,
 ) -> MetricSlots:
     """`values`: the filterable values per dimension (from the database); `aliases`: words for values
     ({"segment": {"premium": "platinum"}})."""
@@ -545,7 +546,7 @@ def parse_metric(
         (*measure.words, measure.label),
         entity.verbs,
     )
-    slots.conditions = _conditions(residue, top_k)
+    slots.conditions = [c for c in _conditions(residue, top_k) if limit is None or c != str(limit)]
     if not groups and (split := UNPLACED_GROUP.search(residue)):
         slots.unplaced_group = split.group(0)  # "split by where folks live": a grouping the rules cannot read
     if measure.kind == "count" and (cue := SHARE_CUE.search(text)):  # "what share of orders were placed in the app"
@@ -600,7 +601,11 @@ def _direction(text: str, measure: Measure) -> str | None:
     return min(hits)[1] if hits else None
 
 
-COMPARED = re.compile(r"\b(?:or|vs\.?|versus|compared (?:to|with)|against|between|which|who|compare)\b", re.I)
+COMPARED = re.compile(  # "high or critical" alone is one filter; "app or web: who spends more?" two groups
+    r"\b(?:vs\.?|versus|compared (?:to|with)|against|compare|which|who|more|less|higher|lower|better|worse|"
+    r"bigger|smaller|difference)\b",
+    re.I,
+)
 
 
 def _compared(text: str, filters: list[Filter]) -> str | None:

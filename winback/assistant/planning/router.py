@@ -121,4 +121,4 @@ class Router:
     def metric_slots(self, question: str, today: date | datetime, slots: Slots) -> MetricSlots:
         values = {"segment": self.vocabulary.segments, "country": self.vocabulary.countries}
         values |= self.vocabulary.metric_values
-        return parse_metric(question, today, values, self.vocabulary.aliases, slots.inactive_days)
+        return parse_metric(question, today, values, self.vocabulary.aliases, slots.inactive_days, slots.limit)

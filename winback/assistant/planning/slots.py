@@ -62,7 +62,7 @@ LIMIT = re.compile(
     + NUMBER
     + r"\b|\b"
     + NUMBER
-    + r"\s+(?:most\s+\w+\s+|[a-z-]+\s+){0,2}(?:customers|clients|people|accounts|shoppers|members|buyers|names)\b",
+    + r"\s+(?:most\s+[\w-]+\s+|[a-z-]+\s+){0,3}(?:customers|clients|people|accounts|shoppers|members|buyers|names)\b",
     re.IGNORECASE,
 )
 ORDINAL_REF = re.compile(

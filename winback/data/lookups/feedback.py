@@ -71,17 +71,21 @@ def customer_feedback(
                     )
                 )
     items.sort(key=lambda i: i.created_at, reverse=True)
-    with engine.connect() as connection:
-        total = sum(
-            connection.execute(
-                select(func.count()).select_from(table).where(table.c.customer_id == customer_id)
-            ).scalar_one()
-            for name, table in (("review", Review.__table__), ("ticket", SupportTicket.__table__))
-            if kind in (None, name)
-        )
+    total = sum(n for name, n in feedback_counts(engine, customer_id).items() if kind in (None, name))
     if total > limit:
         notes.append(f'{total:,} in all; the newest {limit} are shown (ask for more, e.g. "the last 20")')
     return items[:limit], notes
+
+
+def feedback_counts(engine: Engine, customer_id: str) -> dict[str, int]:
+    """How many reviews and support tickets the customer wrote in all."""
+    with engine.connect() as connection:
+        return {
+            name: connection.execute(
+                select(func.count()).select_from(table).where(table.c.customer_id == customer_id)
+            ).scalar_one()
+            for name, table in (("review", Review.__table__), ("ticket", SupportTicket.__table__))
+        }
 
 
 class TimelineEvent(BaseModel):
