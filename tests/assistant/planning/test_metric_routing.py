@@ -139,6 +139,15 @@ def only_call(router: Router, question: str) -> tuple[str, dict[str, Any]]:
                 "sort": "desc",
             },
         ),
+        # a value's words are the value, not a measure read loosely ("delayed deliveries")
+        (
+            "how many delivery delay tickets in the last 90 days?",
+            {
+                "measure": "tickets",
+                "filters": [{"dimension": "topic", "values": ["delivery_delay"], "exclude": False}],
+                "window": {"kind": "last_days", "n": 90},
+            },
+        ),
         # two values joined by "or" with nothing compared are one filter
         (
             "how many gold customers are in the high or critical band?",

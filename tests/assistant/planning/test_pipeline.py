@@ -42,7 +42,7 @@ def test_an_invalid_model_query_leaves_the_rules_plan(shop_settings: Settings) -
     assistant, _ = _assistant(shop_settings, [{"name": "metric_query", "args": bad}])
     turn = assistant.ask(UNSURE_METRIC, role="manager", remember=False)
     assert "the model's metric query was invalid" in turn.planner_detail, turn.planner_detail
-    assert [c.name for c in turn.tool_calls] == ["run_sql_question"]
+    assert [c.name for c in turn.tool_calls] == ["run_sql_question"], turn.planner_detail
 
 
 def test_sure_turns_never_ask_the_model(shop_settings: Settings) -> None:
@@ -69,7 +69,7 @@ def test_a_query_copied_from_the_schema_is_not_answered(shop_settings: Settings)
     assistant, _ = _assistant(shop_settings, [{"name": "metric_query", "args": copied}])
     turn = assistant.ask(UNSURE_METRIC, role="manager", remember=False)
     assert "not grounded (filter risk_band = high is not in the question)" in turn.planner_detail
-    assert [c.name for c in turn.tool_calls] == ["run_sql_question"]
+    assert [c.name for c in turn.tool_calls] == ["run_sql_question"], turn.planner_detail
 
 
 def test_small_talk_and_out_of_scope_questions_never_ask_the_model(shop_settings: Settings) -> None:
@@ -136,3 +136,13 @@ def test_a_condition_the_layer_cannot_express_goes_to_free_sql_without_asking(sh
     )
     assert plan.intent == "run_sql_question" and plan.decided_by == "rules", plan.trace
     assert "conditions 10" in plan.trace[0], plan.trace
+
+
+def test_a_bare_count_with_words_left_over_is_not_answered_with_everyone(shop_settings: Settings) -> None:
+    """ "how many customers have closed their account": the rules read only "customers"; the model choosing the
+    metrics layer does not make a count of every customer the answer."""
+    bad = {"measure": "customers", "group_by": ["risk_band", "risk_band"]}
+    assistant, _ = _assistant(shop_settings, [{"name": "metric_query", "args": bad}])
+    turn = assistant.ask("how many customers have closed their account?", role="manager", remember=False)
+    assert "the model's metric query was invalid" in turn.planner_detail, turn.planner_detail
+    assert [c.name for c in turn.tool_calls] == ["run_sql_question"], turn.planner_detail

@@ -112,10 +112,9 @@ def _loose(word: str, text: str) -> list[tuple[int, int, str]] | None:
         return None
     written = {t for t in re.findall(r"[a-z]+", word.lower())}
     verbs = _entity_verbs()
-    masked = _dimension_phrases().sub(lambda m: " " * len(m.group(0)), text)
     tokens = [
         (m.start(), m.end(), _stem(m.group(0).lower()))
-        for m in re.finditer(r"[A-Za-z]+", masked)
+        for m in re.finditer(r"[A-Za-z]+", text)
         # an entity's verb counts only as written: "tickets were opened" are not "open tickets"
         if m.group(0).lower() not in verbs or m.group(0).lower() in written
     ]
@@ -136,7 +135,18 @@ def _entity_verbs() -> frozenset[str]:
     return frozenset(v.lower() for e in load_catalog().entities.values() for v in e.verbs if " " not in v)
 
 
-def _longest(text: str, named: dict[str, tuple[str, ...]]) -> tuple[str, str] | None:
+def _masked(text: str, values: dict[str, list[str]] | None) -> str:
+    """The text with dimension names and values of several words blanked out (same length), for loose
+    matching: "customers in each risk band" are not at-risk customers, "delivery delay tickets" are tickets
+    about a topic, not delayed deliveries."""
+    text = _dimension_phrases().sub(lambda m: " " * len(m.group(0)), text)
+    for value in sorted({str(v) for vs in (values or {}).values() for v in vs}, key=len, reverse=True):
+        if re.search(r"[\s_]", value):
+            text = re.sub(value_pattern(value), lambda m: " " * len(m.group(0)), text, flags=re.I)
+    return text
+
+
+def _longest(text: str, named: dict[str, tuple[str, ...]], loose_text: str | None = None) -> tuple[str, str] | None:
     """The name whose words the text says most specifically, and the text matched: a measure named by more
     than the entity's bare noun wins ("rating" over "customers" in "what rating do gold customers give");
     then more content words; then a phrase as written over a loose one; then the longer stretch; then
@@ -146,7 +156,7 @@ def _longest(text: str, named: dict[str, tuple[str, ...]]) -> tuple[str, str] | 
     for name, words in named.items():
         for word in words:
             spans = [(m.start(), m.end(), True, m.group(0)) for m in re.finditer(_phrase(word), text, re.I)]
-            loose = _loose(word, text)
+            loose = _loose(word, loose_text if loose_text is not None else text)
             if loose is not None:
                 spans.append((loose[0][0], loose[-1][1], False, " ".join(text[a:b] for a, b, _ in loose)))
             for start, end, as_written, matched in spans:
@@ -175,20 +185,24 @@ def expand_abbreviations(text: str) -> str:
     return text
 
 
-def find_measure(text: str, catalog: Catalog | None = None) -> tuple[Measure, str] | None:
-    """The measure the text names (abbreviations already expanded, as parse_metric does)."""
+def find_measure(
+    text: str, catalog: Catalog | None = None, values: dict[str, list[str]] | None = None
+) -> tuple[Measure, str] | None:
+    """The measure the text names (abbreviations already expanded, as parse_metric does); `values`: the
+    dimensions' values, whose words never name a measure loosely."""
     catalog = catalog or load_catalog()
+    loose_text = _masked(text, values)
     measures = list(catalog.measures.values())
     if COUNTING.search(text) and not SHARE_CUE.search(text):  # "how many customers opted in": a count, not a share
         measures = [m for m in measures if m.kind != "share"]
     if SHARE_CUE.search(text):  # "what share of customers opted in": the share, not the customers
-        shares = _longest(text, {m.name: m.words for m in measures if m.kind == "share"})
+        shares = _longest(text, {m.name: m.words for m in measures if m.kind == "share"}, loose_text)
         if shares:
             return catalog.measures[shares[0]], shares[1]
         outcome = _outcome_share(text, [m for m in measures if m.kind == "share"], catalog)
         if outcome:
             return outcome
-    hit = _longest(text, {m.name: m.words for m in measures})
+    hit = _longest(text, {m.name: m.words for m in measures}, loose_text)
     return (catalog.measures[hit[0]], hit[1]) if hit else None
 
 
@@ -509,7 +523,7 @@ def parse_metric(
     catalog = load_catalog()
     text = expand_abbreviations(text)
     slots = MetricSlots()
-    hit = find_measure(text, catalog)
+    hit = find_measure(text, catalog, values)
     if hit is None:
         return slots
     slots.measure, slots.measure_words = _counted_by_verb(text, *hit, catalog)
@@ -1038,7 +1052,7 @@ BARE_NOUNS = frozenset(
 
 def is_bare_noun(words: str) -> bool:
     """ "customers", "order": an entity's plain noun, which names rows rather than asking for a figure."""
-    lowered = words.lower()
+    lowered = " ".join(w for w in words.lower().split() if w not in PHRASE_GLUE)  # "how many customers" too
     return lowered in BARE_NOUNS or lowered.rstrip("s") + "s" in BARE_NOUNS
 
 

@@ -23,7 +23,7 @@ from winback.assistant.intents import Intent
 from winback.assistant.memory import ConversationState
 from winback.assistant.planning.calls import CLARIFY, RESPOND, Plan, PlannedCall
 from winback.assistant.planning.candidates import IntentScores
-from winback.assistant.planning.metric_slots import asks_for_measure
+from winback.assistant.planning.metric_slots import MetricSlots, asks_for_measure, is_bare_noun
 from winback.assistant.planning.model_choice import ForcedChoice, allowed_tools, forced_choice, intent_for
 from winback.assistant.planning.model_query import grounded_query
 from winback.assistant.planning.router import Reading, Router
@@ -225,6 +225,20 @@ def _rules_query_stands(reading: Reading) -> bool:
         and not metric.conditions
         and not metric.inexpressible
         and metric.unplaced_group is None
+        and not _only_counted(metric)
+    )
+
+
+def _only_counted(metric: MetricSlots) -> bool:
+    """A bare count with nothing read but the count ("how many customers have closed their account"): the
+    words the rules could not place are the whole question, and the query would count everyone."""
+    query = metric.query
+    return (
+        metric.measure is not None
+        and metric.measure.kind == "count"
+        and is_bare_noun(metric.measure_words)
+        and query is not None
+        and not (query.filters or query.group_by or query.window.kind != "all" or query.inactive_days)
     )
 
 

@@ -35,7 +35,7 @@ ABOUT_CLAUSE = re.compile(
     re.IGNORECASE,
 )
 WHO_WORDS = re.compile(
-    r"^\s*(who|whom|which (?:\d+ )?(?:customers|clients|shoppers|people|accounts|ones))\b", re.IGNORECASE
+    r"^\s*(who|whom|who'?s|which (?:\d+ )?(?:customers|clients|shoppers|people|accounts|ones))\b", re.IGNORECASE
 )
 _ASKING = r"(?:please\s+|can you\s+|could you\s+|would you\s+|i (?:want|need) (?:you )?to\s+|let'?s\s+)?"
 _RECORDS = r"(?:customers?|clients?|accounts?|orders?|reviews?|tickets?|records?|rows?|entries|columns?|tables?|users?)"
