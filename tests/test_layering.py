@@ -1,4 +1,4 @@
-"""Imports point one way: cli -> ui -> assistant -> tools -> offers -> model/search/llm -> data -> config."""
+"""Imports point one way: cli -> ui -> jobs -> assistant -> tools -> offers -> model/search/llm -> data -> config."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ RANK = {
     "offers": 4,
     "tools": 5,
     "assistant": 6,
-    "ui": 7,
-    "cli": 8,
+    "jobs": 7,
+    "ui": 8,
+    "cli": 9,
 }
 LAYERS = list(RANK)
 

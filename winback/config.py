@@ -183,6 +183,22 @@ class Settings(BaseSettings):
     send_backoff_s: float = Field(
         2.0, ge=0, le=3600, description="Wait before the first retry of a failed send; it doubles each time."
     )
+    scheduler: bool = Field(
+        True,
+        description="`winback serve` runs the scheduled jobs (re-score, index and themes, campaign windows, "
+        "alerts, the daily briefing) in the background; `winback schedule serve` runs them without the UI.",
+    )
+    schedule_timezone: str = Field(
+        "UTC", description="Time zone of the job schedules' clock times (e.g. Europe/Paris)."
+    )
+    alerts_file: Path | None = Field(
+        None, description="Alert rules (TOML); unset = the built-in rules (docs/alerts.md lists them)."
+    )
+    notify_channel: str | None = Field(
+        None,
+        description="Where alerts that notify (and nothing else) go besides the screen: smtp (through "
+        "WINBACK_SMTP_URL to each rule's addresses), outbox:DIR (.eml files) or webhook:URL (signed JSON).",
+    )
     log_level: LogLevel = Field(
         "WARNING", description="Level of winback's own log lines on stderr (tool failures, sign-ins, server starts)."
     )

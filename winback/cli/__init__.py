@@ -18,7 +18,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from winback.cli import assistant, campaigns, data, db, llm, lookups, model, offers, search, sql, users
+from winback.cli import assistant, campaigns, data, db, jobs, llm, lookups, model, offers, search, sql, users
 from winback.cli.common import note
 from winback.config import get_settings
 from winback.data.private import PRIVATE_UMASK, private_dir
@@ -36,6 +36,9 @@ app.add_typer(campaigns.demo_app, name="demo")
 app.add_typer(llm.llm_app, name="llm")
 app.add_typer(users.users_app, name="users")
 app.add_typer(assistant.daemon_app, name="daemon")
+app.add_typer(jobs.schedule_app, name="schedule")
+app.add_typer(jobs.alerts_app, name="alerts")
+app.add_typer(jobs.briefing_app, name="briefing")
 
 
 @app.callback()

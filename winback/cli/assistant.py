@@ -110,7 +110,16 @@ def serve_command(
             f"add people with `winback users add NAME --role {roles}`"
         )
     say(f"winback UI on http://{host}:{port} (Ctrl+C to stop)")
-    launch(ui, host, port, block=True)
+    scheduler = None
+    if ui.settings.scheduler:  # the scheduled jobs run beside the UI (WINBACK_SCHEDULER=false: they do not)
+        from winback.jobs.scheduler import start, stop
+
+        scheduler = start(ui.settings)
+    try:
+        launch(ui, host, port, block=True)
+    finally:
+        if scheduler is not None:
+            stop(scheduler)
 
 
 daemon_app = typer.Typer(help="The warm background process `winback ask` answers through.", no_args_is_help=True)

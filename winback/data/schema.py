@@ -227,6 +227,9 @@ class Campaign(Base):
     seed: Mapped[int] = mapped_column(Integer)  # of the holdout split: with it the split can be recomputed
     window_days: Mapped[int] = mapped_column(Integer)  # outcomes count from started_at for this many days
     started_at: Mapped[datetime | None] = mapped_column(DateTime)  # the first send: the window opens
+    # migration 0012: set by the campaigns job once the window has closed, with the report as it stood then
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class CampaignMember(Base):
@@ -372,6 +375,82 @@ class ChatMessage(Base):
     # a person's verdict on an answer (thumbs up/down in the UI, migration 0006): "up" or "down", and who
     feedback: Mapped[str | None] = mapped_column(String(16))
     feedback_by: Mapped[str | None] = mapped_column(String(128))
+
+
+JOB_RUN_STATUSES = ("running", "ok", "failed")
+ALERT_STATUSES = ("open", "acknowledged", "snoozed")
+
+
+class JobRun(Base):
+    """One run of a scheduled job (migration 0012). (job, slot) is unique: the scheduled time a run stands
+    for can be claimed once, so two processes that both fire a job at the same slot run it once."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", JOB_RUN_STATUSES), name="status"),
+        Index(None, "job", "slot", unique=True),
+    )
+
+    run_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job: Mapped[str] = mapped_column(String(64))
+    slot: Mapped[datetime] = mapped_column(DateTime)  # the scheduled time (a manual run: when it was asked)
+    trigger: Mapped[str] = mapped_column(String(16))  # "schedule" or "manual"
+    started_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    rows: Mapped[int | None] = mapped_column(Integer)  # what the job counted (customers scored, alerts fired ...)
+    detail: Mapped[str | None] = mapped_column(Text)  # a one-line summary, or the error
+    host: Mapped[str] = mapped_column(String(128))  # host:pid of the process that ran it
+
+
+class Alert(Base):
+    """One alert a rule raised (migration 0012), assigned to a role; de-duplicated per rule and subject
+    within the rule's cool-down. Not readable by model-written SQL."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", ALERT_STATUSES), name="status"),
+        Index(None, "rule", "subject", "fired_at"),
+    )
+
+    alert_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(128))  # a customer id, or a group ("segment=gold")
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.customer_id"), index=True)
+    role: Mapped[str] = mapped_column(String(32), index=True)  # who it is for
+    title: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)  # the figures behind it
+    fired_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    scored_at: Mapped[datetime | None] = mapped_column(DateTime)  # the scoring run it was evaluated after
+    status: Mapped[str] = mapped_column(String(16))
+    snoozed_until: Mapped[datetime | None] = mapped_column(DateTime)
+    acted_by: Mapped[str | None] = mapped_column(String(128))
+    acted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime)  # sent by e-mail or webhook
+    notified_id: Mapped[str | None] = mapped_column(String(300))  # what the channel called the message
+
+
+class BriefingSubscription(Base):
+    """A user who gets the daily briefing of their role by e-mail (migration 0012)."""
+
+    __tablename__ = "briefing_subscriptions"
+
+    user_name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class BriefingSend(Base):
+    """One briefing e-mail (migration 0012): (user, day) is unique, so a day's briefing goes out once."""
+
+    __tablename__ = "briefing_sends"
+
+    user_name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD of the data's "now"
+    sent_at: Mapped[datetime] = mapped_column(DateTime)
+    message_id: Mapped[str] = mapped_column(String(300))
+    provider_id: Mapped[str | None] = mapped_column(String(300))
 
 
 CONTRACT_TABLES: tuple[str, ...] = (

@@ -130,7 +130,8 @@ class SmtpChannel:
 
 
 class OutboxChannel:
-    """One <offer_id>.eml per message (written whole, then renamed into place) and a line in outbox.csv."""
+    """One <offer_id>.eml per message (<file_stem>.eml for staff mail: alerts, briefings), written whole, then
+    renamed into place, and a line in outbox.csv."""
 
     name = "outbox"
     INDEX_COLUMNS = ("message_id", "offer_id", "customer_id", "to", "subject", "redeem_code", "file")
@@ -143,7 +144,7 @@ class OutboxChannel:
             raise ChannelError(f"cannot create the outbox folder {folder}: {exc.strerror}") from None
 
     def send(self, message: EmailMessage, payload: dict[str, Any]) -> str | None:
-        target = self.folder / f"{payload['offer_id']}.eml"
+        target = self.folder / f"{payload.get('file_stem') or payload['offer_id']}.eml"
         partial = target.with_suffix(".eml.partial")
         try:
             partial.write_bytes(message.as_bytes())
@@ -157,8 +158,8 @@ class OutboxChannel:
                 writer.writerow(
                     [
                         payload["message_id"],
-                        payload["offer_id"],
-                        payload["customer_id"],
+                        payload.get("offer_id") or "",
+                        payload.get("customer_id") or "",
                         payload["to"],
                         payload["subject"],
                         payload.get("redeem_code") or "",
@@ -214,3 +215,20 @@ class WebhookChannel:
 
     def close(self) -> None:
         self.client.close()
+
+
+def open_channel(spec: str, settings: Settings) -> Channel:
+    """A channel from one setting: `smtp` (WINBACK_SMTP_URL) or an smtp:// / smtps:// URL, `outbox:DIR`, or
+    `webhook:URL` (WINBACK_NOTIFY_CHANNEL uses this form)."""
+    kind, _, rest = spec.partition(":")
+    if kind == "smtp" and not rest:
+        if not settings.smtp_url:
+            raise ChannelError("the channel is smtp but WINBACK_SMTP_URL is not set")
+        return SmtpChannel(settings.smtp_url, settings)
+    if kind in ("smtp", "smtps"):
+        return SmtpChannel(spec, settings)
+    if kind == "outbox" and rest:
+        return OutboxChannel(Path(rest).expanduser())
+    if kind == "webhook" and rest:
+        return WebhookChannel(rest, settings)
+    raise ChannelError(f"channel {spec!r}: use smtp, smtp://host[:port], outbox:DIR or webhook:URL")

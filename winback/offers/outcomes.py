@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Engine, and_, select, update
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_effectsize
 
@@ -318,3 +318,33 @@ def campaign_report(engine: Engine, campaign_id: str) -> CampaignReport:
         [_compare(kind, ms) for kind, ms in sorted(groups["type"].items())],
         _curve(members, campaign.window_days) if start else {},
     )
+
+
+def close_finished_campaigns(engine: Engine) -> list[str]:
+    """Record the outcome of every campaign whose window has ended and that is not closed yet (the
+    campaigns job): `closed_at` and the report as it stood, so the briefing can say which results came in."""
+    now = shop_now(engine)
+    with engine.connect() as connection:
+        open_ones = [
+            row.campaign_id
+            for row in connection.execute(
+                select(Campaign.campaign_id, Campaign.started_at, Campaign.window_days).where(
+                    Campaign.closed_at.is_(None), Campaign.started_at.is_not(None)
+                )
+            )
+            if row.started_at + timedelta(days=row.window_days) <= now
+        ]
+    closed = []
+    for campaign_id in sorted(open_ones):
+        report = campaign_report(engine, campaign_id)
+        if not report.window_closed:
+            continue
+        with engine.begin() as connection:
+            done = connection.execute(
+                update(Campaign)
+                .where(Campaign.campaign_id == campaign_id, Campaign.closed_at.is_(None))
+                .values(closed_at=now, outcome=report.as_dict())
+            )
+        if done.rowcount:
+            closed.append(campaign_id)
+    return closed

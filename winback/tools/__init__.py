@@ -23,6 +23,7 @@ def default_registry() -> ToolRegistry:
         offer_history,
         offer_policy,
         offer_save,
+        risk_changes,
         segment_report,
         sql_query,
     )
@@ -45,6 +46,7 @@ def default_registry() -> ToolRegistry:
             offer_save,
             campaign_start,
             campaign_report,
+            risk_changes,
         )
     )
 

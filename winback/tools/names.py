@@ -22,3 +22,4 @@ class ToolName(StrEnum):
     SAVE_OFFER = "save_offer_draft"
     START_CAMPAIGN = "start_campaign"
     CAMPAIGN_REPORT = "campaign_report"
+    RISK_CHANGES = "risk_changes"

@@ -8,6 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, get_args
 
 import gradio as gr
@@ -22,6 +23,8 @@ from winback.data.risk_bands import RISK_BANDS
 from winback.errors import UserError
 from winback.offers.drafting import Channel
 from winback.tools.at_risk import COLUMNS as AT_RISK_COLUMNS
+from winback.ui.operations import ALERT_COLUMNS, JOB_COLUMNS, RUN_COLUMNS, Operations
+from winback.ui.results import latest_table, narrow_tables, persona_columns
 from winback.ui.signin import LOCKOUT_S, MAX_FAILURES, SignInBook, SignInGuard, write_audit_to
 from winback.ui.users import User, UserStore
 from winback.ui.views import CAMPAIGN_COLUMNS, Views, metric_chart
@@ -50,7 +53,16 @@ CSS = """
 .wb-header {display:flex; justify-content:space-between; align-items:center}
 .wb-band {font-size: 1.1em}
 footer {display:none !important}
+/* tables in the chat: one line per cell (never "Ger/man/y"), the table scrolls sideways instead */
+#chatbot table {display:block; overflow-x:auto; max-width:100%; border-collapse:collapse; font-size:0.92em}
+#chatbot table th, #chatbot table td {white-space:nowrap; word-break:keep-all; overflow-wrap:normal; padding:4px 10px}
+#chatbot table th.wb-sortable {cursor:pointer; user-select:none}
+#chatbot table th[data-sort="asc"]::after {content:" ▲"}
+#chatbot table th[data-sort="desc"]::after {content:" ▼"}
+#chatbot td.wb-customer-id {cursor:pointer; text-decoration:underline dotted}
+#chatbot .wb-table-filter {margin:4px 0; padding:3px 6px; font-size:0.9em; width:16em}
 """
+CHAT_TABLES_JS = (Path(__file__).parent / "static" / "chat_tables.js").read_text(encoding="utf-8")
 STREAM_EVERY_S = 0.15  # at most this often an update for answer text alone (20 users share two cores)
 TABLE_COLUMNS = ["churn %" if c == "churn" else c for c in AT_RISK_COLUMNS]  # views.at_risk shows percent
 
@@ -60,6 +72,7 @@ class App:
         self.settings = settings
         self.assistant = assistant or Assistant(settings)
         self.views = Views(self.assistant.services, self.assistant.registry)
+        self.operations = Operations(self.assistant.services)
         assert settings.users_file is not None
         self.users = UserStore(settings.users_file)
         self.signin = SignInBook(self.users, settings.ui_session_hours * 3600)
@@ -80,15 +93,19 @@ class App:
     # -- chat ---------------------------------------------------------------------------------------
     def chat(
         self, message: str, history: list[Any], session_id: str | None, request: gr.Request
-    ) -> Iterator[tuple[list[Any], str | None, str, Any]]:
+    ) -> Iterator[tuple[Any, ...]]:
+        """One turn, streamed: tool steps, the answer (its tables narrowed to the persona's columns), the
+        charts; the turn's last table goes whole to the Results tab."""
         user = self.user(request)
         history = list(history or [])
         history.append(
             gr.ChatMessage(role="user", content=message if len(message) <= 2_000 else message[:2_000] + " …")
         )
         answer = gr.ChatMessage(role="assistant", content="")
+        raw = ""  # the answer as the assistant wrote it; the chat shows it with the tables narrowed
         steps: dict[str, gr.ChatMessage] = {}
-        yield history, session_id, "", gr.update()
+        results: tuple[Any, Any] = (gr.update(), gr.update())
+        yield history, session_id, "", gr.update(), *results
         shown = time.monotonic()
         try:
             for event in self.assistant.stream(message, session_id, user.role, user.name):
@@ -123,19 +140,22 @@ class App:
                 elif event.kind == "token":
                     if answer not in history:
                         history.append(answer)
-                    answer.content = str(answer.content) + event.data["text"]
+                    raw += event.data["text"]
+                    answer.content = narrow_tables(raw, user.role)
                 elif event.kind == "replace":
-                    answer.content = event.data["text"]
+                    raw = event.data["text"]
+                    answer.content = narrow_tables(raw, user.role)
                 elif event.kind == "done":
                     session_id = event.data["turn"].session_id or session_id
                     for call in event.data["turn"].tool_calls:  # answers over groups or time carry their chart
                         spec = call.result.data.get("chart") if call.ok else None
                         if spec and spec.get("type"):
                             history.append(gr.ChatMessage(role="assistant", content=gr.Plot(metric_chart(spec))))
+                    results = self._results(event.data["turn"].tool_calls, user)
                 if event.kind == "token" and time.monotonic() - shown < STREAM_EVERY_S:
                     continue  # lines that arrive together are sent together: each update re-sends the chat
                 shown = time.monotonic()
-                yield history, session_id, "", gr.update()
+                yield history, session_id, "", gr.update(), *results
         except UserError as exc:
             history.append(gr.ChatMessage(role="assistant", content=f"**Problem:** {exc}"))
         except Exception as exc:
@@ -147,7 +167,101 @@ class App:
                     "the details are in the server log. Try again or rephrase.",
                 )
             )
-        yield history, session_id, "", gr.update(choices=self.session_choices(request))
+        yield history, session_id, "", gr.update(choices=self.session_choices(request)), *results
+
+    def _results(self, tool_calls: list[Any], user: User) -> tuple[Any, Any]:
+        """The Results tab's table (every column) and its column chooser (the persona's columns ticked)."""
+        found = latest_table(tool_calls)
+        if found is None:
+            return gr.update(), gr.update()
+        frame, columns = found
+        shown = persona_columns(user.role, columns)
+        return frame, gr.update(choices=columns, value=shown)
+
+    def result_columns(self, frame: pd.DataFrame, chosen: list[str], request: gr.Request) -> Any:
+        """The Results table with only the chosen columns (the full table stays in the state)."""
+        self.user(request)
+        if frame is None or not len(frame.columns):
+            return gr.update()
+        keep = [c for c in frame.columns if c in (chosen or [])] or list(frame.columns)
+        return frame[keep]
+
+    def result_pick(self, frame: pd.DataFrame, evt: gr.SelectData, request: gr.Request) -> tuple[Any, ...]:
+        """A click on a customer id in the Results table opens their card (any other cell does nothing)."""
+        self.user(request)
+        column = frame.columns[evt.index[1]] if isinstance(evt.index, list | tuple) and len(frame.columns) else None
+        if column != "customer":
+            return (gr.update(),) * 6
+        customer = str(evt.value)
+        return (customer, *self.card(customer, request))
+
+    # -- alerts, briefing, jobs ---------------------------------------------------------------------
+    def alerts(self, include_done: bool, request: gr.Request) -> pd.DataFrame:
+        return self.operations.alerts(self.user(request).role, include_done)
+
+    def alert_pick(self, frame: pd.DataFrame, evt: gr.SelectData, request: gr.Request) -> str:
+        self.user(request)
+        row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
+        return str(frame.iloc[row, 0])
+
+    def alert_act(self, action: str, alert_id: str, hours: float, request: gr.Request) -> str:
+        user = self.user(request)
+        try:
+            return "✓ " + self.operations.act(user.role, user.name, alert_id or "", action, float(hours or 24))
+        except UserError as exc:
+            return f"✗ {exc}"
+
+    def alert_ack(self, alert_id: str, hours: float, request: gr.Request) -> str:
+        return self.alert_act("acknowledge", alert_id, hours, request)
+
+    def alert_snooze(self, alert_id: str, hours: float, request: gr.Request) -> str:
+        return self.alert_act("snooze", alert_id, hours, request)
+
+    def briefing(self, request: gr.Request) -> tuple[str, str]:
+        user = self.user(request)
+        try:
+            return self.operations.briefing(user.role, user.name)
+        except UserError as exc:
+            return "", f"**Problem:** {exc}"
+
+    def briefing_subscribe(self, email: str, request: gr.Request) -> str:
+        user = self.user(request)
+        try:
+            return self.operations.subscribe(user.role, user.name, email or "")
+        except UserError as exc:
+            return f"✗ {exc}"
+
+    def briefing_unsubscribe(self, request: gr.Request) -> str:
+        return self.operations.unsubscribe(self.user(request).name)
+
+    def jobs(self, request: gr.Request) -> tuple[Any, Any, str]:
+        user = self.user(request)
+        try:
+            jobs, runs = self.operations.jobs(user.role)
+        except UserError as exc:
+            return pd.DataFrame(columns=JOB_COLUMNS), pd.DataFrame(columns=RUN_COLUMNS), f"✗ {exc}"
+        return jobs, runs, ""
+
+    def job_control(self, action: str, name: str, request: gr.Request) -> str:
+        user = self.user(request)
+        try:
+            return "✓ " + self.operations.control(user.role, name or "", action)
+        except UserError as exc:
+            return f"✗ {exc}"
+
+    def job_run(self, name: str, request: gr.Request) -> str:
+        return self.job_control("run", name, request)
+
+    def job_pause(self, name: str, request: gr.Request) -> str:
+        return self.job_control("pause", name, request)
+
+    def job_resume(self, name: str, request: gr.Request) -> str:
+        return self.job_control("resume", name, request)
+
+    def job_pick(self, frame: pd.DataFrame, evt: gr.SelectData, request: gr.Request) -> str:
+        self.user(request)
+        row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
+        return str(frame.iloc[row, 0])
 
     def feedback(self, session_id: str | None, evt: gr.LikeData, request: gr.Request) -> None:
         """Thumbs up/down on an answer, stored with the message and the user's name."""
@@ -391,6 +505,16 @@ class App:
                             )
                             for persona, examples in EXAMPLES.items():
                                 gr.Examples(examples, inputs=box, label=persona)
+                with gr.Tab("Results", id="results"):
+                    gr.Markdown(
+                        "The last table the assistant answered with, every column: pick the columns, sort by a "
+                        "header, filter with the search box; click a customer id to open their card."
+                    )
+                    result_frame = gr.State(None)
+                    result_cols = gr.CheckboxGroup(label="Columns", choices=[], elem_id="results-columns")
+                    result_table = gr.Dataframe(
+                        interactive=False, elem_id="results-table", show_search="filter", max_height=640, wrap=False
+                    )
                 with gr.Tab("At risk", id="atrisk"):
                     with gr.Row():
                         segment = gr.Dropdown([""] + choices["segments"], value="", label="Segment")
@@ -491,14 +615,72 @@ class App:
                         send_btn = gr.Button("Send approved offers", variant="stop", elem_id="campaign-send")
                     campaign_status = gr.Markdown(elem_id="campaign-status")
 
+                with gr.Tab("Alerts", id="alerts"):
+                    with gr.Row():
+                        alerts_btn = gr.Button("Refresh", elem_id="alerts-refresh", scale=0)
+                        alerts_done = gr.Checkbox(label="Also acknowledged and snoozed", value=False)
+                    alerts_table = gr.Dataframe(
+                        headers=ALERT_COLUMNS, interactive=False, elem_id="alerts-table", wrap=True, max_height=480
+                    )
+                    with gr.Row():
+                        alert_id = gr.Textbox(label="Alert", placeholder="click a row", elem_id="alert-id", scale=3)
+                        snooze_hours = gr.Number(label="Snooze (hours)", value=24, minimum=0.1, maximum=2160, scale=1)
+                        ack_btn = gr.Button("Acknowledge", variant="primary", elem_id="alert-ack", scale=1)
+                        snooze_btn = gr.Button("Snooze", elem_id="alert-snooze", scale=1)
+                    alert_status = gr.Markdown(elem_id="alert-status")
+                with gr.Tab("Briefing", id="briefing"):
+                    with gr.Row():
+                        briefing_btn = gr.Button("Show today's briefing", variant="primary", elem_id="briefing-show")
+                        briefing_email = gr.Textbox(label="E-mail me this every morning at", scale=3)
+                        subscribe_btn = gr.Button("Subscribe", elem_id="briefing-subscribe", scale=0)
+                        unsubscribe_btn = gr.Button("Unsubscribe", elem_id="briefing-unsubscribe", scale=0)
+                    briefing_status = gr.Markdown(elem_id="briefing-status")
+                    briefing_html = gr.HTML(elem_id="briefing-page")
+                with gr.Tab("Jobs", id="jobs"):
+                    gr.Markdown("Scheduled jobs and their runs (managers and admins); an admin can run or pause a job.")
+                    jobs_btn = gr.Button("Refresh", elem_id="jobs-refresh", scale=0)
+                    jobs_table = gr.Dataframe(headers=JOB_COLUMNS, interactive=False, elem_id="jobs-table", wrap=True)
+                    with gr.Row():
+                        job_name = gr.Textbox(label="Job", placeholder="click a row", elem_id="job-name", scale=3)
+                        job_run_btn = gr.Button("Run now", variant="primary", elem_id="job-run", scale=1)
+                        job_pause_btn = gr.Button("Pause", elem_id="job-pause", scale=1)
+                        job_resume_btn = gr.Button("Resume", elem_id="job-resume", scale=1)
+                    job_status = gr.Markdown(elem_id="job-status")
+                    runs_table = gr.Dataframe(
+                        headers=RUN_COLUMNS, interactive=False, label="Runs", elem_id="runs-table", wrap=True
+                    )
+
             blocks.load(self.whoami, None, who).then(self.session_choices, None, past, show_progress="hidden")
             box.submit(
                 self.chat,
                 [box, chatbot, session],
-                [chatbot, session, box, past],
+                [chatbot, session, box, past, result_frame, result_cols],
                 concurrency_id="chat",
                 api_name="chat",
+            ).then(self.result_columns, [result_frame, result_cols], result_table, show_progress="hidden")
+            result_cols.input(self.result_columns, [result_frame, result_cols], result_table)
+            alerts_btn.click(self.alerts, [alerts_done], alerts_table)
+            alerts_done.change(self.alerts, [alerts_done], alerts_table)
+            alerts_table.select(self.alert_pick, [alerts_table], alert_id)
+            ack_btn.click(self.alert_ack, [alert_id, snooze_hours], alert_status).then(
+                self.alerts, [alerts_done], alerts_table
             )
+            snooze_btn.click(self.alert_snooze, [alert_id, snooze_hours], alert_status).then(
+                self.alerts, [alerts_done], alerts_table
+            )
+            briefing_btn.click(self.briefing, None, [briefing_html, briefing_status])
+            subscribe_btn.click(self.briefing_subscribe, [briefing_email], briefing_status)
+            unsubscribe_btn.click(self.briefing_unsubscribe, None, briefing_status)
+            jobs_btn.click(self.jobs, None, [jobs_table, runs_table, job_status])
+            jobs_table.select(self.job_pick, [jobs_table], job_name)
+            for button, action in (
+                (job_run_btn, self.job_run),
+                (job_pause_btn, self.job_pause),
+                (job_resume_btn, self.job_resume),
+            ):
+                button.click(action, [job_name], job_status, concurrency_id="draft").then(
+                    self.jobs, None, [jobs_table, runs_table, job_status]
+                )
             chatbot.like(self.feedback, [session], None)
             new_chat.click(lambda: ([], None, None), None, [chatbot, session, past])
             past.select(self.open_session, [past], [chatbot, session])
@@ -506,6 +688,7 @@ class App:
             refresh.click(self.at_risk, filters, [table, summary])
             card_outputs = [headline, card, drivers, timeline, tabs]
             table.select(self.pick_row, [table], customer).then(self.card, [customer], card_outputs)
+            result_table.select(self.result_pick, [result_table], [customer, *card_outputs])
             open_btn.click(self.card, [customer], card_outputs)
             customer.submit(self.card, [customer], card_outputs)
             draft_btn.click(
@@ -551,6 +734,7 @@ def launch(app: App, host: str = "127.0.0.1", port: int = 7860, block: bool = Tr
         show_error=False,
         quiet=True,
         css=CSS,
+        js=CHAT_TABLES_JS,
         theme=gr.themes.Soft(),
         footer_links=[],
     )
