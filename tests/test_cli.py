@@ -182,7 +182,25 @@ def test_offers_draft_with_templates_then_resume(tmp_path: Path) -> None:
 
 
 # commands that change something and print one line of status, not data
-ACTIONS = {"db create-reader", "llm stop", "users add", "users remove", "serve", "daemon start", "daemon stop"}
+ACTIONS = {
+    "db create-reader",
+    "llm stop",
+    "users add",
+    "users remove",
+    "serve",
+    "daemon start",
+    "daemon stop",
+    # a job's schedule and an alert's state: each says in one line what it changed
+    "schedule pause",
+    "schedule resume",
+    "schedule set",
+    "schedule serve",
+    "alerts ack",
+    "alerts snooze",
+    "alerts reopen",
+    "briefing subscribe",
+    "briefing unsubscribe",
+}
 
 
 def test_every_command_that_prints_data_takes_json() -> None:

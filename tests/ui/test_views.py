@@ -45,3 +45,37 @@ def test_the_campaigns_screen_checks_roles_and_reports(shop_settings: Settings) 
     assert not views.send_campaign(Role.SUPPORT_AGENT, "sam", "ui-test").ok
     report = views.campaign_report(Role.CS_STAFF, "carol", "ui-test")
     assert report.ok and "nothing sent yet" in report.message and report.figure is None
+
+
+def test_the_operations_screens_check_roles(shop_settings: Settings) -> None:
+    """Alerts are the role's own; the jobs are shown to managers and admins and run or paused by admins."""
+    import pytest
+
+    from winback.errors import UserError
+    from winback.jobs.alerts import RiskCrossed, evaluate
+    from winback.roles import Role
+    from winback.tools import Services
+    from winback.ui.operations import Operations
+
+    services = Services(shop_settings)
+    operations = Operations(services)
+    assert operations.alerts(Role.CS_STAFF).empty
+    evaluate(
+        services.engine, shop_settings, [RiskCrossed(name="x", kind="risk_crossed", threshold=0.5, role="cs_staff")]
+    )
+    with pytest.raises(UserError, match="does not see the scheduled jobs"):
+        operations.jobs(Role.CS_STAFF)
+    jobs, runs = operations.jobs(Role.MANAGER)
+    assert list(jobs["job"]) == ["index", "score", "campaigns", "briefing"] and runs.empty
+    with pytest.raises(UserError, match="may not run or pause"):
+        operations.control(Role.MANAGER, "campaigns", "run")
+    assert "campaigns: ok" in operations.control(Role.ADMIN, "campaigns", "run")
+    assert operations.control(Role.ADMIN, "score", "pause") == "score: paused"
+    jobs, runs = operations.jobs(Role.ADMIN)
+    assert list(runs["job"]) == ["campaigns"] and jobs.set_index("job").loc["score", "next run"] == "paused"
+    with pytest.raises(UserError, match="pick an alert"):
+        operations.act(Role.CS_STAFF, "carol", " ", "acknowledge")
+    html, line = operations.briefing(Role.MANAGER, "maria")
+    assert "daily briefing for managers" in html and line == "You are not subscribed."
+    assert "Subscribed" in operations.subscribe(Role.MANAGER, "maria", "maria@shop.example")
+    assert operations.briefing(Role.MANAGER, "maria")[1].startswith("You get this briefing every morning")

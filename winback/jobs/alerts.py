@@ -232,14 +232,15 @@ def _metric_jumps(engine: Engine, settings: Settings, rule: MetricJump) -> Itera
     label = load_catalog().measure(rule.measure).label
     for group, row in sorted(now.items(), key=lambda item: str(item[0])):
         old = earlier.get(group)
-        if row.value is None or old is None or not old.value or min(row.base, old.base) < rule.min_rows:
+        if row.value is None or old is None or old.value is None or min(row.base, old.base) < rule.min_rows:
             continue
-        if row.value >= rule.ratio * old.value:
+        if row.value > 0 and row.value >= rule.ratio * old.value:  # from nothing to something counts too
+            times = f"{row.value / old.value:.1f}× the" if old.value else "up from"
             yield Candidate(
                 f"{rule.group_by}={group}",
                 None,
                 f"{label} of {rule.group_by.replace('_', ' ')} {group}: {_figure(row.value)} in the {rule.days} days "
-                f"to {today}, {row.value / old.value:.1f}× the {_figure(old.value)} of the {rule.days} days before",
+                f"to {today}, {times} {_figure(old.value)} of the {rule.days} days before",
                 {
                     "group": group,
                     "value": row.value,

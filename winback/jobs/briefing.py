@@ -201,9 +201,7 @@ def _campaign_section(engine: Engine, call: Any) -> Section:
             ).scalars()
         )
     if not closed:
-        return Section(
-            "Campaign results that came in", [f"No campaign window closed in the last {CAMPAIGN_DAYS} days."]
-        )
+        return Section("Campaign results that came in", ["No campaign window closed this past week."])
     lines = []
     for campaign_id in closed:
         report = call(ToolName.CAMPAIGN_REPORT, {"campaign": campaign_id})
@@ -326,7 +324,7 @@ def send_briefings(services: Services, channel_spec: str | None = None) -> SendR
     engine = services.engine
     with engine.connect() as connection:
         subscribers = list(
-            connection.execute(select(BriefingSubscription).order_by(BriefingSubscription.user_name)).scalars()
+            connection.execute(select(*BriefingSubscription.__table__.c).order_by(BriefingSubscription.user_name))
         )
         day = reference_date(connection).date()
     report = SendReport(day)

@@ -126,6 +126,7 @@ def run_job(
     if run_id is None:
         log.info("job %s: slot %s already taken by another run", name, slot)
         return None
+    log.info("job %s: slot %s claimed", name, slot)
     ok, rows, detail = True, None, ""
     try:
         outcome = spec.run(services)

@@ -21,6 +21,7 @@ from typing import Any
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -33,6 +34,7 @@ from winback.jobs.runs import RunRecord, last_runs
 log = logging.getLogger(__name__)
 TABLE = "winback_schedule"  # APScheduler's own table (it creates it); job_runs is winback's record
 EVERY = re.compile(r"^\s*every\s+(\d+)\s*(s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)\s*$", re.IGNORECASE)
+CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 MISFIRE_GRACE_S = 12 * 3600  # a run missed while no process was up is caught up (once) within this
 
 
@@ -43,8 +45,13 @@ def parse_schedule(spec: str, timezone: tzinfo | str) -> BaseTrigger:
         if n <= 0:
             raise JobError(f"schedule {spec!r}: the interval must be positive")
         return IntervalTrigger(**{unit: n}, timezone=timezone)
+    fields = spec.split()
+    if len(fields) == 5:  # crontab counts days of the week from Sunday = 0; APScheduler from Monday = 0
+        fields[4] = re.sub(
+            r"(?<!/)\d+", lambda m: CRON_DAYS[int(m.group(0)) % 7] if int(m.group(0)) <= 7 else m.group(0), fields[4]
+        )
     try:
-        return CronTrigger.from_crontab(spec, timezone=timezone)
+        return CronTrigger.from_crontab(" ".join(fields), timezone=timezone)
     except ValueError as exc:
         raise JobError(f"schedule {spec!r}: {exc} (a crontab line such as '0 5 * * *', or 'every 30m')") from None
 
@@ -91,7 +98,7 @@ def make_scheduler(settings: Settings) -> BackgroundScheduler:
     )
 
 
-def _ensure_jobs(scheduler: BackgroundScheduler, settings: Settings) -> None:
+def _ensure_jobs(scheduler: BaseScheduler, settings: Settings) -> None:
     """Every job in the catalog is scheduled; one already in the store keeps its (changed) schedule and pause."""
     for spec in JOBS.values():
         if scheduler.get_job(spec.name) is None:
@@ -169,14 +176,26 @@ def _describe(trigger: BaseTrigger) -> str:
     return str(trigger)
 
 
+class _StoreEditor(BaseScheduler):
+    """A scheduler with no thread: it reads and changes the job store and never runs a job (a background
+    scheduler started paused still wakes up once more while it shuts down)."""
+
+    def wakeup(self) -> None:
+        return None
+
+    def shutdown(self, wait: bool = True) -> None:
+        super().shutdown(wait)
+
+
 class _Offline:
-    """A paused scheduler on the job store, for reading and changing schedules without running anything."""
+    """The job store opened for reading and changing schedules without running anything."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.scheduler = make_scheduler(settings)
+        store = SQLAlchemyJobStore(engine=make_engine(settings=settings), tablename=TABLE)
+        self.scheduler = _StoreEditor(jobstores={"default": store}, timezone=settings.schedule_timezone)
 
-    def __enter__(self) -> BackgroundScheduler:
+    def __enter__(self) -> BaseScheduler:
         self.scheduler.start(paused=True)
         _ensure_jobs(self.scheduler, self.settings)
         return self.scheduler
