@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
 
     work = copy_data_dir(args.data_dir, "winback-ask-")
     env = {**os.environ, "WINBACK_DATA_DIR": str(work), "WINBACK_CHROMA": str(args.data_dir / "chroma")}
+    # a demo built by an older winback: the copy gets this one's migrations (the original is left alone)
+    subprocess.run([sys.executable, "-m", "winback.cli", "db", "upgrade"], env=env, check=True, capture_output=True)
     try:
         first, _ = timed(env, LOOKUPS[0])  # starts the daemon
         warm = [timed(env, LOOKUPS[n % len(LOOKUPS)])[0] for n in range(args.turns)]

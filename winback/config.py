@@ -192,7 +192,7 @@ class Settings(BaseSettings):
         "UTC", description="Time zone of the job schedules' clock times (e.g. Europe/Paris)."
     )
     alerts_file: Path | None = Field(
-        None, description="Alert rules (TOML); unset = the built-in rules (docs/alerts.md lists them)."
+        None, description="Alert rules (TOML); unset = the built-in rules (docs/jobs.md lists them)."
     )
     notify_channel: str | None = Field(
         None,

@@ -1,7 +1,8 @@
 """The `winback` command line, one module per command group: db (settings, migrations, demo seed, stats),
 data (CSV import/export), model (train, score, drivers), search (index, search, themes), sql, lookups
 (customer, at-risk, segments, printed through the assistant's tools), offers, llm, users, assistant (ask,
-serve), campaign and demo (campaigns.py). `common` holds what they share.
+serve), campaign and demo (campaigns.py), schedule, alerts and briefing (jobs.py). `common` holds what they
+share.
 
 Every command reads the settings from winback.config (env vars WINBACK_*, winback.toml) and takes --json
 when it prints data. Errors that are the user's to fix print one line on stderr and exit with status 2
