@@ -51,5 +51,13 @@ def users_list(as_json: JsonFlag = False) -> None:
 @users_app.command("remove")
 def users_remove(name: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """Remove a user (their saved conversations stay)."""
+    from sqlalchemy import inspect
+
+    from winback.cli.common import engine
+    from winback.jobs.briefing import unsubscribe
+
     _store().remove(name)
+    db = engine()
+    if inspect(db).has_table("briefing_subscriptions"):
+        unsubscribe(db, name)  # no briefing goes to someone who may no longer sign in
     say(f"user {name} removed")

@@ -31,7 +31,8 @@ LISTED_COLUMNS = {
     "offer_type",
     "category",
 }
-SKIPPED_COLUMNS = {("churn_scores", "drivers"), ("offer_events", "details")}
+# JSON blobs a query would not filter or group on (the campaign report is read with `winback campaign report`)
+SKIPPED_COLUMNS = {("churn_scores", "drivers"), ("offer_events", "details"), ("campaigns", "outcome")}
 
 
 @dataclass(frozen=True)
