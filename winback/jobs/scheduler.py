@@ -89,10 +89,13 @@ def fire(name: str) -> None:
 _running: dict[str, BackgroundScheduler] = {}
 
 
+def _job_store(settings: Settings) -> SQLAlchemyJobStore:
+    return SQLAlchemyJobStore(engine=make_engine(settings=settings), tablename=TABLE)
+
+
 def make_scheduler(settings: Settings) -> BackgroundScheduler:
-    store = SQLAlchemyJobStore(engine=make_engine(settings=settings), tablename=TABLE)
     return BackgroundScheduler(
-        jobstores={"default": store},
+        jobstores={"default": _job_store(settings)},
         timezone=settings.schedule_timezone,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_S},
     )
@@ -192,8 +195,7 @@ class _Offline:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        store = SQLAlchemyJobStore(engine=make_engine(settings=settings), tablename=TABLE)
-        self.scheduler = _StoreEditor(jobstores={"default": store}, timezone=settings.schedule_timezone)
+        self.scheduler = _StoreEditor(jobstores={"default": _job_store(settings)}, timezone=settings.schedule_timezone)
 
     def __enter__(self) -> BaseScheduler:
         self.scheduler.start(paused=True)

@@ -102,21 +102,26 @@ def _dimension_phrases() -> re.Pattern[str]:
     return re.compile("|".join(_phrase(p) for p in sorted(phrases, key=len, reverse=True)), re.I)
 
 
-def _loose(word: str, text: str) -> list[tuple[int, int, str]] | None:
+Token = tuple[int, int, str]  # start, end, stem
+
+
+def _tokens(text: str) -> list[Token]:
+    return [(m.start(), m.end(), m.group(0).lower()) for m in re.finditer(r"[A-Za-z]+", text)]
+
+
+def _loose(word: str, words: list[Token], text: str) -> list[Token] | None:
     """Where all the content words of a catalog phrase stand close together, in any order and inflection
     ("deliveries were late" for "late deliveries", "spends more per order" for "spend per order"): the
     words of the first such stretch of text (only they name the measure: "deliveries to germany were late"
-    leaves Germany to the filters). Phrases of one content word match only as written (_phrase)."""
+    leaves Germany to the filters). Phrases of one content word match only as written (_phrase). `words`:
+    the text's words, once for all phrases."""
     wanted = _content(word)
     if len(wanted) < 2:
         return None
     written = {t for t in re.findall(r"[a-z]+", word.lower())}
     verbs = _entity_verbs()
-    tokens = [
-        (m.start(), m.end(), _stem(m.group(0).lower()))
-        for m in re.finditer(r"[A-Za-z]+", text)
-        # an entity's verb counts only as written: "tickets were opened" are not "open tickets"
-        if m.group(0).lower() not in verbs or m.group(0).lower() in written
+    tokens = [  # an entity's verb counts only as written: "tickets were opened" are not "open tickets"
+        (start, end, _stem(lowered)) for start, end, lowered in words if lowered not in verbs or lowered in written
     ]
     width = len(wanted) + LOOSE_SLACK
     for i in range(len(tokens)):
@@ -153,10 +158,11 @@ def _longest(text: str, named: dict[str, tuple[str, ...]], loose_text: str | Non
     the earliest."""
     best: tuple[bool, int, bool, int, int, str, str] | None = None
     exact: dict[str, tuple[int, int, str]] = {}  # per name, its longest phrase as written
+    text_words = _tokens(loose_text if loose_text is not None else text)
     for name, words in named.items():
         for word in words:
             spans = [(m.start(), m.end(), True, m.group(0)) for m in re.finditer(_phrase(word), text, re.I)]
-            loose = _loose(word, loose_text if loose_text is not None else text)
+            loose = _loose(word, text_words, text)
             if loose is not None:
                 spans.append((loose[0][0], loose[-1][1], False, " ".join(text[a:b] for a, b, _ in loose)))
             for start, end, as_written, matched in spans:
