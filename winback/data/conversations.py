@@ -4,6 +4,7 @@ conversation survives a restart and every answer can be audited with the tool re
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -202,19 +203,28 @@ def load_messages(engine: Engine, session_id: str) -> list[StoredMessage]:
     ]
 
 
-def record_feedback(engine: Engine, session_id: str, answer: str, liked: bool, user: str) -> bool:
+def record_feedback(
+    engine: Engine,
+    session_id: str,
+    answer: str,
+    liked: bool,
+    user: str,
+    shown: Callable[[str], str] | None = None,
+) -> bool:
     """Thumbs up/down on the latest answer of the session with this text; False when none matches (or the
-    session is not the user's)."""
+    session is not the user's). `shown`: how a screen turned a stored answer into what the user rated (the
+    UI narrows its tables to the persona's columns)."""
     if session_info(engine, session_id).user_name != user:
         return False
     text = answer.strip()
+    seen = shown or (lambda content: content)
     with write_transaction(engine) as connection:
-        position = connection.execute(
-            select(ChatMessage.position)
-            .where(ChatMessage.session_id == session_id, ChatMessage.sender == "assistant", ChatMessage.content == text)
+        answers = connection.execute(
+            select(ChatMessage.position, ChatMessage.content)
+            .where(ChatMessage.session_id == session_id, ChatMessage.sender == "assistant")
             .order_by(ChatMessage.position.desc())
-            .limit(1)
-        ).scalar()
+        )
+        position = next((p for p, content in answers if seen(content).strip() == text), None)
         if position is None:
             return False
         connection.execute(

@@ -271,8 +271,12 @@ class App:
         value = evt.value if isinstance(evt.value, list) else [evt.value]  # a group of consecutive messages
         texts = [v.get("text", "") if isinstance(v, dict) else str(v) for v in value]
         engine = self.assistant.services.engine
+
+        def shown(content: str) -> str:  # what the chat showed of a stored answer
+            return narrow_tables(content, user.role)
+
         if session_id and not any(
-            record_feedback(engine, session_id, t, bool(evt.liked), user.name) for t in reversed(texts)
+            record_feedback(engine, session_id, t, bool(evt.liked), user.name, shown) for t in reversed(texts)
         ):
             gr.Info("Only answers can be rated, not tool steps.")
 
@@ -304,7 +308,8 @@ class App:
                             metadata={"title": f"Used tool {call.get('name')}", "status": "done"},
                         )
                     )
-            history.append(gr.ChatMessage(role="user" if m.sender == "user" else "assistant", content=m.content))
+            shown = m.content if m.sender == "user" else narrow_tables(m.content, user.role)
+            history.append(gr.ChatMessage(role="user" if m.sender == "user" else "assistant", content=shown))
         log.info("%s reopened session %s", user.name, session_id)
         return history, session_id
 
