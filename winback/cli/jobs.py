@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import signal
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from winback.cli.common import JsonFlag, console, emit_json, engine, note, say
+from winback.cli.common import JsonFlag, RoleOption, console, emit_json, engine, note, say
 from winback.config import get_settings
 from winback.errors import UserError
 
@@ -20,33 +20,21 @@ schedule_app = typer.Typer(
 alerts_app = typer.Typer(help="Alerts raised by the rules after each scoring run.", no_args_is_help=True)
 briefing_app = typer.Typer(help="The daily briefing, per role, on screen and by e-mail.", no_args_is_help=True)
 
+DETAIL_WIDTH = 80
 JobArgument = Annotated[str, typer.Argument(help="index, score, campaigns or briefing.")]
-RoleOption = Annotated[str, typer.Option(help="cs_staff, support_agent, manager or admin.")]
 
 
 # ---------------------------------------------------------------------------------------------- schedule
 @schedule_app.command("list")
 def schedule_list(as_json: JsonFlag = False) -> None:
     """Each job: what it does, its schedule, the next run (or paused) and how the last run went."""
-    from winback.jobs.scheduler import scheduled_jobs
+    from winback.jobs.scheduler import JOB_COLUMNS, scheduled_jobs
 
     jobs = scheduled_jobs(get_settings())
     if as_json:
         emit_json([j.as_dict() for j in jobs])
         return
-    table = Table("job", "schedule", "next run", "last run", "status", "rows", "detail")
-    for j in jobs:
-        last = j.last_run
-        table.add_row(
-            j.name,
-            j.schedule,
-            "paused" if j.paused else f"{j.next_run:%Y-%m-%d %H:%M %Z}",
-            f"{last.started_at:%Y-%m-%d %H:%M}" if last else "never",
-            last.status if last else "",
-            "" if last is None or last.rows is None else f"{last.rows:,}",
-            (last.detail or "")[:80] if last else "",
-        )
-    console.print(table)
+    _print_rows(JOB_COLUMNS, [j.cells() for j in jobs])
 
 
 @schedule_app.command("run")
@@ -107,26 +95,34 @@ def schedule_runs(
     as_json: JsonFlag = False,
 ) -> None:
     """The latest runs: when, how (schedule or by hand), how long, how many rows, the outcome."""
-    from winback.jobs.runs import recent_runs
+    from winback.jobs.runs import RUN_COLUMNS, recent_runs
 
     runs = recent_runs(engine(), name, limit)
     if as_json:
         emit_json([r.__dict__ | {"seconds": r.seconds} for r in runs])
         return
-    table = Table("job", "slot", "started", "seconds", "trigger", "status", "rows", "detail", "host")
-    for r in runs:
-        table.add_row(
-            r.job,
-            f"{r.slot:%Y-%m-%d %H:%M:%S}",
-            f"{r.started_at:%Y-%m-%d %H:%M:%S}",
-            "" if r.seconds is None else f"{r.seconds:.1f}",
-            r.trigger,
-            r.status,
-            "" if r.rows is None else f"{r.rows:,}",
-            (r.detail or "")[:70],
-            r.host,
-        )
+    _print_rows(RUN_COLUMNS, [r.cells() for r in runs])
+
+
+def _print_rows(columns: list[str], rows: list[list[Any]]) -> None:
+    """A terminal table of job or run rows (the detail cut to one readable line)."""
+    table = Table(*columns)
+    detail = columns.index("detail")
+    for row in rows:
+        cells = [_cell(v) for v in row]
+        cells[detail] = cells[detail][:DETAIL_WIDTH]
+        table.add_row(*cells)
     console.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        return f"{value:,}"  # rows
+    if isinstance(value, float):
+        return f"{value:.1f}"  # seconds
+    return str(value)
 
 
 @schedule_app.command("serve")

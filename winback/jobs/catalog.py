@@ -12,7 +12,7 @@ from typing import Any
 
 from winback.config import Settings
 from winback.errors import UserError
-from winback.jobs.runs import RunRecord, claim, finish, recent_runs, utc_now
+from winback.jobs.runs import RunRecord, claim, finish, utc_now
 from winback.roles import Role
 from winback.tools import Services, ToolContext, default_registry
 from winback.tools.names import ToolName
@@ -134,8 +134,7 @@ def run_job(
     except Exception as exc:  # a job's failure is a row in job_runs, not a crashed scheduler
         ok, detail = False, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:2_000]
         log.warning("job %s failed: %s", name, detail)
-    finish(engine, run_id, ok, rows, detail)
-    return next(r for r in recent_runs(engine, name, limit=20) if r.run_id == run_id)
+    return finish(engine, run_id, ok, rows, detail)
 
 
 def describe() -> list[dict[str, Any]]:

@@ -7,11 +7,14 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from winback.data.schema import JobRun
+
+RUN_COLUMNS = ["job", "slot", "started", "seconds", "trigger", "status", "rows", "detail", "host"]
 
 
 def utc_now() -> datetime:
@@ -39,6 +42,20 @@ class RunRecord:
     def seconds(self) -> float | None:
         return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
 
+    def cells(self) -> list[Any]:
+        """The run as a row under RUN_COLUMNS (numbers stay numbers, so a screen sorts them)."""
+        return [
+            self.job,
+            f"{self.slot:%Y-%m-%d %H:%M:%S}",
+            f"{self.started_at:%Y-%m-%d %H:%M:%S}",
+            None if self.seconds is None else round(self.seconds, 1),
+            self.trigger,
+            self.status,
+            self.rows,
+            self.detail or "",
+            self.host,
+        ]
+
 
 def claim(engine: Engine, job: str, slot: datetime, trigger: str) -> int | None:
     """A new run of `job` for `slot`, or None when that slot was already claimed (by this or another process)."""
@@ -60,12 +77,16 @@ def claim(engine: Engine, job: str, slot: datetime, trigger: str) -> int | None:
         return None
 
 
-def finish(engine: Engine, run_id: int, ok: bool, rows: int | None, detail: str | None) -> None:
+def finish(engine: Engine, run_id: int, ok: bool, rows: int | None, detail: str | None) -> RunRecord:
+    """Record how a run ended; the finished record."""
     with engine.begin() as connection:
         connection.execute(
             update(JobRun)
             .where(JobRun.run_id == run_id)
             .values(finished_at=utc_now(), status="ok" if ok else "failed", rows=rows, detail=(detail or "")[:2_000])
+        )
+        return RunRecord(
+            **connection.execute(select(*JobRun.__table__.c).where(JobRun.run_id == run_id)).one()._mapping
         )
 
 

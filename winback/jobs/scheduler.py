@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 TABLE = "winback_schedule"  # APScheduler's own table (it creates it); job_runs is winback's record
 EVERY = re.compile(r"^\s*every\s+(\d+)\s*(s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)\s*$", re.IGNORECASE)
 CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+JOB_COLUMNS = ["job", "does", "schedule", "next run", "last run", "status", "rows", "detail"]
 MISFIRE_GRACE_S = 12 * 3600  # a run missed while no process was up is caught up (once) within this
 
 
@@ -144,6 +145,20 @@ class ScheduledJob:
     @property
     def paused(self) -> bool:
         return self.next_run is None
+
+    def cells(self) -> list[Any]:
+        """The job as a row under JOB_COLUMNS."""
+        last = self.last_run
+        return [
+            self.name,
+            self.does,
+            self.schedule,
+            "paused" if self.next_run is None else f"{self.next_run:%Y-%m-%d %H:%M %Z}",
+            f"{last.started_at:%Y-%m-%d %H:%M}" if last else "never",
+            last.status if last else "",
+            last.rows if last else None,
+            (last.detail or "") if last else "",
+        ]
 
     def as_dict(self) -> dict[str, Any]:
         last = self.last_run

@@ -10,14 +10,12 @@ from winback.errors import UserError
 from winback.jobs.alerts import act_on, list_alerts
 from winback.jobs.briefing import compose, subscribe, subscription, unsubscribe
 from winback.jobs.catalog import run_job
-from winback.jobs.runs import recent_runs
-from winback.jobs.scheduler import pause, resume, scheduled_jobs
+from winback.jobs.runs import RUN_COLUMNS, recent_runs
+from winback.jobs.scheduler import JOB_COLUMNS, pause, resume, scheduled_jobs
 from winback.roles import Role
 from winback.tools import Services
 
 ALERT_COLUMNS = ["alert", "raised", "for", "status", "what", "customer"]
-JOB_COLUMNS = ["job", "does", "schedule", "next run", "last run", "status", "rows", "detail"]
-RUN_COLUMNS = ["job", "slot", "started", "seconds", "trigger", "status", "rows", "detail", "host"]
 ROLES_THAT_SEE_JOBS = frozenset({Role.MANAGER, Role.ADMIN})
 ROLES_THAT_RUN_JOBS = frozenset({Role.ADMIN})
 
@@ -67,35 +65,9 @@ class Operations:
     def jobs(self, role: Role) -> tuple[pd.DataFrame, pd.DataFrame]:
         if role not in ROLES_THAT_SEE_JOBS:
             raise OperationRefused(f"the {role.value} role does not see the scheduled jobs; a manager or admin does")
-        jobs = scheduled_jobs(self.services.settings)
-        job_rows = [
-            [
-                j.name,
-                j.does,
-                j.schedule,
-                "paused" if j.paused else f"{j.next_run:%Y-%m-%d %H:%M %Z}",
-                f"{j.last_run.started_at:%Y-%m-%d %H:%M}" if j.last_run else "never",
-                j.last_run.status if j.last_run else "",
-                j.last_run.rows if j.last_run else None,
-                (j.last_run.detail or "") if j.last_run else "",
-            ]
-            for j in jobs
-        ]
-        runs = [
-            [
-                r.job,
-                f"{r.slot:%Y-%m-%d %H:%M:%S}",
-                f"{r.started_at:%Y-%m-%d %H:%M:%S}",
-                round(r.seconds, 1) if r.seconds is not None else None,
-                r.trigger,
-                r.status,
-                r.rows,
-                r.detail or "",
-                r.host,
-            ]
-            for r in recent_runs(self.services.engine, limit=50)
-        ]
-        return pd.DataFrame(job_rows, columns=JOB_COLUMNS), pd.DataFrame(runs, columns=RUN_COLUMNS)
+        jobs = [j.cells() for j in scheduled_jobs(self.services.settings)]
+        runs = [r.cells() for r in recent_runs(self.services.engine, limit=50)]
+        return pd.DataFrame(jobs, columns=JOB_COLUMNS), pd.DataFrame(runs, columns=RUN_COLUMNS)
 
     def control(self, role: Role, name: str, action: str) -> str:
         if role not in ROLES_THAT_RUN_JOBS:
