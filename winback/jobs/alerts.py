@@ -43,7 +43,7 @@ class RuleBase(BaseModel):
 
     name: str = Field(pattern=r"^[a-z0-9_]{1,64}$")
     description: str = ""
-    role: Literal["cs_staff", "support_agent", "manager", "admin"]
+    role: Role
     cooldown_days: float = Field(7.0, gt=0, le=3_650)
     notify: bool = False  # also send through WINBACK_NOTIFY_CHANNEL
     notify_to: list[str] = Field(default_factory=list)  # e-mail addresses, for smtp and outbox channels
@@ -282,7 +282,7 @@ def _record(
                     rule=rule.name,
                     subject=candidate.subject,
                     customer_id=candidate.customer_id,
-                    role=rule.role,
+                    role=rule.role.value,
                     title=candidate.title,
                     details=candidate.details,
                     fired_at=now,
@@ -408,6 +408,9 @@ def notify_pending(engine: Engine, settings: Settings, rules: list[Rule], notes:
             rule = wanted[alert.rule]
             text_body = _alert_text(alert)
             recipients = [""] if channel.name == "webhook" else rule.notify_to  # a webhook has no addressee
+            if not recipients:
+                notes.append(f"rule {rule.name} notifies, but lists no notify_to address")
+                continue
             provider = None
             for n, to in enumerate(recipients):
                 key = f"{alert.alert_id}.{n}" if len(recipients) > 1 else alert.alert_id
@@ -427,9 +430,6 @@ def notify_pending(engine: Engine, settings: Settings, rules: list[Rule], notes:
                     if exc.channel_down:
                         return sent
                     continue
-            if not recipients:
-                notes.append(f"rule {rule.name} notifies, but lists no notify_to address")
-                continue
             with engine.begin() as connection:
                 connection.execute(
                     update(Alert)

@@ -343,7 +343,9 @@ def send_briefings(services: Services, channel_spec: str | None = None) -> SendR
             if not _claim(engine, sub.user_name, day, key):
                 report.already += 1
                 continue
-            page = pages.get(sub.role) or pages.setdefault(sub.role, compose(services, sub.role, sub.user_name))
+            if sub.role not in pages:  # one page per role, composed when its first subscriber is due
+                pages[sub.role] = compose(services, sub.role, sub.user_name)
+            page = pages[sub.role]
             message, payload = staff_message(
                 settings,
                 key,
