@@ -40,10 +40,12 @@ def reference_date(connection: Connection | Session) -> datetime:
     return value
 
 
-def latest_run(connection: Connection | Session) -> ScoringRun | None:
-    row = connection.execute(
-        select(ChurnScore.scored_at, ChurnScore.model_version).order_by(ChurnScore.scored_at.desc()).limit(1)
-    ).first()
+def latest_run(connection: Connection | Session, before: datetime | None = None) -> ScoringRun | None:
+    """The latest scoring run (`before`: the latest one before that time, e.g. the run a new one replaced)."""
+    query = select(ChurnScore.scored_at, ChurnScore.model_version).order_by(ChurnScore.scored_at.desc()).limit(1)
+    if before is not None:
+        query = query.where(ChurnScore.scored_at < before)
+    row = connection.execute(query).first()
     return ScoringRun(as_datetime(row.scored_at), row.model_version) if row else None  # type: ignore[arg-type]  # scored_at is NOT NULL
 
 

@@ -27,9 +27,8 @@ class Crossing:
     predicted_value_12m: float | None
     lifetime_value: float
     revenue_at_risk: float  # probability x spend of the 365 days before the run's reference date
-    top_driver: (
-        str | None
-    )  # the strongest risk-raising driver the run stored; None where it explained only the riskiest
+    # the strongest risk-raising driver the run stored; None where it explained only the riskiest
+    top_driver: str | None
     driver_feature: str | None  # its feature ("recency_days"): what the briefing groups by
 
 
@@ -41,16 +40,6 @@ class RiskChanges:
     crossings: list[Crossing]
 
 
-def previous_run(connection: Connection, run: ScoringRun) -> ScoringRun | None:
-    row = connection.execute(
-        select(ChurnScore.scored_at, ChurnScore.model_version)
-        .where(ChurnScore.scored_at < run.scored_at)
-        .order_by(ChurnScore.scored_at.desc())
-        .limit(1)
-    ).first()
-    return ScoringRun(row.scored_at, row.model_version) if row else None
-
-
 def risk_crossings(
     connection: Connection, threshold: float = HIGH_RISK_START, min_value: float | None = None
 ) -> RiskChanges:
@@ -58,7 +47,7 @@ def risk_crossings(
     customer scored for the first time did not cross anything). `min_value`: only those whose predicted
     12-month value (their lifetime value where the model has no value head) is above it. Riskiest first."""
     run = latest_run(connection)
-    previous = previous_run(connection, run) if run else None
+    previous = latest_run(connection, before=run.scored_at) if run else None
     if run is None or previous is None:
         return RiskChanges(run, previous, threshold, [])
     now, before = ChurnScore, aliased(ChurnScore)
