@@ -8,7 +8,6 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from winback.data.lookups import customer_feedback
-from winback.data.lookups.feedback import feedback_counts
 from winback.data.risk_bands import RiskBand
 from winback.search.search import FeedbackFilter, Stance, feedback_hits
 from winback.tools.base import Tool, ToolContext, ToolFailure, ToolResult
@@ -40,17 +39,14 @@ def run(args: FeedbackSearchArgs, ctx: ToolContext) -> ToolResult:
     if not (args.query and args.query.strip()):
         if not args.customer_id:
             raise ToolFailure("say what to look for, or name a customer to list what they wrote")
-        items, notes = customer_feedback(ctx.engine, args.customer_id, args.kind, args.limit)
+        items, notes, counts = customer_feedback(ctx.engine, args.customer_id, args.kind, args.limit)
         what = {"review": "reviews", "ticket": "support tickets", None: "reviews and support tickets"}[args.kind]
         if args.kind is None:  # say how many of each: "has she complained?" is answered by the ticket count
-            counts = feedback_counts(ctx.engine, args.customer_id)
             reviews, tickets = counts["review"], counts["ticket"]
             wrote = f"{tickets:,} support ticket{'s' * (tickets != 1)} and {reviews:,} review{'s' * (reviews != 1)}"
             shown = wrote if len(items) == reviews + tickets else f"{wrote} (the newest {len(items)} below)"
         else:
-            shown = (
-                f"{len(items)} {what}" if not any(" in all;" in n for n in notes) else f"{what} (newest {len(items)})"
-            )
+            shown = f"{len(items)} {what}" if len(items) == counts[args.kind] else f"{what} (newest {len(items)})"
         lines = [f"{args.customer_id} wrote {shown}" + (" (newest first):" if items else ".")]
         for i in items:
             status = f", {i.status}" if i.status else ""

@@ -27,8 +27,9 @@ class FeedbackItem(BaseModel):
 
 def customer_feedback(
     engine: Engine, customer_id: str, kind: Literal["review", "ticket"] | None = None, limit: int = 20
-) -> tuple[list[FeedbackItem], list[str]]:
-    """The customer's texts and notes (e.g. a capped limit). Raises CustomerNotFound."""
+) -> tuple[list[FeedbackItem], list[str], dict[str, int]]:
+    """The customer's newest texts, notes (e.g. a capped limit) and how many reviews and tickets they wrote in
+    all. Raises CustomerNotFound."""
     notes: list[str] = []
     limit = capped(limit, notes)
     items: list[FeedbackItem] = []
@@ -71,13 +72,14 @@ def customer_feedback(
                     )
                 )
     items.sort(key=lambda i: i.created_at, reverse=True)
-    total = sum(n for name, n in feedback_counts(engine, customer_id).items() if kind in (None, name))
+    counts = _feedback_counts(engine, customer_id)
+    total = sum(n for name, n in counts.items() if kind in (None, name))
     if total > limit:
         notes.append(f'{total:,} in all; the newest {limit} are shown (ask for more, e.g. "the last 20")')
-    return items[:limit], notes
+    return items[:limit], notes, counts
 
 
-def feedback_counts(engine: Engine, customer_id: str) -> dict[str, int]:
+def _feedback_counts(engine: Engine, customer_id: str) -> dict[str, int]:
     """How many reviews and support tickets the customer wrote in all."""
     with engine.connect() as connection:
         return {
