@@ -41,8 +41,8 @@ def test_every_callback_refuses_a_request_without_a_signed_in_user(shop_settings
     assert {"chat", "card", "draft", "check", "approve", "reject", "open_offer", "save", "open_session"} <= names
     assert {"at_risk", "feedback", "session_choices", "manager", "whoami", "pick_row"} <= names
     assert {"campaign_list", "campaign_report", "campaign_start", "campaign_approve", "campaign_send"} <= names
-    assert {"alerts", "alert_ack", "alert_snooze", "alert_pick", "briefing", "briefing_subscribe"} <= names
-    assert {"briefing_unsubscribe", "jobs", "job_run", "job_pause", "job_resume", "job_pick"} <= names
+    assert {"alerts", "alert_ack", "alert_snooze", "pick_first_cell", "briefing", "briefing_subscribe"} <= names
+    assert {"briefing_unsubscribe", "jobs", "job_run", "job_pause", "job_resume"} <= names
     assert {"result_columns", "result_pick"} <= names
     UserStore(shop_settings.users_file).add("gone", "admin", "gone-password-1")  # type: ignore[arg-type]
     UserStore(shop_settings.users_file).remove("gone")  # type: ignore[arg-type]

@@ -21,9 +21,11 @@ from winback.data.conversations import list_sessions, load_own_messages
 from winback.data.lookups.at_risk import AtRiskSort
 from winback.data.risk_bands import RISK_BANDS
 from winback.errors import UserError
+from winback.jobs.runs import RUN_COLUMNS
+from winback.jobs.scheduler import JOB_COLUMNS
 from winback.offers.drafting import Channel
 from winback.tools.at_risk import COLUMNS as AT_RISK_COLUMNS
-from winback.ui.operations import ALERT_COLUMNS, JOB_COLUMNS, RUN_COLUMNS, Operations
+from winback.ui.operations import ALERT_COLUMNS, Operations
 from winback.ui.results import latest_table, narrow_tables, persona_columns
 from winback.ui.signin import LOCKOUT_S, MAX_FAILURES, SignInBook, SignInGuard, write_audit_to
 from winback.ui.users import User, UserStore
@@ -199,11 +201,6 @@ class App:
     def alerts(self, include_done: bool, request: gr.Request) -> pd.DataFrame:
         return self.operations.alerts(self.user(request).role, include_done)
 
-    def alert_pick(self, frame: pd.DataFrame, evt: gr.SelectData, request: gr.Request) -> str:
-        self.user(request)
-        row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
-        return str(frame.iloc[row, 0])
-
     def alert_act(self, action: str, alert_id: str, hours: float, request: gr.Request) -> str:
         user = self.user(request)
         try:
@@ -257,11 +254,6 @@ class App:
 
     def job_resume(self, name: str, request: gr.Request) -> str:
         return self.job_control("resume", name, request)
-
-    def job_pick(self, frame: pd.DataFrame, evt: gr.SelectData, request: gr.Request) -> str:
-        self.user(request)
-        row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
-        return str(frame.iloc[row, 0])
 
     def feedback(self, session_id: str | None, evt: gr.LikeData, request: gr.Request) -> None:
         """Thumbs up/down on an answer, stored with the message and the user's name."""
@@ -344,9 +336,17 @@ class App:
         return screen.frame, screen.message
 
     def pick_row(self, frame: pd.DataFrame, evt: gr.SelectData, request: gr.Request) -> str:
+        """The customer id of the clicked row of the at-risk table."""
+        return self._clicked_row(frame, evt, request)[1]
+
+    def pick_first_cell(self, frame: pd.DataFrame, evt: gr.SelectData, request: gr.Request) -> str:
+        """The id of the clicked row of the alerts or jobs table (its first column)."""
+        return self._clicked_row(frame, evt, request)[0]
+
+    def _clicked_row(self, frame: pd.DataFrame, evt: gr.SelectData, request: gr.Request) -> list[str]:
         self.user(request)  # every callback checks who is signed in, even one that only reads the page
         row = evt.row_value if getattr(evt, "row_value", None) else frame.iloc[evt.index[0]].tolist()
-        return str(row[1])
+        return [str(v) for v in row]
 
     def card(self, customer_id: str, request: gr.Request) -> tuple[Any, ...]:
         user = self.user(request)
@@ -666,7 +666,7 @@ class App:
             result_cols.input(self.result_columns, [result_frame, result_cols], result_table)
             alerts_btn.click(self.alerts, [alerts_done], alerts_table)
             alerts_done.change(self.alerts, [alerts_done], alerts_table)
-            alerts_table.select(self.alert_pick, [alerts_table], alert_id)
+            alerts_table.select(self.pick_first_cell, [alerts_table], alert_id)
             ack_btn.click(self.alert_ack, [alert_id, snooze_hours], alert_status).then(
                 self.alerts, [alerts_done], alerts_table
             )
@@ -677,7 +677,7 @@ class App:
             subscribe_btn.click(self.briefing_subscribe, [briefing_email], briefing_status)
             unsubscribe_btn.click(self.briefing_unsubscribe, None, briefing_status)
             jobs_btn.click(self.jobs, None, [jobs_table, runs_table, job_status])
-            jobs_table.select(self.job_pick, [jobs_table], job_name)
+            jobs_table.select(self.pick_first_cell, [jobs_table], job_name)
             for button, action in (
                 (job_run_btn, self.job_run),
                 (job_pause_btn, self.job_pause),
