@@ -1,4 +1,6 @@
-"""The `winback` command as a user runs it: clear one-line errors, masked settings, useful stats."""
+"""The `winback` command as a user runs it: clear one-line errors, masked settings, useful stats. Commands run
+in-process (tests/cli_runner.py); what only a real process shows (the exit status a shell sees, log lines on
+stderr) runs `python -m winback.cli`."""
 
 from __future__ import annotations
 
@@ -11,8 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import CliResult, invoke
 
-def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+
+def run(args: list[str], env: dict[str, str], cwd: Path) -> CliResult:
+    return invoke(args, env, cwd)
+
+
+def run_process(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "winback.cli", *args],
         env={"PATH": os.environ["PATH"], "COLUMNS": "200", **env},
@@ -23,7 +31,7 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
     )
 
 
-def one_line_error(result: subprocess.CompletedProcess[str], fragment: str) -> None:
+def one_line_error(result: CliResult | subprocess.CompletedProcess[str], fragment: str) -> None:
     assert result.returncode == 2, result
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
@@ -67,7 +75,7 @@ def test_demo_flow_upgrade_seed_stats(tmp_path: Path) -> None:
 def test_bad_settings_and_unreachable_databases_give_one_line(
     tmp_path: Path, env: dict[str, str], args: list[str], fragment: str
 ) -> None:
-    result = run(args, env, tmp_path)
+    result = run_process(args, env, tmp_path)
     one_line_error(result, fragment)
     assert ":pw@" not in result.stderr  # never echo a password
 
@@ -227,7 +235,7 @@ def test_every_command_that_prints_data_takes_json() -> None:
 
 def test_log_level_applies_to_winbacks_own_loggers(tmp_path: Path) -> None:
     env = {"WINBACK_DATA_DIR": str(tmp_path / "d"), "WINBACK_LOG_LEVEL": "debug"}
-    result = run(["db", "upgrade"], env, tmp_path)
+    result = run_process(["db", "upgrade"], env, tmp_path)
     assert result.returncode == 0 and "DEBUG winback.data.migrate: " in result.stderr
-    quiet = run(["db", "upgrade"], {**env, "WINBACK_LOG_LEVEL": "WARNING"}, tmp_path)
+    quiet = run_process(["db", "upgrade"], {**env, "WINBACK_LOG_LEVEL": "WARNING"}, tmp_path)
     assert quiet.returncode == 0 and "winback.data.migrate" not in quiet.stderr

@@ -5,10 +5,7 @@ tool-calling wiring (with a scripted chat model) and bad input."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ from langchain_core.messages import AIMessage
 from sqlalchemy import func, insert, select, text
 
 from tests.assistant.scripted import ScriptedToolModel
+from tests.cli_runner import invoke
 from winback.assistant import Assistant
 from winback.config import Settings
 from winback.data.conversations import load_messages
@@ -41,27 +39,8 @@ def _plain_emails(turn: Any) -> list[str]:
 
 
 def test_ask_json_ranks_like_churn_scores(shop_dir: Path) -> None:
-    env = {
-        **os.environ,
-        "WINBACK_DATA_DIR": str(shop_dir),
-        "WINBACK_LLM_PORT": "9",
-        "WINBACK_ASSISTANT_PLANNER": "router",
-    }
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "winback.cli",
-            "ask",
-            "--no-daemon",
-            "--json",
-            "Who are the 10 customers most likely to churn?",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    env = {"WINBACK_DATA_DIR": str(shop_dir), "WINBACK_LLM_PORT": "9", "WINBACK_ASSISTANT_PLANNER": "router"}
+    done = invoke(["ask", "--no-daemon", "--json", "Who are the 10 customers most likely to churn?"], env)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert set(out) >= {"answer", "tool_calls", "data", "planner", "session_id", "latency_ms"}

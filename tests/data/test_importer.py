@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 
+from tests.cli_runner import invoke
 from winback.data.demo.seed import seed_demo
 from winback.data.exporter import export_csv
 from winback.data.fingerprint import database_fingerprint
@@ -196,9 +195,8 @@ def test_export_then_import_reproduces_the_content_hash(engine: Engine, tmp_path
 
 
 def test_cli_reports_rejects_and_exits_non_zero(sqlite_url: str, tmp_path: Path) -> None:
-    env = {"WINBACK_DATABASE_URL": sqlite_url, "PATH": "/usr/bin:/bin"}
-    winback = [sys.executable, "-m", "winback.cli"]
-    subprocess.run([*winback, "db", "upgrade"], env=env, check=True, capture_output=True)
+    env = {"WINBACK_DATABASE_URL": sqlite_url}
+    assert invoke(["db", "upgrade"], env).returncode == 0
     path = _write(
         tmp_path / "customers.csv",
         [
@@ -208,18 +206,14 @@ def test_cli_reports_rejects_and_exits_non_zero(sqlite_url: str, tmp_path: Path)
             "K-1,Ann again,a2@x.org,France,Paris,2024-01-01,gold,email,maybe",
         ],
     )
-    result = subprocess.run(
-        [*winback, "import", "csv", "customers", str(path)], env=env, capture_output=True, text=True
-    )
+    result = invoke(["import", "csv", "customers", str(path)], env)
     assert result.returncode == 1
     assert "line 3: signup_at: unparsable date '2024-13-01'" in result.stderr
     assert "line 4: marketing_opt_in: 'maybe' is not a yes/no value" in result.stderr
     assert "1 of 3 rows imported into customers" in result.stdout
     assert "Traceback" not in result.stderr
     header_only = _write(tmp_path / "bad.csv", ["id,name", "1,x"])
-    result = subprocess.run(
-        [*winback, "import", "csv", "customers", str(header_only)], env=env, capture_output=True, text=True
-    )
+    result = invoke(["import", "csv", "customers", str(header_only)], env)
     assert result.returncode == 2 and result.stderr.startswith("error: customers needs column(s)")
     assert len(result.stderr.strip().splitlines()) == 1
 

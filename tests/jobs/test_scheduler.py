@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from tests.cli_runner import invoke
 from tests.conftest import _free_port, running_server
 from winback.config import Settings
 from winback.data.db import make_engine
@@ -52,9 +53,8 @@ def test_a_slot_is_claimed_once(tmp_path: Path) -> None:
 
 
 def _cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "winback.cli", *args], env=env, capture_output=True, text=True, timeout=120
-    )
+    """A schedule command, in-process (the processes under test are the two servers)."""
+    done = invoke(list(args), {k: v for k, v in env.items() if k.startswith("WINBACK_")})
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import pytest
 import torch
 from sqlalchemy import func, insert, select
 
+from tests.cli_runner import invoke
 from tests.shop_fixtures import FAST
 from winback.data.db import make_engine
 from winback.data.demo.seed import seed_demo
@@ -146,23 +145,22 @@ def test_score_all_fills_churn_scores_and_stats(trained) -> None:
 
 
 def test_cli_train_and_score(tmp_path: Path) -> None:
-    env = {"WINBACK_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    cli = [sys.executable, "-m", "winback.cli"]
+    env = {"WINBACK_DATA_DIR": str(tmp_path)}
     for args in (["db", "upgrade"], ["seed", "--customers", "1500", "--seed", "4"]):
-        subprocess.run([*cli, *args], env=env, check=True, capture_output=True)
-    no_model = subprocess.run([*cli, "score"], env=env, capture_output=True, text=True)
+        assert invoke(args, env).returncode == 0
+    no_model = invoke(["score"], env)
     assert no_model.returncode == 2 and "run `winback train` first" in no_model.stderr
-    trained = subprocess.run([*cli, "train", "--members", "1"], env=env, capture_output=True, text=True)
+    trained = invoke(["train", "--members", "1"], env)
     assert trained.returncode == 0, trained.stderr
     assert "ROC-AUC" in trained.stdout and "expected calibration error" in trained.stdout
-    scored = subprocess.run([*cli, "score"], env=env, capture_output=True, text=True)
+    scored = invoke(["score"], env)
     assert scored.returncode == 0 and "critical" in scored.stdout and "customers/s" in scored.stdout
-    one = subprocess.run([*cli, "score", "--customer", "C-1005"], env=env, capture_output=True, text=True)
+    one = invoke(["score", "--customer", "C-1005"], env)
     assert one.stdout.startswith("**C-1005**: churn probability ") and "raises the risk by" in one.stdout
-    as_json = subprocess.run([*cli, "score", "--customer", "C-1005", "--json"], env=env, capture_output=True, text=True)
+    as_json = invoke(["score", "--customer", "C-1005", "--json"], env)
     [score] = json.loads(as_json.stdout)
     assert score["customer_id"] == "C-1005" and score["risk_band"] in {"low", "medium", "high", "critical"}
-    stats = json.loads(subprocess.run([*cli, "stats", "--json"], env=env, capture_output=True, text=True).stdout)
+    stats = json.loads(invoke(["stats", "--json"], env).stdout)
     assert set(stats["risk_bands"]) == {"low", "medium", "high", "critical"}
 
 

@@ -4,10 +4,7 @@ run, through the CLI for the first seed), and save rates learned from lift rathe
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -16,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
+from tests.cli_runner import invoke
 from tests.offers.conftest import build_scored_demo
 from tests.offers.smtp_server import smtp_server
 from tests.offers.test_campaigns import _create, _expected_recipients
@@ -36,13 +34,7 @@ from winback.tools.names import ToolName
 
 
 def _cli(args: list[str], data_dir: Path) -> dict:
-    result = subprocess.run(
-        [sys.executable, "-m", "winback.cli", *args, "--json"],
-        env={**os.environ, "WINBACK_DATA_DIR": str(data_dir), "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = invoke([*args, "--json"], {"WINBACK_DATA_DIR": str(data_dir)})
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 

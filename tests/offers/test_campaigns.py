@@ -17,6 +17,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
 
+from tests.cli_runner import invoke
 from tests.offers.smtp_server import Recorder, smtp_server
 from winback.config import Settings
 from winback.data.db import make_engine
@@ -303,13 +304,7 @@ def test_a_redemption_imported_with_the_orders_is_counted_for_its_member(demo_sh
         "order_id,customer_id,ordered_at,status,total_amount,discount_amount,channel,redeem_code\n"
         f"SHOP-1,{customer_id},2026-11-20 10:00:00,delivered,55.00,8.25,web,{code}\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "winback.cli", "import", "csv", "orders", str(csv_file)],
-        env={**os.environ, "WINBACK_DATA_DIR": str(settings.data_dir)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = invoke(["import", "csv", "orders", str(csv_file)], {"WINBACK_DATA_DIR": str(settings.data_dir)})
     assert result.returncode == 0, result.stderr
     after = campaign_report(engine, "oct").as_dict()["arms"]["treatment"]["redeemed"]
     assert after == before + 1

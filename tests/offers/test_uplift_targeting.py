@@ -4,14 +4,13 @@ and expected incremental value."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 
 import numpy as np
 import pytest
 from sqlalchemy import select
 
+from tests.cli_runner import invoke
 from winback.config import Settings
 from winback.data.clock import shop_now
 from winback.data.db import make_engine
@@ -57,12 +56,7 @@ def test_a_closed_campaign_teaches_uplift_and_uplift_ranks_the_next_one(demo_sho
         arms = dict(connection.execute(select(CampaignMember.customer_id, CampaignMember.arm)).all())
     assert all((arms[c] == "treatment") == t for c, t in zip(rows.features.index, rows.treated, strict=True))
 
-    done = subprocess.run(
-        [sys.executable, "-m", "winback.cli", "campaign", "uplift"],
-        env={"WINBACK_DATA_DIR": str(settings.data_dir), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-    )
+    done = invoke(["campaign", "uplift"], {"WINBACK_DATA_DIR": str(settings.data_dir)})
     assert done.returncode == 0, done.stderr
     assert "X-learner" in done.stdout and "treated" in done.stdout
     model = load_uplift(settings.data_dir)

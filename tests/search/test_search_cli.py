@@ -1,21 +1,14 @@
-"""`winback index`, `winback search` and `winback themes` as a user runs them."""
+"""`winback index`, `winback search` and `winback themes` as a user runs them (in-process: tests/cli_runner.py)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.cli_runner import CliResult, invoke
 
-def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "winback.cli", *args],
-        env={**os.environ, "COLUMNS": "250", **env},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+
+def run(args: list[str], env: dict[str, str]) -> CliResult:
+    return invoke(args, {"COLUMNS": "250", **env})
 
 
 def test_index_search_themes_and_errors(tmp_path: Path) -> None:
