@@ -1,5 +1,6 @@
-"""A small real shop for the assistant and the UI: seeded, trained (fast settings), scored and indexed once per test
-session; tests that write (drafts, planted reviews) work on their own copy of its data dir."""
+"""A small real shop for the assistant and the UI: seeded, trained (fast settings), scored and indexed once (and
+kept in the test-shop cache, tests/shop_cache.py); each test session works on its own copy, and tests that write
+(drafts, planted reviews) on a copy of their own."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.shop_cache import cached_shop
 from winback.config import Settings
 from winback.data.db import make_engine
 from winback.data.demo.seed import seed_demo
@@ -22,20 +24,24 @@ from winback.search.store import open_collection
 FAST = TrainConfig(members=2, max_epochs=25, patience=4)
 
 
-@pytest.fixture(scope="session")
-def scored_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The data dir of an 800-customer demo with a model, a scoring run and a feedback index."""
-    root = tmp_path_factory.mktemp("assistant-shop")
+def build_indexed_shop(root: Path, customers: int, seed: int) -> None:
+    """Seed, train (FAST), score and index a demo shop in `root`."""
     settings = Settings(data_dir=root)
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    seed_demo(engine, customers=800, seed=5)
+    seed_demo(engine, customers=customers, seed=seed)
     train_churn_model(engine, root, config=FAST)
     score_all(engine, ChurnScorer.load(root))
     embedder = get_embedder(settings.embedding_model)
     index_feedback(engine, open_collection(settings, embedder), embedder)
     engine.dispose()
-    return root
+
+
+@pytest.fixture(scope="session")
+def scored_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data dir of an 800-customer demo with a model, a scoring run and a feedback index."""
+    shop = cached_shop("indexed-shop", build_indexed_shop, customers=800, seed=5)
+    return shop.copy_to(tmp_path_factory.mktemp("assistant-shop") / "shop")
 
 
 @pytest.fixture
