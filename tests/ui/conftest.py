@@ -1,5 +1,7 @@
 """The web UI as users see it: `winback serve` in its own process on 127.0.0.1 over a copy of the small
-scored shop, with three users, and Debian's chromium driven by Playwright (never a downloaded browser)."""
+scored shop, with four users, and Debian's chromium driven by Playwright (never a downloaded browser). One UI
+server serves every browser test of a run (their tests leave state a later test does not depend on: the
+lock-out test locks a user of its own)."""
 
 from __future__ import annotations
 
@@ -26,17 +28,24 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PASSWORDS = {"sam": "sam-password-1", "carol": "carol-password-1", "maria": "maria-password-1"}
+PASSWORDS = {
+    "sam": "sam-password-1",
+    "carol": "carol-password-1",
+    "maria": "maria-password-1",
+    "lucas": "lucas-password-1",  # cs staff, locked out by the lock-out test (nobody else signs in as him)
+}
+USERS = {"sam": "support_agent", "carol": "cs_staff", "maria": "manager", "lucas": "cs_staff"}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ui_server(scored_shop: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """(base URL, data dir) of a running UI; users sam (support agent), carol (cs staff), maria (manager)."""
+    """(base URL, data dir) of the run's UI; users sam (support agent), carol and lucas (cs staff), maria
+    (manager)."""
     data_dir = tmp_path_factory.mktemp("ui") / "shop"
     shutil.copytree(scored_shop, data_dir)
     store = UserStore(data_dir / "users.toml")
-    for name, role in (("sam", "support_agent"), ("carol", "cs_staff"), ("maria", "manager")):
+    for name, role in USERS.items():
         store.add(name, role, PASSWORDS[name])
     port = _free_port()
     env = {

@@ -203,18 +203,18 @@ def test_a_metric_answer_carries_its_chart(ui_server: tuple[str, Path], browser_
 
 
 def test_six_wrong_passwords_lock_the_name_out(ui_server: tuple[str, Path], browser_page: Any) -> None:
-    """Last in this module: the name stays locked for 15 minutes."""
+    """lucas, a cs staff user no other test signs in as: the name stays locked for 15 minutes."""
     url, data_dir = ui_server
     page = browser_page
     page.goto(url)
     for attempt in range(6):
-        assert try_password(page, "carol", f"wrong-password-{attempt}") >= 400
-    assert try_password(page, "carol", PASSWORDS["carol"]) >= 400  # the right password, refused while locked
+        assert try_password(page, "lucas", f"wrong-password-{attempt}") >= 400
+    assert try_password(page, "lucas", PASSWORDS["lucas"]) >= 400  # the right password, refused while locked
     page.wait_for_load_state("networkidle")
     assert page.locator("#chat-input textarea").count() == 0  # still on the sign-in page
     assert "locked for 15 minutes" in page.content()  # the rule is on the sign-in page
     audit = (data_dir / "audit.log").read_text()
-    assert "locked out for 900 s after 5 failures: user:carol" in audit
+    assert "locked out for 900 s after 5 failures: user:lucas" in audit
     assert "sign-in refused (locked out" in audit
 
 
