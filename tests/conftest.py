@@ -8,11 +8,12 @@ gets a database of its own, created and dropped around it).
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,10 +21,12 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests import THREAD_CAPS, database_templates
 from winback.config import get_settings
 from winback.data.db import make_engine
 from winback.data.migrate import upgrade
 
+pytest_plugins = ["tests.durations", "tests.xdist_scheduling"]
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
@@ -89,17 +92,47 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_kind(request: pytest.FixtureRequest) -> str:
     """Each data test runs on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(database_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of the test's kind (nothing migrated)."""
+    if database_kind == "sqlite":
         return f"sqlite:///{tmp_path / 'winback.db'}"
     return request.getfixturevalue("postgres_url")
 
 
+Build = Callable[[Engine], object]
+
+
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    """A migrated, empty database."""
-    eng = make_engine(database_url)
+def clone_database(
+    database_kind: str, request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str, Build], str]:
+    """`clone(name, build)`: the URL of a new database of the test's kind holding what `build(engine)` put into
+    the template database `name`, which is built once per test run (per PostgreSQL server: a template
+    database cloned with CREATE DATABASE ... TEMPLATE; on SQLite: a file copied)."""
+
+    def clone(name: str, build: Build) -> str:
+        if database_kind == "sqlite":
+            target = tmp_path / f"{name}.db"
+            shutil.copyfile(database_templates.sqlite(tmp_path_factory, name, build), target)
+            return f"sqlite:///{target}"
+        server = request.getfixturevalue("postgres_server")
+        url = database_templates.postgres_clone(server, name, build)
+        request.addfinalizer(lambda: database_templates.drop(server, url))
+        return url
+
+    return clone
+
+
+@pytest.fixture
+def engine(clone_database: Callable[[str, Build], str]) -> Iterator[Engine]:
+    """A migrated, empty database (a clone of one migrated once per run; upgrading it again finds it at head)."""
+    eng = make_engine(clone_database("migrated", upgrade))
     upgrade(eng)
     yield eng
     eng.dispose()
@@ -167,6 +200,17 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+@contextmanager
+def _without_thread_caps() -> Iterator[None]:
+    """The process environment without the per-worker thread caps of tests/__init__.py, for a child process."""
+    for name in THREAD_CAPS:
+        os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        os.environ.update(THREAD_CAPS)
+
+
 @pytest.fixture(scope="session")
 def llm_server() -> Iterator[tuple[Path, int]]:
     """The embedded vLLM server of the default tasks' model: (data dir holding the converted models, base
@@ -187,7 +231,8 @@ def llm_server() -> Iterator[tuple[Path, int]]:
     settings = Settings(data_dir=cache, llm_port=free_llm_port(), llm_venv=venv)
     model = task_model(settings, "draft")
     prepare_model(cache, model)
-    start_server(settings, model)
+    with _without_thread_caps():  # the server sizes its own thread pool, as in production
+        start_server(settings, model)
     try:
         yield cache, settings.llm_port
     finally:

@@ -4,12 +4,14 @@ on SQLite and PostgreSQL, plus the bad inputs people type."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, insert, select
 
+from winback.data.db import make_engine
 from winback.data.demo.seed import seed_demo
 from winback.data.lookups import (
     MAX_ROWS,
@@ -24,6 +26,7 @@ from winback.data.lookups import (
     segment_aggregates,
 )
 from winback.data.lookups.common import reference_date
+from winback.data.migrate import upgrade
 from winback.data.schema import Customer, Offer, OfferEvent, Order
 from winback.data.scores import ScoreRecord, write_scores
 
@@ -39,8 +42,16 @@ def _band(p: float) -> str:
 
 
 @pytest.fixture
-def shop(engine: Engine) -> Engine:
-    """A demo shop with a scoring run whose probabilities are a hash of the id (no model needed)."""
+def shop(clone_database: Callable[[str, Callable[[Engine], None]], str]) -> Iterator[Engine]:
+    """A demo shop with a scoring run whose probabilities are a hash of the id (no model needed), cloned from a
+    template built once per run."""
+    engine = make_engine(clone_database("lookups-shop", build_shop))
+    yield engine
+    engine.dispose()
+
+
+def build_shop(engine: Engine) -> None:
+    upgrade(engine)
     seed_demo(engine, customers=300, seed=5)
     with engine.connect() as connection:
         ids = list(connection.scalars(select(Customer.customer_id).where(Customer.closed_at.is_(None))))
@@ -55,7 +66,6 @@ def shop(engine: Engine) -> Engine:
         for c in ids
     ]
     write_scores(engine, records, "test-model", SCORED_AT, as_of)
-    return engine
 
 
 def _tables(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:

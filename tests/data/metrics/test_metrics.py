@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,9 +13,11 @@ import pytest
 from sqlalchemy import Engine, insert, select, text
 
 from winback.config import Settings
+from winback.data.db import make_engine
 from winback.data.demo.seed import seed_demo
 from winback.data.lookups.common import InvalidLookup
 from winback.data.metrics import MetricQuery, load_catalog, run_metric
+from winback.data.migrate import upgrade
 from winback.data.schema import ChurnScore, Customer, Offer
 
 # reference SQL for every measure, written by hand (not from catalog.toml): {where} is the window and the
@@ -221,11 +223,19 @@ def add_scores_and_offers(engine: Engine) -> None:
         connection.execute(insert(Offer), offers)
 
 
-@pytest.fixture
-def shop(engine: Engine, database_url: str) -> Iterator[tuple[Engine, Settings]]:
+def build_shop(engine: Engine) -> None:
+    upgrade(engine)
     seed_demo(engine, customers=150, seed=11)
     add_scores_and_offers(engine)
-    yield engine, Settings(database_url=database_url, sql_timeout_s=10)
+
+
+@pytest.fixture
+def shop(clone_database: Callable[[str, Callable[[Engine], None]], str]) -> Iterator[tuple[Engine, Settings]]:
+    """A seeded shop with scores and offers, cloned from a template built once per run."""
+    url = clone_database("metrics-shop", build_shop)
+    engine = make_engine(url)
+    yield engine, Settings(database_url=url, sql_timeout_s=10)
+    engine.dispose()
 
 
 def reference(engine: Engine, measure: str, grouped: bool, window_days: int | None) -> dict[Any, float | None]:
