@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # background processes started, waited for and stopped
 QUESTION = "top 3 customers at risk in each segment? just the top 3"
 
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 HELPER = Path(__file__).resolve().parents[1] / "scripts" / "lib" / "venv.sh"
 
 
@@ -15,6 +17,7 @@ def prepare(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow  # creates a virtual environment
 def test_a_dangling_link_is_replaced_by_a_fresh_venv(tmp_path: Path) -> None:
     venv = tmp_path / ".venv-llm"
     venv.symlink_to("/nonexistent")
@@ -42,6 +45,7 @@ def test_foreign_folders_and_links_are_refused_with_what_to_delete(tmp_path: Pat
     assert not (tmp_path / "ran").exists() and not Path("ran").exists()
 
 
+@pytest.mark.slow  # creates a virtual environment
 def test_a_venv_whose_python_no_longer_runs_is_recreated(tmp_path: Path) -> None:
     venv = tmp_path / ".venv"
     assert prepare(venv).returncode == 0

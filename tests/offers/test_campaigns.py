@@ -111,6 +111,7 @@ def test_a_campaign_splits_drafts_only_for_treatment_and_sends_over_smtp(demo_sh
     assert statuses == {"sent": len(expected)} and provider and "queued as" in provider
 
 
+@pytest.mark.slow  # a process killed mid-send
 def test_killing_a_send_halfway_then_running_it_again_sends_each_message_once(
     demo_shop_factory: ShopFactory,
 ) -> None:

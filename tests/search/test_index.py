@@ -115,6 +115,7 @@ def test_long_and_empty_texts(sqlite_shop, tmp_path: Path, embedder) -> None:
     assert not collection.get(where={"source_id": "EMPTY"})["ids"]
 
 
+@pytest.mark.slow  # a process killed mid-run
 def test_killed_indexer_is_completed_by_the_next_run(sqlite_url: str, tmp_path: Path) -> None:
     engine = make_engine(sqlite_url)
     upgrade(engine)

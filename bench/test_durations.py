@@ -1,0 +1,97 @@
+"""Where the test suite's time goes, from the durations file every run writes beside its junit report
+(tests/durations.py): the slowest tests and the total per test folder, so a slower suite shows in review.
+
+    python -m bench.test_durations [PATH] [--top 30] [--against OLDER_PATH]
+
+PATH defaults to test-artifacts/junit.durations.json (what scripts/test writes; scripts/check writes
+test-artifacts/check/junit.durations.json). With --against, each folder's total is compared with an older run.
+A test's time is its setup + call + teardown: a fixture built once (a shop, a server) counts for the first
+test that asked for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = ROOT / "test-artifacts" / "junit.durations.json"
+
+
+def load(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise SystemExit(f"error: no durations file at {path}: run scripts/test or scripts/check first") from None
+    except ValueError as exc:
+        raise SystemExit(f"error: {path} is not a durations file: {exc}") from None
+    for row in data["tests"]:
+        row["total_s"] = row["setup_s"] + row["call_s"] + row["teardown_s"]
+    return data
+
+
+def folder_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0].rsplit("/", 1)[0]
+
+
+def per_folder(tests: list[dict[str, Any]]) -> dict[str, tuple[int, float]]:
+    count: dict[str, int] = defaultdict(int)
+    seconds: dict[str, float] = defaultdict(float)
+    for row in tests:
+        count[folder_of(row["nodeid"])] += 1
+        seconds[folder_of(row["nodeid"])] += row["total_s"]
+    return {folder: (count[folder], seconds[folder]) for folder in count}
+
+
+def slowest_table(tests: list[dict[str, Any]], top: int) -> list[str]:
+    lines = ["| # | test | total s | setup s | call s | teardown s | outcome |", "|---:|---|---:|---:|---:|---:|---|"]
+    ranked = sorted(tests, key=lambda row: -row["total_s"])[:top]
+    for n, row in enumerate(ranked, 1):
+        lines.append(
+            f"| {n} | {row['nodeid']} | {row['total_s']:.1f} | {row['setup_s']:.1f} | {row['call_s']:.1f} "
+            f"| {row['teardown_s']:.1f} | {row['outcome']} |"
+        )
+    return lines
+
+
+def folder_table(tests: list[dict[str, Any]], older: list[dict[str, Any]] | None) -> list[str]:
+    now = per_folder(tests)
+    before = per_folder(older) if older is not None else {}
+    header = "| folder | tests | seconds | share |" + (" before s | change s |" if older is not None else "")
+    lines = [header, "|---|---:|---:|---:|" + ("---:|---:|" if older is not None else "")]
+    total = sum(seconds for _, seconds in now.values()) or 1.0
+    for folder, (count, seconds) in sorted(now.items(), key=lambda item: -item[1][1]):
+        line = f"| {folder} | {count} | {seconds:.1f} | {seconds / total:.0%} |"
+        if older is not None:
+            old = before.get(folder, (0, 0.0))[1]
+            line += f" {old:.1f} | {seconds - old:+.1f} |"
+        lines.append(line)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("path", nargs="?", type=Path, default=DEFAULT)
+    parser.add_argument("--top", type=int, default=30, help="how many of the slowest tests to list")
+    parser.add_argument("--against", type=Path, help="an older durations file to compare each folder with")
+    args = parser.parse_args()
+    data = load(args.path)
+    tests = data["tests"]
+    older = load(args.against)["tests"] if args.against else None
+    failed = sum(row["outcome"] in ("failed", "error") for row in tests)
+    summed = sum(row["total_s"] for row in tests)
+    print(
+        f"{args.path}: {len(tests)} tests ({failed} failed) started {data['started']}, wall {data['wall_s']:.0f} s "
+        f"with {data['workers'] or 1} worker(s); test time summed {summed:.0f} s; -m {data['markexpr']!r}\n"
+    )
+    print(f"The {min(args.top, len(tests))} slowest tests\n")
+    print("\n".join(slowest_table(tests, args.top)))
+    print("\nTime per test folder\n")
+    print("\n".join(folder_table(tests, older)))
+
+
+if __name__ == "__main__":
+    main()
