@@ -5,6 +5,7 @@ only over their OpenAI-compatible HTTP API; `winback llm serve` and the demo sta
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -187,6 +188,7 @@ def _stop_port(settings: Settings, port: int, grace_s: float) -> bool:
         return False
     deadline = time.monotonic() + grace_s
     while time.monotonic() < deadline:
+        _reap(pid)
         try:
             os.killpg(pid, 0)
         except ProcessLookupError:
@@ -196,3 +198,10 @@ def _stop_port(settings: Settings, port: int, grace_s: float) -> bool:
         os.killpg(pid, signal.SIGKILL)
     _pid_file(settings, port).unlink(missing_ok=True)
     return True
+
+
+def _reap(pid: int) -> None:
+    """Collect the server's exit status when this process started it: until then the exited server stays a
+    zombie, which still counts as a member of its process group (a stop would wait out its whole grace)."""
+    with contextlib.suppress(ChildProcessError):  # started by another process: its parent (or init) reaps it
+        os.waitpid(pid, os.WNOHANG)
