@@ -72,6 +72,22 @@ def folder_table(tests: list[dict[str, Any]], older: list[dict[str, Any]] | None
     return lines
 
 
+def worker_table(tests: list[dict[str, Any]]) -> list[str]:
+    """Each worker's busy time and when its last test ended: a run that ends waiting on one worker shows here."""
+    busy: dict[str, float] = defaultdict(float)
+    ended: dict[str, float] = defaultdict(float)
+    count: dict[str, int] = defaultdict(int)
+    for row in tests:
+        worker = row.get("worker", "?")
+        busy[worker] += row["total_s"]
+        count[worker] += 1
+        ended[worker] = max(ended[worker], row.get("started_s", 0.0) + row["total_s"])
+    lines = ["| worker | tests | busy s | last test ended at s |", "|---|---:|---:|---:|"]
+    for worker in sorted(busy):
+        lines.append(f"| {worker} | {count[worker]} | {busy[worker]:.0f} | {ended[worker]:.0f} |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("path", nargs="?", type=Path, default=DEFAULT)
@@ -91,6 +107,9 @@ def main() -> None:
     print("\n".join(slowest_table(tests, args.top)))
     print("\nTime per test folder\n")
     print("\n".join(folder_table(tests, older)))
+    if any("worker" in row for row in tests):
+        print("\nTime per worker\n")
+        print("\n".join(worker_table(tests)))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,9 @@ class DurationRecorder:
             nodeid, {"nodeid": nodeid, "outcome": "passed", "setup_s": 0.0, "call_s": 0.0, "teardown_s": 0.0}
         )
         row[f"{report.when}_s"] = round(report.duration, 4)
+        if report.when == "setup":  # where and when it ran: a worker's timeline shows a badly shared run
+            row["worker"] = getattr(getattr(report, "node", None), "workerinput", {}).get("workerid", "main")
+            row["started_s"] = round(report.start - self.started, 2)
         if report.failed:
             row["outcome"] = "failed" if report.when == "call" else "error"
         elif report.skipped and report.when != "teardown":
