@@ -138,6 +138,9 @@ def main() -> int:
     for name in ("test.log", "demo.log"):
         if (work / name).exists():
             shutil.move(str(work / name), logs / name)
+    for name in ("junit.xml", "junit.durations.json"):  # python -m bench.test_durations LOGS/junit.durations.json
+        if (clone / "test-artifacts" / name).exists():
+            shutil.copy2(clone / "test-artifacts" / name, logs / name)
     if not args.keep:
         for child in work.iterdir():
             if child.name == "logs":
