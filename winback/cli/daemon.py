@@ -4,6 +4,9 @@ CLI's start-up plus the turn, not a fresh load of everything.
 
 The socket lives in `<data_dir>/run/` (a 0700 folder, the socket 0600): only the OS user who owns the data
 can connect, the same trust as running `winback ask` in-process (which also takes --role from its caller).
+A Unix socket's address holds about 100 bytes: where `<data_dir>/run/ask.sock` is longer, the socket goes to
+`<temp folder>/winback-<uid>/ask-<hash of the data dir>.sock` instead (/tmp where the temp folder is that deep
+too), a folder that must be this user's own and private (0700, not a link), or neither end uses it.
 The first `winback ask` starts the daemon and waits for it; it stops after `WINBACK_ASK_DAEMON_IDLE_S`
 seconds without a turn, on `winback daemon stop`, or when a caller's settings or winback's code differ
 from its own (the caller then starts a fresh one). Events travel as JSON lines, the same ones `Assistant.stream` yields."""
@@ -17,8 +20,10 @@ import json
 import os
 import socket
 import socketserver
+import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from winback.config import Settings
+from winback.errors import UserError
 
 READY_TIMEOUT_S = 180.0  # a cold start loads the embedder and probes the LLM server
 
@@ -34,8 +40,35 @@ def run_dir(settings: Settings) -> Path:
     return settings.data_dir / "run"
 
 
+SOCKET_PATH_MAX = 103  # bytes of a Unix socket's address, less its final NUL (Linux holds 108, macOS 104)
+
+
 def socket_path(settings: Settings) -> Path:
-    return run_dir(settings) / "ask.sock"
+    """`<data_dir>/run/ask.sock`, or a short name in this user's private temp folder when that is too long."""
+    path = run_dir(settings) / "ask.sock"
+    if len(os.fsencode(path)) <= SOCKET_PATH_MAX:
+        return path
+    digest = hashlib.sha256(os.fsencode(settings.data_dir.resolve())).hexdigest()[:16]
+    short = Path(tempfile.gettempdir()) / f"winback-{os.getuid()}" / f"ask-{digest}.sock"
+    if len(os.fsencode(short)) <= SOCKET_PATH_MAX:
+        return short
+    return Path("/tmp") / f"winback-{os.getuid()}" / f"ask-{digest}.sock"  # a temp folder that deep too
+
+
+def socket_folder(settings: Settings) -> Path:
+    """The socket's folder, created 0700 when missing; a shared temp folder's must be this user's own, private
+    and not a link (another user could otherwise put a socket of theirs where ours is looked for)."""
+    from winback.data.private import private_dir
+
+    folder = socket_path(settings).parent
+    if folder == run_dir(settings):
+        return private_dir(folder)
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)
+    found = folder.lstat()
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o077:
+        raise UserError(f"{folder} is not a private folder of this user (0700, not a link): remove it and retry")
+    return folder
 
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -124,7 +157,7 @@ def serve(settings: Settings, planner: str | None = None) -> None:
     assistant.planner_mode()  # the LLM capability probe (cached)
     assistant.ask("hello", role="cs_staff", remember=False)  # first-call imports of the tools
     folder = private_dir(run_dir(settings))
-    path = socket_path(settings)
+    path = socket_folder(settings) / socket_path(settings).name
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
     server = _Server(path, assistant, fingerprint(settings, planner))
@@ -157,6 +190,7 @@ def _connect(settings: Settings) -> socket.socket | None:
     path = socket_path(settings)
     if not path.exists():
         return None
+    socket_folder(settings)  # never talk to a socket in a folder another user could have placed it in
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         conn.connect(str(path))
