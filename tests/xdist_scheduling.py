@@ -14,6 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from _pytest.nodeid import NodeId
 from xdist.remote import Producer
 from xdist.scheduler import LoadScopeScheduling
 
@@ -22,13 +23,18 @@ from tests.durations import durations_path, plain_nodeid
 SERVER_GROUPS = {"llm": "llm", "browser": "ui"}  # marker -> xdist group
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist appends each test's group to its id
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked llm (browser) share the run's one LLM (UI) server: put them in one xdist group."""
+@pytest.hookimpl(trylast=True)  # after -m, -k and --deselect have chosen the tests by their plain ids
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a worker of `--dist loadgroup`: tests marked llm (browser) share the run's one LLM (UI) server, so
+    their ids get the group's "@llm" ("@ui") suffix the scheduler reads. (pytest-xdist 3.8 appends the
+    suffix of an `xdist_group` mark by setting `item._nodeid`, which pytest 9.2's structured ids no longer
+    read: its groups silently fall apart. This sets the id pytest 9.2 reads.)"""
+    if not getattr(config.option, "loadgroup", False):
+        return
     for item in items:
-        for marker, group in SERVER_GROUPS.items():
-            if item.get_closest_marker(marker) is not None:
-                item.add_marker(pytest.mark.xdist_group(group))
+        group = next((g for marker, g in SERVER_GROUPS.items() if item.get_closest_marker(marker)), None)
+        if group and not item.nodeid.endswith(f"@{group}"):
+            item._id = NodeId.parse(f"{item.nodeid}@{group}")  # type: ignore[attr-defined]
 
 
 def previous_durations(path: Path) -> dict[str, float]:
@@ -49,8 +55,9 @@ class FileOrGroupScheduling(LoadScopeScheduling):
         self.durations = durations
 
     def _split_scope(self, nodeid: str) -> str:
-        if nodeid.rfind("@") > nodeid.rfind("]"):  # the group xdist appended ("...::test_x@llm")
-            return "@" + nodeid.rsplit("@", 1)[1]
+        plain = plain_nodeid(nodeid)
+        if plain != nodeid:  # the group xdist appended ("...::test_x@llm") is the unit
+            return nodeid[len(plain) :]
         return nodeid.split("::", 1)[0]
 
     def schedule(self) -> None:
