@@ -47,7 +47,8 @@ def timed(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> tupl
 
 
 def minutes(seconds: float) -> str:
-    return f"{int(seconds // 60)} min {seconds % 60:02.0f} s"
+    whole = round(seconds)  # 1139.6 s is 19 min 00 s, not 18 min 60 s
+    return f"{whole // 60} min {whole % 60:02d} s"
 
 
 def main() -> int:

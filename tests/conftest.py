@@ -1,8 +1,10 @@
-"""Shared fixtures: fresh SQLite files, and a real PostgreSQL server started once per test session.
+"""Shared fixtures: fresh SQLite files and PostgreSQL databases (clones of template databases where a test
+needs a migrated or seeded one: tests/database_templates.py), and the servers the tests share.
 
-The PostgreSQL server comes from scripts/postgres.sh (Debian's package, 127.0.0.1 only) and is stopped
-when the session ends. Set WINBACK_TEST_POSTGRES_URL to use an existing server instead (each test still
-gets a database of its own, created and dropped around it).
+The PostgreSQL server comes from scripts/postgres.sh (Debian's package, 127.0.0.1 only): scripts/test starts
+one for the whole run and passes it in WINBACK_TEST_POSTGRES_URL (set it yourself to use an existing server);
+without it each test session (each pytest-xdist worker) starts its own and stops it at the end. Each test
+still gets a database of its own, created and dropped around it.
 """
 
 from __future__ import annotations
@@ -12,16 +14,15 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 
 from tests import THREAD_CAPS, database_templates
+from tests.database_templates import Build, CloneDatabase
 from winback.config import get_settings
 from winback.data.db import make_engine
 from winback.data.migrate import upgrade
@@ -73,17 +74,11 @@ def postgres_server() -> Iterator[str]:
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database, dropped after the test."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+    url = database_templates.create(postgres_server)
     try:
         yield url
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        database_templates.drop(postgres_server, url)
 
 
 @pytest.fixture
@@ -105,13 +100,10 @@ def database_url(database_kind: str, request: pytest.FixtureRequest, tmp_path: P
     return request.getfixturevalue("postgres_url")
 
 
-Build = Callable[[Engine], object]
-
-
 @pytest.fixture
 def clone_database(
     database_kind: str, request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Callable[[str, Build], str]:
+) -> CloneDatabase:
     """`clone(name, build)`: the URL of a new database of the test's kind holding what `build(engine)` put into
     the template database `name`, which is built once per test run (per PostgreSQL server: a template
     database cloned with CREATE DATABASE ... TEMPLATE; on SQLite: a file copied)."""
@@ -130,7 +122,7 @@ def clone_database(
 
 
 @pytest.fixture
-def engine(clone_database: Callable[[str, Build], str]) -> Iterator[Engine]:
+def engine(clone_database: CloneDatabase) -> Iterator[Engine]:
     """A migrated, empty database (a clone of one migrated once per run; upgrading it again finds it at head)."""
     eng = make_engine(clone_database("migrated", upgrade))
     upgrade(eng)

@@ -10,32 +10,26 @@ file in this run's temporary folder, copied.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.shop_cache import code_fingerprint
+from tests.shop_cache import builder_fingerprint
 from winback.data.db import make_engine
 
 Build = Callable[[Engine], object]
+CloneDatabase = Callable[[str, Build], str]  # the clone_database fixture: (template name, builder) -> URL
 _sqlite: dict[str, Path] = {}
-
-
-def _fingerprint(name: str, build: Build) -> str:
-    source = Path(inspect.getfile(build)).read_bytes()
-    return hashlib.sha256(
-        f"{code_fingerprint()}|{name}|{build.__module__}.{build.__qualname__}".encode() + source
-    ).hexdigest()[:12]
 
 
 def sqlite(folders: pytest.TempPathFactory, name: str, build: Build) -> Path:
     """The SQLite template file `name` of this run (built on first use)."""
-    key = f"{name}-{_fingerprint(name, build)}"
+    key = f"{name}-{builder_fingerprint(name, build)[:12]}"
     if key not in _sqlite:
         path = folders.mktemp(f"template-{name}") / "template.db"
         engine = make_engine(f"sqlite:///{path}")
@@ -45,40 +39,54 @@ def sqlite(folders: pytest.TempPathFactory, name: str, build: Build) -> Path:
     return _sqlite[key]
 
 
-def _admin(server: str) -> Engine:
-    return create_engine(server, isolation_level="AUTOCOMMIT")
+@contextmanager
+def _admin(server: str) -> Iterator[Connection]:
+    """A connection to the server's maintenance database, outside any transaction (CREATE DATABASE needs it)."""
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def _url(server: str, database: str) -> str:
+    return make_url(server).set(database=database).render_as_string(hide_password=False)
+
+
+def _exists(connection: Connection, database: str) -> bool:
+    return connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": database}).first() is not None
+
+
+def create(server: str, template: str | None = None) -> str:
+    """URL of a new database on `server`: empty, or a clone of the database `template`."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with _admin(server) as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    return _url(server, name)
 
 
 def postgres_clone(server: str, name: str, build: Build) -> str:
     """URL of a new database cloned from the template `name` on `server` (built there on first use)."""
-    template = f"tpl_{name.replace('-', '_')}_{_fingerprint(name, build)}"
-    admin = _admin(server)
-    try:
-        with admin.connect() as connection:
-            if (
-                connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": template}).first()
-                is None
-            ):
-                lock = int.from_bytes(hashlib.sha256(template.encode()).digest()[:4], "big")
-                connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": lock})
-                try:
-                    exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": template})
-                    if exists.first() is None:
-                        _build_template(connection, server, template, build)
-                finally:
-                    connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock})
-            clone = f"t_{uuid.uuid4().hex[:12]}"
-            connection.execute(text(f'CREATE DATABASE "{clone}" TEMPLATE "{template}"'))
-    finally:
-        admin.dispose()
-    return make_url(server).set(database=clone).render_as_string(hide_password=False)
+    template = f"tpl_{name.replace('-', '_')}_{builder_fingerprint(name, build)[:12]}"
+    with _admin(server) as connection:
+        if not _exists(connection, template):
+            lock = int.from_bytes(hashlib.sha256(template.encode()).digest()[:4], "big")
+            connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": lock})
+            try:
+                if not _exists(connection, template):  # not built by the other worker meanwhile
+                    _build_template(connection, server, template, build)
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock})
+    return create(server, template)
 
 
 def _build_template(connection: Connection, server: str, template: str, build: Build) -> None:
+    """Build into a database of another name and rename it when done: a template is never half-built."""
     building = f"{template}_building"
     connection.execute(text(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)'))
     connection.execute(text(f'CREATE DATABASE "{building}"'))
-    engine = make_engine(make_url(server).set(database=building).render_as_string(hide_password=False))
+    engine = make_engine(_url(server, building))
     try:
         build(engine)
     finally:
@@ -87,7 +95,5 @@ def _build_template(connection: Connection, server: str, template: str, build: B
 
 
 def drop(server: str, url: str) -> None:
-    admin = _admin(server)
-    with admin.connect() as connection:
+    with _admin(server) as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()

@@ -50,10 +50,12 @@ def _stem(name: str, params: dict[str, Any]) -> str:
     return name + "".join(f"-{key}{value}" for key, value in sorted(params.items()))
 
 
-def _key(stem: str, build: Callable[..., Any]) -> str:
-    module = Path(inspect.getfile(build)).read_bytes()  # the builder and the settings it uses (e.g. FAST)
-    text = f"{code_fingerprint()}|{stem}|{build.__module__}.{build.__qualname__}"
-    return hashlib.sha256(text.encode() + module).hexdigest()[:16]
+def builder_fingerprint(label: str, build: Callable[..., Any]) -> str:
+    """A hash of what `build` makes under `label`: the code fingerprint, the builder's name and its module's
+    text (the builder and the settings it uses, e.g. FAST)."""
+    module = Path(inspect.getfile(build)).read_bytes()
+    text = f"{code_fingerprint()}|{label}|{build.__module__}.{build.__qualname__}"
+    return hashlib.sha256(text.encode() + module).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def cached_shop(name: str, build: Callable[..., Any], **params: Any) -> CachedSh
     """The shop `build(folder, **params)` makes, built on first use (once for all workers of a run) or read
     from the cache."""
     stem = _stem(name, params)
-    target = CACHE / f"{stem}-{_key(stem, build)}"
+    target = CACHE / f"{stem}-{builder_fingerprint(stem, build)[:16]}"
     if not (target / COMPLETE).exists():
         CACHE.mkdir(parents=True, exist_ok=True)
         with FileLock(f"{target}.lock"):

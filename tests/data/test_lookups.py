@@ -4,13 +4,14 @@ on SQLite and PostgreSQL, plus the bad inputs people type."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, insert, select
 
+from tests.database_templates import CloneDatabase
 from winback.data.db import make_engine
 from winback.data.demo.seed import seed_demo
 from winback.data.lookups import (
@@ -42,7 +43,7 @@ def _band(p: float) -> str:
 
 
 @pytest.fixture
-def shop(clone_database: Callable[[str, Callable[[Engine], None]], str]) -> Iterator[Engine]:
+def shop(clone_database: CloneDatabase) -> Iterator[Engine]:
     """A demo shop with a scoring run whose probabilities are a hash of the id (no model needed), cloned from a
     template built once per run."""
     engine = make_engine(clone_database("lookups-shop", build_shop))

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, insert, select, text
 
+from tests.database_templates import CloneDatabase
 from winback.config import Settings
 from winback.data.db import make_engine
 from winback.data.demo.seed import seed_demo
@@ -230,7 +231,7 @@ def build_shop(engine: Engine) -> None:
 
 
 @pytest.fixture
-def shop(clone_database: Callable[[str, Callable[[Engine], None]], str]) -> Iterator[tuple[Engine, Settings]]:
+def shop(clone_database: CloneDatabase) -> Iterator[tuple[Engine, Settings]]:
     """A seeded shop with scores and offers, cloned from a template built once per run."""
     url = clone_database("metrics-shop", build_shop)
     engine = make_engine(url)
