@@ -180,7 +180,7 @@ def _stop_port(settings: Settings, port: int, grace_s: float) -> bool:
     if pid is None:
         return False
     try:
-        if b"vllm" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+        if not _runs_vllm(pid):
             raise ProcessLookupError  # a stale pid file: that process is not our server
         os.killpg(pid, signal.SIGTERM)
     except (ProcessLookupError, FileNotFoundError):
@@ -197,6 +197,19 @@ def _stop_port(settings: Settings, port: int, grace_s: float) -> bool:
     else:
         os.killpg(pid, signal.SIGKILL)
     _pid_file(settings, port).unlink(missing_ok=True)
+    return True
+
+
+def _runs_vllm(pid: int, wait_s: float = 2.0) -> bool:
+    """Whether process `pid` is a vLLM server. Right after it was started its command line can still read
+    empty or as its parent's (it has not called exec yet): a stop that soon (a failed start stops its server)
+    waits a moment for the real one rather than take our own server for a stale pid."""
+    path = Path(f"/proc/{pid}/cmdline")
+    deadline = time.monotonic() + wait_s
+    while b"vllm" not in path.read_bytes():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
     return True
 
 
