@@ -3,8 +3,10 @@
 
     python -m bench.test_durations [PATH] [--top 30] [--against OLDER_PATH]
 
-PATH defaults to test-artifacts/junit.durations.json (what scripts/test writes; scripts/check writes
-test-artifacts/check/junit.durations.json). With --against, each folder's total is compared with an older run.
+PATH defaults to the newest of the files a run writes: test-artifacts/junit.durations.json (scripts/test),
+test-artifacts/check/junit.durations.json (scripts/check), their partial/ folders (a run given arguments) and
+test-artifacts/durations.json (a plain pytest run). With --against, each folder's total is compared with an
+older run. Under pytest-xdist it also shows each worker's busy time and when its last test ended.
 A test's time is its setup + call + teardown: a fixture built once (a shop, a server) counts for the first
 test that asked for it.
 """
@@ -18,14 +20,28 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT = ROOT / "test-artifacts" / "junit.durations.json"
+ARTIFACTS = ROOT / "test-artifacts"
+WRITTEN = [
+    ARTIFACTS / "junit.durations.json",
+    ARTIFACTS / "check" / "junit.durations.json",
+    ARTIFACTS / "partial" / "junit.durations.json",
+    ARTIFACTS / "check" / "partial" / "junit.durations.json",
+    ARTIFACTS / "durations.json",
+]
+
+
+def newest_written() -> Path:
+    found = [path for path in WRITTEN if path.is_file()]
+    if not found:
+        raise SystemExit("error: no durations file in test-artifacts/: run scripts/check or scripts/test first")
+    return max(found, key=lambda path: path.stat().st_mtime)
 
 
 def load(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
-        raise SystemExit(f"error: no durations file at {path}: run scripts/test or scripts/check first") from None
+        raise SystemExit(f"error: no durations file at {path}") from None
     except ValueError as exc:
         raise SystemExit(f"error: {path} is not a durations file: {exc}") from None
     for row in data["tests"]:
@@ -90,10 +106,11 @@ def worker_table(tests: list[dict[str, Any]]) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("path", nargs="?", type=Path, default=DEFAULT)
+    parser.add_argument("path", nargs="?", type=Path, help="a durations file (default: the newest a run wrote)")
     parser.add_argument("--top", type=int, default=30, help="how many of the slowest tests to list")
     parser.add_argument("--against", type=Path, help="an older durations file to compare each folder with")
     args = parser.parse_args()
+    args.path = args.path or newest_written()
     data = load(args.path)
     tests = data["tests"]
     older = load(args.against)["tests"] if args.against else None
