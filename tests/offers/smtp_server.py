@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ class Recorder:
     # recipient -> replies to give before accepting (e.g. ["451 try later"]); "550 ..." forever refuses
     replies: dict[str, list[str]] = field(default_factory=dict)
     on_message: Callable[[int], None] | None = None  # called with the count after each accepted message
+    delay_s: float = 0.0  # how long the server takes over each message (a slow server widens any race)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         queued = self.replies.get(address)
@@ -39,6 +41,8 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         parsed = message_from_bytes(envelope.content, policy=default)
         self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
         if self.on_message:

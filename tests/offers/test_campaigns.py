@@ -29,7 +29,7 @@ from winback.offers.channels import OutboxChannel, SmtpChannel
 from winback.offers.drafting import OfferDrafter
 from winback.offers.outcomes import campaign_report
 from winback.offers.policy import load_policy
-from winback.offers.sending import send_campaign
+from winback.offers.sending import SendReport, send_campaign
 
 ShopFactory = Callable[[], Settings]
 
@@ -109,6 +109,27 @@ def test_a_campaign_splits_drafts_only_for_treatment_and_sends_over_smtp(demo_sh
         statuses = Counter(connection.scalars(select(OfferSend.status)))
         provider = connection.scalars(select(OfferSend.provider_id)).first()
     assert statuses == {"sent": len(expected)} and provider and "queued as" in provider
+
+
+def test_two_senders_at_once_deliver_each_message_once(demo_shop_factory: ShopFactory) -> None:
+    """The same campaign sent by two runs at the same time (two managers pressing Send, or the UI and the CLI)
+    through a mail server that answers slowly: every approved message arrives once, counted by Message-ID."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = demo_shop_factory()
+    engine = _create(settings)
+    expected = _expected_recipients(engine, "oct")
+
+    def run(_: int) -> SendReport:
+        channel = SmtpChannel(url, settings)
+        return send_campaign(_engine(settings), settings, load_policy(settings.data_dir), "oct", channel)
+
+    with smtp_server(Recorder(delay_s=0.02)) as (url, recorder), ThreadPoolExecutor(max_workers=2) as pool:
+        runs = list(pool.map(run, range(2)))
+    delivered = Counter(str(r.message["Message-ID"]) for r in recorder.messages)
+    assert len(delivered) == len(expected) > 30 and set(delivered.values()) == {1}, delivered.most_common(3)
+    assert sorted(r.recipients[0] for r in recorder.messages) == sorted(expected)
+    assert sum(r.sent for r in runs) == len(expected) and all(not r.failed for r in runs)
 
 
 @pytest.mark.slow  # a process killed mid-send

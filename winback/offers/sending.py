@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from winback.config import Settings
 from winback.data.clock import shop_now
@@ -218,11 +219,13 @@ def _send_one(
     message = build_message(offer, settings.mail_from, settings.unsubscribe_url)
     payload = _payload(offer, sender, mid)
     attempts = candidate.attempts
+    taking_over = candidate.send_status  # None (never claimed), failed, or sending (--retry-unconfirmed)
     while True:
         attempts += 1
-        if not _claim(engine, campaign, offer.offer_id, channel.name, mid, attempts, now):
+        if not _claim(engine, campaign, offer.offer_id, channel.name, mid, attempts, now, taking_over):
             report.already_sent += 1  # another run claimed it first
             return False
+        taking_over = "failed"  # a retry in this run takes back its own failure
         try:
             provider_id = channel.send(message, payload)
         except SendFailed as exc:
@@ -246,34 +249,53 @@ def _send_one(
 
 
 def _claim(
-    engine: Engine, campaign: Campaign, offer_id: str, channel: str, mid: str, attempts: int, now: datetime
+    engine: Engine,
+    campaign: Campaign,
+    offer_id: str,
+    channel: str,
+    mid: str,
+    attempts: int,
+    now: datetime,
+    taking_over: str | None,
 ) -> bool:
-    """Take the send: insert (or move a failed one back to) status sending. False if another run holds it."""
-    with write_transaction(engine) as connection:
-        current = connection.execute(
-            select(OfferSend.status).where(OfferSend.offer_id == offer_id)
-        ).scalar_one_or_none()
-        if current == "sent":
-            return False
-        if current is not None:
-            connection.execute(delete(OfferSend).where(OfferSend.offer_id == offer_id))
-        connection.execute(
-            insert(OfferSend).values(
-                offer_id=offer_id,
-                campaign_id=campaign.campaign_id,
-                channel=channel,
-                status="sending",
-                attempts=attempts,
-                message_id=mid,
-                claimed_at=now,
-            )
-        )
-        if campaign.started_at is None:  # the first send opens the outcome window
-            connection.execute(
-                update(Campaign)
-                .where(Campaign.campaign_id == campaign.campaign_id, Campaign.started_at.is_(None))
-                .values(started_at=now)
-            )
+    """Take the send with a conditional write: insert it where no run has (`taking_over` None), or move it to
+    sending from the state this run read (`failed`, or with --retry-unconfirmed the `sending` a stopped run
+    left) at the attempt count it read. A row any other run has touched since matches nothing: False, and
+    this run leaves it alone (a `sending` row is another run's claim, never taken by deleting it)."""
+    try:
+        with write_transaction(engine) as connection:
+            if taking_over is None:
+                connection.execute(
+                    insert(OfferSend).values(
+                        offer_id=offer_id,
+                        campaign_id=campaign.campaign_id,
+                        channel=channel,
+                        status="sending",
+                        attempts=attempts,
+                        message_id=mid,
+                        claimed_at=now,
+                    )
+                )
+            else:
+                taken = connection.execute(
+                    update(OfferSend)
+                    .where(
+                        OfferSend.offer_id == offer_id,
+                        OfferSend.status == taking_over,
+                        OfferSend.attempts == attempts - 1,
+                    )
+                    .values(status="sending", attempts=attempts, channel=channel, message_id=mid, claimed_at=now)
+                )
+                if taken.rowcount != 1:
+                    return False
+            if campaign.started_at is None:  # the first send opens the outcome window
+                connection.execute(
+                    update(Campaign)
+                    .where(Campaign.campaign_id == campaign.campaign_id, Campaign.started_at.is_(None))
+                    .values(started_at=now)
+                )
+    except IntegrityError:  # another run inserted its claim first
+        return False
     return True
 
 
