@@ -19,21 +19,29 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGET = Path("winback/data/safesql/readonly.py")
-MUTATIONS = {
-    "none (the code as it is)": ("", ""),
+READONLY = Path("winback/data/safesql/readonly.py")
+WALLS = Path("winback/data/safesql/sqlite_authorizer.py")
+MUTATIONS = {  # name -> (file, line, what replaces it)
+    "none (the code as it is)": (READONLY, "", ""),
     "SQLite authorizer off": (
-        "    raw.set_authorizer(authorizer(personal_data))",
-        "    pass  # mutation: raw.set_authorizer(authorizer(personal_data))",
+        READONLY,
+        "    raw.set_authorizer(authorizer(personal_data, raw.shop_schema))",
+        "    pass  # mutation: raw.set_authorizer(authorizer(personal_data, raw.shop_schema))",
+    ),
+    "SQLite views show every column": (
+        WALLS,
+        "        visible = [c for c in present if personal_data or (table, c.lower()) not in _PERSONAL]",
+        "        visible = present  # mutation",
     ),
     "PostgreSQL SET LOCAL ROLE off": (
+        READONLY,
         '    connection.execute(text(f"SET LOCAL ROLE {reader}"))',
         '    pass  # mutation: connection.execute(text(f"SET LOCAL ROLE {reader}"))',
     ),
 }
 
 
-def run(name: str, line: str, replacement: str, workers: int) -> tuple[int, int]:
+def run(name: str, target: Path, line: str, replacement: str, workers: int) -> tuple[int, int]:
     """(failed, passed) of tests/security in a copy with `line` replaced."""
     with tempfile.TemporaryDirectory(prefix="winback-mutation-") as folder:
         copy = Path(folder)
@@ -44,10 +52,10 @@ def run(name: str, line: str, replacement: str, workers: int) -> tuple[int, int]
             else:
                 shutil.copy2(source, copy / part)
         if line:
-            code = (copy / TARGET).read_text()
+            code = (copy / target).read_text()
             if code.count(line) != 1:
-                raise SystemExit(f"error: {TARGET} no longer holds the line the mutation '{name}' disables")
-            (copy / TARGET).write_text(code.replace(line, replacement))
+                raise SystemExit(f"error: {target} no longer holds the line the mutation '{name}' disables")
+            (copy / target).write_text(code.replace(line, replacement))
         report = copy / "junit.xml"
         subprocess.run(
             [sys.executable, "-m", "pytest", "-m", "", "tests/security", "-q", "-p", "no:cacheprovider",
@@ -64,8 +72,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     print("| mutation | security tests failed | passed | holds |\n|---|---:|---:|---|")
-    for name, (line, replacement) in MUTATIONS.items():
-        failed, passed = run(name, line, replacement, args.workers)
+    for name, (target, line, replacement) in MUTATIONS.items():
+        failed, passed = run(name, target, line, replacement, args.workers)
         holds = failed == 0 if not line else failed > 0
         print(f"| {name} | {failed} | {passed} | {'yes' if holds else 'NO'} |", flush=True)
 

@@ -235,3 +235,36 @@ def test_a_review_of_someone_elses_order_is_rejected(small_shop: Engine, tmp_pat
         (3, f"order_id {order_id!r} belongs to customer_id {owner!r}, not {other!r}")
     ]
     assert report.rows_inserted == 1
+
+
+def test_line_breaks_and_control_characters_are_refused_where_one_line_is_expected(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A name, an address or any one-line field with a CR/LF or a control character would become a mail
+    header or a broken line later: refused by line and reason; long text keeps its line breaks."""
+    header = "customer_id,name,email,country,city,signup_at,segment,acquisition_channel,marketing_opt_in"
+    path = _write(
+        tmp_path / "customers.csv",
+        [
+            header,
+            "K-1,Ann Lee,ann@example.com,France,Lyon,2024-05-01,gold,referral,yes",  # 2 good
+            '"K-2","Bo\r\nBcc: x@evil.example",bo@example.com,France,Lyon,2024-05-01,gold,referral,yes',  # 3
+            "K-3,Cy Dee,cy@@example.com,France,Lyon,2024-05-01,gold,referral,yes",  # 4
+            "K-4,Di Eve,di@exa mple.com,France,Lyon,2024-05-01,gold,referral,yes",  # 5 never "repaired"
+            "K-5,Ed\x07Fox,ed@example.com,France,Lyon,2024-05-01,gold,referral,yes",  # 6 a bell
+            '"K-6",Flo Gu,"flo@example.com\nBcc: x@evil.example",France,Lyon,2024-05-01,gold,referral,yes',  # 7-8
+            "K-7,Gil Ho,gil@example.com,Fr\u2028ance,Lyon,2024-05-01,gold,referral,yes",  # 9 a line separator
+        ],
+    )
+    report = import_csv(engine, "customers", path)
+    reasons = {r.line: r.reason for r in report.rejections}
+    assert reasons == {
+        3: "name: holds a line break (U+000D)",  # a record over lines 3-4
+        5: "email: not one e-mail address (local@domain)",
+        6: "email: not one e-mail address (the domain after @ is not a domain name)",
+        7: "name: holds a control character (U+0007)",
+        8: "email: the e-mail address holds a line break (U+000A)",  # lines 8-9
+        10: "country: holds a line break (U+2028)",
+    }, reasons
+    with engine.connect() as c:
+        assert c.scalars(select(Customer.customer_id)).all() == ["K-1"]

@@ -31,14 +31,16 @@ def test_approval_rechecks_text_policy_and_budget(shop: tuple[Engine, Settings])
     engine, settings = shop
     policy = load_policy(settings.data_dir)
     offer = _draft(engine, settings)
-    with pytest.raises(OfferEditRefused, match="not approved"):
-        decide_offer(
-            engine, policy, offer.offer_id, "approve", "bob", role="admin", message=offer.message + " Take 60% off too!"
+    with pytest.raises(OfferEditRefused, match="save the edit first, then another person approves it"):
+        decide_offer(  # an approver who edits and approves in one step would approve their own words
+            engine, policy, offer.offer_id, "approve", "bob", role="admin", message=offer.message + " Thanks!"
         )
     with pytest.raises(OfferEditRefused, match="not saved"):
         save_edited_draft(
             engine, policy, offer.offer_id, offer.subject, offer.message + " Code FREE100 works too.", "bob"
         )
+    with pytest.raises(OfferEditRefused, match="the subject holds a line break"):
+        save_edited_draft(engine, policy, offer.offer_id, "Hi\r\nBcc: x@evil.example", offer.message, "bob")
     cheaper = policy.model_copy(deep=True)
     for rule in cheaper.offers:
         rule.value = rule.value + 1  # the policy changed since the draft: its value is no longer allowed
@@ -48,16 +50,26 @@ def test_approval_rechecks_text_policy_and_budget(shop: tuple[Engine, Settings])
     tight = policy.model_copy(update={"monthly_budget": 0.01})
     with pytest.raises(OfferEditRefused, match="budget"):
         decide_offer(engine, tight, offer.offer_id, "approve", "bob", role="admin")
+    with engine.begin() as connection:  # the stored text changed behind the application's back
+        connection.execute(
+            update(Offer).where(Offer.offer_id == offer.offer_id).values(message=offer.message + " Take 60% off!")
+        )
+    with pytest.raises(OfferEditRefused, match="not approved: '60%' is not the offer"):
+        decide_offer(engine, policy, offer.offer_id, "approve", "bob", role="admin")
     edited = offer.message.replace("\n\n", "\n\nThank you for your patience with us.\n\n", 1)
-    approved = decide_offer(engine, policy, offer.offer_id, "approve", "bob", role="admin", message=edited)
-    assert (approved.status, approved.decided_by, approved.draft_source) == ("approved", "bob", "person")
+    save_edited_draft(engine, policy, offer.offer_id, offer.subject, edited, "bob")
+    with pytest.raises(OfferEditRefused, match="bob drafted or last edited"):
+        decide_offer(engine, policy, offer.offer_id, "approve", "bob", role="admin")
+    approved = decide_offer(engine, policy, offer.offer_id, "approve", "carol", role="admin")
+    assert (approved.status, approved.decided_by, approved.draft_source) == ("approved", "carol", "person")
+    assert approved.message == edited
     with engine.connect() as connection:
         events = connection.execute(
             select(OfferEvent.action, OfferEvent.actor)
             .where(OfferEvent.offer_id == offer.offer_id)
             .order_by(OfferEvent.event_id)
         ).all()
-    assert [tuple(e) for e in events] == [("drafted", "ann"), ("edited", "bob"), ("approved", "bob")]
+    assert [tuple(e) for e in events] == [("drafted", "ann"), ("edited", "bob"), ("approved", "carol")]
     with pytest.raises(OfferEditRefused, match="already approved"):
         decide_offer(engine, policy, offer.offer_id, "reject", "bob", role="admin")
 

@@ -54,6 +54,12 @@ FINDINGS: dict[str, list[str]] = {
         "SELECT count(*) FROM customers WHERE email LIKE 'a%'",
         "SELECT customer_id FROM customers WHERE name > 'M' ORDER BY customer_id",
     ],
+    "S9 columns compared by name (issue 36)": [
+        "SELECT customer_id FROM customers NATURAL JOIN (SELECT 'a@b.example' AS email) t",
+        "SELECT a.customer_id, b.customer_id FROM customers a JOIN customers b USING (name)",
+        "SELECT count(*) FROM offers JOIN (SELECT 'Hi' AS subject) t USING (subject)",
+        "SELECT f.name FROM customers c NATURAL JOIN customers f",
+    ],
 }
 
 MORE: dict[str, list[str]] = {

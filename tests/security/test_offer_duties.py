@@ -12,7 +12,7 @@ from winback.config import Settings
 from winback.data.conversations import SessionNotFound, create_session, load_own_messages
 from winback.data.schema import Customer, Offer
 from winback.offers.drafting import OfferDrafter
-from winback.offers.editing import OfferEditRefused, decide_offer, shown_text
+from winback.offers.editing import OfferEditRefused, decide_offer, save_edited_draft, shown_text
 from winback.offers.policy import load_policy
 from winback.roles import Role
 from winback.tools import Services, ToolContext, default_registry
@@ -55,18 +55,8 @@ def test_approval_needs_an_approver_who_did_not_write_the_offer(shop: tuple[Engi
     with pytest.raises(OfferEditRefused, match="sam drafted or last edited"):
         decide_offer(engine, policy, offer.offer_id, "approve", "sam", role=Role.ADMIN)  # an admin drafter too
     edited = offer.message.replace("\n\n", "\n\nThank you for staying with us.\n\n", 1)
-    with pytest.raises(OfferEditRefused, match="not approved"):  # the admin's edit is fine, the link is not
-        decide_offer(
-            engine,
-            policy,
-            offer.offer_id,
-            "approve",
-            "ada",
-            role=Role.ADMIN,
-            message=edited + " https://evil.example/x",
-        )
-    from winback.offers.editing import save_edited_draft
-
+    with pytest.raises(OfferEditRefused, match="save the edit first"):  # no edit-and-approve in one step
+        decide_offer(engine, policy, offer.offer_id, "approve", "ada", role=Role.ADMIN, message=edited)
     save_edited_draft(engine, policy, offer.offer_id, offer.subject, edited, "ada")
     with pytest.raises(OfferEditRefused, match="ada drafted or last edited"):
         decide_offer(engine, policy, offer.offer_id, "approve", "ada", role=Role.ADMIN)
@@ -108,14 +98,13 @@ def test_offer_text_with_links_phones_or_addresses_is_refused(shop: tuple[Engine
     policy = load_policy(settings.data_dir)
     offer = _drafts(engine, settings, 1)[0]
     with pytest.raises(OfferEditRefused, match="must not appear"):
-        decide_offer(
-            engine, policy, offer.offer_id, "approve", "ada", role=Role.ADMIN, message=offer.message + " " + addition
-        )
+        save_edited_draft(engine, policy, offer.offer_id, offer.subject, offer.message + " " + addition, "ada")
     allowed = policy.model_copy(update={"contacts_allowed": ["+44 20 7946 0958"]})
     if "+44" in addition:
-        approved = decide_offer(
-            engine, allowed, offer.offer_id, "approve", "ada", role=Role.ADMIN, message=offer.message + " " + addition
-        )
+        save_edited_draft(engine, allowed, offer.offer_id, offer.subject, offer.message + " " + addition, "ada")
+        with pytest.raises(OfferEditRefused, match="must not appear"):  # approval checks the stored text again
+            decide_offer(engine, policy, offer.offer_id, "approve", "maria", role=Role.MANAGER)
+        approved = decide_offer(engine, allowed, offer.offer_id, "approve", "maria", role=Role.MANAGER)
         assert approved.status == "approved"
 
 

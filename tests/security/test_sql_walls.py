@@ -122,6 +122,14 @@ def test_roles_with_personal_data_and_plain_analytics_still_work(walled_shop: Wa
         "cs_staff",
     ).result.frame
     assert int(with_cte["n"][0]) >= 0
+    months = run_guarded(  # a recursive CTE (a calendar of months) is allowed and runs on both engines
+        settings,
+        "WITH RECURSIVE m(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM m WHERE k < 2) "
+        "SELECT m.k, count(o.order_id) AS orders FROM m LEFT JOIN orders o ON o.total_amount > m.k * 1000 "
+        "GROUP BY m.k ORDER BY m.k",
+        "manager",
+    ).result.frame
+    assert list(months["k"]) == [0, 1, 2] and months["orders"].iloc[0] > 0
 
 
 def test_values_are_cut_to_the_byte_cap_as_they_are_fetched(walled_shop: WalledShop) -> None:
@@ -187,3 +195,40 @@ def test_postgres_without_reader_roles_refuses_free_sql_in_one_line(postgres_ser
         run_readonly(reader, "SELECT 1", 1)
     assert "winback db create-reader" in str(caught.value) and "\n" not in str(caught.value)
     reader.dispose()
+
+
+# a personal value compared by column name (NATURAL JOIN, JOIN ... USING): SQLite resolves those columns without
+# asking its authorizer, so only their absence on the reader's connection keeps this from being an oracle
+ORACLES = [
+    "SELECT customer_id FROM customers NATURAL JOIN (SELECT {email} AS email) t ORDER BY customer_id",
+    "SELECT count(*) FROM customers JOIN (SELECT {email} AS email) t USING (email)",
+    "SELECT count(*) FROM customers NATURAL JOIN (SELECT {name} AS name) t",
+    "SELECT count(*) FROM main.customers NATURAL JOIN (SELECT {email} AS email) t",
+    "SELECT count(*) FROM offers JOIN (SELECT {subject} AS subject) t USING (subject)",
+    "SELECT count(*) FROM chat_messages NATURAL JOIN (SELECT {chat} AS content) t",
+]
+
+
+def test_no_column_compared_by_name_tells_a_true_value_from_a_false_one(walled_shop: WalledShop) -> None:
+    """On the engine alone (no first filter): each statement answers the same, or is refused the same, whether
+    it tries a real personal value or a made-up one."""
+    with walled_shop.engine.connect() as connection:
+        name, email = connection.execute(text("SELECT name, email FROM customers ORDER BY customer_id")).first()
+        subject = connection.execute(text("SELECT subject FROM offers WHERE offer_id = 'OF-secret'")).scalar_one()
+        chat = connection.execute(text("SELECT content FROM chat_messages WHERE session_id = 'S-secret'")).scalar_one()
+    true = {"email": email, "name": name, "subject": subject, "chat": chat}
+    made_up = {"email": "nobody@nowhere.example", "name": "Nobody Atall", "subject": "Hello", "chat": "nothing"}
+    reader = readonly_engine(walled_shop.url, timeout_s=TIMEOUT_S)
+
+    def answer(statement: str, values: dict[str, str]) -> object:
+        quoted = {key: "'" + value.replace("'", "''") + "'" for key, value in values.items()}
+        try:
+            return run_readonly(reader, statement.format(**quoted), 50, TIMEOUT_S, personal_data=False).rows
+        except QueryFailed as exc:
+            return f"refused: {exc}".replace(email, "?")
+
+    try:
+        for statement in ORACLES:
+            assert answer(statement, true) == answer(statement, made_up), (walled_shop.kind, statement)
+    finally:
+        reader.dispose()

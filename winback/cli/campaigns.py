@@ -20,6 +20,7 @@ campaign_app = typer.Typer(
 )
 demo_app = typer.Typer(help="The demo shop's clock: advance it, and read the planted truth.", no_args_is_help=True)
 
+FAILURES_LISTED = 20  # failed messages named one per line after a send; --json carries every one
 BandOption = Annotated[list[str] | None, typer.Option("--band", help="Only this risk band (repeatable).")]
 
 
@@ -278,8 +279,12 @@ def campaign_send(
         if report.stopped:
             note(f"stopped: {report.stopped}; nothing else was tried, run it again later")
         elif report.failed:
-            note(f"{len(report.failed)} messages failed; a later run retries the temporary failures")
-    if report.stopped or (report.failed and not report.sent):
+            note(f"{len(report.failed)} messages failed; a later run retries them (temporary failures after a wait)")
+        for offer_id, reason in list(report.failed.items())[:FAILURES_LISTED]:
+            note(f"  {offer_id}: {reason}")
+        if len(report.failed) > FAILURES_LISTED:
+            note(f"  ... and {len(report.failed) - FAILURES_LISTED} more (--json lists them all)")
+    if report.stopped or report.failed:  # 1: something was not delivered (the rest went out once each)
         raise typer.Exit(1)
 
 

@@ -31,6 +31,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    Text,
     select,
     tuple_,
 )
@@ -39,6 +40,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from winback.data.bulk import bulk_insert
 from winback.data.db import require_contract
 from winback.data.exporter import spreadsheet_safe
+from winback.data.plain_text import address_problem, control_problem
 from winback.data.risk_bands import RISK_BANDS
 from winback.data.schema import CONTRACT_TABLES, OFFER_STATUSES, ORDER_STATUSES, TICKET_STATUSES, Base
 from winback.errors import UserError
@@ -68,6 +70,7 @@ VOCABULARIES: dict[tuple[str, str], tuple[str, ...]] = {
     ("offers", "status"): OFFER_STATUSES,
     ("churn_scores", "risk_band"): RISK_BANDS,
 }
+ADDRESS_COLUMNS = {("customers", "email")}  # one plain address each, never repaired into another
 MAY_BE_EMPTY = {"title", "body", "message", "subject"}  # free text: an empty string is a value, not a gap
 TRUE = {"true", "t", "yes", "y", "1"}
 FALSE = {"false", "f", "no", "n", "0"}
@@ -184,11 +187,16 @@ def _converter(table: Table, column: Column[Any], date_format: str | None) -> Ca
         base = _parse_json
     elif isinstance(kind, String):
         length = kind.length
+        long_text = isinstance(kind, Text)  # a review's body may break lines; a name or a subject may not
+        is_address = (table.name, column.name) in ADDRESS_COLUMNS
 
         def base(t: str) -> str:
             if length is not None and len(t) > length:
                 raise RowError(f"text longer than {length} characters")
-            return t
+            problem = address_problem(t) if is_address else control_problem(t, long_text)
+            if problem:
+                raise RowError(problem)
+            return t.replace("\r\n", "\n") if long_text else t
     else:  # pragma: no cover - every contract type is listed above
         base = str
 

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import smtplib
 import ssl
 import time
@@ -24,6 +25,7 @@ from winback.config import Settings
 from winback.errors import UserError
 
 SMTP_TIMEOUT_S = 30.0
+SAFE_FILE_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 WEBHOOK_TIMEOUT_S = 15.0
 
 
@@ -111,6 +113,9 @@ class SmtpChannel:
         except smtplib.SMTPResponseException as exc:
             self._reset()
             raise SendFailed(f"the mail server answered {exc.smtp_code}", 400 <= exc.smtp_code < 500) from None
+        except UnicodeEncodeError:  # an address with non-ASCII letters, to a server without SMTPUTF8
+            self._reset()
+            raise SendFailed("the mail server does not take this address (it is not plain ASCII)", False) from None
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
             raise SendFailed(f"the mail server connection failed: {type(exc).__name__}", True) from None
@@ -144,7 +149,10 @@ class OutboxChannel:
             raise ChannelError(f"cannot create the outbox folder {folder}: {exc.strerror}") from None
 
     def send(self, message: EmailMessage, payload: dict[str, Any]) -> str | None:
-        target = self.folder / f"{payload.get('file_stem') or payload['offer_id']}.eml"
+        stem = str(payload.get("file_stem") or payload["offer_id"])
+        if not SAFE_FILE_STEM.fullmatch(stem):  # ids come from imported data: "../../x" must not leave the folder
+            raise SendFailed(f"the id {stem[:80]!r} cannot name a file (letters, digits, . _ - only)", False)
+        target = self.folder / f"{stem}.eml"
         partial = target.with_suffix(".eml.partial")
         try:
             partial.write_bytes(message.as_bytes())

@@ -185,8 +185,10 @@ def decide_offer(
     now: datetime | None = None,
 ) -> Offer:
     """Approve or reject a draft, as `actor` with `role`. Only approver roles decide, never the person who
-    drafted or last edited the offer. Approval checks the text (as edited, if given) and the policy again,
-    inside the write transaction, whatever happened since the draft was written. Raises OfferEditRefused."""
+    drafted or last edited the offer, and never on text changed in the same step (`subject`/`message` are
+    what the decider saw: an edit is saved first, then another person approves). Approval checks the stored
+    text and the policy again under the decision lock, and refuses text edited since it was read. Raises
+    OfferEditRefused."""
     role = parse_role(role)
     if action not in ("approve", "reject"):
         raise OfferEditRefused(f"unknown action {action!r}: approve or reject")
@@ -211,22 +213,25 @@ def decide_offer(
             f"offer {offer.offer_id}: the {role.value} role sees the text with names masked and may not edit it; "
             "approve or reject it as drafted, or ask the drafter to edit"
         )
-    if not edited:
-        subject, message = offer.subject, offer.message
+    if edited and action == "approve":  # editing and approving in one step would approve one's own words
+        raise OfferEditRefused(
+            f"offer {offer.offer_id}: the text was changed; save the edit first, then another person approves it"
+        )
+    read = (offer.subject, offer.message)  # a decision is on the stored text (a rejection drops edits)
     status = "approved" if action == "approve" else "rejected"
     with write_transaction(engine) as connection:
         _lock_decisions(connection)
         offer = load_offer(engine, offer.offer_id)  # as it is now, under the lock
         if offer.status != "draft":
             raise OfferEditRefused(f"offer {offer.offer_id} is already {offer.status}")
+        if action == "approve" and ((offer.subject, offer.message) != read or actor in last_writers(engine, offer)):
+            raise OfferEditRefused(f"offer {offer.offer_id} was edited meanwhile; open it again to decide")
         if action == "approve":
-            problems = check_offer_text(engine, policy, offer.offer_id, subject, message) + policy_problems(
+            problems = check_offer_text(engine, policy, offer.offer_id, *read) + policy_problems(
                 engine, policy, offer, now
             )
             if problems:
                 raise OfferEditRefused(f"offer {offer.offer_id} not approved: " + "; ".join(problems))
-        if edited and action == "approve":
-            _record_edit(connection, offer, subject, message, actor, now)
         connection.execute(
             update(Offer)
             .where(Offer.offer_id == offer.offer_id, Offer.status == "draft")

@@ -12,6 +12,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from urllib.parse import quote
 
+from winback.data.plain_text import address_problem, control_problem
 from winback.errors import UserError
 
 
@@ -46,13 +47,22 @@ def message_id(offer_id: str, mail_from: str) -> str:
 
 
 def build_message(offer: OutgoingOffer, mail_from: str, unsubscribe_url: str | None) -> EmailMessage:
+    """The e-mail for one offer; MessageError (one line, no personal value) when the record cannot make one:
+    an address that is not one plain address, a line break or control character in a name or subject."""
     sender = sender_address(mail_from)
-    display, address = parseaddr(offer.email)
-    if "@" not in address:
-        raise MessageError(f"customer {offer.customer_id} has no valid e-mail address")
+    problem = address_problem(offer.email)
+    if problem:
+        raise MessageError(f"customer {offer.customer_id}: {problem}")
+    for field_name, value in (("name", offer.name or ""), ("subject", offer.subject)):
+        problem = control_problem(value)
+        if problem:
+            raise MessageError(f"offer {offer.offer_id}: the {field_name} {problem}")
+    problem = control_problem(offer.message, long_text=True)
+    if problem:
+        raise MessageError(f"offer {offer.offer_id}: the message {problem}")
     msg = EmailMessage(policy=SMTP)
     msg["From"] = sender
-    msg["To"] = Address(offer.name or display, *address.rsplit("@", 1))
+    msg["To"] = Address(offer.name or "", *offer.email.rsplit("@", 1))
     msg["Subject"] = offer.subject
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = message_id(offer.offer_id, mail_from)

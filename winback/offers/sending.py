@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
@@ -30,7 +31,7 @@ from winback.data.db import write_transaction
 from winback.data.schema import Campaign, CampaignMember, Customer, Offer, OfferEvent, OfferSend
 from winback.offers.campaign_store import load_campaign
 from winback.offers.channels import Channel, SendFailed
-from winback.offers.messages import OutgoingOffer, build_message, message_id, sender_address
+from winback.offers.messages import MessageError, OutgoingOffer, build_message, message_id, sender_address
 from winback.offers.policy import OfferPolicy
 
 
@@ -216,7 +217,11 @@ def _send_one(
 ) -> bool:
     offer = candidate.offer
     mid = message_id(offer.offer_id, settings.mail_from)
-    message = build_message(offer, settings.mail_from, settings.unsubscribe_url)
+    try:
+        message: EmailMessage | None = build_message(offer, settings.mail_from, settings.unsubscribe_url)
+        malformed = ""
+    except MessageError as exc:  # one bad record is one failed message, never the end of the batch
+        message, malformed = None, str(exc)
     payload = _payload(offer, sender, mid)
     attempts = candidate.attempts
     taking_over = candidate.send_status  # None (never claimed), failed, or sending (--retry-unconfirmed)
@@ -227,6 +232,8 @@ def _send_one(
             return False
         taking_over = "failed"  # a retry in this run takes back its own failure
         try:
+            if message is None:  # recorded like a refused address: a later run tries again if the record changed
+                raise SendFailed(malformed, retry=False)
             provider_id = channel.send(message, payload)
         except SendFailed as exc:
             wait = settings.send_backoff_s * 2 ** (attempts - 1)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from winback.data.plain_text import control_problem
 from winback.offers.facts import DraftFacts
 from winback.offers.language import (
     LANGUAGES,
@@ -105,6 +106,10 @@ def validate_draft(
     """Problems, one line each; empty when the draft may be saved. `allowed_contacts` are the links,
     addresses and phone numbers the offer policy lets messages carry (`contacts_allowed`)."""
     problems: list[str] = []
+    for part, value, long_text in (("subject", draft.subject, False), ("message", draft.body, True)):
+        problem = control_problem(value, long_text)  # a CR/LF in a subject would start a new mail header
+        if problem:
+            problems.append(f"the {part} {problem}")
     text = f"{draft.subject}\n{draft.body}"
     lowered = _SPACES.sub(" ", text).lower()
     s_min, s_max, b_min, b_max = LIMITS[channel]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from winback.data.schema import PERSONAL_COLUMNS
+
 # PostgreSQL SQLSTATE classes and codes (Appendix A of its manual) -> what to say
 _POSTGRES_CODES = {
     "57014": "timeout",
@@ -50,6 +52,7 @@ _SQLITE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^wrong number of arguments to function (\w+)"), "wrong number of arguments to function {0}"),
     (re.compile(r"^attempt to write a readonly database"), "queries may only read"),
 )
+_PERSONAL_NAMES = frozenset(column for columns in PERSONAL_COLUMNS.values() for column in columns)
 _IDENTIFIER = re.compile(r'(?:column|relation|table|function) "?([\w.]+)"?')
 
 
@@ -77,5 +80,10 @@ def describe_database_error(error: BaseException | None, personal_data: bool) ->
         if match:
             if said == "timeout":
                 return ErrorCategory("timeout", timeout=True)
-            return ErrorCategory(first if personal_data else said.format(*match.groups()))
+            if personal_data:
+                return ErrorCategory(first)
+            if said.startswith("unknown column") and match.group(1).rsplit(".", 1)[-1].lower() in _PERSONAL_NAMES:
+                # on SQLite a role without personal data reads views that lack these columns (sqlite_authorizer)
+                return ErrorCategory(f"the role may not read {match.group(1)} (personal data)")
+            return ErrorCategory(said.format(*match.groups()))
     return ErrorCategory(first if personal_data else "the query failed (" + type(error).__name__ + ")")

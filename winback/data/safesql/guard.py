@@ -251,6 +251,11 @@ def check_sql(
     for node in tree.walk():
         if isinstance(node, FORBIDDEN_NODES):
             raise SqlRefused(f"{node.key.upper()} is not allowed: queries may only read")
+        if isinstance(node, exp.Join) and (node.args.get("using") or str(node.args.get("method") or "") == "NATURAL"):
+            raise SqlRefused(
+                "NATURAL JOIN and JOIN ... USING are not allowed (they compare columns by name); write JOIN ... ON "
+                "with the columns"
+            )
         if isinstance(node, exp.Table):
             tables |= _check_table(node)
         elif isinstance(node, exp.Func) and not isinstance(node, SYNTAX_NOT_FUNCTIONS):
@@ -283,6 +288,10 @@ def check_sql(
     if not tables:
         raise SqlRefused("the query reads no table of the data contract")
 
+    if read == "sqlite":  # on the reader's connection the contract tables are views in no named schema
+        for table in tree.find_all(exp.Table):
+            if (table.db or "").lower() == "main":
+                table.set("db", None)
     limit = max_rows
     if isinstance(tree, exp.Select):
         current = tree.args.get("limit")

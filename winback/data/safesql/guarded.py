@@ -7,12 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import Engine
-
 from winback.config import Settings
 from winback.data.safesql.guard import CheckedQuery, check_sql
 from winback.data.safesql.limits import limiter
-from winback.data.safesql.readonly import readonly_engine, run_readonly
+from winback.data.safesql.readonly import ReadOnlyDatabase, readonly_engine, run_readonly
 from winback.data.safesql.shaping import ShapedResult, shape_result
 from winback.roles import Role, may_see_pii
 
@@ -29,7 +27,7 @@ def dialect_of(url: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _reader(url: str, timeout_s: float) -> Engine:
+def _reader(url: str, timeout_s: float) -> ReadOnlyDatabase:
     return readonly_engine(url, timeout_s)
 
 

@@ -1,8 +1,10 @@
 """Run checked SELECTs where the database itself refuses what the caller's role may not read.
 
-SQLite: the file opened read-only (`mode=ro`, `query_only`), the role's authorizer installed for each
-statement (winback.data.safesql.sqlite_authorizer: contract tables and the role's columns only, an
-allow-list of functions, no ATTACH or PRAGMA), engine length limits, a progress handler as the clock.
+SQLite: a connection whose own database holds nothing but one view per contract table with the columns the
+caller's level may read (personal columns do not exist there for roles without personal data), over the shop
+file attached read-only under a random schema name; `query_only`; the role's authorizer installed for each
+statement (winback.data.safesql.sqlite_authorizer: reads only through those views, an allow-list of
+functions, no ATTACH or PRAGMA); engine length limits; a progress handler as the clock.
 
 PostgreSQL: each statement in its own read-only transaction with `SET LOCAL` statement_timeout, work_mem
 and `ROLE` to the reader of the caller's visibility level (winback.data.safesql.reader_roles), never as
@@ -13,17 +15,17 @@ cursor, so at most the row cap ever arrives; every value is cut to the byte cap 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from winback.data.safesql.errors import describe_database_error
 from winback.data.safesql.reader_roles import reader_for, readers_problem
-from winback.data.safesql.sqlite_authorizer import authorizer, limit_connection
+from winback.data.safesql.sqlite_authorizer import authorizer, walled_connection
 from winback.errors import UserError
 
 DEFAULT_TIMEOUT_S = 5.0
@@ -48,22 +50,46 @@ class QueryResult:
     values_cut: int = 0  # values longer than the byte cap, cut as they were fetched
 
 
-def readonly_engine(url: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Engine:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if not database or database == ":memory:":
-            raise QueryFailed("a read-only connection needs a SQLite file, not an in-memory database")
-        engine = create_engine(f"sqlite:///file:{Path(database).resolve()}?mode=ro&uri=true")
+@dataclass
+class ReadOnlyDatabase:
+    """Where free SQL runs: one engine per visibility level on SQLite (each connection shows its level's
+    columns only), one on PostgreSQL (the level is the role each statement runs as)."""
 
-        @event.listens_for(engine, "connect")
-        def _query_only(dbapi_connection, _record):
-            dbapi_connection.execute("PRAGMA query_only = ON")
-            limit_connection(dbapi_connection)
+    url: str
+    timeout_s: float
+    _engines: dict[bool, Engine] = field(default_factory=dict)
 
-        return engine
-    options = f"-c default_transaction_read_only=on -c statement_timeout={int(timeout_s * 1000)}"
-    return create_engine(url, connect_args={"options": options}, pool_pre_ping=True)
+    @property
+    def dialect(self) -> str:
+        return make_url(self.url).get_backend_name()
+
+    def engine(self, personal_data: bool) -> Engine:
+        key = personal_data if self.dialect == "sqlite" else True
+        if key not in self._engines:
+            self._engines[key] = self._make(personal_data)
+        return self._engines[key]
+
+    def _make(self, personal_data: bool) -> Engine:
+        if self.dialect == "sqlite":
+            database = make_url(self.url).database or ""
+            if not database or database == ":memory:":
+                raise QueryFailed("a read-only connection needs a SQLite file, not an in-memory database")
+            path = Path(database).resolve()
+            return create_engine("sqlite://", creator=lambda: walled_connection(path, personal_data))
+        options = f"-c default_transaction_read_only=on -c statement_timeout={int(self.timeout_s * 1000)}"
+        return create_engine(self.url, connect_args={"options": options}, pool_pre_ping=True)
+
+    def dispose(self) -> None:
+        for engine in self._engines.values():
+            engine.dispose()
+
+
+def readonly_engine(url: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> ReadOnlyDatabase:
+    """The read-only database free SQL runs against (engines made on first use)."""
+    database = ReadOnlyDatabase(url, timeout_s)
+    if database.dialect == "sqlite":
+        database.engine(False)  # a bad URL (an in-memory database) fails here, not at the first query
+    return database
 
 
 def cut_value(value: Any, max_bytes: int) -> tuple[Any, bool]:
@@ -81,7 +107,7 @@ def cut_value(value: Any, max_bytes: int) -> tuple[Any, bool]:
 
 
 def run_readonly(
-    engine: Engine,
+    database: ReadOnlyDatabase,
     sql: str,
     max_rows: int,
     timeout_s: float = DEFAULT_TIMEOUT_S,
@@ -90,6 +116,7 @@ def run_readonly(
 ) -> QueryResult:
     """Run one checked statement as a reader of the given visibility level (personal data or not)."""
     started = time.perf_counter()
+    engine = database.engine(personal_data)
     try:
         with engine.connect() as connection:
             if engine.dialect.name == "sqlite":
@@ -118,7 +145,7 @@ def _run_sqlite(
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     raw: Any = connection.connection.driver_connection  # the sqlite3 connection
     raw.set_progress_handler(lambda: 1 if time.perf_counter() > deadline else 0, 10_000)
-    raw.set_authorizer(authorizer(personal_data))  # expires prepared statements: each is authorized anew
+    raw.set_authorizer(authorizer(personal_data, raw.shop_schema))  # each statement is authorized anew
     try:
         result = connection.execute(text(sql))
         columns = list(result.keys())
