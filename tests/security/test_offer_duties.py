@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -149,3 +150,55 @@ def test_a_conversation_continues_only_for_its_owner_in_its_role(shop: tuple[Eng
     for user, role in (("carol", "cs_staff"), ("sam", "cs_staff"), ("maria", "support_agent")):
         with pytest.raises(SessionNotFound, match="no conversation with id"):
             load_own_messages(engine, session, user, role)
+
+
+def test_tool_data_names_no_customer_to_roles_without_personal_data(shop: tuple[Engine, Settings]) -> None:  # noqa: F811
+    """Offer subjects greet by first name: whatever a tool returns (text, summary, data for screens and
+    `--json`) to cs_staff or a manager shows the customers it is about by initials only."""
+    engine, settings = shop
+    offers = _drafts(engine, settings, 2)
+    registry, services = default_registry(), Services(settings)
+    with engine.connect() as connection:
+        names = dict(
+            connection.execute(
+                select(Customer.customer_id, Customer.name).where(
+                    Customer.customer_id.in_([o.customer_id for o in offers])
+                )
+            ).all()
+        )
+    calls = [(ToolName.OFFER_HISTORY, {"limit": 50})] + [
+        (ToolName.CUSTOMER_PROFILE, {"customer_id": o.customer_id}) for o in offers
+    ]
+    for role in (Role.CS_STAFF, Role.MANAGER, Role.SUPPORT_AGENT):
+        for tool, args in calls:
+            call = registry.call(tool, args, ToolContext(services, role, "tester"))
+            assert call.ok, call.result.summary
+            shown = call.result.summary + call.result.text + str(call.result.data)
+            parts = [part for name in names.values() for part in name.split()]
+            found = [part for part in parts if re.search(rf"(?<!\w){re.escape(part)}(?!\w)", shown)]
+            if role is Role.SUPPORT_AGENT:
+                assert found  # the drafters' roles see the subjects as written
+            else:
+                assert not found, (role, tool)
+
+
+def test_the_policy_check_tells_an_approver_nothing_about_a_guessed_name(shop: tuple[Engine, Settings]) -> None:  # noqa: F811
+    """A manager sees the greeting as initials; checking a text with a guessed first name must answer the same
+    whether the guess is right or wrong (else "must greet the customer by name" is a name oracle)."""
+    from winback.ui.views import Views
+
+    engine, settings = shop
+    offer = _drafts(engine, settings, 1)[0]
+    with engine.connect() as connection:
+        first = connection.scalar(select(Customer.name).where(Customer.customer_id == offer.customer_id)).split()[0]
+    views = Views(Services(settings), default_registry())
+    subject, message = shown_text(engine, offer, Role.MANAGER)
+    initial = f"{first[0]}."
+    assert initial in message and first not in message
+
+    def check(name: str) -> list[str]:
+        return views.check_offer(Role.MANAGER, offer.offer_id, subject, message.replace(initial, name, 1))
+
+    assert check(first) == check("Zebedee") == check("Quentin")
+    assert check(first)[0].startswith("the text was changed; this role may not edit it")
+    assert views.check_offer(Role.MANAGER, offer.offer_id, subject, message) == []  # as drafted: it passes

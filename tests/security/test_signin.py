@@ -135,10 +135,70 @@ def test_the_guard_records_gradio_tokens_and_drops_ended_sessions(book: tuple[Si
     assert client.post("/login", data={"username": "carol", "password": "carol-password-1"}).status_code == 200
     assert client.get("/user").json() == {"user": "carol"}
     clock.now += 3601  # past the session's lifetime
-    assert client.get("/user").json() == {"user": None}  # the guard dropped Gradio's token
+    token = client.cookies["access-token-abc"]
+    decoy = {
+        "cookie": f"access-token-000=decoy; access-token-abc={token}"
+    }  # a decoy first: the real one is checked too
+    assert client.get("/user", headers=decoy).json() == {"user": None}  # the guard dropped Gradio's token
+    assert client.get("/user").json() == {"user": None}
     signin.max_client_failures = 3
     for i in range(3):
         client.post("/login", data={"username": f"guess{i}", "password": "wrong"})
     assert signin.locked("anyone", "192.0.2.10") > 0  # the guard told the check which client asked
     assert signin.locked("anyone", "198.51.100.7") == 0
     assert store.users()["sam"]
+
+
+def test_sign_in_hashing_never_freezes_the_event_loop(book: tuple[SignInBook, UserStore, Clock]) -> None:
+    """Many sign-in attempts at once (scrypt, ~0.3 s each) while the UI's event loop serves everyone else:
+    the loop keeps ticking, at most two hashes run at a time, and a locked-out name costs no hashing."""
+    import asyncio
+    import threading
+
+    signin, store, _ = book
+    hashing, most = 0, 0
+    guard = threading.Lock()
+    real = store.authenticate
+
+    def counted(name: str, password: str) -> object:
+        nonlocal hashing, most
+        with guard:
+            hashing += 1
+            most = max(most, hashing)
+        try:
+            return real(name, password)
+        finally:
+            with guard:
+                hashing -= 1
+
+    store.authenticate = counted  # type: ignore[method-assign]
+
+    async def main() -> tuple[list[object], float]:
+        gaps: list[float] = []
+        done = asyncio.Event()
+
+        async def tick() -> None:
+            last = time.perf_counter()
+            while not done.is_set():
+                await asyncio.sleep(0.01)
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
+
+        ticker = asyncio.create_task(tick())
+        results = await asyncio.gather(*(signin.authenticate_async(f"guess{i}", "wrong") for i in range(5)))
+        results.append(await signin.authenticate_async("carol", "carol-password-1"))
+        done.set()
+        await ticker
+        return results, max(gaps)
+
+    results, longest_gap = asyncio.run(main())
+    assert results[:5] == [None] * 5 and results[5] is not None
+    assert longest_gap < 0.15, longest_gap  # one scrypt on the loop would stall it for ~0.3 s
+    assert most == 2
+    signin.max_failures = 1
+    assert asyncio.run(signin.authenticate_async("sam", "wrong")) is None  # locks sam
+    calls_before = most, hashing
+    store.authenticate = lambda *_: pytest.fail("a locked-out name must not be hashed")  # type: ignore[method-assign]
+    assert asyncio.run(signin.authenticate_async("sam", "sam-password-1")) is None
+    assert (most, hashing) == calls_before

@@ -241,3 +241,21 @@ def test_a_manager_starts_a_campaign_and_reads_its_report(ui_server: tuple[str, 
             ).all()
         )
     assert arms["treatment"] + arms["holdout"] == 40 and 6 <= arms["holdout"] <= 10  # 20 % of each risk band
+
+
+def test_a_forwarded_address_is_believed_only_from_a_configured_proxy(ui_server: tuple[str, Path]) -> None:
+    """The run's UI has no WINBACK_TRUSTED_PROXIES: an X-Forwarded-For sent from this machine changes neither
+    the lockout's client nor the audit line (uvicorn's default would believe loopback)."""
+    import httpx
+
+    url, data_dir = ui_server
+    response = httpx.post(
+        f"{url}/login",
+        data={"username": "forger", "password": "wrong"},
+        headers={"X-Forwarded-For": "203.0.113.9"},
+        timeout=60,
+    )
+    assert response.status_code >= 400
+    audit = (data_dir / "audit.log").read_text()
+    assert "sign-in failed: user='forger' client=127.0.0.1" in audit
+    assert "203.0.113.9" not in audit

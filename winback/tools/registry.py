@@ -4,18 +4,22 @@ personal data the role may not see, turns failures into values and records what 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import Engine, select
 
+from winback.data.schema import Customer
 from winback.errors import UserError
 from winback.roles import may_see_pii
 from winback.tools.base import Tool, ToolContext, ToolResult, redact_emails
 
 log = logging.getLogger(__name__)
+MAX_NAMED_CUSTOMERS = 1000  # the customers a result is about whose names are masked in it (lists are shorter)
 
 
 @dataclass
@@ -42,14 +46,28 @@ class ToolCall:
         }
 
 
-def _redact(value: Any) -> Any:
+def _redact(value: Any, names: re.Pattern[str] | None) -> Any:
     if isinstance(value, str):
-        return redact_emails(value)
+        value = redact_emails(value)
+        return names.sub(lambda m: m.group(0)[0] + ".", value) if names else value
     if isinstance(value, list):
-        return [_redact(v) for v in value]
+        return [_redact(v, names) for v in value]
     if isinstance(value, dict):
-        return {k: _redact(v) for k, v in value.items()}
+        return {k: _redact(v, names) for k, v in value.items()}
     return value
+
+
+def _names_in(engine: Engine, customer_ids: list[str]) -> re.Pattern[str] | None:
+    """The parts of these customers' names as whole words, as stored (`Ann`, `Lee`): an offer's subject
+    greets by first name, and any text a tool lets through may quote one."""
+    if not customer_ids:
+        return None
+    with engine.connect() as connection:
+        names = connection.scalars(
+            select(Customer.name).where(Customer.customer_id.in_(customer_ids[:MAX_NAMED_CUSTOMERS]))
+        ).all()
+    parts = sorted({part for name in names for part in (name or "").split() if len(part) > 1}, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, parts)) + r")(?!\w)") if parts else None
 
 
 def _validation_message(tool: Tool, exc: ValidationError) -> str:
@@ -94,9 +112,14 @@ class ToolRegistry:
             else:
                 raw = parsed.model_dump(mode="json", exclude_none=True)
                 result = self._run(tool, parsed, ctx)
-        if not may_see_pii(ctx.role):  # whatever a tool let through, e-mail addresses stay masked
+        if not may_see_pii(ctx.role):  # whatever a tool let through, names and e-mail addresses stay masked
+            names = _names_in(ctx.engine, result.customer_ids) if result.customer_ids else None
             result = ToolResult(
-                result.ok, _redact(result.summary), _redact(result.text), _redact(result.data), result.customer_ids
+                result.ok,
+                _redact(result.summary, names),
+                _redact(result.text, names),
+                _redact(result.data, names),
+                result.customer_ids,
             )
         return ToolCall(name, raw, result, time.perf_counter() - started)
 

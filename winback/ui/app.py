@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,9 +89,10 @@ class App:
             raise gr.Error("You are not signed in (or your account was removed). Reload the page to sign in.")
         return user
 
-    def authenticate(self, name: str, password: str) -> bool:
-        """Gradio's sign-in check: throttled, locked out after repeated failures, audited (winback.ui.signin)."""
-        return self.signin.authenticate(name, password) is not None
+    async def authenticate(self, name: str, password: str) -> bool:
+        """Gradio's sign-in check: throttled, locked out after repeated failures, audited, the hashing off the
+        event loop (winback.ui.signin)."""
+        return await self.signin.authenticate_async(name, password) is not None
 
     # -- chat ---------------------------------------------------------------------------------------
     def chat(
@@ -728,10 +730,15 @@ def launch(app: App, host: str = "127.0.0.1", port: int = 7860, block: bool = Tr
     other sessions' requests (`WINBACK_UI_CONCURRENCY` at once, the rest queue)."""
     blocks = app.build()
     blocks.queue(default_concurrency_limit=app.settings.ui_concurrency, max_size=200)
+    # uvicorn (under Gradio) rewrites the client address from X-Forwarded-For only for these peers; its
+    # default trusts loopback, where anyone on the machine could forge an address for the lockout and audit
+    os.environ["FORWARDED_ALLOW_IPS"] = ",".join(
+        p.strip() for p in app.settings.trusted_proxies.split(",") if p.strip()
+    )
     blocks.launch(
         server_name=host,
         server_port=port,
-        auth=app.authenticate,
+        auth=app.authenticate,  # type: ignore[arg-type]  # a coroutine function: Gradio awaits it (routes.login)
         auth_message="winback — sign in with the account your administrator gave you. After "
         f"{MAX_FAILURES} failed attempts a name is locked for {LOCKOUT_S / 60:.0f} minutes.",
         app_kwargs={"middleware": [Middleware(SignInGuard, book=app.signin)]},

@@ -10,6 +10,7 @@ user's password changed since, so Gradio itself then treats the browser as signe
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
 import os
@@ -31,6 +32,7 @@ MAX_FAILURES = 5  # per user name
 MAX_CLIENT_FAILURES = 20  # per client address: many names guessed from one place (a proxy's users share one)
 FAILURE_WINDOW_S = 15 * 60.0
 LOCKOUT_S = 15 * 60.0
+HASHING_AT_ONCE = 2  # scrypt at 128 MiB each: sign-ins hashing at the same time (the rest wait their turn)
 TOKEN_COOKIE = "access-token"  # Gradio's cookies: access-token-<id> and access-token-unsecure-<id>
 
 _attempt: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("winback_signin", default=None)
@@ -64,6 +66,7 @@ class SignInBook:
         self._locked_until: dict[str, float] = {}
         self._sessions: dict[str, _Session] = {}
         self._lock = threading.Lock()
+        self._hashing: asyncio.Semaphore | None = None  # made on the event loop that first uses it
 
     # -- sign-in ------------------------------------------------------------------------------------
     def locked(self, name: str, client: str) -> float:
@@ -76,11 +79,7 @@ class SignInBook:
         """The user when the password is right and neither the name nor the client is locked out."""
         attempt = _attempt.get()
         client = client or (attempt or {}).get("client") or "unknown"
-        left = self.locked(name, client)
-        if left:
-            audit.warning("sign-in refused (locked out for %.0f s more): user=%r client=%s", left, name, client)
-            if attempt is not None:
-                attempt["locked"] = left
+        if self._refused_locked(name, client):
             return None
         user = self.users.authenticate(name, password)
         if user is None:
@@ -92,6 +91,28 @@ class SignInBook:
         if attempt is not None:
             attempt["user"] = name
         return user
+
+    async def authenticate_async(self, name: str, password: str) -> User | None:
+        """`authenticate` for the UI's event loop: the lockout is checked first (a locked name costs no
+        hashing), then scrypt runs in a worker thread, at most `HASHING_AT_ONCE` at a time, so sign-in attempts
+        never freeze the other users' screens."""
+        attempt = _attempt.get()
+        client = (attempt or {}).get("client") or "unknown"
+        if self._refused_locked(name, client):
+            return None
+        if self._hashing is None:
+            self._hashing = asyncio.Semaphore(HASHING_AT_ONCE)
+        async with self._hashing:  # the context (which client asked) goes with the call into the thread
+            return await asyncio.to_thread(self.authenticate, name, password, client)
+
+    def _refused_locked(self, name: str, client: str) -> bool:
+        left = self.locked(name, client)
+        if left:
+            audit.warning("sign-in refused (locked out for %.0f s more): user=%r client=%s", left, name, client)
+            attempt = _attempt.get()
+            if attempt is not None:
+                attempt["locked"] = left
+        return bool(left)
 
     def _fail(self, name: str, client: str) -> None:
         now = self.clock()
@@ -148,15 +169,16 @@ def write_audit_to(path: Path) -> None:
     audit.setLevel(logging.INFO)
 
 
-def _token(headers: list[tuple[bytes, bytes]]) -> str | None:
+def _tokens(headers: list[tuple[bytes, bytes]]) -> list[str]:
+    """Every session token the request carries: a decoy `access-token-x` before the real one must not keep
+    an ended session alive (Gradio reads its own cookie name, wherever it is)."""
+    tokens = []
     for key, value in headers:
         if key == b"cookie":
             cookie: SimpleCookie = SimpleCookie()
             cookie.load(value.decode("latin-1"))
-            for name, morsel in cookie.items():
-                if name.startswith(TOKEN_COOKIE):
-                    return morsel.value
-    return None
+            tokens += [morsel.value for name, morsel in cookie.items() if name.startswith(TOKEN_COOKIE)]
+    return tokens
 
 
 Scope = MutableMapping[str, Any]
@@ -175,13 +197,13 @@ class SignInGuard:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        token = _token(scope.get("headers", []))
         tokens = getattr(scope.get("app"), "tokens", None)
-        if token and isinstance(tokens, dict) and token in tokens:
-            why = self.book.session_problem(token)
-            if why:
-                tokens.pop(token, None)  # Gradio now treats this browser as signed out
-                self.book.end(token, why)
+        for token in _tokens(scope.get("headers", [])):
+            if isinstance(tokens, dict) and token in tokens:
+                why = self.book.session_problem(token)
+                if why:
+                    tokens.pop(token, None)  # Gradio now treats this browser as signed out
+                    self.book.end(token, why)
         path = scope.get("path", "")
         if scope["type"] == "http" and scope.get("method") == "POST" and path.rstrip("/").endswith("/login"):
             await self._login(scope, receive, send)
