@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     sql_max_value_bytes: int = Field(
         10_000, ge=100, le=1_000_000, description="Bytes of one value of a free-SQL result; longer values are cut."
     )
+    sql_max_result_bytes: int = Field(
+        16_000_000,
+        ge=100_000,
+        le=1_000_000_000,
+        description="Bytes of one free-SQL result in all (values as cut); rows past it are left out, as past the row cap.",
+    )
     sql_calls_per_minute: int = Field(30, ge=1, le=10_000, description="Free-SQL queries one user may run per minute.")
     chroma: str = Field(
         "", description="Embedded Chroma path, or http(s) URL of a Chroma server; default <data_dir>/chroma."

@@ -211,3 +211,7 @@ def test_the_built_in_rules_load_and_a_bad_file_is_one_line(tmp_path: Path) -> N
     bad.write_text('[[rules]]\nname = "x"\nkind = "risk_crossed"\nthreshold = 2\nrole = "manager"\n')
     with pytest.raises(AlertsError, match="threshold"):
         load_rules(Settings(data_dir=tmp_path, alerts_file=bad))
+    bad.write_bytes('[[rules]]\nname = "Prämie"\n'.encode("latin-1"))  # saved by a Windows editor
+    with pytest.raises(AlertsError, match="not UTF-8 text") as raised:
+        load_rules(Settings(data_dir=tmp_path, alerts_file=bad))
+    assert "\n" not in str(raised.value)

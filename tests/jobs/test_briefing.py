@@ -122,3 +122,12 @@ def test_a_mail_server_that_is_down_leaves_the_day_unsent(shop_settings: Setting
     assert report.sent == 0 and report.failed
     with engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM briefing_sends")).scalar() == 0  # retried next run
+
+
+@pytest.mark.parametrize("label", ["save $5$ now", "broken $x^$ formula", "two\nlines\r\nlabel", "$"])
+def test_a_driver_label_is_drawn_as_plain_text(label: str) -> None:
+    """Labels come from data: matplotlib would read `$…$` as a formula and stop the briefing on a broken one."""
+    from winback.jobs.briefing import _chart
+
+    png = _chart({"rows": [[label, 3], ["late delivery", 2]]})
+    assert png is not None and png.startswith(b"\x89PNG")

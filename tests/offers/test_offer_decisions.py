@@ -85,3 +85,27 @@ def test_rejection_is_recorded(shop: tuple[Engine, Settings]) -> None:
         connection.execute(update(Offer).values(status="draft"))  # even forced back, a bad action is refused
     with pytest.raises(OfferEditRefused, match="unknown action"):
         decide_offer(engine, load_policy(settings.data_dir), offer.offer_id, "send", "eve", role="manager")
+
+
+def test_template_drafts_still_pass_their_own_check_after_the_shop_moved_on(shop: tuple[Engine, Settings]) -> None:
+    """Drafts are approved days later: by then a ticket is closed and newer orders came in, yet the date a
+    draft names (a late order, a ticket, a review, the last order) is still the customer's own."""
+    from winback.data.demo.advance import advance_demo
+    from winback.data.schema import Customer
+    from winback.offers.editing import check_offer_text
+
+    engine, settings = shop
+    policy = load_policy(settings.data_dir)
+    drafter = OfferDrafter(engine, settings, None)
+    with engine.connect() as connection:
+        ids = list(connection.scalars(select(Customer.customer_id).where(Customer.closed_at.is_(None)).limit(80)))
+    drafted = [o.offer_id for o in (drafter.draft(c, actor="ann", without_incentive=False) for c in ids) if o.offer_id]
+    assert len(drafted) >= 30
+    advance_demo(engine, 45)
+    problems = {}
+    with engine.connect() as connection:
+        for offer in connection.execute(select(Offer).where(Offer.offer_id.in_(drafted))).all():
+            found = check_offer_text(engine, policy, offer.offer_id, offer.subject, offer.message)
+            if found:
+                problems[offer.offer_id] = found
+    assert not problems, problems

@@ -53,7 +53,17 @@ def test_upsert_replaces_delete_removes_and_state_tracks_hashes(tmp_path: Path) 
 
 
 @pytest.mark.parametrize(
-    "hostile", ['sizing" OR "*', "NEAR(late refund)", "late) OR (x", "chunk_words MATCH 'x'; DROP TABLE chunks", "-"]
+    "hostile",
+    [
+        'sizing" OR "*',
+        "NEAR(late refund)",
+        "late) OR (x",
+        "chunk_words MATCH 'x'; DROP TABLE chunks",
+        "-",
+        '"late\x00 parcel"',  # a NUL inside a quoted phrase (issue 36)
+        '"\x00"',
+        'late "parcel\x1b[31m"',
+    ],
 )
 def test_query_text_never_becomes_fts_syntax(tmp_path: Path, hostile: str) -> None:
     index = make_index(tmp_path / "k.sqlite3")
@@ -67,6 +77,7 @@ def test_query_words_and_match_expression() -> None:
     assert match_expression('late "O-1042-007" parcels') == '"O-1042-007" OR "late" OR "parcels"'
     assert match_expression("late parcels", require_all=True) == '"late" AND "parcels"'
     assert match_expression("?!") is None
+    assert match_expression('"late\x00 parcel" box') == '"late parcel" OR "box"'  # control characters: spaces
 
 
 def test_services_find_a_keyword_index_built_after_they_started(tmp_path: Path) -> None:

@@ -37,6 +37,18 @@ def test_the_data_dir_and_database_are_private(tmp_path: Path) -> None:
     assert _mode(data_dir) == "0o700"
 
 
+def test_the_offer_policy_is_created_private_and_a_bad_one_is_one_line(tmp_path: Path) -> None:
+    from winback.offers.policy import PolicyError, load_policy
+
+    data_dir = tmp_path / "d"
+    load_policy(data_dir)
+    assert _mode(data_dir / "offer_policy.toml") == "0o600"  # not the package file's 0644
+    (data_dir / "offer_policy.toml").write_bytes("currency = 'EUR' # Prämie".encode("latin-1"))
+    with pytest.raises(PolicyError, match="not UTF-8 text") as raised:
+        load_policy(data_dir)
+    assert "\n" not in str(raised.value)
+
+
 class _Collection:
     def count(self) -> int:
         return 3

@@ -92,6 +92,9 @@ def test_approvers_without_personal_data_see_initials_and_cannot_edit(shop: tupl
         "Visit www.claim-now.com today.",
         "Call us on +44 20 7946 0958.",
         "Write to refunds@evil.example for the rest.",
+        "Confirm at shop-login.top/verify first.",  # any top-level domain, not a list of 25 (issue 36)
+        "Details: evil.pl/konto",
+        "Go to evil\u2024com for more.",  # a one-dot leader that reads as a dot
     ],
 )
 def test_offer_text_with_links_phones_or_addresses_is_refused(shop: tuple[Engine, Settings], addition: str) -> None:  # noqa: F811

@@ -138,6 +138,20 @@ def test_values_are_cut_to_the_byte_cap_as_they_are_fetched(walled_shop: WalledS
     assert len(frame) > 0 and max(len(str(v).encode()) for v in frame["body"]) <= 100
 
 
+def test_a_result_stops_at_its_byte_cap_not_only_at_the_row_cap(walled_shop: WalledShop) -> None:
+    """Every row 8 KB (under the value cap): 1,000 rows would be 8 MB; the result stops at its own cap."""
+    settings = walled_shop.settings(sql_max_value_bytes=10_000, sql_max_result_bytes=100_000)
+    answer = run_guarded(
+        settings,
+        "WITH RECURSIVE s(x, n) AS (SELECT CAST('ab' AS TEXT), 0 UNION ALL SELECT x || x, n + 1 FROM s WHERE n < 12) "
+        "SELECT o.order_id, (SELECT x FROM s WHERE n = 12) AS filler FROM orders o",
+        "manager",
+    )
+    frame = answer.result.frame
+    assert 0 < len(frame) < 1000 and sum(len(v) for v in frame["filler"]) <= 100_000
+    assert answer.result.truncated and answer.cut_by == "the size cap (0.1 MB)"
+
+
 def test_free_sql_is_limited_per_user_per_minute(walled_shop: WalledShop) -> None:
     settings = walled_shop.settings(sql_calls_per_minute=3)
     user = f"maria-{walled_shop.kind}"

@@ -108,6 +108,10 @@ def load_rules(settings: Settings) -> list[Rule]:
             raw = Path(settings.alerts_file).read_text(encoding="utf-8")
         except OSError as exc:
             raise AlertsError(f"cannot read the alerts file {where}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise AlertsError(
+                f"alerts file {where}: not UTF-8 text (byte {exc.start} cannot be read); save it as UTF-8"
+            ) from None
     else:
         where = f"the built-in {DEFAULT_RULES}"
         raw = resources.files("winback.jobs").joinpath(DEFAULT_RULES).read_text(encoding="utf-8")

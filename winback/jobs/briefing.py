@@ -271,7 +271,11 @@ def _chart(drivers: dict[str, Any] | None) -> bytes | None:
 
 
 def _short(label: str, width: int = 48) -> str:
-    return label if len(label) <= width else label[: width - 1] + "…"
+    """A chart label as plain text: one line, and `$` escaped (matplotlib reads `$…$` as math, and a broken
+    formula in a label would stop the briefing)."""
+    label = " ".join(str(label).split())
+    label = label if len(label) <= width else label[: width - 1] + "…"
+    return label.replace("$", r"\$")
 
 
 # -------------------------------------------------------------------------------------- subscriptions

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Engine, select
 
 from winback.data.lookups import CustomerProfile, customer_profile
-from winback.data.schema import Order
+from winback.data.schema import Order, Review, SupportTicket
 from winback.offers.language import format_day, format_month_year, phrases
 from winback.offers.situation import Situation, situation_of
 from winback.offers.terms import OfferTerms
@@ -133,9 +133,16 @@ def load_facts(engine: Engine, customer_id: str, terms: OfferTerms) -> DraftFact
     """The facts a message about these terms may use, read from the database (drafting and hand edits)."""
     facts = gather_facts(customer_profile(engine, customer_id, role="admin"), terms)
     with engine.connect() as connection:  # any of the customer's own orders may be named, no other
-        facts.order_ids += [
-            o
-            for o in connection.scalars(select(Order.order_id).where(Order.customer_id == facts.customer_id))
-            if o not in facts.order_ids
-        ]
+        orders = connection.execute(
+            select(Order.order_id, Order.ordered_at).where(Order.customer_id == facts.customer_id)
+        ).all()
+        facts.order_ids += [o.order_id for o in orders if o.order_id not in facts.order_ids]
+        # and the day of any of their own orders, tickets and reviews: a draft approved days later names a
+        # ticket since closed or an order no longer among the newest, still a fact of this customer's record
+        own_days = [o.ordered_at for o in orders]
+        own_days += connection.scalars(
+            select(SupportTicket.opened_at).where(SupportTicket.customer_id == facts.customer_id)
+        ).all()
+        own_days += connection.scalars(select(Review.created_at).where(Review.customer_id == facts.customer_id)).all()
+    facts.dates += [day for day in own_days if day is not None and day not in facts.dates]
     return facts

@@ -3,13 +3,13 @@ monthly budget. Code enforces it; no prompt or model output can change it."""
 
 from __future__ import annotations
 
-import shutil
 import tomllib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from winback.data.private import private_file
 from winback.data.risk_bands import RiskBand
 from winback.errors import UserError
 
@@ -71,15 +71,18 @@ class OfferPolicy(BaseModel, extra="forbid"):
 def load_policy(data_dir: Path) -> OfferPolicy:
     """<data dir>/offer_policy.toml, created from the shipped defaults on first use."""
     path = data_dir / POLICY_FILE
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(DEFAULT_POLICY, path)
+    if not path.is_file():  # 0600 like everything in the data dir (a copy would keep the package's 0644)
+        private_file(path).write_bytes(DEFAULT_POLICY.read_bytes())
     return read_policy(path)
 
 
 def read_policy(path: Path) -> OfferPolicy:
     try:
         return OfferPolicy.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"{path}: not UTF-8 text (byte {exc.start} cannot be read); save it as UTF-8") from None
+    except OSError as exc:
+        raise PolicyError(f"cannot read {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{path}: not valid TOML: {exc}") from None
     except ValidationError as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,11 +44,13 @@ _CUSTOMER = re.compile(r"\bC-\d+\b")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 # links and phone numbers: a message a second person approves must not send the customer anywhere the
 # policy does not name (phishing through an approved offer)
+# a host is any name ending in a dot and a top-level domain of letters (all lower or all upper case, so
+# "thanks.See you" is a typo, not a host): .top, .pl and every other TLD, not a list that falls behind
 _URL = re.compile(
-    r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s<>\"')]+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|io|co|shop|info|biz|ly|me"
-    r"|app|link|xyz|online|site|store|eu|uk|de|fr|it|es|nl|ru|cn)\b(?:/[^\s<>\"')]*)?",
-    re.I,
+    r"(?i:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s<>\"')]+"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:[a-z]{2,24}|[A-Z]{2,24})(?![\w-])(?:/[^\s<>\"')]*)?"
 )
+_DOT_LOOKALIKES = str.maketrans({"\u3002": ".", "\uff61": ".", "\u2024": ".", "\ufe52": ".", "\uff0e": "."})
 _PHONE = re.compile(r"(?<![\w-])\+?\(?\d[\d\s().-]{7,}\d(?![\w-])")
 _MONTHS = "|".join(sorted((re.escape(m) for m in month_numbers()), key=len, reverse=True))
 # dates as any supported language writes them, matched on accent-folded lower-case text
@@ -139,6 +142,7 @@ def validate_draft(
     for customer in set(_CUSTOMER.findall(text)) - {facts.customer_id}:
         problems.append(f"{customer} is another customer")
     allowed = {c.lower() for c in allowed_contacts}
+    text = unicodedata.normalize("NFKC", text).translate(_DOT_LOOKALIKES)  # "evil․com" is evil.com
     emails = set(_EMAIL.findall(text))
     for email in emails:
         if email.lower() not in allowed:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -189,8 +190,14 @@ def _phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+def _plain(text: str) -> str:
+    """Control characters (a NUL ends FTS5's reading of a string) as spaces, spaces collapsed."""
+    return " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in text).split())
+
+
 def match_expression(query: str, require_all: bool = False) -> str | None:
     """An FTS5 MATCH string: quoted phrases as phrases, other words as quoted terms, OR-ed (ranked) or AND-ed."""
+    query = _plain(query)
     phrases = [p.strip() for p in QUOTED.findall(query) if p.strip()]
     rest = QUOTED.sub(" ", query)
     terms = [_phrase(p) for p in phrases] + [_phrase(w) for w in query_words(rest)]

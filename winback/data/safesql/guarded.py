@@ -20,6 +20,7 @@ class GuardedResult:
     checked: CheckedQuery  # the statement as it ran (LIMIT applied)
     result: ShapedResult
     seconds: float
+    cut_by: str = ""  # why rows are missing: "the row cap" or "the size cap (16 MB)"; "" when none are
 
 
 def dialect_of(url: str) -> str:
@@ -51,6 +52,15 @@ def run_guarded(
     if rate_limited:
         limiter(settings.sql_calls_per_minute).take(user or f"role:{role}")
     raw = run_readonly(
-        _reader(url, timeout), checked.sql, checked.limit, timeout, may_see_pii(role), settings.sql_max_value_bytes
+        _reader(url, timeout),
+        checked.sql,
+        checked.limit,
+        timeout,
+        may_see_pii(role),
+        settings.sql_max_value_bytes,
+        settings.sql_max_result_bytes,
     )
-    return GuardedResult(checked, shape_result(raw.columns, raw.rows, raw.truncated), raw.seconds)
+    cut_by = ""
+    if raw.truncated:
+        cut_by = f"the size cap ({settings.sql_max_result_bytes / 1e6:g} MB)" if raw.bytes_capped else "the row cap"
+    return GuardedResult(checked, shape_result(raw.columns, raw.rows, raw.truncated), raw.seconds, cut_by)

@@ -30,6 +30,8 @@ from winback.errors import UserError
 
 DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_VALUE_BYTES = 10_000
+DEFAULT_RESULT_BYTES = 16_000_000
+ROW_BUFFER = 20  # rows a PostgreSQL server-side cursor hands over at a time
 WORK_MEM = "16MB"
 
 
@@ -48,6 +50,7 @@ class QueryResult:
     truncated: bool
     seconds: float
     values_cut: int = 0  # values longer than the byte cap, cut as they were fetched
+    bytes_capped: bool = False  # rows stopped at the result's byte cap (before the row cap)
 
 
 @dataclass
@@ -113,53 +116,84 @@ def run_readonly(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     personal_data: bool = False,
     max_value_bytes: int = DEFAULT_VALUE_BYTES,
+    max_result_bytes: int = DEFAULT_RESULT_BYTES,
 ) -> QueryResult:
     """Run one checked statement as a reader of the given visibility level (personal data or not)."""
     started = time.perf_counter()
     engine = database.engine(personal_data)
+    fetch = _Fetch(max_rows, max_value_bytes, max_result_bytes)
     try:
         with engine.connect() as connection:
             if engine.dialect.name == "sqlite":
-                columns, rows = _run_sqlite(connection, sql, max_rows, started + timeout_s, personal_data)
+                columns = _run_sqlite(connection, sql, fetch, started + timeout_s, personal_data)
             else:
-                columns, rows = _run_postgres(connection, sql, max_rows, timeout_s, personal_data)
+                columns = _run_postgres(connection, sql, fetch, timeout_s, personal_data)
     except DBAPIError as exc:
         category = describe_database_error(exc.orig, personal_data)
         if category.timeout:
             raise QueryTimeout(f"the query ran longer than {timeout_s:g} s and was stopped") from None
         raise QueryFailed(f"the database refused the query: {category.message}") from None
-    cut_rows = []
-    cut = 0
-    for row in rows[:max_rows]:
-        values = []
-        for value in row:
-            shortened, was_cut = cut_value(value, max_value_bytes)
-            values.append(shortened)
-            cut += was_cut
-        cut_rows.append(tuple(values))
-    return QueryResult(columns, cut_rows, len(rows) > max_rows, time.perf_counter() - started, cut)
+    return QueryResult(
+        columns, fetch.rows, fetch.truncated, time.perf_counter() - started, fetch.values_cut, fetch.bytes_capped
+    )
 
 
-def _run_sqlite(
-    connection: Connection, sql: str, max_rows: int, deadline: float, personal_data: bool
-) -> tuple[list[str], list[tuple[Any, ...]]]:
+@dataclass
+class _Fetch:
+    """Rows taken one at a time, each value cut to the value cap as it arrives, until the row cap or the
+    result's byte cap: at most one row's raw values are ever held beyond what is kept."""
+
+    max_rows: int
+    max_value_bytes: int
+    max_result_bytes: int
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    truncated: bool = False
+    values_cut: int = 0
+    bytes_capped: bool = False
+    _bytes: int = 0
+
+    def take(self, result: Any) -> None:
+        while (row := result.fetchone()) is not None:
+            if len(self.rows) >= self.max_rows:
+                self.truncated = True
+                return
+            values = []
+            for value in row:
+                shortened, was_cut = cut_value(value, self.max_value_bytes)
+                values.append(shortened)
+                self.values_cut += was_cut
+                self._bytes += _size(shortened)
+            if self._bytes > self.max_result_bytes:
+                self.truncated = self.bytes_capped = True
+                return
+            self.rows.append(tuple(values))
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value.encode())
+    if isinstance(value, (bytes, bytearray)):
+        return len(value)
+    return 16
+
+
+def _run_sqlite(connection: Connection, sql: str, fetch: _Fetch, deadline: float, personal_data: bool) -> list[str]:
     raw: Any = connection.connection.driver_connection  # the sqlite3 connection
     raw.set_progress_handler(lambda: 1 if time.perf_counter() > deadline else 0, 10_000)
     raw.set_authorizer(authorizer(personal_data, raw.shop_schema))  # each statement is authorized anew
     try:
         result = connection.execute(text(sql))
         columns = list(result.keys())
-        rows = [tuple(r) for r in result.fetchmany(max_rows + 1)]
+        fetch.take(result)
+        result.close()
         connection.rollback()
     finally:
         raw.set_authorizer(None)
         raw.set_progress_handler(None, 0)
-    return columns, rows
+    return columns
 
 
-def _run_postgres(
-    connection: Connection, sql: str, max_rows: int, timeout_s: float, personal_data: bool
-) -> tuple[list[str], list[tuple[Any, ...]]]:
+def _run_postgres(connection: Connection, sql: str, fetch: _Fetch, timeout_s: float, personal_data: bool) -> list[str]:
     problem = readers_problem(connection)
     if problem:
         connection.rollback()
@@ -172,12 +206,12 @@ def _run_postgres(
     connection.execute(text("SET LOCAL idle_in_transaction_session_timeout = 60000"))
     connection.execute(text(f"SET LOCAL ROLE {reader}"))
     # a server-side cursor: no more than the cap ever leaves the server; one statement per call
-    result = connection.execution_options(stream_results=True, max_row_buffer=max_rows + 1).execute(text(sql))
+    result = connection.execution_options(stream_results=True, max_row_buffer=ROW_BUFFER).execute(text(sql))
     columns = list(result.keys())
-    rows = [tuple(r) for r in result.fetchmany(max_rows + 1)]
+    fetch.take(result)
     result.close()
     still = connection.execute(text("SELECT current_user")).scalar_one()
     connection.rollback()
     if still != reader:  # the statement changed its own role: nothing it read leaves
         raise QueryFailed(f"the query changed the database role (to {still}); its result was discarded")
-    return columns, rows
+    return columns

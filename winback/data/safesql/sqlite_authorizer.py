@@ -29,6 +29,7 @@ from winback.data.schema import CONTRACT_TABLES, PERSONAL_COLUMNS
 
 MAX_VALUE_BYTES = 1_000_000  # SQLITE_LIMIT_LENGTH on the reader connection: no string or blob larger
 MAX_SQL_BYTES = 100_000
+MAX_COLUMNS = 100  # SQLITE_LIMIT_COLUMN: columns of a result (the widest contract table has fewer than 30)
 
 # scalar, aggregate and window functions a read-only analytical query needs; nothing that allocates on
 # demand (randomblob, zeroblob, printf/format with a width), reads files or touches the connection
@@ -180,4 +181,5 @@ def limit_connection(connection: sqlite3.Connection) -> None:
     connection.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, MAX_SQL_BYTES)
     connection.setlimit(sqlite3.SQLITE_LIMIT_EXPR_DEPTH, 200)
     connection.setlimit(sqlite3.SQLITE_LIMIT_COMPOUND_SELECT, 50)
+    connection.setlimit(sqlite3.SQLITE_LIMIT_COLUMN, MAX_COLUMNS)  # one row's raw values: at most this x 1 MB
     connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
