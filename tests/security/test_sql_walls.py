@@ -246,3 +246,27 @@ def test_no_column_compared_by_name_tells_a_true_value_from_a_false_one(walled_s
             assert answer(statement, true) == answer(statement, made_up), (walled_shop.kind, statement)
     finally:
         reader.dispose()
+
+
+def test_hostile_statements_reveal_nothing_through_the_cli_and_the_tool(walled_shop: WalledShop, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """One statement of every class (and every column-by-name shape) as a person types it into `winback sql`
+    and as the chat's SQL tool runs it: nothing personal in what either shows, on every engine."""
+    from tests.cli_runner import invoke
+    from winback.roles import Role
+    from winback.tools import Services, ToolContext, default_registry
+    from winback.tools.names import ToolName
+
+    statements = [sqls[0] for group in (FINDINGS, MORE) for sqls in group.values()]
+    statements += FINDINGS["S9 columns compared by name (issue 36)"][1:]
+    env = {"WINBACK_DATABASE_URL": walled_shop.url, "WINBACK_DATA_DIR": str(tmp_path), "WINBACK_SQL_TIMEOUT_S": "2"}
+    env["WINBACK_SQL_CALLS_PER_MINUTE"] = "10000"
+    services, registry = Services(walled_shop.settings(data_dir=tmp_path)), default_registry()
+    for role in ROLES_WITHOUT_PII:
+        for statement in statements:
+            cli = invoke(["sql", statement, "--role", role, "--json"], env)
+            assert not leaked(walled_shop, cli.stdout + cli.stderr), (walled_shop.kind, role, statement)
+            assert "Traceback" not in cli.stderr, cli.stderr[-500:]
+            if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+                call = registry.call(ToolName.SQL_QUESTION, {"question": statement}, ToolContext(services, Role(role)))
+                shown = call.result.summary + call.result.text + str(call.result.data)
+                assert not leaked(walled_shop, shown), (walled_shop.kind, role, statement, shown[:300])
