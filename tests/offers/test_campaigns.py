@@ -176,6 +176,15 @@ def test_a_bad_record_is_one_failed_message_and_the_batch_goes_on(demo_shop_fact
     with engine.connect() as connection:
         failed = connection.execute(select(OfferSend.last_error).where(OfferSend.status == "failed")).scalars().all()
     assert sorted(failed) == reasons
+    from winback.roles import Role
+    from winback.tools import Services, default_registry
+    from winback.ui.views import Views
+
+    with smtp_server(Recorder()) as (url, recorder):  # the UI's button: the two are tried again and named
+        views = Views(Services(settings.model_copy(update={"smtp_url": url})), default_registry())
+        screen = views.send_campaign(Role.MANAGER, "maria", "oct")
+    assert not recorder.messages and "2 not delivered — " in screen.message
+    assert "not one e-mail address" in screen.message and "line break" in screen.message
 
 
 @pytest.mark.slow  # a process killed mid-send

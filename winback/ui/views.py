@@ -349,9 +349,17 @@ class Views:
             True,
             f"Sent {report.sent} messages of {name.strip()} ({report.already_sent} before)"
             + (f"; not sent — {skipped}" if skipped else "")
-            + (f"; {len(report.failed)} failed (retried later)" if report.failed else "")
+            + (f"; {len(report.failed)} not delivered — {_failures(report.failed)}" if report.failed else "")
             + ".",
         )
+
+
+def _failures(failed: dict[str, str], shown: int = 3) -> str:
+    """The first failed messages and why (no personal value: ids and reasons only)."""
+    named = "; ".join(f"{offer_id}: {reason}" for offer_id, reason in list(failed.items())[:shown])
+    return named + (
+        f"; and {len(failed) - shown} more (`winback campaign send --json` lists them)" if len(failed) > shown else ""
+    )
 
 
 CAMPAIGN_COLUMNS = ["campaign", "created", "by", "treatment", "holdout", "drafts", "approved", "sent", "sent on"]
