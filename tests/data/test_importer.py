@@ -259,12 +259,12 @@ def test_line_breaks_and_control_characters_are_refused_where_one_line_is_expect
     report = import_csv(engine, "customers", path)
     reasons = {r.line: r.reason for r in report.rejections}
     assert reasons == {
-        3: "name: holds a line break (U+000D)",  # a record over lines 3-4
-        5: "email: not one e-mail address (local@domain)",
-        6: "email: not one e-mail address (the domain after @ is not a domain name)",
-        7: "name: holds a control character (U+0007)",
-        8: "email: the e-mail address holds a line break (U+000A)",  # lines 8-9
-        10: "country: holds a line break (U+2028)",
+        3: "name: contains a hidden line break (U+000D)",  # a record over lines 3-4
+        5: "email: not a valid e-mail address (expected one address, like name@example.com)",
+        6: "email: not a valid e-mail address (the part after @ is not a domain name)",
+        7: "name: contains a hidden control character (U+0007)",
+        8: "email: the e-mail address contains a hidden line break (U+000A)",  # lines 8-9
+        10: "country: contains a hidden line break (U+2028)",
     }, reasons
     with engine.connect() as c:
         assert c.scalars(select(Customer.customer_id)).all() == ["K-1"]

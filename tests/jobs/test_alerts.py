@@ -212,6 +212,8 @@ def test_the_built_in_rules_load_and_a_bad_file_is_one_line(tmp_path: Path) -> N
     with pytest.raises(AlertsError, match="threshold"):
         load_rules(Settings(data_dir=tmp_path, alerts_file=bad))
     bad.write_bytes('[[rules]]\nname = "Prämie"\n'.encode("latin-1"))  # saved by a Windows editor
-    with pytest.raises(AlertsError, match="not UTF-8 text") as raised:
+    with pytest.raises(
+        AlertsError, match="not saved as UTF-8 .the first unreadable character is on line 2, column 11."
+    ) as raised:
         load_rules(Settings(data_dir=tmp_path, alerts_file=bad))
     assert "\n" not in str(raised.value)

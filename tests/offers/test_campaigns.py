@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -135,7 +136,7 @@ def test_two_senders_at_once_deliver_each_message_once(demo_shop_factory: ShopFa
         views = Views(Services(settings.model_copy(update={"smtp_url": url})), default_registry())
         screen = views.send_campaign(Role.MANAGER, "maria", "oct")
         assert screen.ok and "failed" not in screen.message, screen.message
-        return int(screen.message.split()[1])  # "Sent 12 messages of oct ..."
+        return int(re.search(r"(\d+) sent", screen.message).group(1))  # "**Campaign oct: 12 sent · ..."
 
     with smtp_server(Recorder(delay_s=0.02)) as (url, recorder), ThreadPoolExecutor(max_workers=4) as pool:
         sent = list(pool.map(run, range(4)))
@@ -170,8 +171,8 @@ def test_a_bad_record_is_one_failed_message_and_the_batch_goes_on(demo_shop_fact
     assert report["sent"] == len(expected) - 2 == len(recorder.messages)
     reasons = sorted(report["failed"].values())
     assert len(reasons) == 2 and "Traceback" not in result.stderr
-    assert any(broken_address in r and "not one e-mail address" in r for r in reasons), reasons
-    assert any("the name holds a line break (U+000D)" in r for r in reasons), reasons
+    assert any(broken_address in r and "not a valid e-mail address" in r for r in reasons), reasons
+    assert any("the name contains a hidden line break (U+000D)" in r for r in reasons), reasons
     assert not any(b"evil.example" in r.message.as_bytes() for r in recorder.messages)
     with engine.connect() as connection:
         failed = connection.execute(select(OfferSend.last_error).where(OfferSend.status == "failed")).scalars().all()
@@ -183,8 +184,14 @@ def test_a_bad_record_is_one_failed_message_and_the_batch_goes_on(demo_shop_fact
     with smtp_server(Recorder()) as (url, recorder):  # the UI's button: the two are tried again and named
         views = Views(Services(settings.model_copy(update={"smtp_url": url})), default_registry())
         screen = views.send_campaign(Role.MANAGER, "maria", "oct")
-    assert not recorder.messages and "2 not delivered — " in screen.message
-    assert "not one e-mail address" in screen.message and "line break" in screen.message
+    assert not recorder.messages and "0 sent · " in screen.message and " · 2 not delivered**" in screen.message
+    assert "not a valid e-mail address" in screen.message and "line break" in screen.message
+    assert "have a support agent correct it" in screen.message
+    with smtp_server(Recorder()) as (url, recorder):  # and the terminal says the same in words
+        again = invoke(["campaign", "send", "oct", "--smtp", url], env)
+    assert again.returncode == 1 and not recorder.messages
+    assert 'campaign "oct": 0 sent through smtp, 2 failed, ' in again.stdout, again.stdout
+    assert "failed, not delivered (2):" in again.stderr and "what to do: " in again.stderr, again.stderr
 
 
 @pytest.mark.slow  # a process killed mid-send

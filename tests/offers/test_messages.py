@@ -23,13 +23,19 @@ def _offer(**changes: str) -> OutgoingOffer:
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [
-        ({"name": "Ann\r\nBcc: x@evil.example"}, "offer OF-1: the name holds a line break (U+000D)"),
-        ({"subject": "Hi\nBcc: x@evil.example"}, "offer OF-1: the subject holds a line break (U+000A)"),
-        ({"subject": "Hi\u2028there"}, "offer OF-1: the subject holds a line break (U+2028)"),
-        ({"message": "Hello\x00Ann"}, "offer OF-1: the message holds a control character (U+0000)"),
-        ({"email": "ann@exa mple.com"}, "customer C-1: not one e-mail address (the domain after @ is not"),
-        ({"email": "a@b.example, c@d.example"}, "customer C-1: not one e-mail address (local@domain)"),
-        ({"email": "ann@example.com\r\nBcc: x@evil.example"}, "customer C-1: the e-mail address holds a line"),
+        ({"name": "Ann\r\nBcc: x@evil.example"}, "customer C-1: the name contains a hidden line break (U+000D)"),
+        ({"subject": "Hi\nBcc: x@evil.example"}, "the offer's subject contains a hidden line break (U+000A)"),
+        ({"subject": "Hi\u2028there"}, "the offer's subject contains a hidden line break (U+2028)"),
+        ({"message": "Hello\x00Ann"}, "the offer's message contains a hidden control character (U+0000)"),
+        ({"email": "ann@exa mple.com"}, "customer C-1: not a valid e-mail address (the part after @ is not"),
+        (
+            {"email": "a@b.example, c@d.example"},
+            "customer C-1: not a valid e-mail address (expected one address, like name@example.com)",
+        ),
+        (
+            {"email": "ann@example.com\r\nBcc: x@evil.example"},
+            "customer C-1: the e-mail address contains a hidden line",
+        ),
     ],
 )
 def test_a_record_that_cannot_be_a_safe_message_is_refused_in_one_line(changes: dict[str, str], reason: str) -> None:

@@ -31,7 +31,7 @@ def test_approval_rechecks_text_policy_and_budget(shop: tuple[Engine, Settings])
     engine, settings = shop
     policy = load_policy(settings.data_dir)
     offer = _draft(engine, settings)
-    with pytest.raises(OfferEditRefused, match="save the edit first, then another person approves it"):
+    with pytest.raises(OfferEditRefused, match="was not approved: its text was changed here. Save the edit"):
         decide_offer(  # an approver who edits and approves in one step would approve their own words
             engine, policy, offer.offer_id, "approve", "bob", role="admin", message=offer.message + " Thanks!"
         )
@@ -39,7 +39,7 @@ def test_approval_rechecks_text_policy_and_budget(shop: tuple[Engine, Settings])
         save_edited_draft(
             engine, policy, offer.offer_id, offer.subject, offer.message + " Code FREE100 works too.", "bob"
         )
-    with pytest.raises(OfferEditRefused, match="the subject holds a line break"):
+    with pytest.raises(OfferEditRefused, match="the subject contains a hidden line break"):
         save_edited_draft(engine, policy, offer.offer_id, "Hi\r\nBcc: x@evil.example", offer.message, "bob")
     cheaper = policy.model_copy(deep=True)
     for rule in cheaper.offers:

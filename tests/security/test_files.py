@@ -44,7 +44,9 @@ def test_the_offer_policy_is_created_private_and_a_bad_one_is_one_line(tmp_path:
     load_policy(data_dir)
     assert _mode(data_dir / "offer_policy.toml") == "0o600"  # not the package file's 0644
     (data_dir / "offer_policy.toml").write_bytes("currency = 'EUR' # Prämie".encode("latin-1"))
-    with pytest.raises(PolicyError, match="not UTF-8 text") as raised:
+    with pytest.raises(
+        PolicyError, match="not saved as UTF-8 .the first unreadable character is on line 1, column 22"
+    ) as raised:
         load_policy(data_dir)
     assert "\n" not in str(raised.value)
 

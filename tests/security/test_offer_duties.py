@@ -56,7 +56,9 @@ def test_approval_needs_an_approver_who_did_not_write_the_offer(shop: tuple[Engi
     with pytest.raises(OfferEditRefused, match="sam drafted or last edited"):
         decide_offer(engine, policy, offer.offer_id, "approve", "sam", role=Role.ADMIN)  # an admin drafter too
     edited = offer.message.replace("\n\n", "\n\nThank you for staying with us.\n\n", 1)
-    with pytest.raises(OfferEditRefused, match="save the edit first"):  # no edit-and-approve in one step
+    with pytest.raises(
+        OfferEditRefused, match="was not approved: its text was changed here"
+    ):  # no edit-and-approve in one step
         decide_offer(engine, policy, offer.offer_id, "approve", "ada", role=Role.ADMIN, message=edited)
     save_edited_draft(engine, policy, offer.offer_id, offer.subject, edited, "ada")
     with pytest.raises(OfferEditRefused, match="ada drafted or last edited"):
@@ -199,9 +201,9 @@ def test_the_policy_check_tells_an_approver_nothing_about_a_guessed_name(shop: t
     initial = f"{first[0]}."
     assert initial in message and first not in message
 
-    def check(name: str) -> list[str]:
+    def check(name: str) -> tuple[list[str], str]:
         return views.check_offer(Role.MANAGER, offer.offer_id, subject, message.replace(initial, name, 1))
 
     assert check(first) == check("Zebedee") == check("Quentin")
-    assert check(first)[0].startswith("the text was changed; this role may not edit it")
-    assert views.check_offer(Role.MANAGER, offer.offer_id, subject, message) == []  # as drafted: it passes
+    assert check(first)[0] == [] and check(first)[1].startswith("Your changes to the text were not kept")
+    assert views.check_offer(Role.MANAGER, offer.offer_id, subject, message) == ([], "")  # as drafted: it passes

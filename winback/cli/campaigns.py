@@ -268,9 +268,14 @@ def campaign_send(
     if as_json:
         emit_json(out)
     else:
-        say(f"sent {report.sent} messages through {report.channel} ({report.already_sent} sent before)")
+        skipped = sum(report.skipped.values())
+        say(
+            f'campaign "{report.campaign_id}": {report.sent} sent through {report.channel}, {len(report.failed)} '
+            f"failed, {skipped} skipped"
+            + (f" ({report.already_sent} sent by an earlier run)" if report.already_sent else "")
+        )
         for reason, n in report.skipped.most_common():
-            say(f"  not sent ({n}): {reason}")
+            say(f"  skipped ({n}): {reason}")
         if report.unconfirmed:
             note(
                 f"{len(report.unconfirmed)} messages were claimed by a run that stopped before the channel confirmed "
@@ -279,11 +284,16 @@ def campaign_send(
         if report.stopped:
             note(f"stopped: {report.stopped}; nothing else was tried, run it again later")
         elif report.failed:
-            note(f"{len(report.failed)} messages failed; a later run retries them (temporary failures after a wait)")
+            note(f"failed, not delivered ({len(report.failed)}):")
         for offer_id, reason in list(report.failed.items())[:FAILURES_LISTED]:
             note(f"  {offer_id}: {reason}")
         if len(report.failed) > FAILURES_LISTED:
             note(f"  ... and {len(report.failed) - FAILURES_LISTED} more (--json lists them all)")
+        if report.failed and not report.stopped:
+            note(
+                "what to do: where the reason is in a customer's record (an address, a name) or an offer's text, "
+                "have it corrected (a support agent), then send again: only what was not delivered goes out"
+            )
     if report.stopped or report.failed:  # 1: something was not delivered (the rest went out once each)
         raise typer.Exit(1)
 

@@ -50,7 +50,7 @@ def sql_command(
             }
         )
         return
-    cut = f" (cut by {answer.cut_by})" if answer.cut_by else ""
+    cut = f" ({answer.cut_by})" if answer.cut_by else ""
     table = Table(*map(str, frame.columns), title=f"{len(frame):,} rows{cut} in {answer.seconds * 1000:.0f} ms")
     for row in frame.itertuples(index=False):
         table.add_row(*(format_value(v) for v in row))

@@ -22,31 +22,39 @@ def _is_control(character: str) -> bool:
 
 
 def control_problem(text: str, long_text: bool = False) -> str | None:
-    """None when `text` may be stored; else "holds a line break (U+000A)" or the like, for the caller to
+    """None when `text` may be stored; else "contains a hidden line break (U+000A)" or the like, for the caller to
     prefix with the field's name."""
     allowed = LINE_KEEPS if long_text else frozenset()
     if long_text:
         text = text.replace("\r\n", "\n")
     for character in text:
         if _is_control(character) and character not in allowed:
-            what = "a line break" if character in _BREAKS else "a control character"
-            return f"holds {what} (U+{ord(character):04X})"
+            what = "line break" if character in _BREAKS else "control character"
+            return f"contains a hidden {what} (U+{ord(character):04X})"
     return None
 
 
 def address_problem(address: str) -> str | None:
     """None when `address` is one plain e-mail address (`local@domain.tld`); else why not, in one line."""
     if address != address.strip():
-        return "an e-mail address may not start or end with spaces"
+        return "the e-mail address starts or ends with a space"
     problem = control_problem(address)
     if problem:
         return "the e-mail address " + problem
     if len(address) > MAX_ADDRESS or address.count("@") != 1:
-        return "not one e-mail address (local@domain)"
+        return "not a valid e-mail address (expected one address, like name@example.com)"
     local, domain = address.split("@")
     if len(local) > 64 or not _LOCAL.fullmatch(local):
-        return "not one e-mail address (the part before @ holds spaces or characters an address may not hold)"
+        return "not a valid e-mail address (the part before @ has spaces or characters an address cannot have)"
     labels = domain.rstrip(".").split(".") if domain else []
     if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels):
-        return "not one e-mail address (the domain after @ is not a domain name)"
+        return "not a valid e-mail address (the part after @ is not a domain name)"
     return None
+
+
+def not_utf8(error: UnicodeDecodeError) -> str:
+    """Where a file that is not UTF-8 first fails, as a person finds it in an editor."""
+    before = bytes(error.object[: error.start])
+    line = before.count(b"\n") + 1
+    column = len(before) - (before.rfind(b"\n") + 1) + 1
+    return f"not saved as UTF-8 (the first unreadable character is on line {line}, column {column}); save it as UTF-8"

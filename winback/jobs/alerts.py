@@ -22,6 +22,7 @@ from winback.data.lookups.common import latest_run, reference_date
 from winback.data.lookups.risk_changes import risk_crossings
 from winback.data.metrics import MetricQuery, Window, load_catalog
 from winback.data.metrics.run import run_metric
+from winback.data.plain_text import not_utf8
 from winback.data.schema import Alert
 from winback.errors import UserError
 from winback.jobs.notify import staff_message
@@ -109,9 +110,7 @@ def load_rules(settings: Settings) -> list[Rule]:
         except OSError as exc:
             raise AlertsError(f"cannot read the alerts file {where}: {exc.strerror}") from None
         except UnicodeDecodeError as exc:
-            raise AlertsError(
-                f"alerts file {where}: not UTF-8 text (byte {exc.start} cannot be read); save it as UTF-8"
-            ) from None
+            raise AlertsError(f"alerts file {where}: {not_utf8(exc)}; the rules are not loaded until it is") from None
     else:
         where = f"the built-in {DEFAULT_RULES}"
         raw = resources.files("winback.jobs").joinpath(DEFAULT_RULES).read_text(encoding="utf-8")

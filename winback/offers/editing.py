@@ -215,7 +215,8 @@ def decide_offer(
         )
     if edited and action == "approve":  # editing and approving in one step would approve one's own words
         raise OfferEditRefused(
-            f"offer {offer.offer_id}: the text was changed; save the edit first, then another person approves it"
+            f"offer {offer.offer_id} was not approved: its text was changed here. Save the edit (it is still in "
+            "the editor); then someone other than you approves it (whoever changes an offer does not approve it)"
         )
     read = (offer.subject, offer.message)  # a decision is on the stored text (a rejection drops edits)
     status = "approved" if action == "approve" else "rejected"
@@ -225,7 +226,10 @@ def decide_offer(
         if offer.status != "draft":
             raise OfferEditRefused(f"offer {offer.offer_id} is already {offer.status}")
         if action == "approve" and ((offer.subject, offer.message) != read or actor in last_writers(engine, offer)):
-            raise OfferEditRefused(f"offer {offer.offer_id} was edited meanwhile; open it again to decide")
+            raise OfferEditRefused(
+                f"offer {offer.offer_id} was changed while you were reviewing it; your approval was not recorded. "
+                "Open it again to review the new version"
+            )
         if action == "approve":
             problems = check_offer_text(engine, policy, offer.offer_id, *read) + policy_problems(
                 engine, policy, offer, now

@@ -53,13 +53,13 @@ def build_message(offer: OutgoingOffer, mail_from: str, unsubscribe_url: str | N
     problem = address_problem(offer.email)
     if problem:
         raise MessageError(f"customer {offer.customer_id}: {problem}")
-    for field_name, value in (("name", offer.name or ""), ("subject", offer.subject)):
-        problem = control_problem(value)
-        if problem:
-            raise MessageError(f"offer {offer.offer_id}: the {field_name} {problem}")
-    problem = control_problem(offer.message, long_text=True)
+    problem = control_problem(offer.name or "")
     if problem:
-        raise MessageError(f"offer {offer.offer_id}: the message {problem}")
+        raise MessageError(f"customer {offer.customer_id}: the name {problem}")
+    for part, value, long_text in (("subject", offer.subject, False), ("message", offer.message, True)):
+        problem = control_problem(value, long_text)
+        if problem:
+            raise MessageError(f"the offer's {part} {problem}")
     msg = EmailMessage(policy=SMTP)
     msg["From"] = sender
     msg["To"] = Address(offer.name or "", *offer.email.rsplit("@", 1))

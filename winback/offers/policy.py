@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from winback.data.plain_text import not_utf8
 from winback.data.private import private_file
 from winback.data.risk_bands import RiskBand
 from winback.errors import UserError
@@ -80,7 +81,7 @@ def read_policy(path: Path) -> OfferPolicy:
     try:
         return OfferPolicy.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
     except UnicodeDecodeError as exc:
-        raise PolicyError(f"{path}: not UTF-8 text (byte {exc.start} cannot be read); save it as UTF-8") from None
+        raise PolicyError(f"{path}: {not_utf8(exc)}") from None
     except OSError as exc:
         raise PolicyError(f"cannot read {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:

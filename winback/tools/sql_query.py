@@ -32,7 +32,7 @@ def _shown(result: GuardedResult, sql: str, attempts: int) -> ToolResult:
     columns = [str(c) for c in frame.columns]
     rows = [list(r) for r in frame.head(SHOWN_ROWS).itertuples(index=False)]
     more = f" (first {SHOWN_ROWS} shown)" if len(frame) > SHOWN_ROWS else ""
-    cut = f"; cut by {result.cut_by}" if result.cut_by else ""
+    cut = f"; {result.cut_by}" if result.cut_by else ""
     text = f"{len(frame):,} rows{more}{cut}, from this read-only query:\n\n```sql\n{sql}\n```\n\n" + (
         table(columns, rows) if rows else "No rows."
     )

@@ -399,12 +399,13 @@ class App:
         if not offer_id:
             return "Draft an offer first."
         try:
-            problems = self.views.check_offer(user.role, offer_id, subject, message)
+            problems, note = self.views.check_offer(user.role, offer_id, subject, message)
         except UserError as exc:
             return f"✗ {exc}"
-        return (
+        result = (
             "✓ Policy check: passed." if not problems else "✗ Policy check:\n" + "\n".join(f"- {p}" for p in problems)
         )
+        return result + (f"\n\n{note}" if note else "")
 
     def decide(self, action: str, offer_id: str, subject: str, message: str, request: gr.Request) -> str:
         user = self.user(request)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from winback.data.lookups import customer_timeline
 from winback.data.risk_bands import RISK_BANDS
 from winback.data.schema import ChurnScore
-from winback.data.untrusted import inert_cell
+from winback.data.untrusted import inert, inert_cell
 from winback.roles import Role, may_see_pii
 from winback.tools import Services, ToolContext, ToolRegistry
 from winback.tools.markdown import cell, pct
@@ -166,21 +166,25 @@ class Views:
             return Screen(False, call.result.text)
         return Screen(True, call.result.text.split("\n\n")[0], extra={"offer": offer})
 
-    def check_offer(self, role: Role, offer_id: str, subject: str, message: str) -> list[str]:
-        """Problems with this text for the saved offer, in words this role may read."""
+    def check_offer(self, role: Role, offer_id: str, subject: str, message: str) -> tuple[list[str], str]:
+        """Problems with this text for the saved offer, in words this role may read, and a note when the
+        text checked is not the one on screen."""
         from winback.offers.editing import check_offer_text, load_offer, masked_for, shown_text
 
         engine = self.services.engine
         offer = load_offer(engine, offer_id)
-        changed: list[str] = []
+        note = ""
         if not may_see_pii(role):
             # a role that sees initials checks the stored text only: checking typed text would say whether a
             # guessed name is the customer's ("must greet the customer by name" comes and goes)
             if (subject, message) != shown_text(engine, offer, role):
-                changed = ["the text was changed; this role may not edit it, so the text as drafted was checked"]
+                note = (
+                    "Your changes to the text were not kept: this role cannot edit offer text, so the text as "
+                    "drafted was checked. To change it, ask the drafter (or reject it with a note)."
+                )
             subject, message = offer.subject, offer.message
         problems = check_offer_text(engine, self.services.policy(), offer_id, subject, message)
-        return changed + [masked_for(engine, offer.customer_id, role, p) for p in problems]
+        return [masked_for(engine, offer.customer_id, role, p) for p in problems], note
 
     def decide(self, role: Role, user: str, offer_id: str, action: str, subject: str, message: str) -> Screen:
         """Raises OfferEditRefused: wrong role, the drafter or last editor, text or policy problems."""
@@ -344,22 +348,30 @@ class Views:
             name.strip(),
             SmtpChannel(settings.smtp_url, settings),
         )
-        skipped = "; ".join(f"{reason}: {n}" for reason, n in report.skipped.most_common())
-        return Screen(
-            True,
-            f"Sent {report.sent} messages of {name.strip()} ({report.already_sent} before)"
-            + (f"; not sent — {skipped}" if skipped else "")
-            + (f"; {len(report.failed)} not delivered — {_failures(report.failed)}" if report.failed else "")
-            + ".",
-        )
+        skipped = ", ".join(f"{n} {reason}" for reason, n in report.skipped.most_common())
+        lines = [
+            f"**Campaign {name.strip()}: {report.sent} sent · {sum(report.skipped.values())} skipped · "
+            f"{len(report.failed)} not delivered**"
+            + (f" ({report.already_sent} sent by an earlier run)" if report.already_sent else "")
+        ]
+        if skipped:
+            lines.append(f"Skipped: {skipped}.")
+        if report.stopped:
+            lines.append(f"Stopped: {report.stopped}; nothing else was tried. Press Send again later.")
+        if report.failed:
+            lines.append("Not delivered:\n" + _failures(report.failed))
+            lines.append(
+                "Where the reason is in a customer's record or an offer's text, have a support agent correct it, "
+                "then press Send again: only these go out."
+            )
+        return Screen(True, "\n\n".join(lines))
 
 
-def _failures(failed: dict[str, str], shown: int = 3) -> str:
-    """The first failed messages and why (no personal value: ids and reasons only)."""
-    named = "; ".join(f"{offer_id}: {reason}" for offer_id, reason in list(failed.items())[:shown])
-    return named + (
-        f"; and {len(failed) - shown} more (`winback campaign send --json` lists them)" if len(failed) > shown else ""
-    )
+def _failures(failed: dict[str, str], shown: int = 5) -> str:
+    """The first failed messages and why, as a list (ids and reasons only, no personal value)."""
+    named = "\n".join(f"- {inert(offer_id)}: {inert(reason)}" for offer_id, reason in list(failed.items())[:shown])
+    more = len(failed) - shown
+    return named + (f"\n- and {more} more (`winback campaign send --json` lists them)" if more > 0 else "")
 
 
 CAMPAIGN_COLUMNS = ["campaign", "created", "by", "treatment", "holdout", "drafts", "approved", "sent", "sent on"]

@@ -20,7 +20,7 @@ class GuardedResult:
     checked: CheckedQuery  # the statement as it ran (LIMIT applied)
     result: ShapedResult
     seconds: float
-    cut_by: str = ""  # why rows are missing: "the row cap" or "the size cap (16 MB)"; "" when none are
+    cut_by: str = ""  # why rows are missing ("cut by the row cap", "only part of the result: ..."); "" if none
 
 
 def dialect_of(url: str) -> str:
@@ -62,5 +62,10 @@ def run_guarded(
     )
     cut_by = ""
     if raw.truncated:
-        cut_by = f"the size cap ({settings.sql_max_result_bytes / 1e6:g} MB)" if raw.bytes_capped else "the row cap"
+        cut_by = (
+            f"only part of the result: it is over the {settings.sql_max_result_bytes / 1e6:g} MB size cap; "
+            "narrow the query (a filter, a date range or fewer columns)"
+            if raw.bytes_capped
+            else "cut by the row cap"
+        )
     return GuardedResult(checked, shape_result(raw.columns, raw.rows, raw.truncated), raw.seconds, cut_by)
