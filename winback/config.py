@@ -235,12 +235,13 @@ class Settings(BaseSettings):
     @field_validator("trusted_proxies")
     @classmethod
     def _proxy_addresses(cls, value: str) -> str:
-        for item in filter(None, (part.strip() for part in value.split(","))):
+        items = [part.strip() for part in value.split(",") if part.strip()]
+        for item in items:
             try:
                 ipaddress.ip_network(item, strict=False)
             except ValueError:
                 raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)") from None
-        return value
+        return ",".join(items)  # as uvicorn's FORWARDED_ALLOW_IPS reads it
 
     @model_validator(mode="after")
     def _derive_defaults(self) -> Settings:

@@ -6,6 +6,7 @@ Roles travel with every call (CLI option, logged-in UI user, agent session); no 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 
 from winback.errors import UserError
@@ -57,9 +58,18 @@ def mask_name(name: str) -> str:
     return " ".join(f"{part[0]}." for part in name.split() if part) or ""
 
 
+def name_parts(names: Iterable[str], flags: int = 0) -> re.Pattern[str] | None:
+    """The parts of these names longer than one letter (`Jane`, `Doe`) as whole words, longest first; None
+    when there are none."""
+    parts = sorted({p for name in names for p in (name or "").split() if len(p) > 1}, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, parts)) + r")(?!\w)", flags) if parts else None
+
+
 def mask_name_in_text(text: str, name: str) -> str:
     """Each part of `name` in `text` as its initial (`Dear Jane,` -> `Dear J.,`), for readers of an offer
     who may not see personal data; whole words only, any case."""
-    for part in sorted({p for p in name.split() if len(p) > 1}, key=len, reverse=True):
-        text = re.sub(rf"(?<!\w){re.escape(part)}(?!\w)", f"{part[0]}.", text, flags=re.IGNORECASE)
-    return text
+    pattern = name_parts([name], re.IGNORECASE)
+    if pattern is None:
+        return text
+    initials = {part.lower(): f"{part[0]}." for part in name.split() if len(part) > 1}
+    return pattern.sub(lambda m: initials[m.group(0).lower()], text)

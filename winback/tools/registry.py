@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 
 from winback.data.schema import Customer
 from winback.errors import UserError
-from winback.roles import may_see_pii
+from winback.roles import may_see_pii, name_parts
 from winback.tools.base import Tool, ToolContext, ToolResult, redact_emails
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,7 @@ def _names_in(engine: Engine, customer_ids: list[str]) -> re.Pattern[str] | None
         names = connection.scalars(
             select(Customer.name).where(Customer.customer_id.in_(customer_ids[:MAX_NAMED_CUSTOMERS]))
         ).all()
-    parts = sorted({part for name in names for part in (name or "").split() if len(part) > 1}, key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, parts)) + r")(?!\w)") if parts else None
+    return name_parts(names)
 
 
 def _validation_message(tool: Tool, exc: ValidationError) -> str:
@@ -113,7 +112,7 @@ class ToolRegistry:
                 raw = parsed.model_dump(mode="json", exclude_none=True)
                 result = self._run(tool, parsed, ctx)
         if not may_see_pii(ctx.role):  # whatever a tool let through, names and e-mail addresses stay masked
-            names = _names_in(ctx.engine, result.customer_ids) if result.customer_ids else None
+            names = _names_in(ctx.engine, result.customer_ids)
             result = ToolResult(
                 result.ok,
                 _redact(result.summary, names),

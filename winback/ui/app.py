@@ -733,9 +733,7 @@ def launch(app: App, host: str = "127.0.0.1", port: int = 7860, block: bool = Tr
     blocks.queue(default_concurrency_limit=app.settings.ui_concurrency, max_size=200)
     # uvicorn (under Gradio) rewrites the client address from X-Forwarded-For only for these peers; its
     # default trusts loopback, where anyone on the machine could forge an address for the lockout and audit
-    os.environ["FORWARDED_ALLOW_IPS"] = ",".join(
-        p.strip() for p in app.settings.trusted_proxies.split(",") if p.strip()
-    )
+    os.environ["FORWARDED_ALLOW_IPS"] = app.settings.trusted_proxies
     blocks.launch(
         server_name=host,
         server_port=port,

@@ -60,11 +60,11 @@ class ReadOnlyDatabase:
 
     url: str
     timeout_s: float
+    dialect: str = field(init=False)  # "sqlite" or "postgresql", read once from the URL
     _engines: dict[bool, Engine] = field(default_factory=dict)
 
-    @property
-    def dialect(self) -> str:
-        return make_url(self.url).get_backend_name()
+    def __post_init__(self) -> None:
+        self.dialect = make_url(self.url).get_backend_name()
 
     def engine(self, personal_data: bool) -> Engine:
         key = personal_data if self.dialect == "sqlite" else True
