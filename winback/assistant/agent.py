@@ -20,6 +20,7 @@ from winback.assistant.answers import help_text, render
 from winback.assistant.grounding import GroundingReport, check_grounding
 from winback.assistant.memory import ConversationState, evidence, history
 from winback.assistant.planning import CLARIFY, FOLLOWS, RESPOND, Plan, Planner, Router, Vocabulary, load_intents
+from winback.assistant.planning.interpretation import understood
 from winback.assistant.planning.pipeline import LLM_ERRORS
 from winback.config import Settings
 from winback.data import conversations
@@ -95,6 +96,7 @@ class Outcome:
     grounding: GroundingReport
     named: list[str] = field(default_factory=list)
     last_call: dict[str, Any] | None = None
+    pending: list[dict[str, Any]] | None = None  # the readings a confirming answer asked about
 
     def ids(self) -> list[list[str]]:
         return [c.result.customer_ids for c in self.calls if c.ok]
@@ -222,7 +224,11 @@ class Assistant:
         turn = Turn(question, outcome.answer, outcome.calls, outcome.planner, outcome.detail, session_id,
                     _ms(started), outcome.grounding, notes, outcome.intent)  # fmt: skip
         if remember and session_id:
-            self._remember(session_id, turn, state.after(outcome.named, outcome.ids(), outcome.last_call).to_dict())
+            self._remember(
+                session_id,
+                turn,
+                state.after(outcome.named, outcome.ids(), outcome.last_call, outcome.pending).to_dict(),
+            )
         if not turn.grounding.ok:
             log.warning("grounding check flagged %s", turn.grounding.to_dict())
         yield Event("done", {"turn": turn})
@@ -254,8 +260,10 @@ class Assistant:
             own = plan.reply or help_text(ctx.role)
             answer = own
         else:
-            own = plan.reply or ""
-            answer = own or ("Which customer do you mean?" if plan.intent == CLARIFY else render(calls))
+            own = plan.reply or understood([(c.tool, c.args) for c in plan.calls], plan.unexplained)
+            answer = plan.reply or (
+                "Which customer do you mean?" if plan.intent == CLARIFY else f"{own}\n\n{render(calls)}"
+            )
         answer = "\n\n".join([answer, *(f"_Note: {n}_" for n in notes)])
         grounding = check_grounding(answer, [*prior, own, *_evidence(calls), *notes], question)
         for piece in _chunks(answer):
@@ -263,7 +271,13 @@ class Assistant:
         last_call = None
         if plan.intent in FOLLOWS and len(plan.calls) == 1 and calls and calls[0].ok:
             last_call = {"intent": str(plan.intent), "tool": plan.calls[0].tool, "args": calls[0].args}
-        return Outcome(answer, calls, "router", detail, plan.intent, grounding, _named(plan), last_call)
+        pending = [
+            {"intent": str(r.intent), "calls": [{"tool": c.tool, "args": c.args} for c in r.calls]}
+            for r in plan.readings
+        ]
+        outcome = Outcome(answer, calls, "router", detail, plan.intent, grounding, _named(plan), last_call)
+        outcome.pending = pending or None
+        return outcome
 
     def _remember(self, session_id: str, turn: Turn, context: dict[str, Any]) -> None:
         conversations.append_message(

@@ -24,6 +24,8 @@ class Intent(StrEnum):
     DRAFT_OFFER = ToolName.DRAFT_OFFER.value
     START_CAMPAIGN = ToolName.START_CAMPAIGN.value
     CAMPAIGN_REPORT = ToolName.CAMPAIGN_REPORT.value
+    RISK_CHANGES = ToolName.RISK_CHANGES.value
     CUSTOMER_FEEDBACK = "customer_feedback"  # everything one customer wrote (search_feedback for one id)
+    CHANGE_DATA = "change_data"  # a request to change data: refused in one line (the assistant only reads)
     RESPOND = "respond"  # help or small talk, no tool
     CLARIFY = "ask_clarifying_question"  # a needed customer could not be resolved

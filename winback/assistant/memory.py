@@ -17,25 +17,41 @@ class ConversationState:
     customer_ids: list[str] = field(default_factory=list)  # the last list shown, in order
     focus: str | None = None  # the customer the conversation is about now
     last_call: dict[str, Any] | None = None  # {"intent", "tool", "args"} of the last list or figure shown
+    pending: list[dict[str, Any]] | None = None  # readings the last answer asked about: [{"intent", "calls"}]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"customer_ids": self.customer_ids, "focus": self.focus, "last_call": self.last_call}
+        return {
+            "customer_ids": self.customer_ids,
+            "focus": self.focus,
+            "last_call": self.last_call,
+            "pending": self.pending,
+        }
 
     @classmethod
     def from_messages(cls, messages: list[StoredMessage]) -> ConversationState:
         for message in reversed(messages):
             if message.sender == "assistant" and message.context:
                 context = message.context
-                return cls(list(context.get("customer_ids") or []), context.get("focus"), context.get("last_call"))
+                return cls(
+                    list(context.get("customer_ids") or []),
+                    context.get("focus"),
+                    context.get("last_call"),
+                    context.get("pending"),
+                )
         return cls()
 
     def after(
-        self, named: list[str], results: list[list[str]], last_call: dict[str, Any] | None = None
+        self,
+        named: list[str],
+        results: list[list[str]],
+        last_call: dict[str, Any] | None = None,
+        pending: list[dict[str, Any]] | None = None,
     ) -> ConversationState:
         """The state after a turn: a tool that listed several customers sets the list; one customer (named,
         picked from the list, or the only one a tool was about) becomes the focus, and a new list alone ends
-        it; a list or figure shown becomes the call that follow-ups change."""
-        state = ConversationState(list(self.customer_ids), self.focus, last_call or self.last_call)
+        it; a list or figure shown becomes the call that follow-ups change; readings asked about last
+        turn (`pending`) last one turn."""
+        state = ConversationState(list(self.customer_ids), self.focus, last_call or self.last_call, pending)
         listed = single = False
         for ids in results:
             if len(ids) > 1:

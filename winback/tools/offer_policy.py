@@ -6,7 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from winback.offers.choice import choose_offer, month_to_date
+from winback.offers.choice import Candidate, choose_offer, month_to_date
+from winback.offers.policy import PolicyError
 from winback.offers.save_rates import SaveRate, estimate_save_rates
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.markdown import pct, table, table_data
@@ -16,6 +17,45 @@ from winback.tools.names import ToolName
 class OfferPolicyArgs(BaseModel):
     customer_id: str | None = Field(
         None, max_length=64, description="the customer to check; omit for the policy itself"
+    )
+    requested_percent: float | None = Field(
+        None,
+        gt=0,
+        le=100,
+        description='a discount someone asks about ("can we give 40 % off?"): allowed or not, and why',
+    )
+
+
+PERCENT = "percent_discount"
+
+
+def _requested(args: OfferPolicyArgs, ctx: ToolContext, candidates: list[Candidate] | None) -> str:
+    """Whether the discount asked about is allowed, the most that is, and why: first, in one line."""
+    requested = args.requested_percent or 0.0
+    asked = f"{requested:g} % off"
+    policy = ctx.services.policy()
+    try:
+        rule = policy.rule(PERCENT)
+    except PolicyError:
+        return f"**{asked} is not allowed**: the offer policy has no percent discount."
+    if candidates is None:  # the policy itself: the most any segment may get
+        caps = policy.caps.get(PERCENT, {})
+        allowed = {segment: policy.capped_value(rule, segment) for segment in caps} or {"every segment": rule.value}
+        ceiling = max(allowed.values())
+        per = ", ".join(f"{segment} {value:g} %" for segment, value in allowed.items())
+        verdict = "is within the policy" if requested <= ceiling else "is not allowed"
+        return f"**{asked} {verdict}**: the percent discount is {rule.value:g} % at most, capped per segment ({per})."
+    mine = next((c for c in candidates if c.offer_type == PERCENT), None)
+    if mine is None:
+        return f"**{asked} is not allowed** for {args.customer_id}: the policy has no percent discount for them."
+    if not mine.eligible:
+        why = "; ".join(mine.reasons)
+        return f"**{asked} is not allowed** for {args.customer_id}: no percent discount applies to them ({why})."
+    if requested <= mine.value:
+        return f"**{asked} is within the policy** for {args.customer_id}: up to {mine.value:g} % is allowed."
+    return (
+        f"**{asked} is not allowed** for {args.customer_id}: the most the policy allows them is {mine.value:g} % "
+        f"(the percent discount is {rule.value:g} %, lowered to their segment's cap). A draft stays within it."
     )
 
 
@@ -72,7 +112,11 @@ def _rate_words(rate: SaveRate) -> str:
 
 def run(args: OfferPolicyArgs, ctx: ToolContext) -> ToolResult:
     if not args.customer_id:
-        return _policy(ctx)
+        result = _policy(ctx)
+        if args.requested_percent is not None:
+            first = _requested(args, ctx, None)
+            result.text, result.summary = f"{first}\n\n{result.text}", first.replace("**", "")
+        return result
     decision = choose_offer(ctx.engine, args.customer_id, ctx.services.policy())
     columns = ["offer", "value", "expected cost", "save rate", "expected value", "eligible", "why not"]
     rows = [
@@ -97,6 +141,9 @@ def run(args: OfferPolicyArgs, ctx: ToolContext) -> ToolResult:
         f"{chosen} — {decision.reason}. Churn probability {churn}; budget left this month "
         f"{decision.budget_left:,.2f}.\n\n" + table(columns, rows)
     )
+    if args.requested_percent is not None:
+        first = _requested(args, ctx, decision.candidates)
+        text, chosen = f"{first}\n\n{text}", first
     return ToolResult(
         True, chosen.replace("**", ""), text, {"table": table_data(columns, rows)}, [decision.customer_id]
     )

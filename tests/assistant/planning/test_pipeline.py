@@ -55,13 +55,15 @@ def test_sure_turns_never_ask_the_model(shop_settings: Settings) -> None:
 
 
 def test_a_choice_outside_the_candidates_keeps_the_rules_plan(shop_settings: Settings) -> None:
-    """Unsure by score (no intent above the threshold); the model names a tool it was not offered."""
+    """Unsure because a word is accounted for by nothing ("wobbling"); the model names a tool it was not
+    offered: the rules' plan stands, and its first line says which word it did not use."""
     assistant, _ = _assistant(shop_settings, [{"name": "churn_drivers", "args": {}}])
     customer = assistant.ask("who is most likely to churn?", role="cs_staff", remember=False).customer_ids[0]
-    turn = assistant.ask(f"hmm {customer} ... drivers??", role="cs_staff", remember=False)
-    assert "decide: unsure (best score" in turn.planner_detail, turn.planner_detail
+    turn = assistant.ask(f"hmm {customer} ... wobbling??", role="cs_staff", remember=False)
+    assert "decide: unsure (words it cannot account for: 'wobbling'" in turn.planner_detail, turn.planner_detail
     assert "unusable (unknown tool 'churn_drivers'): rules" in turn.planner_detail
     assert [c.name for c in turn.tool_calls] == ["get_customer_profile"] and turn.tool_calls[0].planner == "rules"
+    assert turn.answer.startswith(f"_Understood: the profile of {customer} (not used: 'wobbling')_"), turn.answer
 
 
 def test_a_query_copied_from_the_schema_is_not_answered(shop_settings: Settings) -> None:
@@ -86,7 +88,7 @@ def test_an_unusable_choice_over_a_guess_answers_with_help(shop_settings: Settin
     model = ScriptedToolModel(messages=iter([AIMessage("Sorry, I don't follow football.")]))
     services.cached("llm:planner", lambda: LlmBackend(model, "server", True))
     assistant = Assistant(services.settings, planner="router+llm", services=services)
-    turn = assistant.ask("who scored in the derby on sunday?", role="cs_staff", remember=False)
+    turn = assistant.ask("report on the match", role="cs_staff", remember=False)
     assert "help unless the model's choice holds" in turn.planner_detail and not turn.tool_calls, turn.planner_detail
     assert "I answer from winback's own data" in turn.answer
 

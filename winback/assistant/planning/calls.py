@@ -19,6 +19,12 @@ NEEDS_CUSTOMER = {Intent.CUSTOMER_PROFILE, Intent.EXPLAIN_RISK, Intent.CUSTOMER_
 MAX_CUSTOMERS_PER_TURN = 5
 RESPOND = Intent.RESPOND
 CLARIFY = Intent.CLARIFY
+CONFIRM = "confirm"  # the plan states its reading and asks before running it (pipeline.py)
+CHANGE_REFUSAL = (
+    "I only read your data: I can't delete, change or add records, and no statement that writes runs from here. "
+    'Ask me to show or count what you had in mind instead (e.g. "how many cancelled orders last month?"); '
+    "changes to customers and orders go through your shop system or `winback import`."
+)
 TOTAL_WORDS = re.compile(
     r"\b(in total|overall|altogether|all customers|whole (?:customer )?base|entire (?:customer )?base|"
     r"company-wide|across all)\b",
@@ -46,6 +52,12 @@ class Plan:
     metric: MetricSlots | None = None
     trace: list[str] = field(default_factory=list)  # the planning steps, in order (pipeline.py)
     decided_by: str = "rules"  # "rule" (decided outright), "rules" or "model"
+    unexplained: list[str] = field(default_factory=list)  # the question's words nothing accounted for
+    readings: list[Plan] = field(default_factory=list)  # for CONFIRM: the readings offered, most likely first
+
+
+def _one_or_list(values: list[str]) -> str | list[str] | None:
+    return values[0] if len(values) == 1 else (values or None)
 
 
 def _datetime(day: date | None) -> str | None:
@@ -74,6 +86,8 @@ def build_plan(
     needed customer cannot be resolved."""
     if intent == Intent.METRIC_QUERY and (metric is None or metric.measure is None):
         intent = Intent.SQL_QUESTION  # the layer has no measure for it: free SQL (where the role allows)
+    if intent == Intent.CHANGE_DATA:
+        return Plan(RESPOND, reply=CHANGE_REFUSAL, rule="a request to change data, refused", slots=slots, metric=metric)
     plan = Plan(intent, slots=slots, metric=metric)
     tool = load_intents().tools.get(intent, "")
     if intent == RESPOND or not tool:
@@ -92,8 +106,10 @@ def build_plan(
     if intent == Intent.LIST_AT_RISK:
         args: dict[str, Any] = {
             "limit": slots.limit or 10,
-            "segment": slots.segment,
-            "country": slots.country,
+            "segment": _one_or_list(slots.segments),
+            "country": _one_or_list(slots.countries),
+            "not_segment": slots.not_segments or None,
+            "not_country": slots.not_countries or None,
             "risk_bands": slots.risk_bands or None,
             "min_lifetime_value": slots.min_value,
             "inactive_days": slots.inactive_days,
@@ -107,7 +123,10 @@ def build_plan(
         plan.calls = [PlannedCall(tool, {"customer_id": c, "kind": slots.kind}) for c in customers]
     elif intent == Intent.DRAFT_OFFER:
         plan.calls = [
-            PlannedCall(tool, {"customer_id": c, "channel": slots.channel, "tone": slots.tone}) for c in customers[:1]
+            PlannedCall(
+                tool, {"customer_id": c, "channel": slots.channel, "tone": slots.tone, "language": slots.language}
+            )
+            for c in customers[:1]
         ]
     elif intent == Intent.SEARCH_FEEDBACK:
         plan.calls = [
@@ -159,7 +178,8 @@ def build_plan(
     elif intent == Intent.SQL_QUESTION:
         plan.calls = [PlannedCall(tool, {"question": question})]
     elif intent == Intent.OFFER_POLICY:
-        plan.calls = [PlannedCall(tool, {"customer_id": customers[0] if customers else None})]
+        args = {"customer_id": customers[0] if customers else None, "requested_percent": slots.percent}
+        plan.calls = [PlannedCall(tool, args)]
     elif intent == Intent.OFFER_HISTORY:
         plan.calls = [
             PlannedCall(tool, {"customer_id": customers[0] if customers else None, "since": _datetime(slots.since)})
@@ -173,6 +193,8 @@ def build_plan(
             "rank": "revenue_at_risk" if slots.sort == "revenue_at_risk" else None,
         }
         plan.calls = [PlannedCall(tool, args)]
+    elif intent == Intent.RISK_CHANGES:
+        plan.calls = [PlannedCall(tool, {"min_value": slots.min_value, "limit": slots.limit})]
     elif intent == Intent.CAMPAIGN_REPORT:
         plan.calls = [PlannedCall(tool, {"campaign": campaign_words(question)})]
     for call in plan.calls:

@@ -1,5 +1,6 @@
-"""Step 2 of planning: candidate intents, scored by embeddings over example utterances (MiniLM,
-prompts/router_intents.v1.toml) plus a few lexical signals no embedding should overrule."""
+"""Step 2 of planning: candidate intents, scored by the learned intent model (intent_model.py: a head on
+the MiniLM embeddings trained on prompts/intent_frames.v1.toml and router_intents.v1.toml) plus a few
+lexical signals no model should overrule."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from winback.assistant.intents import Intent
+from winback.assistant.planning.intent_model import load_or_train, normalise
+from winback.config import default_cache_dir
 from winback.prompts import load_prompt
 from winback.tools.sql_query import LOOKS_LIKE_SQL
 
@@ -60,26 +64,17 @@ def load_intents() -> IntentSet:
 
 
 class IntentRouter:
-    def __init__(self, embedder: Any) -> None:
+    """Candidate intents from the learned intent model (intent_model.py): probabilities over every intent."""
+
+    def __init__(self, embedder: Any, cache_dir: Path | None = None) -> None:
         self.embedder = embedder
         self.intents = load_intents()
-        self.vectors = self._embed(self.intents.examples)
-
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        return self.embedder.encode(texts)  # unit length
+        self.model = load_or_train(embedder, cache_dir or default_cache_dir())
 
     def score(self, question: str) -> IntentScores:
-        """Per intent: the mean of its two closest examples (one lucky neighbour is not enough)."""
-        similarity = self._embed([CUSTOMER_TOKEN.sub("C-1", question)])[0] @ self.vectors.T
-        scores = []
-        for number, name in enumerate(self.intents.names):
-            mine = np.sort(similarity[self.intents.owners == number])[::-1]
-            scores.append((name, float(mine[:2].mean())))
-        scores = _lexical(question, scores)
+        probabilities = self.model.probabilities(self.embedder.encode([normalise(question)]))[0]
+        scores = _lexical(question, [(name, float(p)) for name, p in zip(self.model.names, probabilities, strict=True)])
         return IntentScores(sorted(scores, key=lambda s: -s[1]))
-
-
-CUSTOMER_TOKEN = re.compile(r"\bC-\d+\b", re.IGNORECASE)
 
 
 def _lexical(question: str, scores: list[tuple[str, float]]) -> list[tuple[str, float]]:

@@ -116,12 +116,18 @@ def follow_up(
                 if WHICH.search(question):
                     args["top_k"] = 1
     else:
-        if slots.segment and "segment" in _keys(intent):
-            args["segment"] = slots.segment
-            changed.append(f"segment {slots.segment}")
-        if slots.country and "country" in _keys(intent):
-            args["country"] = slots.country
-            changed.append(f"country {slots.country}")
+        for name, plural in (("segment", "segments"), ("country", "countries")):
+            if name not in _keys(intent):
+                continue
+            kept, left_out = getattr(slots, plural), getattr(slots, f"not_{plural}")
+            if kept and (len(kept) == 1 or intent == Intent.LIST_AT_RISK):
+                args[name] = kept[0] if len(kept) == 1 else kept
+                changed.append(f"{name} {'/'.join(kept)}")
+            if left_out and intent == Intent.LIST_AT_RISK:  # "leave out bronze": kept with the last filters
+                args[f"not_{name}"] = list(dict.fromkeys([*args.get(f"not_{name}", []), *left_out]))
+                if args.get(name) in left_out:
+                    args.pop(name)
+                changed.append(f"{name} not {'/'.join(left_out)}")
         if bands and intent == Intent.LIST_AT_RISK:
             args["risk_bands"] = bands
             changed.append("risk bands " + "/".join(bands))

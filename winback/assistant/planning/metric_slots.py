@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from winback.assistant.planning.lexicon import excluded_marks
 from winback.assistant.planning.slots import INACTIVE, NUMBER, _number
 from winback.data.metrics import Filter, MetricQuery, Window, load_catalog
 from winback.data.metrics.catalog import Catalog, Dimension, Measure
@@ -492,27 +493,23 @@ def _filters(
                 for m in re.finditer(value_pattern(alias), text, re.I):
                     candidates.append((-(m.end() - m.start()), m.start(), dimension.name, value))
         candidates += _numbers_with_unit(text, dimension, values.get(dimension.name, []))
-    by_dimension: dict[tuple[str, bool], list[str]] = {}
+    kept: list[tuple[int, int, str, str]] = []
     for length, start, name, value in sorted(candidates, key=lambda c: (c[0], c[1], c[2] not in own, c[2], c[3])):
         end = start - length
         if any(start < b and a < end and (a, b, n) != (start, end, name) for a, b, n in taken):
             continue  # another reading has these words ("1 and 2 star" holds two values of one dimension)
         taken.append((start, end, name))
-        key = (name, EXCLUDED.search(text[:start]) is not None)
-        by_dimension.setdefault(key, [])
-        if value not in by_dimension[key]:
-            by_dimension[key].append(value)
+        kept.append((start, end, name, value))
+    in_order = sorted(kept)
+    marks = dict(zip(in_order, excluded_marks(text, [(a, b) for a, b, _, _ in in_order]), strict=True))
+    by_dimension: dict[tuple[str, bool], list[str]] = {}
+    for (_, _, name, value), out in ((k, marks[k]) for k in kept):
+        by_dimension.setdefault((name, out), [])
+        if value not in by_dimension[(name, out)]:
+            by_dimension[(name, out)].append(value)
     for (name, exclude), picked in by_dimension.items():
         found.append(Filter(dimension=name, values=picked, exclude=exclude))
     return found
-
-
-# a value said after these is left out ("tickets not resolved", "non-platinum customers", "except Spain")
-EXCLUDED = re.compile(
-    r"(?:\bnot|\bnon|\bexcept|\bexcluding|\bother than|\bapart from|\bbesides|\boutside(?: of)?)"
-    r"[\s-]+(?:yet\s+|been\s+|in\s+|the\s+|from\s+|via\s+)?$",
-    re.I,
-)
 
 
 def parse_metric(

@@ -21,8 +21,10 @@ from pydantic import ValidationError
 
 from winback.assistant.intents import Intent
 from winback.assistant.memory import ConversationState
-from winback.assistant.planning.calls import CLARIFY, RESPOND, Plan, PlannedCall
+from winback.assistant.planning.calls import CLARIFY, CONFIRM, RESPOND, Plan, PlannedCall
 from winback.assistant.planning.candidates import IntentScores
+from winback.assistant.planning.interpretation import understood
+from winback.assistant.planning.lexicon import lexicon
 from winback.assistant.planning.metric_slots import MetricSlots, asks_for_measure, is_bare_noun
 from winback.assistant.planning.model_choice import ForcedChoice, allowed_tools, forced_choice, intent_for
 from winback.assistant.planning.model_query import grounded_query
@@ -33,6 +35,7 @@ from winback.tools import ToolContext, ToolRegistry
 from winback.tools.names import ToolName
 from winback.tools.sql_query import LOOKS_LIKE_SQL
 
+WORDS_LEFT = "words it cannot account for:"
 CANDIDATES = 3  # intents the model may choose between when the rules are unsure
 GUESS_FLOOR = 0.75  # below this share of the confidence threshold, the rules' top intent is a guess
 LLM_ERRORS = (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError)
@@ -63,6 +66,11 @@ class Planner:
         mode: str,
         notes: list[str],
     ) -> Plan:
+        accepted = accepted_reading(question, state)
+        if accepted is not None:
+            return _finish(
+                accepted, [f"decide: the reading asked about last turn, accepted ({question.strip()!r})"], "rule"
+            )
         reading = self.router.read(question, today)
         trace = [reading.summary()]
         if reading.ruled is not None:
@@ -74,6 +82,8 @@ class Planner:
             return _finish(followed, trace + [f"decide: rule, {followed.rule}"], "rule")
         intent = self.router.decide(reading, scores, state)
         rules_plan = self.router.build(intent, reading, state, scores)  # also what every fallback below keeps
+        if reading.unexplained and not reading.slots.customer_ids and not _any_word_known(reading):
+            return _finish(nothing_understood(reading), trace + ["decide: no word of it is known: ask"], "rules")
         unsure = None if mode == "router" else self.unsure(reading, scores, intent, mode)
         if unsure is None:
             return _finish(rules_plan, trace + [f"decide: rules, {_why_sure(scores, intent)}"], "rules")
@@ -111,8 +121,12 @@ class Planner:
                 f"names {metric.measure.label}, but {words} fit no dimension, value or window",
                 [Intent.METRIC_QUERY, Intent.SQL_QUESTION],
             )
+        left = reading.unexplained
+        if left and intent not in (Intent.METRIC_QUERY, Intent.SQL_QUESTION, RESPOND):
+            words = ", ".join(repr(w) for w in left[:4])
+            return Unsure(f"{WORDS_LEFT} {words}", [name for name, _ in scores.ranked[:CANDIDATES]])
         if intent != scores.top:
-            return None  # a rule overrode the embeddings: it is sure
+            return None  # a rule overrode the intent model: it is sure
         close = [name for name, _ in scores.ranked[:CANDIDATES]]
         if (
             metric is not None
@@ -167,6 +181,9 @@ class Planner:
             return _finish(rules_plan, trace + [f"the model's metric query was {why}: rules"], "rules")
         refined = self.router.decide(reading, scores, state, chosen)  # the rules hold whoever chose
         plan = self.router.build(refined, reading, state, scores)
+        if unsure.why.startswith(WORDS_LEFT) and refined != intent and plan.calls and rules_plan.calls:
+            asked = confirm([rules_plan, plan], reading.unexplained)
+            return _finish(asked, trace + [f"the model chose {choice.tool}, the rules {intent}: ask which"], "model")
         if plan.intent == CLARIFY and rules_plan.intent != CLARIFY:  # it needs a customer nobody named
             return _finish(
                 rules_plan, trace + [f"the model chose {choice.tool}, which needs a customer: rules"], "rules"
@@ -254,3 +271,43 @@ def _finish(plan: Plan, trace: list[str], decided_by: str) -> Plan:
     plan.trace = [*trace, f"build: {calls}"]
     plan.decided_by = decided_by
     return plan
+
+
+def confirm(readings: list[Plan], words: list[str]) -> Plan:
+    """A plan that says how it read the question and asks before running anything: "yes" runs the first
+    reading, "2" the second (accepted_reading)."""
+    unknown = f" (I don't know {', '.join(repr(w) for w in words[:4])})" if words else ""
+    first = understood([(c.tool, c.args) for c in readings[0].calls]).strip("_")
+    lines = [f"I'm not sure I understood{unknown}. I read this as — {first}. Is that right? Reply **yes** to run it"]
+    for number, other in enumerate(readings[1:], 2):
+        lines.append(f"or **{number}** for — {understood([(c.tool, c.args) for c in other.calls]).strip('_')}")
+    lines.append("or ask it in other words.")
+    return Plan(CONFIRM, reply=",\n".join(lines[:-1]) + ",\n" + lines[-1], readings=readings, unexplained=words)
+
+
+def nothing_understood(reading: Reading) -> Plan:
+    words = ", ".join(repr(w) for w in reading.unexplained[:4])
+    reply = (
+        f"I don't know {words}, so I can't tell what you'd like to see. Ask about churn risk, customers, "
+        'orders, reviews, offers or campaigns — e.g. "who is most likely to churn?" or "tell me about C-1042".'
+    )
+    return Plan(CONFIRM, reply=reply, unexplained=reading.unexplained)
+
+
+def _any_word_known(reading: Reading) -> bool:
+    from winback.assistant.planning.accounting import words_of
+
+    return any(w not in reading.unexplained and len(w) > 2 for w in words_of(reading.text))
+
+
+def accepted_reading(question: str, state: ConversationState) -> Plan | None:
+    """The reading offered last turn, when this turn accepts it ("yes", or its number)."""
+    if not state.pending:
+        return None
+    said = question.strip().lower().rstrip(".!")
+    choice = 1 if said in lexicon()["confirmation"]["yes"] else (int(said) if said.isdigit() else 0)
+    if not 1 <= choice <= len(state.pending):
+        return None
+    reading = state.pending[choice - 1]
+    calls = [PlannedCall(c["tool"], dict(c["args"])) for c in reading["calls"]]
+    return Plan(reading["intent"], calls, rule="the reading asked about, accepted")

@@ -10,16 +10,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from winback.assistant.intents import Intent
 from winback.assistant.memory import ConversationState
-from winback.assistant.planning.calls import CLARIFY, RESPOND, Plan, PlannedCall, build_plan
+from winback.assistant.planning.accounting import unexplained
+from winback.assistant.planning.calls import CHANGE_REFUSAL, CLARIFY, RESPOND, Plan, PlannedCall, build_plan
 from winback.assistant.planning.candidates import IntentRouter, IntentScores, load_intents
 from winback.assistant.planning.customer_ids import read_ids
 from winback.assistant.planning.follow_ups import follow_up
 from winback.assistant.planning.metric_slots import MetricSlots, parse_metric
-from winback.assistant.planning.rules import CHANGE_REFUSAL, CHANGE_REQUEST, refine_intent
+from winback.assistant.planning.rules import CHANGE_REQUEST, refine_intent
 from winback.assistant.planning.slots import Slots, Vocabulary, parse_slots
 from winback.tools.sql_query import LOOKS_LIKE_SQL
 
+CHANGE_SURE = 0.8  # the intent model's probability at which a request to change data is refused
 QUOTE = r"[\"'`‘’“”]?"
 
 
@@ -33,13 +36,15 @@ class Reading:
     metric: MetricSlots | None = None
     ruled: Plan | None = None
     notes: list[str] = field(default_factory=list)
+    unexplained: list[str] = field(default_factory=list)  # words nothing accounts for (accounting.py)
 
     def summary(self) -> str:
         read = [f"customers {', '.join(self.slots.customer_ids)}"] if self.slots.customer_ids else []
         if self.metric is not None and self.metric.measure is not None:
             read.append(f"measure {self.metric.measure.name}")
-        if self.metric is not None and self.metric.unexplained:
-            read.append(f"unexplained {', '.join(self.metric.unexplained)}")
+        left = list(dict.fromkeys([*(self.metric.unexplained if self.metric else []), *self.unexplained]))
+        if left:
+            read.append(f"unexplained {', '.join(left)}")
         if self.metric is not None and self.metric.conditions:
             read.append(f"conditions {', '.join(self.metric.conditions)}")
         return "parse: " + ("; ".join(read) if read else "no ids or measure")
@@ -90,7 +95,19 @@ class Router:
             )
             plan = Plan(CLARIFY, reply=reply, rule="an id that matches no customer", slots=slots)
             return Reading(question, text, slots, ruled=plan)
-        return Reading(question, text, slots, self.metric_slots(text, today, slots))
+        read = Reading(question, text, slots, self.metric_slots(text, today, slots))
+        read.unexplained = unexplained(text, self.known_values())
+        return read
+
+    def known_values(self) -> list[str]:
+        """Every value the shop's data holds, and every word for one (they account for a question's words)."""
+        vocabulary = self.vocabulary
+        values = [
+            *vocabulary.segments,
+            *vocabulary.countries,
+            *(v for vs in vocabulary.metric_values.values() for v in vs),
+        ]
+        return values + [alias for aliases in vocabulary.aliases.values() for alias in aliases]
 
     def score(self, reading: Reading) -> IntentScores:
         return self.intent_router.score(reading.text)
@@ -110,12 +127,16 @@ class Router:
     def decide(
         self, reading: Reading, scores: IntentScores, state: ConversationState, intent: str | None = None
     ) -> str:
-        """The rules over the top candidate (or over `intent`, when the model chose it)."""
+        """The rules over the top candidate (or over `intent`, when the model chose it). A change request
+        read with less than CHANGE_SURE is not refused: "change it to gold customers" edits the last list."""
+        if intent is None and scores.top == Intent.CHANGE_DATA and scores.ranked[0][1] < CHANGE_SURE:
+            intent = scores.ranked[1][0]
         return refine_intent(intent or scores.top, reading.text, reading.slots, state, reading.metric)
 
     def build(self, intent: str, reading: Reading, state: ConversationState, scores: IntentScores) -> Plan:
         plan = build_plan(intent, reading.question, reading.slots, state, reading.metric)
         plan.scores = scores
+        plan.unexplained = reading.unexplained
         return plan
 
     def metric_slots(self, question: str, today: date | datetime, slots: Slots) -> MetricSlots:

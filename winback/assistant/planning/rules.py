@@ -55,11 +55,6 @@ CHANGE_REQUEST = re.compile(
     rf"(?:new\s+|fake\s+|test\s+)?(?:[\w-]+\s+){{0,2}}?{_RECORDS}\b",  # "insert a new customer"
     re.IGNORECASE,
 )
-CHANGE_REFUSAL = (
-    "I only read your data: I can't delete, change or add records, and no statement that writes runs from here. "
-    'Ask me to show or count what you had in mind instead (e.g. "how many cancelled orders last month?"); '
-    "changes to customers and orders go through your shop system or `winback import`."
-)
 CUSTOMER_LIST = re.compile(
     r"\b(?:list|rank|show(?: me)?|give me|top \d+|which)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?"
     r"(?:customers|clients|people|accounts|members|shoppers|buyers)\b",

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from winback.assistant.planning.lexicon import mentions, requested_language, requested_tone
 from winback.data.risk_bands import RISK_BANDS
 
 NUMBER_WORDS = {
@@ -94,6 +95,7 @@ MIN_VALUE = re.compile(
     r"[€$£]?\s*(\d[\d,]*(?:\.\d+)?)\s*(k\b)?",
     re.IGNORECASE,
 )
+PERCENT = re.compile(r"\b(\d{1,3}(?:\.\d+)?)\s*(?:%|percent\b|per\s*cent\b|pct\b)", re.IGNORECASE)
 RATING = re.compile(r"\b([1-5])[- ]?(?:stars?|★)", re.IGNORECASE)
 ISO_DATE = re.compile(r"\b(20\d\d)-(\d\d)-(\d\d)\b")
 SINCE_MONTH = re.compile(
@@ -139,8 +141,12 @@ class Vocabulary:
 class Slots:
     customer_ids: list[str] = field(default_factory=list)
     offer_id: str | None = None
-    segment: str | None = None
+    segment: str | None = None  # the one segment named (None when several are)
     country: str | None = None
+    segments: list[str] = field(default_factory=list)  # every segment named, left-out ones apart
+    countries: list[str] = field(default_factory=list)
+    not_segments: list[str] = field(default_factory=list)  # "not bronze", "leave out France and the UK"
+    not_countries: list[str] = field(default_factory=list)
     risk_bands: list[str] = field(default_factory=list)
     limit: int | None = None
     since: date | None = None
@@ -156,6 +162,8 @@ class Slots:
     sort: str | None = None
     population: str | None = None
     group_by: str | None = None
+    percent: float | None = None  # a discount asked about ("can we give her 40 % off?")
+    language: str | None = None  # a language a draft is asked for ("in German": "de")
 
     def found(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if v not in (None, [], False)}
@@ -168,17 +176,6 @@ def _number(text: str) -> float:
 
 def _word(pattern: str, text: str) -> bool:
     return re.search(rf"\b{pattern}\b", text, re.IGNORECASE) is not None
-
-
-def _match_value(text: str, values: list[str], aliases: dict[str, str]) -> str | None:
-    lowered = text.lower()
-    for value in sorted(values, key=len, reverse=True):
-        if re.search(rf"\b{re.escape(value.lower())}\b", lowered):
-            return value
-    for alias, value in aliases.items():
-        if re.search(rf"\b{re.escape(alias.lower())}\b", lowered) and value in values:
-            return value
-    return None
 
 
 def _month_start(month_name: str, year: str | None, today: date) -> date:
@@ -216,8 +213,15 @@ def parse_slots(text: str, vocabulary: Vocabulary, today: date | datetime) -> Sl
     slots.customer_ids = list(dict.fromkeys(m.upper() for m in CUSTOMER_ID.findall(text)))
     if m := OFFER_ID.search(text):
         slots.offer_id = m.group(0).upper()
-    slots.segment = _match_value(text, vocabulary.segments, vocabulary.aliases.get("segment", {}))
-    slots.country = _match_value(text, vocabulary.countries, vocabulary.aliases.get("country", {}))
+    for name, plural, known in (
+        ("segment", "segments", vocabulary.segments),
+        ("country", "countries", vocabulary.countries),
+    ):
+        named = mentions(text, known, vocabulary.aliases.get(name, {}))
+        kept = list(dict.fromkeys(m.value for m in named if not m.excluded))
+        setattr(slots, plural, kept)
+        setattr(slots, f"not_{plural}", list(dict.fromkeys(m.value for m in named if m.excluded)))
+        setattr(slots, name, kept[0] if len(kept) == 1 else None)
     slots.risk_bands = [
         b
         for b in RISK_BANDS
@@ -243,13 +247,14 @@ def parse_slots(text: str, vocabulary: Vocabulary, today: date | datetime) -> Sl
         slots.channel = "sms"
     elif _word("e-?mail", text):
         slots.channel = "email"
-    for tone in ("formal", "brief", "warm"):
-        if _word(tone, text):
-            slots.tone = tone
+    slots.tone = requested_tone(text)
     if _word("reviews?|rated|ratings?", text) and not _word("tickets?", text):
         slots.kind = "review"
     elif _word("tickets?|support", text):
         slots.kind = "ticket"
+    if m := PERCENT.search(text):
+        slots.percent = float(m[1])
+    slots.language = requested_language(text)
     if m := RATING.search(text):
         slots.max_rating = int(m[1])
     elif _word("negative|bad|low[- ]rated|unhappy|angry", text):

@@ -19,8 +19,10 @@ AtRiskSort = Literal["probability", "revenue_at_risk", "lifetime_value", "predic
 
 
 class AtRiskArgs(BaseModel):
-    segment: str | None = Field(None, description="customer segment, e.g. gold")
-    country: str | None = Field(None, description="country name, e.g. France")
+    segment: str | list[str] | None = Field(None, description="customer segment(s), e.g. gold or [gold, silver]")
+    country: str | list[str] | None = Field(None, description="country name(s), e.g. France or [Spain, Italy]")
+    not_segment: list[str] | None = Field(None, description="leave out these segments")
+    not_country: list[str] | None = Field(None, description="leave out these countries")
     risk_bands: list[RiskBand] | None = Field(None, description="only these risk bands")
     min_lifetime_value: float | None = Field(None, ge=0, description="only customers who paid at least this much")
     inactive_days: int | None = Field(None, ge=0, le=36500, description="only customers with no order for N days")
@@ -65,20 +67,30 @@ class AtRiskList(BaseModel):
     notes: list[str]
 
 
+def _resolved(connection: Connection, column: Any, value: str | list[str] | None, what: str) -> list[str]:
+    """The values as stored (one or several), each checked to exist."""
+    named = [value] if isinstance(value, str) else list(value or [])
+    return [resolve_value(connection, column, v, what) for v in named]
+
+
 def _ranked(connection: Connection, args: AtRiskArgs) -> tuple[Select[Any], ColumnElement[Any], datetime]:
     """Customers of the latest run matching the filters (customer ids), the ranking, and the data's now."""
     run = require_run(connection)
     as_of = reference_date(connection)
-    segment = resolve_value(connection, Customer.segment, args.segment, "segment") if args.segment else None
-    country = resolve_value(connection, Customer.country, args.country, "country") if args.country else None
+    segments = _resolved(connection, Customer.segment, args.segment, "segment")
+    countries = _resolved(connection, Customer.country, args.country, "country")
     ltv = func.coalesce(ChurnScore.lifetime_value, 0)
     spend = func.coalesce(ChurnScore.spend_365d, 0)
     last_seen = func.coalesce(ChurnScore.last_order_at, Customer.signup_at)
     conditions = [ChurnScore.scored_at == run.scored_at, ChurnScore.model_version == run.model_version]
-    if segment:
-        conditions.append(Customer.segment == segment)
-    if country:
-        conditions.append(Customer.country == country)
+    if segments:
+        conditions.append(Customer.segment.in_(segments))
+    if countries:
+        conditions.append(Customer.country.in_(countries))
+    if args.not_segment:
+        conditions.append(Customer.segment.not_in(_resolved(connection, Customer.segment, args.not_segment, "segment")))
+    if args.not_country:
+        conditions.append(Customer.country.not_in(_resolved(connection, Customer.country, args.not_country, "country")))
     if args.risk_bands:
         conditions.append(ChurnScore.risk_band.in_(args.risk_bands))
     if args.population != "all":

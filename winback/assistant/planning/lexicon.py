@@ -1,0 +1,92 @@
+"""The planner's structure words as data (prompts/planning_lexicon.v1.toml): what negates a value, what
+joins values into a list, what may sit between. `mentions` reads every value a question names, in order,
+each marked included or left out, so "leave out France and the UK" is never a list *of* the UK."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from winback.prompts import load_prompt
+
+LEXICON_FILE = "planning_lexicon.v1.toml"
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, Any]:
+    return tomllib.loads(load_prompt(LEXICON_FILE))
+
+
+def _alternatives(words: list[str]) -> str:
+    return "|".join(
+        re.escape(w) if not w.isalpha() else rf"\b{re.escape(w)}\b" for w in sorted(words, key=len, reverse=True)
+    )
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    spec = lexicon()
+    negation = re.compile(rf"(?:{_alternatives(spec['negation']['words'])})[\s-]*$", re.I)
+    joiner = re.compile(rf"(?:\s*(?:{_alternatives(spec['coordination']['words'])})\s*)+$", re.I)
+    between = re.compile(rf"(?:\s*\b(?:{_alternatives(spec['between']['words'])})\b\s*)+$", re.I)
+    return negation, joiner, between
+
+
+@dataclass(frozen=True)
+class Mention:
+    value: str
+    start: int
+    end: int
+    excluded: bool
+
+
+def value_spans(text: str, values: list[str], aliases: dict[str, str]) -> list[tuple[int, int, str]]:
+    """Where each known value (or a word for it) is named, longest first, no overlaps, in text order."""
+    found: list[tuple[int, int, str]] = []
+    words = [(v, v) for v in values] + [(a, v) for a, v in aliases.items() if v in values]
+    for said, value in sorted(words, key=lambda w: -len(w[0])):
+        for m in re.finditer(rf"(?<![\w-]){re.escape(said)}(?![\w-])", text, re.I):
+            if not any(m.start() < e and s < m.end() for s, e, _ in found):
+                found.append((m.start(), m.end(), value))
+    return sorted(found)
+
+
+def mentions(text: str, values: list[str], aliases: dict[str, str]) -> list[Mention]:
+    """Every value named, each marked excluded when a negation reaches it."""
+    spans = value_spans(text, values, aliases)
+    marks = excluded_marks(text, [(start, end) for start, end, _ in spans])
+    return [Mention(value, start, end, out) for (start, end, value), out in zip(spans, marks, strict=True)]
+
+
+def excluded_marks(text: str, spans: list[tuple[int, int]]) -> list[bool]:
+    """For spans in text order: is each left out? Directly ("not in Spain") or through a list that began
+    after a negation ("leave out France and the UK")."""
+    negation, joiner, between = _patterns()
+    marks: list[bool] = []
+    for i, (start, _) in enumerate(spans):
+        out = negation.search(between.sub("", text[:start])) is not None
+        if not out and marks:
+            gap = text[spans[i - 1][1] : start]
+            if joiner.fullmatch(gap) or re.fullmatch(r"\s*(?:,\s*)?(?:and|or|nor)?\s*(?:the\s+)?", gap, re.I):
+                out = marks[-1]  # a list shares its first value's negation
+        marks.append(out)
+    return marks
+
+
+def requested_language(text: str) -> str | None:
+    """The language a draft is asked for ("in German" -> "de"), or None."""
+    spec = lexicon()["languages"]
+    names = _alternatives(list(spec["codes"]))
+    before, after = _alternatives(spec["before"]), _alternatives(spec["after"])
+    m = re.search(rf"(?:{before})\s+({names})|({names})\s+(?:{after})", text, re.I)
+    return spec["codes"][(m.group(1) or m.group(2)).lower()] if m else None
+
+
+def requested_tone(text: str) -> str | None:
+    """The tone a draft is asked for ("a short sms" -> "brief"), or None."""
+    words = lexicon()["tones"]["words"]
+    m = re.search(rf"\b({_alternatives(list(words))})\b", text, re.I)
+    return words[m.group(1).lower()] if m else None
