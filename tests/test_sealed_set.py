@@ -1,5 +1,6 @@
-"""The sealed test set stays unseen by the planner: no router example (what the embeddings are fitted to) is
-a sealed question or nearly one. Adding a sealed phrasing to the examples fails here."""
+"""The sealed test sets stay unseen by the planner: no router example, no phrasing frame and no example the
+intent model is trained on (the expanded bank) is a sealed question or nearly one. Adding a sealed
+phrasing to the planning data fails here."""
 
 from __future__ import annotations
 
@@ -49,4 +50,32 @@ def test_no_router_example_is_a_sealed_question() -> None:
     near = [
         (q, e) for q in questions for e in examples if difflib.SequenceMatcher(None, _norm(q), _norm(e)).ratio() >= NEAR
     ]
+    assert not near, near
+
+
+def yaml_sealed_questions() -> list[str]:
+    from bench.eval_sets import SETS, read_set
+
+    found = []
+    for path in sorted(SETS.glob("*.yaml")):
+        header, turns = read_set(path)
+        if header["label"] == "sealed":
+            found += [str(t["question"]) for t in turns]
+    return found
+
+
+def test_no_bank_example_or_frame_is_a_sealed_question() -> None:
+    from winback.assistant.planning.intent_model import bank_spec, build_bank
+
+    questions = [_norm(q) for q in yaml_sealed_questions()]
+    assert len(questions) >= 120  # both data-file sealed sets were found
+    frames, _ = bank_spec()
+    texts = [e.text for e in build_bank()] + [f for i in frames["intents"].values() for f in i["frames"]]
+    near = []
+    for text in {_norm(t) for t in texts}:
+        matcher = difflib.SequenceMatcher(None, text)
+        for q in questions:
+            matcher.set_seq1(q)
+            if matcher.real_quick_ratio() >= NEAR and matcher.quick_ratio() >= NEAR and matcher.ratio() >= NEAR:
+                near.append((q, text))
     assert not near, near
