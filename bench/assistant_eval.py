@@ -12,7 +12,8 @@ one dated line per set to bench/results/assistant_eval.jsonl; README figures quo
 What counts (a wrong answer is worse than a question):
 - correct: the check of the turn's kind passes (and, for `refuses`/`asks_back`, it refused / asked);
 - asked back: the assistant asked a question instead of answering (for a turn that needed an answer);
-- refused: it refused something it should have answered (a role refusal or "I only read your data");
+- refused: it did not answer something it should have (a role refusal, "I only read your data", or every
+  tool call failed: "I couldn't answer that with a query ...");
 - wrong: anything else — an answer that does not match the reference: confidently wrong.
 """
 
@@ -152,7 +153,8 @@ def judge(record: dict[str, Any], turn: Turn, engine: Engine, today: str) -> tup
         return "correct", ""
     if asked:
         return "asked back", why
-    return ("refused" if refused else "wrong"), why
+    unanswered = bool(turn.tool_calls) and not any(c.ok for c in turn.tool_calls)  # "I couldn't answer that"
+    return ("refused" if refused or unanswered else "wrong"), why
 
 
 def run_set(path: Path, data_dir: Path, planner: str, verbose: bool) -> list[Judged]:
@@ -169,6 +171,7 @@ def run_set(path: Path, data_dir: Path, planner: str, verbose: bool) -> list[Jud
         upgrade(engine)
         assistant = Assistant(settings, planner=planner)
         today = f"{assistant.today():%Y-%m-%d}"
+        assistant.ask("hello", role="manager", remember=False)  # loads the models once: not a turn's time
         sessions: dict[str, str | None] = {}
         judged = []
         for record in turns:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import sqlglot
@@ -101,6 +102,33 @@ class ExampleSelector:
         return [self.examples[i] for i in best[::-1]]  # the closest last, next to the question
 
 
+@dataclass(frozen=True)
+class Expected:
+    """What a question names that its query must keep to: one number, and a window (words, first, last day)."""
+
+    one_value: bool = False
+    window: tuple[str, date | None, date] | None = None
+
+    def hint(self) -> str:
+        if self.window is None:
+            return ""
+        words, first, last = self.window
+        span = f"from {first:%Y-%m-%d} to {last:%Y-%m-%d}" if first else f"up to {last:%Y-%m-%d}"
+        return f" ({words} = {span}, both days included; use these dates, not the current date)"
+
+    def problem(self, sql: str, rows: int) -> str | None:
+        """Why the query does not answer the question as asked, or None."""
+        if self.one_value and rows != 1:
+            return f"the question asks for one number, but the query returned {rows} rows"
+        if self.window is not None:
+            words, first, last = self.window
+            wanted = [d for d in (first, last) if d is not None]
+            if not any(f"{d:%Y-%m-%d}" in sql for d in wanted):
+                span = f"{first:%Y-%m-%d} to {last:%Y-%m-%d}" if first else f"up to {last:%Y-%m-%d}"
+                return f"the query does not keep to the question's window ({words} = {span})"
+        return None
+
+
 class SqlWriter:
     """`SqlWriter(settings, llm).answer("how many gold customers in Lyon ordered less this quarter?", role)`."""
 
@@ -130,7 +158,12 @@ class SqlWriter:
     def _ask(self, messages: list[BaseMessage]) -> str:
         return extract_sql(str(self.llm.invoke(messages).content))
 
-    def answer(self, question: str, role: str | Role, user: str | None = None) -> SqlAnswer:
+    def answer(
+        self, question: str, role: str | Role, user: str | None = None, expected: Expected | None = None
+    ) -> SqlAnswer:
+        """`expected`: what the question names, read by code (its window's dates, one number or not); a
+        query that does not keep to it is sent back for repair like one the guard refused, and is never
+        the answer."""
         started = time.perf_counter()
         question = " ".join(question.split())
         answer = SqlAnswer(question)
@@ -138,12 +171,16 @@ class SqlWriter:
         for example in self.selector.select(question, self.examples_shown):
             messages += [HumanMessage(example.question), AIMessage(example.sql)]
             answer.examples.append(example.question)
-        messages.append(HumanMessage(question))
+        messages.append(HumanMessage(question + (expected.hint() if expected else "")))
         sql = self._ask(messages)
         for attempt in range(self.max_repairs + 1):
             answer.attempts.append(SqlAttempt(sql))
             try:
-                answer.result = run_guarded(self.settings, sql, role, user=user)
+                result = run_guarded(self.settings, sql, role, user=user)
+                problem = expected.problem(result.checked.sql, len(result.result.frame)) if expected else None
+                if problem:
+                    raise QueryFailed(problem)
+                answer.result = result
                 break
             except (SqlRefused, QueryFailed) as exc:
                 answer.attempts[-1].error = str(exc)

@@ -103,3 +103,10 @@ SELECT COUNT(*) FROM customers WHERE closed_at >= '2026-01-01' AND closed_at < '
 -- Q: What is the total value of orders per status in 2025?
 SELECT status, SUM(total_amount) AS total FROM orders
 WHERE ordered_at >= '2025-01-01' AND ordered_at < '2026-01-01' GROUP BY status;
+
+-- Q: How many customers have bought more than 5 times?
+SELECT COUNT(*) FROM (SELECT customer_id FROM orders GROUP BY customer_id HAVING COUNT(*) > 5) AS frequent;
+
+-- Q: What share of customers have left at least two reviews?
+SELECT 100.0 * (SELECT COUNT(*) FROM (SELECT customer_id FROM reviews GROUP BY customer_id HAVING COUNT(*) >= 2) AS r)
+  / (SELECT COUNT(*) FROM customers) AS share_percent;

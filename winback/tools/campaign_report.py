@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from winback.offers.campaign_store import find_campaign
+from winback.offers.campaign_store import find_campaign, list_campaigns
 from winback.offers.outcomes import campaign_report
 from winback.tools.base import Tool, ToolContext, ToolResult
 from winback.tools.markdown import pct, table, table_data
@@ -32,6 +32,9 @@ def _row(c: dict, closed: bool) -> list[object]:
 
 
 def run(args: CampaignReportArgs, ctx: ToolContext) -> ToolResult:
+    if not list_campaigns(ctx.engine):  # an answer, not a failure: nothing has been measured yet
+        text = 'No campaign has been started yet, so there is no result to report. A manager can start one ("start a win-back campaign for critical gold customers", or `winback campaign create`).'
+        return ToolResult(True, "no campaigns yet", text, {})
     campaign = find_campaign(ctx.engine, args.campaign)
     report = campaign_report(ctx.engine, campaign.campaign_id)
     data = report.as_dict()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import openai
 from pydantic import BaseModel, Field
@@ -25,6 +26,10 @@ class SqlQuestionArgs(BaseModel):
     question: str = Field(
         min_length=3, max_length=2_000, description="the data question in plain words (or one SELECT statement)"
     )
+    window_start: date | None = Field(None, description="first day of the window the question names, if any")
+    window_end: date | None = Field(None, description="last day of that window (included)")
+    window_words: str | None = Field(None, max_length=80, description="the window as the question says it")
+    one_value: bool = Field(False, description="the question asks for one number (how many, how much, what share)")
 
 
 def _shown(result: GuardedResult, sql: str, attempts: int) -> ToolResult:
@@ -68,11 +73,15 @@ def run(args: SqlQuestionArgs, ctx: ToolContext) -> ToolResult:
             f"free questions need the LLM to write SQL, and none is answering ({backend.note}); "
             "the named lookups still work"
         )
-    from winback.llm.sql_writer import SqlWriter
+    from winback.llm.sql_writer import Expected, SqlWriter
 
     writer = ctx.services.cached("llm:sql_writer", lambda: SqlWriter(ctx.settings, backend.llm, ctx.engine))
     try:
-        answer = writer.answer(args.question, ctx.role, ctx.actor)
+        expected = Expected(
+            args.one_value,
+            (args.window_words or "the window", args.window_start, args.window_end) if args.window_end else None,
+        )
+        answer = writer.answer(args.question, ctx.role, ctx.actor, expected)
     except RateLimited as exc:
         raise ToolFailure(str(exc)) from None
     except (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError):

@@ -54,6 +54,18 @@ def planning_words() -> frozenset[str]:
     return frozenset(known | set(ENGLISH_STOP_WORDS))
 
 
+@lru_cache(maxsize=1)
+def empty_words() -> frozenset[str]:
+    """Stop words and chat words: a question of only these names nothing to look at."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(set(ENGLISH_STOP_WORDS) | set(lexicon()["chat"]["words"]))
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in words_of(re.sub(r"\bC-\d+\b", " ", text)) if w not in empty_words()]
+
+
 def _stem(word: str) -> list[str]:
     forms = [word]
     for suffix in SUFFIXES:

@@ -12,6 +12,7 @@ from typing import Any
 from winback.assistant.intents import Intent
 from winback.assistant.memory import ConversationState
 from winback.assistant.planning.candidates import IntentScores, load_intents
+from winback.assistant.planning.lexicon import asks_one_value
 from winback.assistant.planning.metric_slots import MONTHS, MetricSlots
 from winback.assistant.planning.slots import Slots
 
@@ -58,6 +59,10 @@ class Plan:
 
 def _one_or_list(values: list[str]) -> str | list[str] | None:
     return values[0] if len(values) == 1 else (values or None)
+
+
+def _day(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _datetime(day: date | None) -> str | None:
@@ -176,7 +181,11 @@ def build_plan(
         plan.calls = [PlannedCall(tool, dict(metric.args))]
         plan.reason = "; ".join(metric.found)
     elif intent == Intent.SQL_QUESTION:
-        plan.calls = [PlannedCall(tool, {"question": question})]
+        span = metric.span if metric is not None else None
+        args = {"question": question, "one_value": asks_one_value(question) or None}
+        if span is not None:
+            args |= {"window_words": span[0], "window_start": _day(span[1]), "window_end": _day(span[2])}
+        plan.calls = [PlannedCall(tool, args)]
     elif intent == Intent.OFFER_POLICY:
         args = {"customer_id": customers[0] if customers else None, "requested_percent": slots.percent}
         plan.calls = [PlannedCall(tool, args)]

@@ -90,3 +90,11 @@ def requested_tone(text: str) -> str | None:
     words = lexicon()["tones"]["words"]
     m = re.search(rf"\b({_alternatives(list(words))})\b", text, re.I)
     return words[m.group(1).lower()] if m else None
+
+
+def asks_one_value(text: str) -> bool:
+    """The question asks for one number ("how many customers ordered twice?"), not one per group."""
+    spec = lexicon()["one_value"]
+    if not re.match(rf"\s*(?:{_alternatives(spec['cues'])})", text, re.I):
+        return False
+    return re.search(rf"\b(?:{_alternatives(spec['grouping'])})\b", text, re.I) is None

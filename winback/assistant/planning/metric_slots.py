@@ -16,6 +16,7 @@ from winback.assistant.planning.lexicon import excluded_marks
 from winback.assistant.planning.slots import INACTIVE, NUMBER, _number
 from winback.data.metrics import Filter, MetricQuery, Window, load_catalog
 from winback.data.metrics.catalog import Catalog, Dimension, Measure
+from winback.data.metrics.windows import resolve
 
 MONTHS = "|".join(calendar.month_name[1:])
 HIGHEST = re.compile(r"\b(highest|most|largest|biggest|greatest|top|maximum|max|leads?|leading|more|higher)\b", re.I)
@@ -68,6 +69,7 @@ class MetricSlots:
     conditions: list[str] = field(default_factory=list)  # numbers, negations ... left over: rows the layer cannot pick
     unplaced_group: str | None = None  # "by ..." with no dimension the rules know: a split asked for, not read
     inexpressible: str | None = None  # what the layer cannot compute as asked (free SQL can)
+    span: tuple[str, date | None, date] | None = None  # the window said, and its first and last day
 
     @property
     def windowed(self) -> bool:
@@ -526,6 +528,9 @@ def parse_metric(
     catalog = load_catalog()
     text = expand_abbreviations(text)
     slots = MetricSlots()
+    if said := _window(text, today):  # resolved the metrics layer's way, for free SQL's check too
+        span = resolve(said[0], today)
+        slots.span = (said[1], span.start, span.end) if span else None
     hit = find_measure(text, catalog, values)
     if hit is None:
         return slots

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from winback.assistant.intents import Intent
 from winback.assistant.memory import ConversationState
+from winback.assistant.planning.accounting import content_words, words_of
 from winback.assistant.planning.calls import CLARIFY, CONFIRM, RESPOND, Plan, PlannedCall
 from winback.assistant.planning.candidates import IntentScores
 from winback.assistant.planning.interpretation import understood
@@ -82,7 +83,7 @@ class Planner:
             return _finish(followed, trace + [f"decide: rule, {followed.rule}"], "rule")
         intent = self.router.decide(reading, scores, state)
         rules_plan = self.router.build(intent, reading, state, scores)  # also what every fallback below keeps
-        if reading.unexplained and not reading.slots.customer_ids and not _any_word_known(reading):
+        if _nothing_to_act_on(reading, state, rules_plan):
             return _finish(nothing_understood(reading), trace + ["decide: no word of it is known: ask"], "rules")
         unsure = None if mode == "router" else self.unsure(reading, scores, intent, mode)
         if unsure is None:
@@ -243,6 +244,9 @@ def _rules_query_stands(reading: Reading) -> bool:
         and not metric.inexpressible
         and metric.unplaced_group is None
         and not _only_counted(metric)
+        and not (
+            metric.measure is not None and is_bare_noun(metric.measure_words)
+        )  # "how much did gold customers spend"
     )
 
 
@@ -287,17 +291,26 @@ def confirm(readings: list[Plan], words: list[str]) -> Plan:
 
 def nothing_understood(reading: Reading) -> Plan:
     words = ", ".join(repr(w) for w in reading.unexplained[:4])
+    said = f"I don't know {words}, so I" if words else "That doesn't say what to look at, so I"
     reply = (
-        f"I don't know {words}, so I can't tell what you'd like to see. Ask about churn risk, customers, "
-        'orders, reviews, offers or campaigns — e.g. "who is most likely to churn?" or "tell me about C-1042".'
+        f"{said} can't tell what you'd like to see. Ask about churn risk, customers, orders, reviews, "
+        'offers or campaigns — e.g. "who is most likely to churn?", "how many orders last month?" or '
+        '"tell me about C-1042".'
     )
     return Plan(CONFIRM, reply=reply, unexplained=reading.unexplained)
 
 
-def _any_word_known(reading: Reading) -> bool:
-    from winback.assistant.planning.accounting import words_of
-
-    return any(w not in reading.unexplained and len(w) > 2 for w in words_of(reading.text))
+def _nothing_to_act_on(reading: Reading, state: ConversationState, plan: Plan) -> bool:
+    """No word of the question is known, or every word is a stop or chat word ("how many?") and nothing
+    else points somewhere (an id, "her", "the second one"): a plan would be a guess."""
+    slots = reading.slots
+    if slots.customer_ids or slots.ordinal is not None or (slots.pronoun and (state.focus or state.customer_ids)):
+        return False
+    words = [w for w in words_of(reading.text) if len(w) > 1]
+    if reading.unexplained and not any(w not in reading.unexplained for w in words if len(w) > 2):
+        return True
+    measured = reading.metric is not None and reading.metric.measure is not None
+    return plan.intent != RESPOND and not content_words(reading.text) and not measured
 
 
 def accepted_reading(question: str, state: ConversationState) -> Plan | None:
