@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 RESULTS = ROOT / "bench" / "results" / "assistant_eval.jsonl"
 ASKED_INTENTS = {"ask_clarifying_question", "confirm"}
-REFUSAL_MARKS = ("I only read your data", "may not use")
+REFUSAL_MARKS = ("I only read your data", "may not use", "can't see customers' personal details")
 NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
 CUSTOMER_ID = re.compile(r"\bC-\d+\b")
 
@@ -138,7 +138,7 @@ def check(record: dict[str, Any], turn: Turn, engine: Engine, today: str) -> str
 
 def judge(record: dict[str, Any], turn: Turn, engine: Engine, today: str) -> tuple[str, str]:
     asked = turn.intent in ASKED_INTENTS
-    refused = any(mark in turn.answer for mark in REFUSAL_MARKS[:1]) or any(
+    refused = any(mark in turn.answer for mark in REFUSAL_MARKS) or any(
         not c.ok and REFUSAL_MARKS[1] in c.result.summary for c in turn.tool_calls
     )
     if record["expect"] == "asks_back":

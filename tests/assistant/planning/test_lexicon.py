@@ -42,14 +42,17 @@ def test_every_lexicon_example_decides_as_written() -> None:
     assert [m.value for m in lexicon.mentions(between["question"], COUNTRIES, ALIASES) if m.excluded] == between[
         "excluded"
     ]
-    for section in ("chat", "time"):
+    for section in ("chat", "time", "function"):
         assert unexplained(spec[section]["example"]["question"], COUNTRIES) == spec[section]["example"]["unexplained"]
-    assert lexicon.requested_language(spec["languages"]["example"]["question"]) == spec["languages"]["example"][
-        "language"
-    ]
+    assert (
+        lexicon.requested_language(spec["languages"]["example"]["question"]) == spec["languages"]["example"]["language"]
+    )
     assert lexicon.requested_tone(spec["tones"]["example"]["question"]) == spec["tones"]["example"]["tone"]
     one = spec["one_value"]["example"]
     assert lexicon.asks_one_value(one["question"]) is one["one_value"]
+    assert lexicon.follow_up_lead(spec["follow_up"]["example"]["question"]) is spec["follow_up"]["example"]["follow_up"]
+    personal = spec["personal"]["example"]
+    assert lexicon.asks_personal_data(personal["question"]) is personal["personal"]
     pending = [{"intent": "list_at_risk_customers", "calls": [{"tool": "list_at_risk_customers", "args": {}}]}]
     yes = spec["confirmation"]["example"]
     accepted = accepted_reading(yes["question"], ConversationState(pending=pending))

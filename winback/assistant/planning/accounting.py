@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from winback.assistant.planning.intent_model import bank_spec
 from winback.assistant.planning.lexicon import lexicon
@@ -50,6 +50,8 @@ def planning_words() -> frozenset[str]:
         for value in section.values():
             if isinstance(value, list):
                 texts += [str(v) for v in value]
+            elif isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+                texts += list(value)  # languages, tones: the words people write
     known = {w for text in texts for w in words_of(text)}
     return frozenset(known | set(ENGLISH_STOP_WORDS))
 
@@ -59,11 +61,87 @@ def empty_words() -> frozenset[str]:
     """Stop words and chat words: a question of only these names nothing to look at."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    return frozenset(set(ENGLISH_STOP_WORDS) | set(lexicon()["chat"]["words"]))
+    spec = lexicon()
+    units = {"day", "days", "week", "weeks", "month", "months", "quarter", "quarters", "year", "years", "ago"}
+    words = set(spec["chat"]["words"]) | set(spec["time"]["words"]) | set(spec["function"]["words"])
+    return frozenset(set(ENGLISH_STOP_WORDS) | words | units)
 
 
 def content_words(text: str) -> list[str]:
     return [w for w in words_of(re.sub(r"\bC-\d+\b", " ", text)) if w not in empty_words()]
+
+
+@cache
+def intent_words(intent: str) -> frozenset[str]:
+    """The words the planning data uses for one intent: its frames (with the fillers they name) and
+    hand-written examples. A word of the question outside them is one this intent's plan does not use."""
+    frames, examples = bank_spec()
+    texts = list(examples["intents"].get(intent, {}).get("examples", []))
+    fillers: set[str] = set()
+    pending = [f for f in frames["intents"].get(intent, {}).get("frames", [])]
+    while pending:
+        text = pending.pop()
+        texts.append(text)
+        for name in re.findall(r"\{(\w+)\}", text):
+            if name in frames["fillers"] and name not in fillers:
+                fillers.add(name)
+                pending += frames["fillers"][name]
+    return frozenset(f for text in texts for w in words_of(text) for f in _stem(w))
+
+
+def unused_by(intent: str, text: str, values: list[str]) -> list[str]:
+    """Known words of the question that the chosen intent's plan does not use ("customers ... with an
+    unresolved ticket" planned as an at-risk list: the list cannot filter by tickets)."""
+    mine = intent_words(intent) | empty_words() | _slot_words()
+    value_words = {w for v in values for w in words_of(str(v))}
+    known = _catalog_words()  # what a plan can drop: a measure, a dimension, what rows are
+    left = []
+    for word in words_of(re.sub(r"\bC-\d+\b|\d[\d,.:/+-]*\w*", " ", text)):
+        forms = _stem(word.strip("'’-"))
+        if any(f in mine or f in value_words for f in forms) or not any(f in known for f in forms):
+            continue  # used, or a word nobody knows (that one is unexplained, not unused)
+        if word not in left:
+            left.append(word)
+    return left
+
+
+@lru_cache(maxsize=1)
+def _catalog_words() -> frozenset[str]:
+    """The metric catalog's words for measures, dimensions and what happens to rows, stemmed."""
+    catalog = load_catalog()
+    texts = [w for m in catalog.measures.values() for w in m.words]
+    texts += [w for d in catalog.dimensions.values() for w in d.words]
+    texts += [v for e in catalog.entities.values() for v in e.verbs]
+    return frozenset(f for text in texts for w in words_of(text) for f in _stem(w)) - empty_words()
+
+
+@lru_cache(maxsize=1)
+def _slot_words() -> frozenset[str]:
+    """Words the slot readers take whatever the intent: the lexicon's structure words, languages, tones."""
+    spec = lexicon()
+    words: list[str] = []
+    for section in ("negation", "coordination", "between", "one_value"):
+        for value in spec[section].values():
+            words += value if isinstance(value, list) else []
+    words += list(spec["languages"]["codes"]) + list(spec["tones"]["words"])
+    return frozenset(w for text in words for w in words_of(text))
+
+
+def corrected(text: str, values: list[str]) -> str:
+    """The question with typos of known words mended ("custmers" -> "customers", "probabilty" ->
+    "probability"), so slots and measures are read from it; values and known words are kept as written."""
+    known = planning_words()
+    value_words = {w for v in values for w in words_of(str(v))}
+
+    def mend(match: re.Match[str]) -> str:
+        word = match.group(0)
+        lower = word.lower()
+        if len(lower) < 5 or any(f in known or f in value_words for f in _stem(lower)):
+            return word
+        close = difflib.get_close_matches(lower, _long_words(), n=1, cutoff=TYPO_CUTOFF)
+        return close[0] if close else word
+
+    return re.sub(r"(?<![\w'’-])[A-Za-z][a-z]{4,}(?![\w'’-])", mend, text)
 
 
 def _stem(word: str) -> list[str]:
@@ -73,6 +151,8 @@ def _stem(word: str) -> list[str]:
             forms.append(word[: -len(suffix)])
             if suffix == "ies":
                 forms.append(word[:-3] + "y")
+            if suffix in ("ed", "ing", "er", "ers", "es"):
+                forms.append(word[: -len(suffix)] + "e")  # "closed", "closing" -> "close"
     return forms
 
 

@@ -179,6 +179,8 @@ def build_plan(
     elif intent == Intent.METRIC_QUERY:
         assert metric is not None
         plan.calls = [PlannedCall(tool, dict(metric.args))]
+        if metric.other_window:  # two windows compared: the same query for each, side by side
+            plan.calls.append(PlannedCall(tool, {**metric.args, "window": metric.other_window}))
         plan.reason = "; ".join(metric.found)
     elif intent == Intent.SQL_QUESTION:
         span = metric.span if metric is not None else None

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from winback.assistant.intents import Intent
+from winback.assistant.planning.lexicon import follow_up_lead
 from winback.assistant.planning.metric_slots import (
     MetricSlots,
     _dimension_words,
@@ -26,11 +27,6 @@ from winback.assistant.planning.slots import Slots, Vocabulary
 from winback.data.metrics import Filter, Window, load_catalog
 from winback.data.risk_bands import RISK_BANDS
 
-LEAD = re.compile(
-    r"^\s*(?:and|but|what about|how about|same(?:\s+(?:for|with|but|again|thing))?|now|ok(?:ay)?,?|also|then|"
-    r"only|just|instead|for|in|by|with|what if)\b",
-    re.IGNORECASE,
-)
 BAND = re.compile(r"\b(" + "|".join(RISK_BANDS) + r")\b", re.IGNORECASE)
 NEW_REQUEST = re.compile(
     r"\b(why|draft|write|compose|tell me about|profile|explain|who is|reviews?|tickets?|themes?|drivers?|offer|policy|"
@@ -63,7 +59,7 @@ def follow_up(
     words = question.split()
     of_them = last["intent"] == Intent.METRIC_QUERY and OF_THEM.search(question) is not None
     regroup = last["intent"] == Intent.METRIC_QUERY and metric.measure is None and WHICH.search(question) is not None
-    if len(words) > MAX_WORDS or not (LEAD.search(question) or len(words) <= 3 or of_them or regroup):
+    if len(words) > MAX_WORDS or not (follow_up_lead(question) or len(words) <= 3 or of_them or regroup):
         return None
     if (
         slots.customer_ids
@@ -74,6 +70,7 @@ def follow_up(
         return None
     if (
         metric.measure is not None
+        and not (last["intent"] == Intent.LIST_AT_RISK and slots.sort)  # "top 5 of those by revenue at risk"
         and not (of_them and is_bare_noun(metric.measure_words))  # "how many of those were gold customers?"
         and not _only_a_noun(question, metric)
         and (last["intent"] != Intent.METRIC_QUERY or metric.measure.name != last["args"].get("measure"))
@@ -131,9 +128,16 @@ def follow_up(
         if bands and intent == Intent.LIST_AT_RISK:
             args["risk_bands"] = bands
             changed.append("risk bands " + "/".join(bands))
-        if slots.limit and intent == Intent.LIST_AT_RISK:
-            args["limit"] = slots.limit
-            changed.append(f"limit {slots.limit}")
+        if intent == Intent.LIST_AT_RISK:
+            for key, value in (
+                ("limit", slots.limit),
+                ("sort", slots.sort),
+                ("min_lifetime_value", slots.min_value),
+                ("inactive_days", slots.inactive_days),
+            ):
+                if value is not None:
+                    args[key] = value
+                    changed.append(f"{key.replace('_', ' ')} {value}")
         if slots.since and "since" in _keys(intent):
             args["since"] = slots.since.isoformat()
             changed.append(f"since {slots.since}")
@@ -150,7 +154,7 @@ def _only_a_noun(question: str, metric: MetricSlots) -> bool:
     customers", "only orders placed in the app" (a bare noun after a lead word), "and by sales channel?"
     (a word inside a dimension's name)."""
     assert metric.measure is not None
-    if LEAD.search(question) and is_bare_noun(metric.measure_words):
+    if follow_up_lead(question) and is_bare_noun(metric.measure_words):
         return True
     words = metric.measure_words.lower()
     catalog = load_catalog()

@@ -98,3 +98,26 @@ def asks_one_value(text: str) -> bool:
     if not re.match(rf"\s*(?:{_alternatives(spec['cues'])})", text, re.I):
         return False
     return re.search(rf"\b(?:{_alternatives(spec['grouping'])})\b", text, re.I) is None
+
+
+def follow_up_lead(text: str) -> bool:
+    """The question starts like a follow-up that changes the last answer, or points back at its rows."""
+    spec = lexicon()["follow_up"]
+    return bool(
+        re.match(rf"\s*(?:{_alternatives(spec['leads'])})", text, re.I)
+        or re.search(rf"(?:{_alternatives(spec['of_them'])})", text, re.I)
+    )
+
+
+def asks_personal_data(text: str) -> bool:
+    """The question asks for a customer's personal data (an e-mail address, a phone number, a name)."""
+    return re.search(rf"(?:{_alternatives(lexicon()['personal']['words'])})", text, re.I) is not None
+
+
+STATEMENT = re.compile(r"(?is)^(.{0,80}?[:\-–]\s*)?((?:select|with)\b.+\bfrom\b.*)$")
+
+
+def embedded_statement(text: str) -> str:
+    """A SQL statement after a short lead-in ("can u run this for me: SELECT ...") is that statement."""
+    m = STATEMENT.match(text.strip())
+    return m.group(2).strip() if m and m.group(1) else text

@@ -12,13 +12,21 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from winback.assistant.planning.lexicon import excluded_marks
+from winback.assistant.planning.lexicon import excluded_marks, lexicon
 from winback.assistant.planning.slots import INACTIVE, NUMBER, _number
 from winback.data.metrics import Filter, MetricQuery, Window, load_catalog
 from winback.data.metrics.catalog import Catalog, Dimension, Measure
 from winback.data.metrics.windows import resolve
 
-MONTHS = "|".join(calendar.month_name[1:])
+MONTHS = "|".join(calendar.month_name[1:]) + r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec"
+COMPARED_WINDOWS = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against|and)\b", re.I)
+
+
+def month_number(name: str) -> int:
+    """1-12 for a month's name or its abbreviation ("sept", "oct")."""
+    return next(n for n in range(1, 13) if calendar.month_name[n].lower().startswith(name.lower()[:3]))
+
+
 HIGHEST = re.compile(r"\b(highest|most|largest|biggest|greatest|top|maximum|max|leads?|leading|more|higher)\b", re.I)
 LOWEST = re.compile(r"\b(lowest|least|fewest|smallest|minimum|min|bottom|less|fewer|lower)\b", re.I)
 BEST = re.compile(r"\b(best|better)\b", re.I)  # the top or the bottom, by which way the measure is good
@@ -51,6 +59,18 @@ WINDOWS = [
     (re.compile(r"\bQ([1-4])(?:\s+|/|-)?(20\d\d)?\b", re.I), "quarter"),
     (re.compile(r"\b(?:since|from|after)\s+(" + MONTHS + r")(?:\s+(20\d\d))?\b", re.I), "since_month"),
     (re.compile(r"\b(?:in|during|for)\s+(" + MONTHS + r")(?:\s+(20\d\d))?\b", re.I), "in_month"),
+    (re.compile(r"\bbetween\s+(" + MONTHS + r")\s+and\s+(" + MONTHS + r")(?:\s+(20\d\d))?\b", re.I), "months_between"),
+    (re.compile(r"\bH([12])(?:\s+|/|-)?(20\d\d)?\b|\b(first|second) half(?: of)?(?: (20\d\d))?\b", re.I), "half"),
+    (
+        re.compile(
+            r"(?<![\w-])(" + MONTHS + r")\.?(?:\s+(20\d\d))?(?=\s+(?:vs\.?|versus|compared|against|and)\b)", re.I
+        ),
+        "in_month",
+    ),
+    (
+        re.compile(r"(?<=\bvs\b\s)(" + MONTHS + r")(?:\s+(20\d\d))?\b|(?<=\bvs\.\s)(" + MONTHS + r")\b", re.I),
+        "in_month",
+    ),
     (re.compile(r"\b(?:since|from)\s+(20\d\d)-(\d\d)-(\d\d)\b", re.I), "since_date"),
     (re.compile(r"\b(?:in|during|for|of)\s+(20\d\d)\b", re.I), "in_year"),
     (re.compile(r"\b(?:since|from)\s+(20\d\d)\b", re.I), "since_year"),
@@ -70,6 +90,7 @@ class MetricSlots:
     unplaced_group: str | None = None  # "by ..." with no dimension the rules know: a split asked for, not read
     inexpressible: str | None = None  # what the layer cannot compute as asked (free SQL can)
     span: tuple[str, date | None, date] | None = None  # the window said, and its first and last day
+    other_window: dict[str, Any] | None = None  # a second window it is compared with ("sept vs oct")
 
     @property
     def windowed(self) -> bool:
@@ -421,8 +442,23 @@ def _window(text: str, today: date) -> tuple[Window, str] | None:
             end_month = 3 * quarter
             end = date(year + (end_month == 12), end_month % 12 + 1, 1) - timedelta(days=1)
             return Window(kind="between", start=date(year, end_month - 2, 1), end=end), words
+        if kind == "months_between":
+            first, last = month_number(m.group(1)), month_number(m.group(2))
+            year = int(m.group(3)) if m.group(3) else (today.year if last <= today.month else today.year - 1)
+            start = date(year - (first > last), first, 1)
+            end = date(year + (last == 12), last % 12 + 1, 1) - timedelta(days=1)
+            return Window(kind="between", start=start, end=min(end, today)), words
+        if kind == "half":
+            half = int(m.group(1)) if m.group(1) else (1 if m.group(3).lower() == "first" else 2)
+            year = int(m.group(2) or m.group(4) or today.year)
+            start, end = date(year, 6 * half - 5, 1), date(year, 6, 30) if half == 1 else date(year, 12, 31)
+            return Window(kind="between", start=start, end=min(end, today)), words
         if kind in ("since_month", "in_month"):
-            month = list(calendar.month_name).index(m.group(1).capitalize())
+            if m.group(1) is None:  # the "vs <month>" form keeps its month in the third group
+                month = month_number(m.group(3))
+                year = today.year if month <= today.month else today.year - 1
+                return Window(kind="month", year=year, month=month), words
+            month = month_number(m.group(1))
             year = int(m.group(2)) if m.group(2) else (today.year if month <= today.month else today.year - 1)
             if kind == "in_month":
                 return Window(kind="month", year=year, month=month), words
@@ -542,6 +578,11 @@ def parse_metric(
     dimensions = catalog.dimensions_for(measure)
     groups = _group_by(rest, dimensions)
     window = _window(INACTIVE.sub(" ", text) if inactive_days else text, today)
+    if window and COMPARED_WINDOWS.search(text):  # "returns sept vs oct": the same figure for two windows
+        other = _window(text.replace(window[1], " ", 1), today)
+        if other and other[0] != window[0]:
+            slots.other_window = other[0].model_dump(mode="json", exclude_none=True)
+            rest = rest.replace(other[1], " ", 1)
     filters = _filters(_without_verbs(rest, entity.verbs), dimensions, values, groups, aliases or {})
     sort: str | None = None
     top_k: int | None = None
@@ -682,286 +723,11 @@ def _conditions(residue: str, top_k: int | None) -> list[str]:
     return found
 
 
-FUNCTION_WORDS = frozenset(
-    [
-        "through",  # "placed through the app": the channel says how
-        "get",  # "what % of orders get cancelled": the status says what
-        "gets",
-        "got",
-        "a",
-        "an",
-        "the",
-        "of",
-        "in",
-        "on",
-        "at",
-        "for",
-        "to",
-        "from",
-        "by",
-        "per",
-        "with",
-        "without",
-        "within",
-        "and",
-        "or",
-        "vs",
-        "versus",
-        "than",
-        "as",
-        "into",
-        "over",
-        "under",
-        "about",
-        "up",
-        "out",
-        "off",
-        "what",
-        "whats",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "am",
-        "do",
-        "does",
-        "did",
-        "done",
-        "doing",
-        "have",
-        "has",
-        "had",
-        "having",
-        "get",
-        "gets",
-        "got",
-        "getting",
-        "give",
-        "gives",
-        "gave",
-        "show",
-        "shows",
-        "tell",
-        "list",
-        "please",
-        "pls",
-        "kindly",
-        "can",
-        "could",
-        "would",
-        "will",
-        "should",
-        "shall",
-        "may",
-        "might",
-        "must",
-        "i",
-        "me",
-        "my",
-        "we",
-        "us",
-        "our",
-        "ours",
-        "you",
-        "your",
-        "they",
-        "them",
-        "their",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "there",
-        "here",
-        "any",
-        "some",
-        "all",
-        "each",
-        "every",
-        "both",
-        "either",
-        "neither",
-        "no",
-        "not",
-        "only",
-        "just",
-        "also",
-        "even",
-        "still",
-        "yet",
-        "already",
-        "ever",
-        "so",
-        "too",
-        "very",
-        "really",
-        "much",
-        "many",
-        "more",
-        "most",
-        "less",
-        "least",
-        "few",
-        "fewer",
-        "fewest",
-        "lot",
-        "lots",
-        "number",
-        "numbers",
-        "count",
-        "counts",
-        "total",
-        "totals",
-        "sum",
-        "average",
-        "avg",
-        "mean",
-        "median",
-        "overall",
-        "whole",
-        "base",
-        "entire",
-        "altogether",
-        "share",
-        "rate",
-        "ratio",
-        "percentage",
-        "percent",
-        "proportion",
-        "fraction",
-        "value",
-        "values",
-        "figure",
-        "figures",
-        "stat",
-        "stats",
-        "statistics",
-        "data",
-        "across",
-        "compare",
-        "compared",
-        "comparison",
-        "breakdown",
-        "break",
-        "broken",
-        "down",
-        "split",
-        "grouped",
-        "group",
-        "groups",
-        "highest",
-        "lowest",
-        "biggest",
-        "largest",
-        "smallest",
-        "greatest",
-        "best",
-        "worst",
-        "top",
-        "bottom",
-        "maximum",
-        "minimum",
-        "common",
-        "frequent",
-        "popular",
-        "usual",
-        "typical",
-        "one",
-        "ones",
-        "kind",
-        "kinds",
-        "type",
-        "types",
-        "time",
-        "times",
-        "period",
-        "so",
-        "far",
-        "right",
-        "now",
-        "today",
-        "currently",
-        "current",
-        "recent",
-        "recently",
-        "new",
-        "latest",
-        "since",
-        "last",
-        "past",
-        "previous",
-        "this",
-        "next",
-        "ago",
-        "day",
-        "days",
-        "week",
-        "weeks",
-        "month",
-        "months",
-        "year",
-        "years",
-        "quarter",
-        "quarters",
-        "customers",
-        "customer",
-        "clients",
-        "client",
-        "people",
-        "shoppers",
-        "buyers",
-        "users",
-        "accounts",
-        "account",
-        "members",
-        "member",
-        "folks",
-        "orders",
-        "order",
-        "tickets",
-        "ticket",
-        "reviews",
-        "review",
-        "deliveries",
-        "delivery",
-        "offers",
-        "offer",
-        "items",
-        "item",
-        "products",
-        "product",
-        "lines",
-        "line",
-        "units",
-        "unit",
-        "see",
-        "look",
-        "know",
-        "want",
-        "need",
-        "like",
-        "let",
-        "find",
-        "check",
-        "tells",
-        "say",
-        "said",
-        "see",
-    ]
-)
+@lru_cache(maxsize=1)
+def function_words() -> frozenset[str]:
+    """Words that only join a question (prompts/planning_lexicon.v1.toml, [function] and [chat])."""
+    spec = lexicon()
+    return frozenset([*spec["function"]["words"], *spec["chat"]["words"]])
 
 
 def _unexplained(
@@ -998,7 +764,10 @@ def _unexplained(
     unexplained = [
         w
         for w in words
-        if w not in FUNCTION_WORDS and w.split("'")[0] not in FUNCTION_WORDS and len(w) > 1 and _stem(w) not in stems
+        if w not in function_words()
+        and w.split("'")[0] not in function_words()
+        and len(w) > 1
+        and _stem(w) not in stems
     ]
     return unexplained, rest
 

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,22 +22,25 @@ from pydantic import ValidationError
 
 from winback.assistant.intents import Intent
 from winback.assistant.memory import ConversationState
-from winback.assistant.planning.accounting import content_words, words_of
+from winback.assistant.planning.accounting import content_words, empty_words, words_of
 from winback.assistant.planning.calls import CLARIFY, CONFIRM, RESPOND, Plan, PlannedCall
 from winback.assistant.planning.candidates import IntentScores
 from winback.assistant.planning.interpretation import understood
-from winback.assistant.planning.lexicon import lexicon
+from winback.assistant.planning.lexicon import asks_personal_data, embedded_statement, lexicon
 from winback.assistant.planning.metric_slots import MetricSlots, asks_for_measure, is_bare_noun
 from winback.assistant.planning.model_choice import ForcedChoice, allowed_tools, forced_choice, intent_for
 from winback.assistant.planning.model_query import grounded_query
 from winback.assistant.planning.router import Reading, Router
 from winback.config import Settings
-from winback.data.metrics import MetricQuery
+from winback.data.metrics import MetricQuery, load_catalog
+from winback.roles import ROLES_WITH_FREE_SQL, ROLES_WITH_PII
 from winback.tools import ToolContext, ToolRegistry
 from winback.tools.names import ToolName
 from winback.tools.sql_query import LOOKS_LIKE_SQL
 
 WORDS_LEFT = "words it cannot account for:"
+HOW_MUCH = re.compile(r"\s*how much\b", re.IGNORECASE)
+CONFIDENT = 0.9  # the intent model's probability over which a word nobody knows does not change the intent
 CANDIDATES = 3  # intents the model may choose between when the rules are unsure
 GUESS_FLOOR = 0.75  # below this share of the confidence threshold, the rules' top intent is a guess
 LLM_ERRORS = (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError)
@@ -72,6 +76,13 @@ class Planner:
             return _finish(
                 accepted, [f"decide: the reading asked about last turn, accepted ({question.strip()!r})"], "rule"
             )
+        question = embedded_statement(question)
+        if ctx.role not in ROLES_WITH_PII and asks_personal_data(question) and not LOOKS_LIKE_SQL.match(question):
+            reply = (
+                f"Your role ({ctx.role}) can't see customers' personal details (e-mail addresses, phone numbers, "
+                "names); a support agent can. I can still show their orders, risk and what they wrote."
+            )
+            return _finish(Plan(RESPOND, reply=reply), ["decide: rule, personal data this role may not see"], "rule")
         reading = self.router.read(question, today)
         trace = [reading.summary()]
         if reading.ruled is not None:
@@ -85,6 +96,13 @@ class Planner:
         rules_plan = self.router.build(intent, reading, state, scores)  # also what every fallback below keeps
         if _nothing_to_act_on(reading, state, rules_plan):
             return _finish(nothing_understood(reading), trace + ["decide: no word of it is known: ask"], "rules")
+        dropped = self.router.unused(rules_plan.intent, reading)
+        if dropped and rules_plan.calls:  # the plan would silently drop what these words ask for
+            readings = [rules_plan]
+            if ctx.role in ROLES_WITH_FREE_SQL and not LOOKS_LIKE_SQL.match(question):
+                readings.append(self.router.build(Intent.SQL_QUESTION, reading, state, scores))
+            asked = confirm(readings, [], dropped)
+            return _finish(asked, trace + [f"decide: the plan cannot use {', '.join(dropped)}: ask"], "rules")
         unsure = None if mode == "router" else self.unsure(reading, scores, intent, mode)
         if unsure is None:
             return _finish(rules_plan, trace + [f"decide: rules, {_why_sure(scores, intent)}"], "rules")
@@ -182,6 +200,16 @@ class Planner:
             return _finish(rules_plan, trace + [f"the model's metric query was {why}: rules"], "rules")
         refined = self.router.decide(reading, scores, state, chosen)  # the rules hold whoever chose
         plan = self.router.build(refined, reading, state, scores)
+        if (
+            unsure.why.startswith(WORDS_LEFT)
+            and refined != intent
+            and plan.calls
+            and rules_plan.calls
+            and scores.ranked[0][1] >= CONFIDENT
+        ):  # a word nobody knows, and the intent model is sure: its plan, saying the word was not used
+            return _finish(
+                rules_plan, trace + [f"the model chose {choice.tool}; the intent model is sure: rules"], "rules"
+            )
         if unsure.why.startswith(WORDS_LEFT) and refined != intent and plan.calls and rules_plan.calls:
             asked = confirm([rules_plan, plan], reading.unexplained)
             return _finish(asked, trace + [f"the model chose {choice.tool}, the rules {intent}: ask which"], "model")
@@ -236,17 +264,19 @@ def _rules_query_stands(reading: Reading) -> bool:
     is left over: only words they could not place, which the model, choosing metric_query, judged harmless.
     A code-built query then beats one the small model fills (which is often invalid or misses a filter)."""
     metric = reading.metric
+    joining = empty_words() | {w for e in load_catalog().entities.values() for v in e.verbs for w in words_of(v)}
     return (
         metric is not None
         and metric.query is not None
         and bool(metric.unexplained)
+        and all(w in joining for w in metric.unexplained)  # "came in via the marketplace", not "got closed"
         and not metric.conditions
         and not metric.inexpressible
         and metric.unplaced_group is None
         and not _only_counted(metric)
-        and not (
-            metric.measure is not None and is_bare_noun(metric.measure_words)
-        )  # "how much did gold customers spend"
+        and not (  # "how much did gold customers spend": an amount asked, a count read
+            metric.measure is not None and metric.measure.kind == "count" and HOW_MUCH.match(reading.text)
+        )
     )
 
 
@@ -277,16 +307,24 @@ def _finish(plan: Plan, trace: list[str], decided_by: str) -> Plan:
     return plan
 
 
-def confirm(readings: list[Plan], words: list[str]) -> Plan:
+def confirm(readings: list[Plan], words: list[str], dropped: list[str] | None = None) -> Plan:
     """A plan that says how it read the question and asks before running anything: "yes" runs the first
-    reading, "2" the second (accepted_reading)."""
+    reading, "2" the second (accepted_reading). `dropped`: known words the first reading cannot use."""
     unknown = f" (I don't know {', '.join(repr(w) for w in words[:4])})" if words else ""
     first = understood([(c.tool, c.args) for c in readings[0].calls]).strip("_")
-    lines = [f"I'm not sure I understood{unknown}. I read this as — {first}. Is that right? Reply **yes** to run it"]
+    if dropped:
+        said = ", ".join(repr(w) for w in dropped[:4])
+        lead = f"I can't use {said} in this answer. Without {'it' if len(dropped) == 1 else 'them'}, I read this as"
+        lines = [f"{lead} — {first}. Is that right? Reply **yes** to run it"]
+    else:
+        lines = [
+            f"I'm not sure I understood{unknown}. I read this as — {first}. Is that right? Reply **yes** to run it"
+        ]
     for number, other in enumerate(readings[1:], 2):
         lines.append(f"or **{number}** for — {understood([(c.tool, c.args) for c in other.calls]).strip('_')}")
     lines.append("or ask it in other words.")
-    return Plan(CONFIRM, reply=",\n".join(lines[:-1]) + ",\n" + lines[-1], readings=readings, unexplained=words)
+    reply = ",\n".join(lines[:-1]) + ",\n" + lines[-1]
+    return Plan(CONFIRM, reply=reply, readings=readings, unexplained=[*words, *(dropped or [])])
 
 
 def nothing_understood(reading: Reading) -> Plan:

@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from winback.assistant.intents import Intent
 from winback.assistant.memory import ConversationState
-from winback.assistant.planning.accounting import unexplained
+from winback.assistant.planning.accounting import corrected, unexplained, unused_by
 from winback.assistant.planning.calls import CHANGE_REFUSAL, CLARIFY, RESPOND, Plan, PlannedCall, build_plan
 from winback.assistant.planning.candidates import IntentRouter, IntentScores, load_intents
 from winback.assistant.planning.customer_ids import read_ids
@@ -84,6 +84,7 @@ class Router:
             found, missing = reading.found, reading.missing
             for span in sorted(reading.spans, key=len, reverse=True):
                 text = re.sub(rf"{QUOTE}(?<![\w-]){re.escape(span)}(?![\w-]){QUOTE}", "C-0", text)
+        text = corrected(text, self.known_values())  # "custmers" is read as customers
         slots = parse_slots(text, self.vocabulary, today)
         if found is not None:
             slots.customer_ids = found
@@ -98,6 +99,12 @@ class Router:
         read = Reading(question, text, slots, self.metric_slots(text, today, slots))
         read.unexplained = unexplained(text, self.known_values())
         return read
+
+    def unused(self, intent: str, reading: Reading) -> list[str]:
+        """Words the data knows that this intent's plan does not use: a constraint it would drop."""
+        if intent in (Intent.METRIC_QUERY, Intent.SQL_QUESTION, Intent.RESPOND, Intent.CHANGE_DATA):
+            return []  # the metrics layer accounts for its own words; free SQL reads them all
+        return unused_by(intent, reading.text, self.known_values())
 
     def known_values(self) -> list[str]:
         """Every value the shop's data holds, and every word for one (they account for a question's words)."""

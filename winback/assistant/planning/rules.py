@@ -45,7 +45,7 @@ CHANGE_REQUEST = re.compile(
     r"create\s+(?:or\s+replace\s+)?(?:temp\w*\s+)?(?:table|index|view|role|user|database|trigger|function)|"
     r"grant\s+\w+|revoke\s+\w+|attach\s+database|pragma\s+\w+|vacuum\b)"
     rf"|^\s*{_ASKING}(?:delete|remove|erase|wipe|purge)\s+(?:all\s+|every\s+|the\s+)?"
-    r"(?:[\w-]+\s+){0,3}?(?:customers?|orders?|reviews?|tickets?|offers?|records?|rows?|data|tables?|scores?)\b"
+    r"(?:[\w'’-]+\s+){0,3}?(?:customers?|orders?|reviews?|tickets?|offers?|records?|rows?|data|tables?|scores?)\b"
     rf"|^\s*{_ASKING}(?:change|set|modify|edit|update)\s+(?:the\s+)?(?:[\w-]+\s+){{0,3}}?"
     r"(?:of|for)\s+\S+\s+to\b"  # "change the segment of C-17 to gold"
     rf"|^\s*{_ASKING}(?:set|change|modify|edit|update|mark|upgrade|downgrade|reset|rename)\s+"
@@ -104,8 +104,14 @@ def refine_intent(
     )
     people = WHO_WORDS.search(question) is not None or CUSTOMER_LIST.search(question) is not None
     nobody = slots.singular and not slots.customer_ids and state.focus is None  # "her", and no one to be her
+    people_described = (  # "critical customers in Belgium with lifetime value above 2000": people to list
+        intent == Intent.LIST_AT_RISK
+        and (slots.risk_bands or slots.min_value or slots.inactive_days)
+        and not QUANTITY_WORDS.search(question)
+    )
     if (
         metric is not None
+        and not people_described
         and not one_customer
         and not nobody
         and not slots.customer_ids

@@ -82,12 +82,12 @@ SINGULAR_REF = re.compile(
     re.IGNORECASE,
 )
 INACTIVE = re.compile(
-    r"\b(?:no orders?|not ordered|haven'?t ordered|hasn'?t ordered|not bought|haven'?t bought|hasn'?t bought|"
+    r"\b(?:no orders?|not ordered|haven'?t ordered|hasn'?t ordered|havent ordered|hasnt ordered|not bought|haven'?t bought|hasn'?t bought|"
     r"haven'?t shopped|hasn'?t shopped|inactive|quiet|silent|without an order|no purchases?|not purchased|"
     r"haven'?t purchased|hasn'?t purchased|without a purchase|no (?:new )?orders? placed)"
     r"(?:\s+(?:anything|at all))?\s+(?:for|in|within)\s+(?:the\s+last\s+|the\s+past\s+|over\s+|more than\s+|at least\s+)?"
     + NUMBER
-    + r"\s+(day|week|month)s?",
+    + r"\+?\s*(day|week|month)s?",
     re.IGNORECASE,
 )
 MIN_VALUE = re.compile(
