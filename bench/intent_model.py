@@ -1,6 +1,7 @@
 """How well the intent model picks the intent, before any rule: accuracy per intent on the development bank
 by cross-validation (whole frames held out, so a phrasing frame is never both trained and tested on), and
-on every evaluation set's turns that name an intent (bench/sets/*.yaml), with training time and size.
+on every evaluation set's turns whose intent is known (written in the turn, or the one tool a `tool` turn
+names; bench/sets/*.yaml), with training time and size.
 
     python -m bench.intent_model            # the shipped model (logistic head) and the alternatives
 
@@ -67,6 +68,20 @@ def mlp(vectors: np.ndarray, labels: list[str]) -> Predict:
     return lambda q: [str(p) for p in model.predict(q)]
 
 
+def intent_of(turn: dict[str, object]) -> str | None:
+    """The intent a correct plan has: written in the turn, or read from the one tool a `tool` turn names
+    (search_feedback about one customer is that customer's feedback)."""
+    if turn.get("intent"):
+        return str(turn["intent"])
+    tools = turn.get("tools") or []
+    if turn.get("expect") != "tool" or not isinstance(tools, list) or len(tools) != 1:
+        return None
+    args = turn.get("args") or {}
+    if tools[0] == "search_feedback" and (turn.get("sql") or (isinstance(args, dict) and args.get("customer_id"))):
+        return "customer_feedback"
+    return str(tools[0])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--folds", type=int, default=5)
@@ -111,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     size = shipped.coef.nbytes + shipped.intercept.nbytes
     print(f"\nshipped head: trained in {fit_s:.1f} s (+ {embed_s:.1f} s embedding), {size / 1024:.0f} KiB")
     for label, turns in load_sets().items():
-        named = [t for t in turns if t.get("intent")]
+        named = [{**t, "intent": intent_of(t)} for t in turns if intent_of(t)]
         if not named:
             continue
         queries = embedder.encode([normalise(t["question"]) for t in named])

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from winback.assistant.memory import ConversationState
-from winback.assistant.planning import Router, load_intents
-from winback.assistant.planning import intent_model, interpretation, lexicon
+from winback.assistant.planning import Router, intent_model, interpretation, lexicon, load_intents
 from winback.assistant.planning.accounting import unexplained
+from winback.assistant.planning.metric_slots import SHARE_GENERIC, is_bare_noun
 from winback.assistant.planning.pipeline import accepted_reading
-from winback.assistant.planning.slots import Vocabulary
+from winback.assistant.planning.slots import Vocabulary, parse_slots
 from winback.search.embeddings import get_embedder
 
 TODAY = date(2026, 10, 31)
@@ -53,6 +53,13 @@ def test_every_lexicon_example_decides_as_written() -> None:
     assert lexicon.follow_up_lead(spec["follow_up"]["example"]["question"]) is spec["follow_up"]["example"]["follow_up"]
     personal = spec["personal"]["example"]
     assert lexicon.asks_personal_data(personal["question"]) is personal["personal"]
+    vocabulary = Vocabulary(["gold"], COUNTRIES)
+    for section, slot in (("numbers", "limit"), ("ordinals", "ordinal"), ("group_by", "group_by")):
+        example = spec[section]["example"]
+        assert getattr(parse_slots(example["question"], vocabulary, TODAY), slot) == example[slot], section
+    share = spec["share_generic"]["example"]
+    assert all(w in SHARE_GENERIC for w in share["question"].split()) is share["generic"]
+    assert is_bare_noun(spec["bare_nouns"]["example"]["question"]) is spec["bare_nouns"]["example"]["bare"]
     pending = [{"intent": "list_at_risk_customers", "calls": [{"tool": "list_at_risk_customers", "args": {}}]}]
     yes = spec["confirmation"]["example"]
     accepted = accepted_reading(yes["question"], ConversationState(pending=pending))

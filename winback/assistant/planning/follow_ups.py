@@ -36,7 +36,7 @@ NEW_REQUEST = re.compile(
 BARE_YEAR = re.compile(r"\b(20\d\d)\b")
 OF_THEM = re.compile(r"\b(?:of|among)\s+(?:them|those|these)\b", re.IGNORECASE)  # "how many of them are platinum"
 WHICH = re.compile(r"^\s*(?:and\s+|so\s+)?(?:which|what)\b", re.IGNORECASE)  # "which topic came up most?"
-MAX_WORDS = 9
+MAX_WORDS = 12  # a follow-up changes one thing: "list the top 5 of those by revenue at risk"
 FOLLOWS = {Intent.LIST_AT_RISK, Intent.METRIC_QUERY, Intent.CHURN_DRIVERS, Intent.SEGMENTS, Intent.COMPLAINT_THEMES}
 
 

@@ -237,38 +237,7 @@ def find_measure(
 
 
 OUTCOME_SHARE = re.compile(r"^\s*AVG\(\s*CASE\s+WHEN\b", re.I)  # a share of rows with an outcome
-SHARE_GENERIC = frozenset(
-    [
-        "share",
-        "rate",
-        "rates",
-        "percentage",
-        "percent",
-        "proportion",
-        "fraction",
-        "ratio",
-        "of",
-        "the",
-        "a",
-        "in",
-        "on",
-        "to",
-        "per",
-        "orders",
-        "order",
-        "deliveries",
-        "delivery",
-        "customers",
-        "customer",
-        "reviews",
-        "review",
-        "offers",
-        "offer",
-        "tickets",
-        "ticket",
-        "time",
-    ]  # "on-time" is the inverse
-)
+SHARE_GENERIC = frozenset(lexicon()["share_generic"]["words"])  # "on-time" is the inverse
 
 
 def _outcome_share(text: str, shares: list[Measure], catalog: Catalog) -> tuple[Measure, str] | None:
@@ -519,7 +488,7 @@ def _filters(
         d.name for d in dimensions if d.entities is not None
     }  # the rows' own: an order's channel, not the customer's
     for dimension in dimensions:
-        if dimension.name in groups or dimension.timed:
+        if dimension.timed:
             continue
         for value in values.get(dimension.name, []):
             if len(str(value)) < 3 or str(value).isdigit():
@@ -546,6 +515,8 @@ def _filters(
         if value not in by_dimension[(name, out)]:
             by_dimension[(name, out)].append(value)
     for (name, exclude), picked in by_dimension.items():
+        if name in groups and not exclude:
+            continue  # a value of the grouping is one of its groups; one left out stays a filter ("without the UK")
         found.append(Filter(dimension=name, values=picked, exclude=exclude))
     return found
 
@@ -773,7 +744,11 @@ def _unexplained(
 
 
 # a value's negation goes with it ("not resolved" is an excluded value, not a condition left over)
-NEGATED = r"(?:\b(?:not|non|except|excluding)[\s-]+(?:yet\s+|been\s+|in\s+|the\s+)?)?"
+NEGATED = (  # the lexicon's negation words ("without the UK", "leave out bronze")
+    r"(?:\b(?:"
+    + "|".join(re.escape(w) for w in sorted(lexicon()["negation"]["words"], key=len, reverse=True))
+    + r")[\s-]+(?:yet\s+|been\s+|in\s+|the\s+)?)?"
+)
 
 
 def _stem(word: str) -> str:
@@ -799,32 +774,7 @@ COUNT_CUE = re.compile(
     r"which (?:\w+\s+){1,4}?(?:has|had|have|gets?|got|sees?|saw) the (?:most|fewest|least|highest|lowest))\b",
     re.I,
 )
-BARE_NOUNS = frozenset(
-    [
-        "customers",
-        "customer",
-        "clients",
-        "people",
-        "accounts",
-        "orders",
-        "order",
-        "purchases",
-        "tickets",
-        "ticket",
-        "contacts",
-        "reviews",
-        "review",
-        "offers",
-        "offer",
-        "units",
-        "returns",
-        "rating",
-        "ratings",
-        "rated",
-        "late",
-        "sales",
-    ]
-)
+BARE_NOUNS = frozenset(lexicon()["bare_nouns"]["words"])
 
 
 def is_bare_noun(words: str) -> bool:

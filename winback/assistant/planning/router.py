@@ -22,7 +22,7 @@ from winback.assistant.planning.rules import CHANGE_REQUEST, refine_intent
 from winback.assistant.planning.slots import Slots, Vocabulary, parse_slots
 from winback.tools.sql_query import LOOKS_LIKE_SQL
 
-CHANGE_SURE = 0.8  # the intent model's probability at which a request to change data is refused
+CHANGE_SURE = 0.6  # the intent model's probability at which a request to change data is refused
 QUOTE = r"[\"'`‘’“”]?"
 
 

@@ -9,52 +9,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from winback.assistant.planning.lexicon import mentions, requested_language, requested_tone
+from winback.assistant.planning.lexicon import lexicon, mentions, requested_language, requested_tone
 from winback.data.risk_bands import RISK_BANDS
 
-NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "fifteen": 15,
-    "twenty": 20,
-    "thirty": 30,
-    "fifty": 50,
-    "hundred": 100,
-}
-ORDINALS = {
-    "first": 1,
-    "second": 2,
-    "third": 3,
-    "fourth": 4,
-    "fifth": 5,
-    "sixth": 6,
-    "seventh": 7,
-    "eighth": 8,
-    "ninth": 9,
-    "tenth": 10,
-    "1st": 1,
-    "2nd": 2,
-    "3rd": 3,
-    "4th": 4,
-    "5th": 5,
-    "6th": 6,
-    "7th": 7,
-    "8th": 8,
-    "9th": 9,
-    "10th": 10,
-    "last": -1,
-    "top": 1,  # "explain the top one"
-}
+NUMBER_WORDS: dict[str, int] = lexicon()["numbers"]["words"]
+ORDINALS: dict[str, int] = lexicon()["ordinals"]["words"]  # "last" is -1, "top" is 1 ("explain the top one")
 CUSTOMER_ID = re.compile(r"\bC-\d{1,9}\b", re.IGNORECASE)
 OFFER_ID = re.compile(r"\bOF-\d{8}-[0-9A-F]{8}\b", re.IGNORECASE)
 NUMBER = r"(\d[\d,]*(?:\.\d+)?|" + "|".join(NUMBER_WORDS) + r")"
@@ -104,27 +63,7 @@ SINCE_MONTH = re.compile(
 LAST_PERIOD = re.compile(
     r"\b(?:in\s+)?(?:the\s+)?(?:last|past)\s+" + NUMBER + r"?\s*(day|week|month|year)s?\b", re.IGNORECASE
 )
-GROUP_BY = {
-    "segment": "segment",
-    "segments": "segment",
-    "tier": "segment",
-    "tiers": "segment",
-    "country": "country",
-    "countries": "country",
-    "city": "city",
-    "cities": "city",
-    "channel": "acquisition_channel",
-    "channels": "acquisition_channel",
-    "acquisition": "acquisition_channel",
-    "signup year": "signup_year",
-    "cohort": "signup_year",
-    "cohorts": "signup_year",
-    "risk band": "risk_band",
-    "band": "risk_band",
-    "bands": "risk_band",
-    "opt-in": "marketing_opt_in",
-    "opt in": "marketing_opt_in",
-}
+GROUP_BY: dict[str, str] = lexicon()["group_by"]["words"]
 
 
 @dataclass
