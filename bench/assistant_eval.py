@@ -213,9 +213,10 @@ def summary(label: str, judged: list[Judged], planner: str) -> dict[str, Any]:
     counts = {o: sum(j.outcome == o for j in judged) for o in ("correct", "asked back", "refused", "wrong")}
     seconds = [j.seconds for j in judged]
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "winback"], cwd=ROOT, capture_output=True, text=True)
     return {
         "date": f"{date.today():%Y-%m-%d}",
-        "commit": commit.stdout.strip(),
+        "commit": commit.stdout.strip() + ("+uncommitted" if dirty.stdout.strip() else ""),
         "set": label,
         "planner": planner,
         "turns": n,

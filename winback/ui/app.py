@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,9 +15,11 @@ from typing import Any, get_args
 
 import gradio as gr
 import pandas as pd
+from gradio.components.chatbot import OptionDict
 from starlette.middleware import Middleware
 
 from winback.assistant import Assistant
+from winback.assistant.planning.calls import CONFIRM
 from winback.config import Settings
 from winback.data.conversations import list_sessions, load_own_messages
 from winback.data.lookups.at_risk import AtRiskSort
@@ -151,6 +154,8 @@ class App:
                     answer.content = narrow_tables(raw, user.role)
                 elif event.kind == "done":
                     session_id = event.data["turn"].session_id or session_id
+                    if event.data["turn"].intent == CONFIRM:  # the readings it asked about, one click each
+                        answer.options = confirm_options(event.data["turn"].answer)
                     for call in event.data["turn"].tool_calls:  # answers over groups or time carry their chart
                         spec = call.result.data.get("chart") if call.ok else None
                         if spec and spec.get("type"):
@@ -172,6 +177,12 @@ class App:
                 )
             )
         yield history, session_id, "", gr.update(choices=self.session_choices(request)), *results
+
+    def pick_option(
+        self, history: list[Any], session_id: str | None, evt: gr.SelectData, request: gr.Request
+    ) -> Iterator[tuple[Any, ...]]:
+        """A click on one of the readings an answer asked about sends it as the next turn ("yes", "2")."""
+        yield from self.chat(str(evt.value), history, session_id, request)
 
     def _results(self, tool_calls: list[Any], user: User) -> tuple[Any, Any]:
         """The Results tab's table (every column) and its column chooser (the persona's columns ticked)."""
@@ -666,6 +677,12 @@ class App:
                 concurrency_id="chat",
                 api_name="chat",
             ).then(self.result_columns, [result_frame, result_cols], result_table, show_progress="hidden")
+            chatbot.option_select(
+                self.pick_option,
+                [chatbot, session],
+                [chatbot, session, box, past, result_frame, result_cols],
+                concurrency_id="chat",
+            ).then(self.result_columns, [result_frame, result_cols], result_table, show_progress="hidden")
             result_cols.input(self.result_columns, [result_frame, result_cols], result_table)
             alerts_btn.click(self.alerts, [alerts_done], alerts_table)
             alerts_done.change(self.alerts, [alerts_done], alerts_table)
@@ -750,6 +767,13 @@ def launch(app: App, host: str = "127.0.0.1", port: int = 7860, block: bool = Tr
         footer_links=[],
     )
     return blocks
+
+
+def confirm_options(answer: str) -> list[OptionDict]:
+    """Buttons for an answer that asked which reading to run: "yes" for the first, its number for others."""
+    numbers = sorted({int(n) for n in re.findall(r"\*\*(\d)\*\*", answer)})
+    first = [OptionDict(value="yes", label="Yes, run it")]
+    return first + [OptionDict(value=str(n), label=f"Run reading {n}") for n in numbers]
 
 
 def _planned_by(data: dict[str, Any]) -> str:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from langchain_core.messages import AIMessage
 
 from tests.assistant.scripted import ScriptedToolModel
 from winback.assistant import Assistant
 from winback.assistant.memory import ConversationState
+from winback.assistant.planning.candidates import IntentScores
 from winback.config import Settings
 from winback.llm.backend import LlmBackend
 from winback.roles import Role
@@ -81,13 +83,17 @@ def test_small_talk_and_out_of_scope_questions_never_ask_the_model(shop_settings
         assert "decide: rules, respond" in turn.planner_detail and not turn.tool_calls, turn.planner_detail
 
 
-def test_an_unusable_choice_over_a_guess_answers_with_help(shop_settings: Settings) -> None:
+def test_an_unusable_choice_over_a_guess_answers_with_help(
+    shop_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No intent is near the threshold and the model answers with no tool call: what winback can do, not the
     rules' weak guess (a list of customers for a question about football)."""
     services = Services(shop_settings.model_copy(update={"llm_base_url": "http://scripted"}))
     model = ScriptedToolModel(messages=iter([AIMessage("Sorry, I don't follow football.")]))
     services.cached("llm:planner", lambda: LlmBackend(model, "server", True))
     assistant = Assistant(services.settings, planner="router+llm", services=services)
+    guess = IntentScores([("customer_feedback", 0.2), ("campaign_report", 0.15), ("respond", 0.1)])
+    monkeypatch.setattr(assistant.router(), "score", lambda reading: guess)  # the intent model is only guessing
     turn = assistant.ask("did chelsea win", role="cs_staff", remember=False)
     assert "help unless the model's choice holds" in turn.planner_detail and not turn.tool_calls, turn.planner_detail
     assert "I answer from winback's own data" in turn.answer
@@ -148,3 +154,22 @@ def test_a_bare_count_with_words_left_over_is_not_answered_with_everyone(shop_se
     turn = assistant.ask("how many customers have closed their account?", role="manager", remember=False)
     assert "the model's metric query was invalid" in turn.planner_detail, turn.planner_detail
     assert [c.name for c in turn.tool_calls] == ["run_sql_question"], turn.planner_detail
+
+
+def test_a_constraint_the_plan_would_drop_is_asked_about_and_yes_runs_the_reading(shop_settings: Settings) -> None:
+    """ "critical customers who still have an unresolved ticket": the at-risk list cannot filter by tickets,
+    so the answer states its reading and asks (for a manager, a query is the second reading); "yes" runs
+    the first reading and "2" the second, in the same conversation."""
+    assistant, _ = _assistant(shop_settings, [])  # no model call happens: nothing is scripted
+    question = "list the critical customers who still have an unresolved ticket"
+    asked = assistant.ask(question, role="cs_staff")
+    assert asked.intent == "confirm" and not asked.tool_calls, asked.planner_detail
+    assert "I can't use 'unresolved'" in asked.answer and "Reply **yes**" in asked.answer
+    assert "**2**" not in asked.answer  # cs_staff has no free SQL: one reading only
+    ran = assistant.ask("yes", asked.session_id, role="cs_staff")
+    assert [(c.name, c.args.get("risk_bands")) for c in ran.tool_calls] == [("list_at_risk_customers", ["critical"])]
+    assert ran.answer.startswith("_Understood: the 10 customers most likely to churn"), ran.answer
+    manager = assistant.ask(question, role="manager")
+    assert "or **2** for — a query written for this question" in manager.answer, manager.answer
+    other = assistant.ask("no", manager.session_id, role="manager")
+    assert not other.tool_calls, other.planner_detail  # "no" runs nothing it offered

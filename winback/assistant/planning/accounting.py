@@ -68,7 +68,8 @@ def empty_words() -> frozenset[str]:
 
 
 def content_words(text: str) -> list[str]:
-    return [w for w in words_of(re.sub(r"\bC-\d+\b", " ", text)) if w not in empty_words()]
+    words = [re.sub(r"['’]s$", "", w) for w in words_of(re.sub(r"\bC-\d+\b", " ", text))]  # "month's"
+    return [w for w in words if w not in empty_words()]
 
 
 @cache
@@ -111,7 +112,6 @@ def _catalog_words() -> frozenset[str]:
     catalog = load_catalog()
     texts = [w for m in catalog.measures.values() for w in m.words]
     texts += [w for d in catalog.dimensions.values() for w in d.words]
-    texts += [v for e in catalog.entities.values() for v in e.verbs]
     return frozenset(f for text in texts for w in words_of(text) for f in _stem(w)) - empty_words()
 
 
@@ -141,7 +141,22 @@ def corrected(text: str, values: list[str]) -> str:
         close = difflib.get_close_matches(lower, _long_words(), n=1, cutoff=TYPO_CUTOFF)
         return close[0] if close else word
 
+    for short, long in _abbreviations().items():  # "custs" -> "customers", "ltv" stays (a catalog word)
+        text = re.sub(rf"(?<![\w-]){re.escape(short)}(?![\w-])", long, text, flags=re.IGNORECASE)
     return re.sub(r"(?<![\w'’-])[A-Za-z][a-z]{4,}(?![\w'’-])", mend, text)
+
+
+@lru_cache(maxsize=1)
+def _abbreviations() -> dict[str, str]:
+    """The abbreviations the bank writes (intent_frames.v1.toml [noise]), read back to the words they
+    stand for; one already a word of the data (ltv, aov) stays as it is."""
+    frames, _ = bank_spec()
+    catalog_words = {w.lower() for m in load_catalog().measures.values() for w in m.words}
+    return {
+        short: long
+        for long, short in frames["noise"]["abbreviations"].items()
+        if len(short) > 2 and short.isalpha() and short.lower() not in catalog_words
+    }
 
 
 def _stem(word: str) -> list[str]:

@@ -25,7 +25,7 @@ from winback.assistant.memory import ConversationState
 from winback.assistant.planning.accounting import content_words, empty_words, words_of
 from winback.assistant.planning.calls import CLARIFY, CONFIRM, RESPOND, Plan, PlannedCall
 from winback.assistant.planning.candidates import IntentScores
-from winback.assistant.planning.interpretation import understood
+from winback.assistant.planning.interpretation import phrases, understood
 from winback.assistant.planning.lexicon import asks_personal_data, embedded_statement, lexicon
 from winback.assistant.planning.metric_slots import MetricSlots, asks_for_measure, is_bare_noun
 from winback.assistant.planning.model_choice import ForcedChoice, allowed_tools, forced_choice, intent_for
@@ -39,6 +39,7 @@ from winback.tools.names import ToolName
 from winback.tools.sql_query import LOOKS_LIKE_SQL
 
 WORDS_LEFT = "words it cannot account for:"
+LEAD = phrases()["lead"]
 HOW_MUCH = re.compile(r"\s*how much\b", re.IGNORECASE)
 CONFIDENT = 0.9  # the intent model's probability over which a word nobody knows does not change the intent
 CANDIDATES = 3  # intents the model may choose between when the rules are unsure
@@ -311,7 +312,11 @@ def confirm(readings: list[Plan], words: list[str], dropped: list[str] | None = 
     """A plan that says how it read the question and asks before running anything: "yes" runs the first
     reading, "2" the second (accepted_reading). `dropped`: known words the first reading cannot use."""
     unknown = f" (I don't know {', '.join(repr(w) for w in words[:4])})" if words else ""
-    first = understood([(c.tool, c.args) for c in readings[0].calls]).strip("_")
+
+    def in_words(plan: Plan) -> str:
+        return understood([(c.tool, c.args) for c in plan.calls]).strip("_").removeprefix(LEAD).strip()
+
+    first = in_words(readings[0])
     if dropped:
         said = ", ".join(repr(w) for w in dropped[:4])
         lead = f"I can't use {said} in this answer. Without {'it' if len(dropped) == 1 else 'them'}, I read this as"
@@ -321,7 +326,7 @@ def confirm(readings: list[Plan], words: list[str], dropped: list[str] | None = 
             f"I'm not sure I understood{unknown}. I read this as — {first}. Is that right? Reply **yes** to run it"
         ]
     for number, other in enumerate(readings[1:], 2):
-        lines.append(f"or **{number}** for — {understood([(c.tool, c.args) for c in other.calls]).strip('_')}")
+        lines.append(f"or **{number}** for — {in_words(other)}")
     lines.append("or ask it in other words.")
     reply = ",\n".join(lines[:-1]) + ",\n" + lines[-1]
     return Plan(CONFIRM, reply=reply, readings=readings, unexplained=[*words, *(dropped or [])])

@@ -173,6 +173,8 @@ def parse_slots(text: str, vocabulary: Vocabulary, today: date | datetime) -> Sl
             re.IGNORECASE,
         )
     ]
+    left_out = {m.value for m in mentions(text, list(RISK_BANDS), {}) if m.excluded}  # "high, not critical"
+    slots.risk_bands = [b for b in slots.risk_bands if b not in left_out]
     if m := LIMIT.search(text):
         value = m.group(1) or m.group(2)
         if value:
