@@ -3,7 +3,7 @@ every turn is asked as its persona, in its conversation, and judged against its 
 database at evaluation time) as users see it: correct, asked back, refused, or wrong.
 
     python -m bench.assistant_eval --data-dir D                       # every set, router+llm planner
-    python -m bench.assistant_eval --data-dir D --sets sealed5 --planner router --out /tmp/turns.json
+    python -m bench.assistant_eval --data-dir D --sets sealed5 --planner router --out turns.json
 
 Needs a seeded, scored and indexed demo (scripts/demo) and, for free SQL and drafting, the LLM server
 (`winback llm serve`). The demo is copied first, so drafts and campaigns never touch it. Each run appends
