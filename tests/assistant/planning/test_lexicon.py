@@ -53,6 +53,9 @@ def test_every_lexicon_example_decides_as_written() -> None:
     assert lexicon.follow_up_lead(spec["follow_up"]["example"]["question"]) is spec["follow_up"]["example"]["follow_up"]
     personal = spec["personal"]["example"]
     assert lexicon.asks_personal_data(personal["question"]) is personal["personal"]
+    for channel in ("how many tickets came in by email last month?", "average satisfaction for phone tickets"):
+        assert not lexicon.asks_personal_data(channel), channel  # a channel, not a customer's details
+    assert not lexicon.asks_personal_data("write them a win-back email")
     vocabulary = Vocabulary(["gold"], COUNTRIES)
     for section, slot in (("numbers", "limit"), ("ordinals", "ordinal"), ("group_by", "group_by")):
         example = spec[section]["example"]

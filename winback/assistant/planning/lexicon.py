@@ -109,9 +109,18 @@ def follow_up_lead(text: str) -> bool:
     )
 
 
+ABOUT_A_CUSTOMER = re.compile(
+    r"\b(?:C-\d+|her|his|their|him|them|this customer|that customer|the customer|customer's|client's)\b|['’]s\b",
+    re.IGNORECASE,
+)
+
+
 def asks_personal_data(text: str) -> bool:
-    """The question asks for a customer's personal data (an e-mail address, a phone number, a name)."""
-    return re.search(rf"(?:{_alternatives(lexicon()['personal']['words'])})", text, re.I) is not None
+    """The question asks for a customer's personal data ("what's C-17's e-mail address?", "her phone"),
+    not about a channel ("tickets that came in by email", "phone tickets")."""
+    named = re.search(rf"(?:{_alternatives(lexicon()['personal']['words'])})", text, re.I)
+    writing = re.search(r"\b(?:write|draft|compose|send|prepare)\b", text, re.I)  # "write them a win-back email"
+    return named is not None and writing is None and ABOUT_A_CUSTOMER.search(text) is not None
 
 
 STATEMENT = re.compile(r"(?is)^(.{0,80}?[:\-–]\s*)?((?:select|with)\b.+\bfrom\b.*)$")
