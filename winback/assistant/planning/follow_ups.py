@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from winback.assistant.intents import Intent
-from winback.assistant.planning.lexicon import follow_up_lead, mentions
+from winback.assistant.planning.lexicon import excluded_values, follow_up_lead
 from winback.assistant.planning.metric_slots import (
     MetricSlots,
     _dimension_words,
@@ -42,7 +42,7 @@ FOLLOWS = {Intent.LIST_AT_RISK, Intent.METRIC_QUERY, Intent.CHURN_DRIVERS, Inten
 
 def _bands(text: str) -> list[str]:
     """Risk bands a follow-up names ("only the critical ones", "the high and critical ones")."""
-    left_out = {m.value for m in mentions(text, list(RISK_BANDS), {}) if m.excluded}  # "not critical"
+    left_out = excluded_values(text, list(RISK_BANDS))  # "not critical"
     return [b for b in dict.fromkeys(b.lower() for b in BAND.findall(text)) if b not in left_out]
 
 

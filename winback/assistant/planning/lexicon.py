@@ -130,3 +130,8 @@ def embedded_statement(text: str) -> str:
     """A SQL statement after a short lead-in ("can u run this for me: SELECT ...") is that statement."""
     m = STATEMENT.match(text.strip())
     return m.group(2).strip() if m and m.group(1) else text
+
+
+def excluded_values(text: str, values: list[str]) -> set[str]:
+    """The values a negation reaches ("high, not critical" -> {"critical"})."""
+    return {m.value for m in mentions(text, values, {}) if m.excluded}

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 
 from winback.assistant.intents import Intent
 from winback.assistant.memory import ConversationState
@@ -84,7 +85,7 @@ class Router:
             found, missing = reading.found, reading.missing
             for span in sorted(reading.spans, key=len, reverse=True):
                 text = re.sub(rf"{QUOTE}(?<![\w-]){re.escape(span)}(?![\w-]){QUOTE}", "C-0", text)
-        text = corrected(text, self.known_values())  # "custmers" is read as customers
+        text = corrected(text, self.known_values)  # "custmers" is read as customers
         slots = parse_slots(text, self.vocabulary, today)
         if found is not None:
             slots.customer_ids = found
@@ -97,17 +98,19 @@ class Router:
             plan = Plan(CLARIFY, reply=reply, rule="an id that matches no customer", slots=slots)
             return Reading(question, text, slots, ruled=plan)
         read = Reading(question, text, slots, self.metric_slots(text, today, slots))
-        read.unexplained = unexplained(text, self.known_values())
+        read.unexplained = unexplained(text, self.known_values)
         return read
 
     def unused(self, intent: str, reading: Reading) -> list[str]:
         """Words the data knows that this intent's plan does not use: a constraint it would drop."""
         if intent in (Intent.METRIC_QUERY, Intent.SQL_QUESTION, Intent.RESPOND, Intent.CHANGE_DATA):
             return []  # the metrics layer accounts for its own words; free SQL reads them all
-        return unused_by(intent, reading.text, self.known_values())
+        return unused_by(intent, reading.text, self.known_values)
 
+    @cached_property
     def known_values(self) -> list[str]:
-        """Every value the shop's data holds, and every word for one (they account for a question's words)."""
+        """Every value the shop's data holds, and every word for one (they account for a question's words);
+        read once per router, as its vocabulary is."""
         vocabulary = self.vocabulary
         values = [
             *vocabulary.segments,

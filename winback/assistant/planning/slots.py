@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from winback.assistant.planning.lexicon import lexicon, mentions, requested_language, requested_tone
+from winback.assistant.planning.lexicon import excluded_values, lexicon, mentions, requested_language, requested_tone
 from winback.data.risk_bands import RISK_BANDS
 
 NUMBER_WORDS: dict[str, int] = lexicon()["numbers"]["words"]
@@ -173,7 +173,7 @@ def parse_slots(text: str, vocabulary: Vocabulary, today: date | datetime) -> Sl
             re.IGNORECASE,
         )
     ]
-    left_out = {m.value for m in mentions(text, list(RISK_BANDS), {}) if m.excluded}  # "high, not critical"
+    left_out = excluded_values(text, list(RISK_BANDS))  # "high, not critical"
     slots.risk_bands = [b for b in slots.risk_bands if b not in left_out]
     if m := LIMIT.search(text):
         value = m.group(1) or m.group(2)
