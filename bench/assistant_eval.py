@@ -76,12 +76,32 @@ def numbers_in(line: str) -> list[tuple[float, int]]:
     return found
 
 
-def shows(line: str, value: float, unit: str | None) -> bool:
-    """The value appears as written at some precision (12.346 as 12.3 or 12.35; a share also as 0.12)."""
+def cell_shown(line: str, value: Any, record: dict[str, Any]) -> bool:
+    """A reference cell on the answer's line: a number at some precision, a text as written ("delivery_delay")."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value).lower() in line.lower()
+    return shows(line, number, record.get("unit"), record_decimals(record, value))
+
+
+def record_decimals(record: dict[str, Any], value: Any) -> int | None:
+    """How many decimals the reference itself rounds to (ROUND(x, 2) gives 52.95 for 52.949): None when unknown."""
+    rounded = re.search(r"\bROUND\s*\(.*,\s*(\d)\s*\)", str(record.get("sql", "")), re.IGNORECASE | re.DOTALL)
+    return int(rounded.group(1)) if rounded and isinstance(value, float) else None
+
+
+def shows(line: str, value: float, unit: str | None, rounded_to: int | None = None) -> bool:
+    """The value appears as written at some precision (12.346 as 12.3 or 12.35; a share also as 0.12). A
+    reference rounded to `rounded_to` decimals stands for any value within half its last digit."""
     targets = [value] + ([value / 100] if unit == "percent" else [])
+    slack = 0.5 * 10**-rounded_to if rounded_to is not None else 0.0
     for shown, decimals in numbers_in(line):
-        for target in targets:
+        for i, target in enumerate(targets):
+            room = slack / (100 if i else 1)
             if abs(round(target, decimals) - shown) < 10 ** -(decimals + 3) and (decimals > 0 or abs(target) >= 10):
+                return True
+            if room and decimals > 0 and abs(target - shown) <= 0.5 * 10**-decimals + room:
                 return True
             if decimals == 0 and abs(target - shown) < 0.5:
                 return True
@@ -109,15 +129,13 @@ def check(record: dict[str, Any], turn: Turn, engine: Engine, today: str) -> str
         value = rows[0][0] if rows else None
         if value is None:
             return "the reference returned nothing"
-        return None if shows(turn.answer, float(value), record.get("unit")) else f"{value} not in the answer"
+        return None if cell_shown(turn.answer, value, record) else f"{value} not in the answer"
     if kind == "rows":
         lines = turn.answer.splitlines()
         for label, value, *_ in rows:
             if value is None:
                 continue
-            if not any(
-                str(label).lower() in line.lower() and shows(line, float(value), record.get("unit")) for line in lines
-            ):
+            if not any(str(label).lower() in line.lower() and cell_shown(line, value, record) for line in lines):
                 return f"row {label!r} = {value} not shown"
         return None
     if kind == "tool":

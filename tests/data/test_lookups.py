@@ -111,6 +111,16 @@ def test_at_risk_matches_an_independent_ranking(shop: Engine) -> None:
     critical = at_risk_customers(shop, AtRiskArgs(risk_bands=["critical"], limit=500), "manager")
     assert critical.rows and all(r.probability >= 0.7 for r in critical.rows)
 
+    city = str(customers.loc[open_ids[0], "city"])
+    in_city = at_risk_customers(shop, AtRiskArgs(city=city.upper(), population="all", limit=500), "manager")
+    assert {r.customer_id for r in in_city.rows} == {c for c in open_ids if customers.loc[c, "city"] == city}
+    some = list(open_ids[:12])
+    opted = at_risk_customers(
+        shop, AtRiskArgs(customer_ids=some, marketing_opt_in=True, population="all", limit=12), "manager"
+    )
+    assert {r.customer_id for r in opted.rows} == {c for c in some if customers.loc[c, "marketing_opt_in"]}
+    assert opted.matching == len(opted.rows)
+
 
 def test_profile_figures_and_personal_data(shop: Engine) -> None:
     customers, orders = _tables(shop)

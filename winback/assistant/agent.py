@@ -227,7 +227,7 @@ class Assistant:
             self._remember(
                 session_id,
                 turn,
-                state.after(outcome.named, outcome.ids(), outcome.last_call, outcome.pending).to_dict(),
+                state.after(outcome.named, outcome.ids(), outcome.last_call, outcome.pending, outcome.intent).to_dict(),
             )
         if not turn.grounding.ok:
             log.warning("grounding check flagged %s", turn.grounding.to_dict())
@@ -269,8 +269,8 @@ class Assistant:
         for piece in _chunks(answer):
             yield Event("token", {"text": piece})
         last_call = None
-        if plan.intent in FOLLOWS and len(plan.calls) == 1 and calls and calls[0].ok:
-            last_call = {"intent": str(plan.intent), "tool": plan.calls[0].tool, "args": calls[0].args}
+        if plan.intent in FOLLOWS and plan.calls and calls and calls[-1].ok:  # two windows compared: the later
+            last_call = {"intent": str(plan.intent), "tool": plan.calls[-1].tool, "args": calls[-1].args}
         pending = [
             {"intent": str(r.intent), "calls": [{"tool": c.tool, "args": c.args} for c in r.calls]}
             for r in plan.readings

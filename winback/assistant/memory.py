@@ -18,6 +18,7 @@ class ConversationState:
     focus: str | None = None  # the customer the conversation is about now
     last_call: dict[str, Any] | None = None  # {"intent", "tool", "args"} of the last list or figure shown
     pending: list[dict[str, Any]] | None = None  # readings the last answer asked about: [{"intent", "calls"}]
+    answered: str | None = None  # the intent of the last answer ("them" points at its rows only if it listed some)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -25,6 +26,7 @@ class ConversationState:
             "focus": self.focus,
             "last_call": self.last_call,
             "pending": self.pending,
+            "answered": self.answered,
         }
 
     @classmethod
@@ -37,6 +39,7 @@ class ConversationState:
                     context.get("focus"),
                     context.get("last_call"),
                     context.get("pending"),
+                    context.get("answered"),
                 )
         return cls()
 
@@ -46,12 +49,13 @@ class ConversationState:
         results: list[list[str]],
         last_call: dict[str, Any] | None = None,
         pending: list[dict[str, Any]] | None = None,
+        answered: str | None = None,
     ) -> ConversationState:
         """The state after a turn: a tool that listed several customers sets the list; one customer (named,
         picked from the list, or the only one a tool was about) becomes the focus, and a new list alone ends
         it; a list or figure shown becomes the call that follow-ups change; readings asked about last
         turn (`pending`) last one turn."""
-        state = ConversationState(list(self.customer_ids), self.focus, last_call or self.last_call, pending)
+        state = ConversationState(list(self.customer_ids), self.focus, last_call or self.last_call, pending, answered)
         listed = single = False
         for ids in results:
             if len(ids) > 1:

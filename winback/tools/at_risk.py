@@ -123,8 +123,8 @@ def run(args: AtRiskArgs, ctx: ToolContext) -> ToolResult:
 
 TOOL = Tool(
     name=ToolName.LIST_AT_RISK,
-    description="Rank customers by churn risk (or revenue at risk, value, predicted value, inactivity), filtered "
-    "by segment, country, risk band, lifetime value or days idle.",
+    description="Rank customers by churn risk (or revenue at risk, value, predicted value, inactivity) by "
+    "segment, country, city, risk band, lifetime value or days idle.",
     args_schema=AtRiskArgs,
     run=run,
 )

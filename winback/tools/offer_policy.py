@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from winback.data.lookups.common import resolve_value
+from winback.data.schema import Customer
 from winback.offers.choice import Candidate, choose_offer, month_to_date
 from winback.offers.policy import PolicyError
 from winback.offers.save_rates import SaveRate, estimate_save_rates
@@ -17,6 +19,9 @@ from winback.tools.names import ToolName
 class OfferPolicyArgs(BaseModel):
     customer_id: str | None = Field(
         None, max_length=64, description="the customer to check; omit for the policy itself"
+    )
+    segment: str | None = Field(
+        None, max_length=64, description="the policy for customers of this segment (its caps applied); omit for all"
     )
     requested_percent: float | None = Field(
         None,
@@ -38,9 +43,11 @@ def _requested(args: OfferPolicyArgs, ctx: ToolContext, candidates: list[Candida
         rule = policy.rule(PERCENT)
     except PolicyError:
         return f"**{asked} is not allowed**: the offer policy has no percent discount."
-    if candidates is None:  # the policy itself: the most any segment may get
+    if candidates is None:  # the policy itself: the most any segment (or the one asked about) may get
         caps = policy.caps.get(PERCENT, {})
         allowed = {segment: policy.capped_value(rule, segment) for segment in caps} or {"every segment": rule.value}
+        if args.segment:
+            allowed = {args.segment: policy.capped_value(rule, args.segment)}
         ceiling = max(allowed.values())
         per = ", ".join(f"{segment} {value:g} %" for segment, value in allowed.items())
         verdict = "is within the policy" if requested <= ceiling else "is not allowed"
@@ -59,8 +66,10 @@ def _requested(args: OfferPolicyArgs, ctx: ToolContext, candidates: list[Candida
     )
 
 
-def _policy(ctx: ToolContext) -> ToolResult:
+def _policy(ctx: ToolContext, segment: str | None = None) -> ToolResult:
+    """The whole policy, or what it allows customers of one segment (offers open to it, at its caps)."""
     policy = ctx.services.policy()
+    offers = [r for r in policy.offers if not segment or not r.segments or segment in r.segments]
     month = month_to_date(ctx.engine, datetime.now())
     columns = [
         "offer",
@@ -77,7 +86,7 @@ def _policy(ctx: ToolContext) -> ToolResult:
     rows = [
         [
             r.type,
-            r.value,
+            policy.capped_value(r, segment) if segment else r.value,
             "/".join(r.bands),
             "/".join(r.segments) or "all",
             r.min_lifetime_value,
@@ -86,11 +95,12 @@ def _policy(ctx: ToolContext) -> ToolResult:
             month.made.get(r.type, 0),
             _rate_words(rates[r.type]),
         ]
-        for r in policy.offers
+        for r in offers
     ]
     caps = "; ".join(f"{t}: " + ", ".join(f"{s} ≤ {v:g}" for s, v in c.items()) for t, c in policy.caps.items())
+    scope = f" for {segment} customers (values after the {segment} caps)" if segment else ""
     text = (
-        f"Offer policy ({policy.currency}): monthly budget {policy.monthly_budget:,.2f}, spent this month "
+        f"Offer policy{scope} ({policy.currency}): monthly budget {policy.monthly_budget:,.2f}, spent this month "
         f"{month.spent:,.2f}; at most one offer per customer every {policy.cooldown_days} days; offers valid "
         f"{policy.validity_days} days.\n\n" + table(columns, rows) + (f"\n\nCaps per segment: {caps}." if caps else "")
     )
@@ -112,7 +122,12 @@ def _rate_words(rate: SaveRate) -> str:
 
 def run(args: OfferPolicyArgs, ctx: ToolContext) -> ToolResult:
     if not args.customer_id:
-        result = _policy(ctx)
+        if args.segment:  # as the shop stores it; an unknown one is an error, not the uncapped policy
+            with ctx.engine.connect() as connection:
+                args = args.model_copy(
+                    update={"segment": resolve_value(connection, Customer.segment, args.segment, "segment")}
+                )
+        result = _policy(ctx, args.segment)
         if args.requested_percent is not None:
             first = _requested(args, ctx, None)
             result.text, result.summary = f"{first}\n\n{result.text}", first.replace("**", "")

@@ -175,3 +175,32 @@ def test_follow_ups_survive_a_restart(shop_settings: Settings) -> None:
     assert (
         draft.tool_calls[0].name == "draft_offer" and draft.tool_calls[0].args["customer_id"] == listed.customer_ids[1]
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("how many of them are in Spain?", {"country": ["Spain"]}),
+        ("and among those, how many are gold or platinum", {"segment": ["gold", "platinum"]}),
+        ("how many of these are opted in to marketing", {"marketing_opt_in": True}),
+        ("of those, which ones are critical", {"risk_bands": ["critical"]}),
+    ],
+)
+def test_a_question_about_the_listed_rows_counts_among_them(router: Router, question: str, named: dict) -> None:
+    """ "how many of them are in Spain" after a list of 5: the same 5 customers filtered (their number is
+    the answer), not every customer in Spain."""
+    listed = ["C-1", "C-2", "C-3", "C-4", "C-5"]
+    tool, args = call(router, question, ConversationState(customer_ids=listed, last_call=LIST))
+    assert tool == "list_at_risk_customers" and args["customer_ids"] == listed and args["limit"] == 5
+    assert args["population"] == "all" and {k: args.get(k) for k in named} == named
+
+
+def test_the_other_end_of_a_ranking(router: Router) -> None:
+    """ "and the best one?" after "which city has the worst late-delivery share": the same query, other end."""
+    worst = {
+        "intent": "metric_query",
+        "tool": "metric_query",
+        "args": {"measure": "late_delivery_share", "group_by": ["country"], "sort": "desc", "top_k": 1},
+    }
+    tool, args = call(router, "and the best one?", ConversationState(last_call=worst))
+    assert tool == "metric_query" and args["sort"] == "asc" and args["top_k"] == 1 and args["group_by"] == ["country"]

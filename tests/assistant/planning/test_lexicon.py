@@ -14,6 +14,7 @@ import pytest
 from winback.assistant.memory import ConversationState
 from winback.assistant.planning import Router, intent_model, interpretation, lexicon, load_intents
 from winback.assistant.planning.accounting import unexplained
+from winback.assistant.planning.follow_ups import NEW_REQUEST
 from winback.assistant.planning.metric_slots import SHARE_GENERIC, is_bare_noun
 from winback.assistant.planning.pipeline import accepted_reading
 from winback.assistant.planning.slots import Vocabulary, parse_slots
@@ -51,6 +52,11 @@ def test_every_lexicon_example_decides_as_written() -> None:
     one = spec["one_value"]["example"]
     assert lexicon.asks_one_value(one["question"]) is one["one_value"]
     assert lexicon.follow_up_lead(spec["follow_up"]["example"]["question"]) is spec["follow_up"]["example"]["follow_up"]
+    consent = spec["consent"]["example"]
+    assert lexicon.marketing_consent(consent["question"]) is consent["opt_in"]
+    assert lexicon.marketing_consent("how many are opted in") is True
+    new_request = spec["follow_up"]["new_request_example"]
+    assert (NEW_REQUEST.search(new_request["question"]) is None) is new_request["follow_up"]
     personal = spec["personal"]["example"]
     assert lexicon.asks_personal_data(personal["question"]) is personal["personal"]
     for channel in ("how many tickets came in by email last month?", "average satisfaction for phone tickets"):
@@ -60,6 +66,8 @@ def test_every_lexicon_example_decides_as_written() -> None:
     for section, slot in (("numbers", "limit"), ("ordinals", "ordinal"), ("group_by", "group_by")):
         example = spec[section]["example"]
         assert getattr(parse_slots(example["question"], vocabulary, TODAY), slot) == example[slot], section
+    every = spec["numbers"]["all_example"]
+    assert parse_slots(every["question"], vocabulary, TODAY).limit == every["limit"]
     share = spec["share_generic"]["example"]
     assert all(w in SHARE_GENERIC for w in share["question"].split()) is share["generic"]
     assert is_bare_noun(spec["bare_nouns"]["example"]["question"]) is spec["bare_nouns"]["example"]["bare"]

@@ -361,6 +361,8 @@ def test_an_unknown_id_is_answered_as_unknown(router: Router, question: str) -> 
         "mark these accounts as contacted",
         "add a new order for C-17",
         "let's register a test customer named Ann",
+        "pls remove ticket T-1-01, it was a test",  # an abbreviation read before the rule
+        "please close ticket TK-77 now, it's done",  # no customer has that id: a change still, not an unknown id
     ],
 )
 def test_requests_to_change_data_are_refused(router: Router, question: str) -> None:
@@ -500,3 +502,40 @@ def test_the_rules_read_the_query_and_keep_the_words_left_over(router: Router, q
     args = dict(metric.args)
     assert args.pop("window", {"kind": "all"}) == expected.pop("window", {"kind": "all"})
     assert {k: v for k, v in args.items() if v not in ([], None)} == expected
+
+
+def test_a_list_filters_by_the_city_named_and_keeps_it_in_a_follow_up(router: Router) -> None:
+    tool, args = only_call(router, "the 5 Lyon customers with the most revenue at risk")
+    assert tool == "list_at_risk_customers" and args["city"] == "Lyon" and args["sort"] == "revenue_at_risk"
+    state = ConversationState(last_call={"intent": "list_at_risk_customers", "tool": tool, "args": args})
+    narrowed = router.plan("leave out silver", state, TODAY)
+    assert narrowed.calls[0].args["city"] == "Lyon" and narrowed.calls[0].args["not_segment"] == ["silver"]
+
+
+def test_a_value_the_plan_does_not_carry_is_reported(router: Router) -> None:
+    """ "themes in complaints from Paris": the themes tool has no city, so Paris would be dropped silently."""
+    reading = router.read("what themes come up in complaints from Paris customers", TODAY)
+    plan = router.build("complaint_themes", reading, ConversationState(), router.score(reading))
+    assert router.unused_values(plan, reading) == ["Paris"]
+    listed = router.read("top 3 customers in Paris", TODAY)
+    at_risk = router.build("list_at_risk_customers", listed, ConversationState(), router.score(listed))
+    assert router.unused_values(at_risk, listed) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "window"),
+    [
+        ("revenue between March 3 and April 20", {"kind": "between", "start": "2026-03-03", "end": "2026-04-20"}),
+        ("how many orders since the 2nd of June", {"kind": "between", "start": "2026-06-02"}),
+        ("revenue since the beginning of August", {"kind": "between", "start": "2026-08-01"}),
+        ("how many returns in dec last year", {"kind": "month", "year": 2025, "month": 12}),
+    ],
+)
+def test_windows_named_by_day_or_by_month_of_a_year(router: Router, question: str, window: dict[str, Any]) -> None:
+    tool, args = only_call(router, question)
+    assert tool == "metric_query" and args["window"] == window, args
+
+
+def test_no_order_since_a_date_is_an_inactivity_filter(router: Router) -> None:
+    tool, args = only_call(router, "customers with the highest lifetime value who haven't ordered since 15 June")
+    assert tool == "list_at_risk_customers" and args["inactive_days"] == (TODAY - date(2026, 6, 15)).days

@@ -112,7 +112,7 @@ def _ctx(assistant: Assistant) -> ToolContext:
     return ToolContext(assistant.services, Role.MANAGER, actor="test")
 
 
-LEFTOVER_WORDS = "how many orders came in via the marketplace"  # the rules read it all but "came", "via"
+LEFTOVER_WORDS = "how many orders came in via the marketplace"  # the rules read it all but "came"
 
 
 def test_an_invalid_model_query_falls_back_to_the_rules_query_when_nothing_else_is_left_over(
@@ -123,7 +123,7 @@ def test_an_invalid_model_query_falls_back_to_the_rules_query_when_nothing_else_
     bad = {"measure": "orders", "group_by": ["risk_band", "risk_band"]}
     assistant, _ = _assistant(shop_settings, [{"name": "metric_query", "args": bad}])
     turn = assistant.ask(LEFTOVER_WORDS, role="manager", remember=False)
-    assert "decide: unsure (names orders, but 'came', 'via'" in turn.planner_detail, turn.planner_detail
+    assert "decide: unsure (names orders, but 'came' fit" in turn.planner_detail, turn.planner_detail
     assert "the model's metric query was invalid" in turn.planner_detail and "the rules' query" in turn.planner_detail
     [call] = turn.tool_calls
     assert call.name == "metric_query" and call.ok and call.planner == "model"
@@ -169,7 +169,26 @@ def test_a_constraint_the_plan_would_drop_is_asked_about_and_yes_runs_the_readin
     ran = assistant.ask("yes", asked.session_id, role="cs_staff")
     assert [(c.name, c.args.get("risk_bands")) for c in ran.tool_calls] == [("list_at_risk_customers", ["critical"])]
     assert ran.answer.startswith("_Understood: the 10 customers most likely to churn"), ran.answer
-    manager = assistant.ask(question, role="manager")
-    assert "or **2** for — a query written for this question" in manager.answer, manager.answer
-    other = assistant.ask("no", manager.session_id, role="manager")
-    assert not other.tool_calls, other.planner_detail  # "no" runs nothing it offered
+    manager = assistant.ask(question, role="manager")  # free SQL reads the tickets: asked about or run
+    if manager.intent == "confirm":
+        assert "or **2** for — a query written for this question" in manager.answer, manager.answer
+        other = assistant.ask("no", manager.session_id, role="manager")
+        assert not other.tool_calls, other.planner_detail  # "no" runs nothing it offered
+    else:
+        assert [c.name for c in manager.tool_calls] == ["run_sql_question"], manager.planner_detail
+
+
+def test_how_many_of_them_counts_among_the_last_list_or_asks_which_group(shop_settings: Settings) -> None:
+    """ "how many of them are gold?" counts among the customers just listed; where the last answer listed
+    nobody (or the count cannot be expressed among them) it asks, never counting everyone."""
+    assistant, _ = _assistant(shop_settings, [])  # the rules decide: nothing is scripted
+    alone = assistant.ask("and how many of them are gold?", role="manager")
+    assert alone.intent == "ask_clarifying_question" and "Which group do you mean by 'them'" in alone.answer
+    listed = assistant.ask("top 8 customers most likely to churn", role="manager")
+    ids = listed.tool_calls[0].result.customer_ids
+    counted = assistant.ask("how many of them are gold?", listed.session_id, role="manager")
+    [call] = counted.tool_calls
+    assert call.name == "list_at_risk_customers" and call.args["customer_ids"] == ids, counted.planner_detail
+    assert call.args["segment"] == ["gold"] and call.result.data["matching"] <= len(ids)
+    other = assistant.ask("how many of those have written a review?", counted.session_id, role="manager")
+    assert not other.tool_calls and "Among the customers I just listed" in other.answer, other.planner_detail

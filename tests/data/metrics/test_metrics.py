@@ -399,6 +399,23 @@ def test_unknown_values_and_impossible_breakdowns_are_one_line_errors(shop: tupl
         MetricQuery(measure="happiness")
 
 
+def test_a_status_the_schema_allows_counts_zero_before_any_row_has_it(shop: tuple[Engine, Settings]) -> None:
+    """ "how many offers were redeemed?" before any was: 0, not "no offer status 'redeemed'"."""
+    engine, settings = shop
+    with engine.begin() as connection:  # this clone's shop: no offer redeemed yet
+        connection.execute(text("UPDATE offers SET status = 'sent' WHERE status = 'redeemed'"))
+    query = MetricQuery(measure="offers", filters=[{"dimension": "offer_status", "values": ["Redeemed"]}])
+    result = run_metric(settings, engine, query, "manager")
+    assert [row.value for row in result.rows] == [0.0]
+    with pytest.raises(InvalidLookup, match="no offer status 'lost'"):
+        run_metric(
+            settings,
+            engine,
+            MetricQuery(measure="offers", filters=[{"dimension": "offer_status", "values": ["lost"]}]),
+            "manager",
+        )
+
+
 def test_a_value_with_a_quote_stays_a_value(shop: tuple[Engine, Settings]) -> None:
     """A filter value is checked against the database and quoted by code: a hostile string is only a value
     that does not exist."""

@@ -113,10 +113,13 @@ def build_plan(
             "limit": slots.limit or 10,
             "segment": _one_or_list(slots.segments),
             "country": _one_or_list(slots.countries),
+            "city": _one_or_list(slots.cities),
             "not_segment": slots.not_segments or None,
             "not_country": slots.not_countries or None,
+            "not_city": slots.not_cities or None,
             "risk_bands": slots.risk_bands or None,
             "min_lifetime_value": slots.min_value,
+            "marketing_opt_in": slots.marketing_opt_in,
             "inactive_days": slots.inactive_days,
             "sort": slots.sort,
             "population": slots.population,
@@ -189,7 +192,11 @@ def build_plan(
             args |= {"window_words": span[0], "window_start": _day(span[1]), "window_end": _day(span[2])}
         plan.calls = [PlannedCall(tool, args)]
     elif intent == Intent.OFFER_POLICY:
-        args = {"customer_id": customers[0] if customers else None, "requested_percent": slots.percent}
+        args = {
+            "customer_id": customers[0] if customers else None,
+            "segment": None if customers else slots.segment,
+            "requested_percent": slots.percent,
+        }
         plan.calls = [PlannedCall(tool, args)]
     elif intent == Intent.OFFER_HISTORY:
         plan.calls = [

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from winback.assistant.intents import Intent
-from winback.assistant.planning.lexicon import excluded_values, follow_up_lead
+from winback.assistant.planning.lexicon import excluded_values, follow_up_lead, lexicon, members_asked
 from winback.assistant.planning.metric_slots import (
     MetricSlots,
     _dimension_words,
@@ -28,16 +28,19 @@ from winback.data.metrics import Filter, Window, load_catalog
 from winback.data.risk_bands import RISK_BANDS
 
 BAND = re.compile(r"\b(" + "|".join(RISK_BANDS) + r")\b", re.IGNORECASE)
-NEW_REQUEST = re.compile(
-    r"\b(why|draft|write|compose|tell me about|profile|explain|who is|reviews?|tickets?|themes?|drivers?|offer|policy|"
-    r"search|find|history)\b",
-    re.IGNORECASE,
-)
+NEW_REQUEST = re.compile(rf"\b(?:{'|'.join(map(re.escape, lexicon()['follow_up']['new_request']))})\b", re.I)
 BARE_YEAR = re.compile(r"\b(20\d\d)\b")
 OF_THEM = re.compile(r"\b(?:of|among)\s+(?:them|those|these)\b", re.IGNORECASE)  # "how many of them are platinum"
 WHICH = re.compile(r"^\s*(?:and\s+|so\s+)?(?:which|what)\b", re.IGNORECASE)  # "which topic came up most?"
 MAX_WORDS = 12  # a follow-up changes one thing: "list the top 5 of those by revenue at risk"
-FOLLOWS = {Intent.LIST_AT_RISK, Intent.METRIC_QUERY, Intent.CHURN_DRIVERS, Intent.SEGMENTS, Intent.COMPLAINT_THEMES}
+FOLLOWS = {
+    Intent.LIST_AT_RISK,
+    Intent.METRIC_QUERY,
+    Intent.CHURN_DRIVERS,
+    Intent.SEGMENTS,
+    Intent.COMPLAINT_THEMES,
+    Intent.OFFER_POLICY,  # "and for platinum?": the same question for another segment
+}
 
 
 def _bands(text: str) -> list[str]:
@@ -53,10 +56,19 @@ def follow_up(
     last: dict[str, Any] | None,
     vocabulary: Vocabulary,
     today: date | datetime,
+    listed: list[str] | None = None,
 ) -> tuple[str, str, dict[str, Any], str] | None:
-    """(intent, tool, args, what changed) when the question only changes values of the last call."""
+    """(intent, tool, args, what changed) when the question only changes values of the last call.
+    `listed`: the customers the last list showed ("how many of them are in Spain" counts among them)."""
     if not last or last.get("intent") not in FOLLOWS:
         return None
+    if (
+        last["intent"] == Intent.LIST_AT_RISK
+        and listed
+        and members_asked(question)
+        and not NEW_REQUEST.search(question)
+    ):
+        return _among(last, listed, slots, question)
     words = question.split()
     of_them = last["intent"] == Intent.METRIC_QUERY and OF_THEM.search(question) is not None
     regroup = last["intent"] == Intent.METRIC_QUERY and metric.measure is None and WHICH.search(question) is not None
@@ -103,23 +115,28 @@ def follow_up(
             args["window"] = window[0].model_dump(mode="json", exclude_none=True)
             changed.append(f"window {window[1]!r}")
         groups = _group_by(question, dimensions)
+        direction = _direction(question, measure)
+        if not groups and args.get("group_by") and args.get("top_k") and direction and direction != args.get("sort"):
+            args["sort"] = direction  # "and the best one?" after the worst city: the other end of the ranking
+            changed.append(f"the other end ({direction})")
         if groups:
             args["group_by"] = groups
             args["filters"] = [f for f in args["filters"] if f["dimension"] not in groups]
             args.pop("sort", None)
             args.pop("top_k", None)
             changed.append("by " + ", ".join(groups))
-            if direction := _direction(question, measure):  # "which topic came up most?": the top group
+            if direction:  # "which topic came up most?": the top group
                 args["sort"] = direction
                 if WHICH.search(question):
                     args["top_k"] = 1
     else:
-        for name, plural in (("segment", "segments"), ("country", "countries")):
+        for name, plural in (("segment", "segments"), ("country", "countries"), ("city", "cities")):
             if name not in _keys(intent):
                 continue
             kept, left_out = getattr(slots, plural), getattr(slots, f"not_{plural}")
             if kept and (len(kept) == 1 or intent == Intent.LIST_AT_RISK):
                 args[name] = kept[0] if len(kept) == 1 else kept
+                args.pop("customer_id", None)  # the offer policy asked for a segment, no longer one customer
                 changed.append(f"{name} {'/'.join(kept)}")
             if left_out and intent == Intent.LIST_AT_RISK:  # "leave out bronze": kept with the last filters
                 args[f"not_{name}"] = list(dict.fromkeys([*args.get(f"not_{name}", []), *left_out]))
@@ -150,6 +167,31 @@ def follow_up(
     return intent, tool, args, "; ".join(changed)
 
 
+def _among(
+    last: dict[str, Any], listed: list[str], slots: Slots, question: str
+) -> tuple[str, str, dict[str, Any], str] | None:
+    """The last list's rows that also match what the question names: their number is the answer."""
+    args: dict[str, Any] = {"customer_ids": listed, "limit": len(listed), "population": "all"}
+    args["sort"] = last["args"].get("sort") or "probability"
+    named = {
+        "segment": slots.segments or None,
+        "country": slots.countries or None,
+        "city": slots.cities or None,
+        "not_segment": slots.not_segments or None,
+        "not_country": slots.not_countries or None,
+        "not_city": slots.not_cities or None,
+        "risk_bands": _bands(question) or None,
+        "marketing_opt_in": slots.marketing_opt_in,
+        "min_lifetime_value": slots.min_value,
+        "inactive_days": slots.inactive_days,
+    }
+    named = {k: v for k, v in named.items() if v is not None}
+    if not named:
+        return None
+    what = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in named.items())
+    return Intent.LIST_AT_RISK, last["tool"], args | named, f"among the {len(listed)} listed: {what}"
+
+
 def _only_a_noun(question: str, metric: MetricSlots) -> bool:
     """The measure a follow-up seems to name is only the head of a filter or a group: "only for platinum
     customers", "only orders placed in the app" (a bare noun after a lead word), "and by sales channel?"
@@ -168,8 +210,9 @@ def _only_a_noun(question: str, metric: MetricSlots) -> bool:
 
 def _keys(intent: str) -> set[str]:
     return {
-        Intent.LIST_AT_RISK: {"segment", "country"},
+        Intent.LIST_AT_RISK: {"segment", "country", "city"},
         Intent.CHURN_DRIVERS: {"segment", "country"},
         Intent.SEGMENTS: {"segment", "country", "since"},
         Intent.COMPLAINT_THEMES: {"segment", "since"},
+        Intent.OFFER_POLICY: {"segment"},
     }.get(intent, set())  # type: ignore[call-overload]  # Intent members are str

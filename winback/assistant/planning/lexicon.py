@@ -100,6 +100,26 @@ def asks_one_value(text: str) -> bool:
     return re.search(rf"\b(?:{_alternatives(spec['grouping'])})\b", text, re.I) is None
 
 
+def marketing_consent(text: str) -> bool | None:
+    """True for customers "opted in" to marketing, False for "opted out" / "not opted in", None if not said."""
+    spec = lexicon()["consent"]
+    for wanted, key in ((False, "no"), (True, "yes")):
+        if re.search(rf"\b(?:{_alternatives(spec[key])})\b", text, re.I):
+            return wanted
+    return None
+
+
+def members_asked(text: str) -> bool:
+    """The question points at the rows of the last answer ("which of them are in Spain")."""
+    return re.search(rf"(?:{_alternatives(lexicon()['follow_up']['of_them'])})", text, re.I) is not None
+
+
+def members_counted(text: str) -> bool:
+    """The question counts among the rows of the last answer ("how many of them are in Spain")."""
+    cues = lexicon()["one_value"]["cues"]
+    return members_asked(text) and re.search(rf"\b(?:{_alternatives(cues)})\b", text, re.I) is not None
+
+
 def follow_up_lead(text: str) -> bool:
     """The question starts like a follow-up that changes the last answer, or points back at its rows."""
     spec = lexicon()["follow_up"]

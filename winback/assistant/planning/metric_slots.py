@@ -5,7 +5,6 @@ names no measure gets no metric query."""
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -13,18 +12,21 @@ from functools import lru_cache
 from typing import Any
 
 from winback.assistant.planning.lexicon import excluded_marks, lexicon
-from winback.assistant.planning.slots import INACTIVE, NUMBER, _number
+from winback.assistant.planning.slots import (
+    DAY_OF_MONTH,
+    MONTHS,
+    NUMBER,
+    START_OF_MONTH,
+    _number,
+    day_of_month,
+    month_number,
+    without_inactivity,
+)
 from winback.data.metrics import Filter, MetricQuery, Window, load_catalog
 from winback.data.metrics.catalog import Catalog, Dimension, Measure
 from winback.data.metrics.windows import resolve
 
-MONTHS = "|".join(calendar.month_name[1:]) + r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec"
 COMPARED_WINDOWS = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against|and)\b", re.I)
-
-
-def month_number(name: str) -> int:
-    """1-12 for a month's name or its abbreviation ("sept", "oct")."""
-    return next(n for n in range(1, 13) if calendar.month_name[n].lower().startswith(name.lower()[:3]))
 
 
 HIGHEST = re.compile(r"\b(highest|most|largest|biggest|greatest|top|maximum|max|leads?|leading|more|higher)\b", re.I)
@@ -43,6 +45,15 @@ QUANTITY = re.compile(
     re.I,
 )
 WINDOWS = [
+    (re.compile(rf"\bbetween\s+(?:the\s+)?{DAY_OF_MONTH}\s+and\s+(?:the\s+)?{DAY_OF_MONTH}", re.I), "days_between"),
+    (
+        re.compile(
+            rf"\bbetween\s+({MONTHS})\s+and\s+({MONTHS})(?:\s+(20\d\d)|\s+(?:of\s+)?(this|last)\s+year)?\b", re.I
+        ),
+        "months_between",
+    ),
+    (re.compile(r"\bQ([1-4])(?:\s+|/|-)?(?:(20\d\d)|\s*(?:of\s+)?(this|last)\s+year)?\b", re.I), "quarter"),
+    (re.compile(rf"\b(?:in\s+|during\s+)?({MONTHS})\.?\s+(?:of\s+)?(last|this)\s+year\b", re.I), "month_of_year"),
     (re.compile(r"\b(?:in\s+)?(?:the\s+)?(?:last|past|previous)\s+" + NUMBER + r"\s+days?\b", re.I), "last_days"),
     (re.compile(r"\b(?:in\s+)?(?:the\s+)?(?:last|past|previous)\s+" + NUMBER + r"\s+weeks?\b", re.I), "last_weeks"),
     (re.compile(r"\b(?:in\s+)?(?:the\s+)?(?:last|past|previous)\s+" + NUMBER + r"\s+months?\b", re.I), "last_months"),
@@ -56,10 +67,10 @@ WINDOWS = [
     (re.compile(r"\bthis\s+month\b", re.I), "this_month"),
     (re.compile(r"\b(?:this|the current)\s+quarter\b|\bquarter[- ]to[- ]date\b|\bqtd\b", re.I), "this_quarter"),
     (re.compile(r"\b(?:this|the current)\s+year\b|\byear[- ]to[- ]date\b|\bytd\b", re.I), "this_year"),
-    (re.compile(r"\bQ([1-4])(?:\s+|/|-)?(20\d\d)?\b", re.I), "quarter"),
+    (re.compile(rf"\b(?:since|from|after)\s+(?:the\s+)?{DAY_OF_MONTH}", re.I), "since_day"),
+    (re.compile(rf"\b(?:since|from|after)\s+{START_OF_MONTH}", re.I), "since_month"),
     (re.compile(r"\b(?:since|from|after)\s+(" + MONTHS + r")(?:\s+(20\d\d))?\b", re.I), "since_month"),
     (re.compile(r"\b(?:in|during|for)\s+(" + MONTHS + r")(?:\s+(20\d\d))?\b", re.I), "in_month"),
-    (re.compile(r"\bbetween\s+(" + MONTHS + r")\s+and\s+(" + MONTHS + r")(?:\s+(20\d\d))?\b", re.I), "months_between"),
     (re.compile(r"\bH([12])(?:\s+|/|-)?(20\d\d)?\b|\b(first|second) half(?: of)?(?: (20\d\d))?\b", re.I), "half"),
     (
         re.compile(
@@ -408,15 +419,32 @@ def _window(text: str, today: date) -> tuple[Window, str] | None:
         if kind == "quarter":
             quarter = int(m.group(1))
             year = int(m.group(2)) if m.group(2) else today.year - (3 * quarter - 2 > today.month)
+            if m.group(3):  # "Q2 this year", "Q4 last year"
+                year = today.year - (m.group(3).lower() == "last")
             end_month = 3 * quarter
             end = date(year + (end_month == 12), end_month % 12 + 1, 1) - timedelta(days=1)
             return Window(kind="between", start=date(year, end_month - 2, 1), end=end), words
         if kind == "months_between":
             first, last = month_number(m.group(1)), month_number(m.group(2))
             year = int(m.group(3)) if m.group(3) else (today.year if last <= today.month else today.year - 1)
+            if m.group(4):  # "between march and june this year"
+                year = today.year - (m.group(4).lower() == "last")
             start = date(year - (first > last), first, 1)
             end = date(year + (last == 12), last % 12 + 1, 1) - timedelta(days=1)
             return Window(kind="between", start=start, end=min(end, today)), words
+        if kind == "days_between":
+            until = day_of_month(m.groups()[5:10], today)
+            opening = m.groups()[0:5]
+            since = day_of_month(opening, until or today) if not opening[4] and until else day_of_month(opening, today)
+            if since is None or until is None or since > until:
+                return None
+            return Window(kind="between", start=since, end=until), words
+        if kind == "since_day":
+            named = day_of_month(m.groups()[0:5], today)
+            return (Window(kind="between", start=named), words) if named else None
+        if kind == "month_of_year":
+            year = today.year - (m.group(2).lower() == "last")
+            return Window(kind="month", year=year, month=month_number(m.group(1))), words
         if kind == "half":
             half = int(m.group(1)) if m.group(1) else (1 if m.group(3).lower() == "first" else 2)
             year = int(m.group(2) or m.group(4) or today.year)
@@ -538,17 +566,17 @@ def parse_metric(
     if said := _window(text, today):  # resolved the metrics layer's way, for free SQL's check too
         span = resolve(said[0], today)
         slots.span = (said[1], span.start, span.end) if span else None
-    hit = find_measure(text, catalog, values)
+    hit = find_measure(without_inactivity(text) if inactive_days is not None else text, catalog, values)
     if hit is None:
         return slots
     slots.measure, slots.measure_words = _counted_by_verb(text, *hit, catalog)
-    rest = _without_measure(text, slots.measure_words)
+    rest = _without_measure(without_inactivity(text) if inactive_days is not None else text, slots.measure_words)
     slots.measure = _per_item(slots.measure, rest, values, aliases or {}, catalog, slots.found)
     measure = slots.measure
     entity = catalog.entity_of(measure)
     dimensions = catalog.dimensions_for(measure)
     groups = _group_by(rest, dimensions)
-    window = _window(INACTIVE.sub(" ", text) if inactive_days else text, today)
+    window = _window(without_inactivity(text) if inactive_days is not None else text, today)
     if window and COMPARED_WINDOWS.search(text):  # "returns sept vs oct": the same figure for two windows
         other = _window(text.replace(window[1], " ", 1), today)
         if other and other[0] != window[0]:
@@ -716,7 +744,7 @@ def _unexplained(
     own words ("satisfaction score"), which like the dimensions' words explain a word in any inflection
     ("stars" by "star"); `verbs`: its entity's ("opened", "came back"), exactly as written ("open" is not
     "opened": open tickets are a measure of their own). Also returns what is left of the text, for _conditions."""
-    rest = INACTIVE.sub(" ", text) if inactive else text
+    rest = without_inactivity(text) if inactive else text
     if window_words:
         rest = rest.replace(window_words, " ")
     for phrase in (*vocabulary, *verbs):

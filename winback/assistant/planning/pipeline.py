@@ -26,7 +26,7 @@ from winback.assistant.planning.accounting import content_words, empty_words, wo
 from winback.assistant.planning.calls import CLARIFY, CONFIRM, RESPOND, Plan, PlannedCall
 from winback.assistant.planning.candidates import IntentScores
 from winback.assistant.planning.interpretation import phrases, understood
-from winback.assistant.planning.lexicon import asks_personal_data, embedded_statement, lexicon
+from winback.assistant.planning.lexicon import asks_personal_data, embedded_statement, lexicon, members_counted
 from winback.assistant.planning.metric_slots import MetricSlots, asks_for_measure, is_bare_noun
 from winback.assistant.planning.model_choice import ForcedChoice, allowed_tools, forced_choice, intent_for
 from winback.assistant.planning.model_query import grounded_query
@@ -39,6 +39,16 @@ from winback.tools.names import ToolName
 from winback.tools.sql_query import LOOKS_LIKE_SQL
 
 WORDS_LEFT = "words it cannot account for:"
+WHICH_ROWS = (
+    "Which group do you mean by 'them'? I can count among the customers of a list or the rows of a figure I "
+    'showed last; ask for that list first, or name the group in the question ("how many platinum customers '
+    'ordered in 2025 but not this year?").'
+)
+AMONG_LISTED = (
+    "Among the customers I just listed, I can count those of a segment, country, city or risk band, with a "
+    'lifetime value above an amount, opted in to marketing or not, or without an order for some days ("how '
+    'many of them are in Spain?"). For anything else, ask it about the whole group instead.'
+)
 LEAD = phrases()["lead"]
 HOW_MUCH = re.compile(r"\s*how much\b", re.IGNORECASE)
 CONFIDENT = 0.9  # the intent model's probability over which a word nobody knows does not change the intent
@@ -93,11 +103,16 @@ class Planner:
         followed = self.router.follow_up(reading, scores, state, today)
         if followed is not None:
             return _finish(followed, trace + [f"decide: rule, {followed.rule}"], "rule")
-        intent = self.router.decide(reading, scores, state)
+        if members_counted(reading.text) and state.answered != Intent.METRIC_QUERY and not reading.slots.customer_ids:
+            reply = AMONG_LISTED if state.answered == Intent.LIST_AT_RISK else WHICH_ROWS
+            return _finish(
+                Plan(CLARIFY, reply=reply), trace + ["decide: 'them' is not a group I can count: ask"], "rules"
+            )
+        intent = self._for_role(self.router.decide(reading, scores, state), reading, scores, state, ctx)
         rules_plan = self.router.build(intent, reading, state, scores)  # also what every fallback below keeps
         if _nothing_to_act_on(reading, state, rules_plan):
             return _finish(nothing_understood(reading), trace + ["decide: no word of it is known: ask"], "rules")
-        dropped = self.router.unused(rules_plan.intent, reading)
+        dropped = self.router.unused(rules_plan.intent, reading) + self.router.unused_values(rules_plan, reading)
         if dropped and rules_plan.calls:  # the plan would silently drop what these words ask for
             readings = [rules_plan]
             if ctx.role in ROLES_WITH_FREE_SQL and not LOOKS_LIKE_SQL.match(question):
@@ -125,6 +140,20 @@ class Planner:
             why = str(exc.message).split(". ")[0][:160]
             return _finish(rules_plan, trace + [f"the model refused the request ({why}): rules"], "rules")
         return self._after_choice(choice, intent, rules_plan, unsure, reading, scores, state, mode, trace)
+
+    def _for_role(
+        self, intent: str, reading: Reading, scores: IntentScores, state: ConversationState, ctx: ToolContext
+    ) -> str:
+        """Free SQL is not every role's: for the others, the metrics layer where it reads the figure asked for
+        whole, free SQL still (refused by the registry) where it does not, else the best other candidate."""
+        if intent != Intent.SQL_QUESTION or ctx.role in ROLES_WITH_FREE_SQL or LOOKS_LIKE_SQL.match(reading.question):
+            return intent
+        metric = reading.metric
+        if metric is not None and metric.measure is not None and asks_for_measure(reading.text, metric):
+            whole = not (metric.unexplained or metric.conditions or metric.inexpressible)
+            return Intent.METRIC_QUERY if whole else intent  # a figure the layer cannot read whole: refused
+        other = next((name for name, _ in scores.ranked if name not in (Intent.SQL_QUESTION, Intent.METRIC_QUERY)))
+        return self.router.decide(reading, scores, state, other)
 
     def unsure(self, reading: Reading, scores: IntentScores, intent: str, mode: str) -> Unsure | None:
         """Why the rules should not decide alone (None: they are sure)."""

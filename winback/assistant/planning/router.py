@@ -5,6 +5,7 @@ all; planning/pipeline.py runs the same steps and asks the model where these rul
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from winback.assistant.planning.calls import CHANGE_REFUSAL, CLARIFY, RESPOND, P
 from winback.assistant.planning.candidates import IntentRouter, IntentScores, load_intents
 from winback.assistant.planning.customer_ids import read_ids
 from winback.assistant.planning.follow_ups import follow_up
+from winback.assistant.planning.lexicon import mentions
 from winback.assistant.planning.metric_slots import MetricSlots, parse_metric
 from winback.assistant.planning.rules import CHANGE_REQUEST, refine_intent
 from winback.assistant.planning.slots import Slots, Vocabulary, parse_slots
@@ -76,9 +78,8 @@ class Router:
 
     # -- the steps ----------------------------------------------------------------------------------
     def read(self, question: str, today: date | datetime) -> Reading:
-        if CHANGE_REQUEST.search(question):
-            plan = Plan(RESPOND, reply=CHANGE_REFUSAL, rule="a request to change data, refused")
-            return Reading(question, question, Slots(), ruled=plan)
+        if CHANGE_REQUEST.search(question) or CHANGE_REQUEST.search(corrected(question, self.known_values)):
+            return self._refused(question)
         text, found, missing = question, None, []
         if self.id_lookup is not None and not LOOKS_LIKE_SQL.match(question):  # a statement's literals are SQL's
             reading = read_ids(question, self.id_lookup)
@@ -90,6 +91,8 @@ class Router:
         if found is not None:
             slots.customer_ids = found
         if missing and not found:
+            if self._asks_a_change(text):  # "close ticket T-5002-06": a change, whatever the id names
+                return self._refused(question)
             names = ", ".join(repr(m) for m in missing[:3])
             reply = (
                 f"There is no customer with id {names}. Ids are matched exactly as your shop stores them "
@@ -101,11 +104,37 @@ class Router:
         read.unexplained = unexplained(text, self.known_values)
         return read
 
+    @staticmethod
+    def _refused(question: str) -> Reading:
+        plan = Plan(RESPOND, reply=CHANGE_REFUSAL, rule="a request to change data, refused")
+        return Reading(question, question, Slots(), ruled=plan)
+
+    def _asks_a_change(self, text: str) -> bool:
+        scores = self.intent_router.score(text)
+        return scores.top == Intent.CHANGE_DATA and scores.ranked[0][1] >= CHANGE_SURE
+
     def unused(self, intent: str, reading: Reading) -> list[str]:
         """Words the data knows that this intent's plan does not use: a constraint it would drop."""
         if intent in (Intent.METRIC_QUERY, Intent.SQL_QUESTION, Intent.RESPOND, Intent.CHANGE_DATA):
             return []  # the metrics layer accounts for its own words; free SQL reads them all
         return unused_by(intent, reading.text, self.known_values)
+
+    def unused_values(self, plan: Plan, reading: Reading) -> list[str]:
+        """Segments, countries and cities the question names that no call of the plan carries ("top 5
+        Lyon customers" planned without a city filter): a constraint silently dropped."""
+        if plan.intent in (Intent.SQL_QUESTION, RESPOND, CLARIFY) or not plan.calls:
+            return []
+        if any("customer_id" in call.args for call in plan.calls):
+            return []  # about one customer: a segment or a city named describes her
+        said = json.dumps([call.args for call in plan.calls], default=str).lower()
+        named = []
+        for name, known in (
+            ("segment", self.vocabulary.segments),
+            ("country", self.vocabulary.countries),
+            ("city", self.vocabulary.metric_values.get("city", [])),
+        ):
+            named += [m.value for m in mentions(reading.text, known, self.vocabulary.aliases.get(name, {}))]
+        return list(dict.fromkeys(v for v in named if v.lower() not in said))
 
     @cached_property
     def known_values(self) -> list[str]:
@@ -126,7 +155,9 @@ class Router:
         self, reading: Reading, scores: IntentScores, state: ConversationState, today: date | datetime
     ) -> Plan | None:
         assert reading.metric is not None  # read() fills it whenever no rule decided
-        changed = follow_up(reading.text, reading.slots, reading.metric, state.last_call, self.vocabulary, today)
+        changed = follow_up(
+            reading.text, reading.slots, reading.metric, state.last_call, self.vocabulary, today, state.customer_ids
+        )
         if changed is None:
             return None
         intent, tool, args, what = changed

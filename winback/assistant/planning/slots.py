@@ -9,7 +9,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from winback.assistant.planning.lexicon import excluded_values, lexicon, mentions, requested_language, requested_tone
+from winback.assistant.planning.lexicon import (
+    excluded_values,
+    lexicon,
+    marketing_consent,
+    mentions,
+    requested_language,
+    requested_tone,
+)
 from winback.data.risk_bands import RISK_BANDS
 
 NUMBER_WORDS: dict[str, int] = lexicon()["numbers"]["words"]
@@ -40,15 +47,78 @@ SINGULAR_REF = re.compile(
     r"same customer|this client|that client)\b",
     re.IGNORECASE,
 )
+INACTIVE_VERBS = (
+    r"\b(?:no orders?|not ordered|haven'?t ordered|hasn'?t ordered|havent ordered|hasnt ordered|not bought|haven'?t bought|"
+    r"hasn'?t bought|haven'?t shopped|hasn'?t shopped|inactive|quiet|silent|without an order|no purchases?|not purchased|"
+    r"haven'?t purchased|hasn'?t purchased|without a purchase|no (?:new )?orders? placed|not placed an order)"
+    r"(?:\s+(?:anything|at all|an order|a thing))?"
+)
 INACTIVE = re.compile(
-    r"\b(?:no orders?|not ordered|haven'?t ordered|hasn'?t ordered|havent ordered|hasnt ordered|not bought|haven'?t bought|hasn'?t bought|"
-    r"haven'?t shopped|hasn'?t shopped|inactive|quiet|silent|without an order|no purchases?|not purchased|"
-    r"haven'?t purchased|hasn'?t purchased|without a purchase|no (?:new )?orders? placed)"
-    r"(?:\s+(?:anything|at all))?\s+(?:for|in|within)\s+(?:the\s+last\s+|the\s+past\s+|over\s+|more than\s+|at least\s+)?"
+    INACTIVE_VERBS
+    + r"\s+(?:for|in|within)\s+(?:the\s+last\s+|the\s+past\s+|over\s+|more than\s+|at least\s+)?"
     + NUMBER
     + r"\+?\s*(day|week|month)s?",
     re.IGNORECASE,
 )
+MONTHS = "|".join(calendar.month_name[1:]) + r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec"
+ORDINAL_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+DAY_OF_MONTH = (  # "1 may", "1st of May", "may 1st", "Aug 15, 2025"
+    rf"(?:{ORDINAL_DAY}\s+(?:of\s+)?({MONTHS})\.?|({MONTHS})\.?\s+{ORDINAL_DAY}(?!\d|\s*(?:%|k\b)))(?:,?\s+(20\d\d))?"
+)
+START_OF_MONTH = rf"(?:the\s+)?(?:start|beginning|first)\s+of\s+({MONTHS})(?:\s+(20\d\d))?"
+INACTIVE_SINCE = re.compile(
+    INACTIVE_VERBS
+    + rf"\s+(?:since|after)\s+(?:(20\d\d-\d\d-\d\d)|{DAY_OF_MONTH}|{START_OF_MONTH}|({MONTHS})\b(?:\s+(20\d\d))?)",
+    re.IGNORECASE,
+)
+
+
+def month_number(name: str) -> int:
+    """1-12 for a month's name or its abbreviation ("sept", "oct")."""
+    return next(n for n in range(1, 13) if calendar.month_name[n].lower().startswith(name.lower()[:3]))
+
+
+def past_date(year: str | None, month: int, day: int, today: date) -> date | None:
+    """The date named, in its year or, without one, the latest such date not after today."""
+    try:
+        if year:
+            return date(int(year), month, day)
+        named = date(today.year, month, day)
+        return named if named <= today else date(today.year - 1, month, day)
+    except ValueError:
+        return None
+
+
+def day_of_month(groups: tuple[str | None, ...], today: date) -> date | None:
+    """The date of a DAY_OF_MONTH match's five groups."""
+    day, month, month_first, day_second, year = groups
+    return past_date(year, month_number(month or month_first or ""), int(day or day_second or 1), today)
+
+
+def inactive_since(text: str, today: date) -> int | None:
+    """Days since the date in "haven't ordered since 1 May" / "since the start of July" (None: not said)."""
+    m = INACTIVE_SINCE.search(text)
+    if not m:
+        return None
+    named: date | None
+    if m[1]:
+        try:
+            named = date.fromisoformat(m[1])
+        except ValueError:
+            return None
+    elif m[2] or m[4]:
+        named = day_of_month(m.groups()[1:6], today)
+    else:
+        month, year = (m[7], m[8]) if m[7] else (m[9], m[10])
+        named = past_date(year, month_number(month), 1, today)
+    return None if named is None else max(0, (today - named).days)
+
+
+def without_inactivity(text: str) -> str:
+    """The question without its inactivity clause (its number or date is no window)."""
+    return INACTIVE_SINCE.sub(" ", INACTIVE.sub(" ", text))
+
+
 MIN_VALUE = re.compile(
     r"\b(?:worth|value|valued|spent|spend|ltv|lifetime value)\s+(?:of\s+)?(?:more than|over|above|at least|>=?)\s*"
     r"[€$£]?\s*(\d[\d,]*(?:\.\d+)?)\s*(k\b)?",
@@ -64,6 +134,7 @@ LAST_PERIOD = re.compile(
     r"\b(?:in\s+)?(?:the\s+)?(?:last|past)\s+" + NUMBER + r"?\s*(day|week|month|year)s?\b", re.IGNORECASE
 )
 GROUP_BY: dict[str, str] = lexicon()["group_by"]["words"]
+EVERY = re.compile(r"\b(?:" + "|".join(map(re.escape, lexicon()["numbers"]["all_words"])) + r")\b", re.IGNORECASE)
 
 
 @dataclass
@@ -86,11 +157,14 @@ class Slots:
     countries: list[str] = field(default_factory=list)
     not_segments: list[str] = field(default_factory=list)  # "not bronze", "leave out France and the UK"
     not_countries: list[str] = field(default_factory=list)
+    cities: list[str] = field(default_factory=list)  # cities named (the data's "city" values), left-out ones apart
+    not_cities: list[str] = field(default_factory=list)
     risk_bands: list[str] = field(default_factory=list)
     limit: int | None = None
     since: date | None = None
     inactive_days: int | None = None
     min_value: float | None = None
+    marketing_opt_in: bool | None = None  # "opted in to marketing" / "not opted in"
     channel: str | None = None
     tone: str | None = None
     kind: str | None = None  # review / ticket
@@ -155,12 +229,14 @@ def parse_slots(text: str, vocabulary: Vocabulary, today: date | datetime) -> Sl
     for name, plural, known in (
         ("segment", "segments", vocabulary.segments),
         ("country", "countries", vocabulary.countries),
+        ("city", "cities", vocabulary.metric_values.get("city", [])),
     ):
         named = mentions(text, known, vocabulary.aliases.get(name, {}))
         kept = list(dict.fromkeys(m.value for m in named if not m.excluded))
         setattr(slots, plural, kept)
         setattr(slots, f"not_{plural}", list(dict.fromkeys(m.value for m in named if m.excluded)))
-        setattr(slots, name, kept[0] if len(kept) == 1 else None)
+        if name != "city":
+            setattr(slots, name, kept[0] if len(kept) == 1 else None)
     slots.risk_bands = [
         b
         for b in RISK_BANDS
@@ -179,10 +255,15 @@ def parse_slots(text: str, vocabulary: Vocabulary, today: date | datetime) -> Sl
         value = m.group(1) or m.group(2)
         if value:
             slots.limit = max(1, int(_number(value)))
+    elif EVERY.search(text):
+        slots.limit = lexicon()["numbers"]["all_limit"]
     if m := INACTIVE.search(text):
         slots.inactive_days = int(_number(m[1]) * {"day": 1, "week": 7, "month": 30}[m[2].lower()])
+    else:
+        slots.inactive_days = inactive_since(text, today)
     if m := MIN_VALUE.search(text):
         slots.min_value = _number(m[1]) * (1000 if m[2] else 1)
+    slots.marketing_opt_in = marketing_consent(text)
     slots.since = _since(text, today)
     if _word("sms|text message", text):
         slots.channel = "sms"

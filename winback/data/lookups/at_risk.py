@@ -21,10 +21,16 @@ AtRiskSort = Literal["probability", "revenue_at_risk", "lifetime_value", "predic
 class AtRiskArgs(BaseModel):
     segment: str | list[str] | None = Field(None, description="customer segment(s), e.g. gold or [gold, silver]")
     country: str | list[str] | None = Field(None, description="country name(s), e.g. France or [Spain, Italy]")
+    city: str | list[str] | None = Field(None, description="city name(s), e.g. Lyon or [Lyon, Paris]")
     not_segment: list[str] | None = Field(None, description="leave out these segments")
     not_country: list[str] | None = Field(None, description="leave out these countries")
+    not_city: list[str] | None = Field(None, description="leave out these cities")
     risk_bands: list[RiskBand] | None = Field(None, description="only these risk bands")
     min_lifetime_value: float | None = Field(None, ge=0, description="only customers who paid at least this much")
+    marketing_opt_in: bool | None = Field(None, description="only customers who accepted (true) or refused marketing")
+    customer_ids: list[str] | None = Field(
+        None, max_length=200, description="only these customers (the rows of an earlier list: 'how many of them ...')"
+    )
     inactive_days: int | None = Field(None, ge=0, le=36500, description="only customers with no order for N days")
     limit: int = Field(10, ge=1, description="how many customers")
     sort: AtRiskSort = Field(
@@ -79,6 +85,7 @@ def _ranked(connection: Connection, args: AtRiskArgs) -> tuple[Select[Any], Colu
     as_of = reference_date(connection)
     segments = _resolved(connection, Customer.segment, args.segment, "segment")
     countries = _resolved(connection, Customer.country, args.country, "country")
+    cities = _resolved(connection, Customer.city, args.city, "city")
     ltv = func.coalesce(ChurnScore.lifetime_value, 0)
     spend = func.coalesce(ChurnScore.spend_365d, 0)
     last_seen = func.coalesce(ChurnScore.last_order_at, Customer.signup_at)
@@ -87,12 +94,20 @@ def _ranked(connection: Connection, args: AtRiskArgs) -> tuple[Select[Any], Colu
         conditions.append(Customer.segment.in_(segments))
     if countries:
         conditions.append(Customer.country.in_(countries))
+    if cities:
+        conditions.append(Customer.city.in_(cities))
     if args.not_segment:
         conditions.append(Customer.segment.not_in(_resolved(connection, Customer.segment, args.not_segment, "segment")))
     if args.not_country:
         conditions.append(Customer.country.not_in(_resolved(connection, Customer.country, args.not_country, "country")))
+    if args.not_city:
+        conditions.append(Customer.city.not_in(_resolved(connection, Customer.city, args.not_city, "city")))
     if args.risk_bands:
         conditions.append(ChurnScore.risk_band.in_(args.risk_bands))
+    if args.marketing_opt_in is not None:
+        conditions.append(Customer.marketing_opt_in.is_(args.marketing_opt_in))
+    if args.customer_ids:
+        conditions.append(ChurnScore.customer_id.in_(args.customer_ids))
     if args.population != "all":
         # the flag `winback score` stores: ranked by probability, the (scored_at, lapsed, probability) index
         # is read from the top; any other order sorts every matching row, where a plain scan is faster

@@ -61,6 +61,7 @@ def known_values(
     if dimension.needs == "scores" and not entity.scores_joined:
         sql += " " + catalog.joins["scores"]
     values = [_plain(v) for v in connection.execute(text(sql + " LIMIT 2000")).scalars()]
+    values += [v for v in dimension.values_in_order if v not in values]  # a status no row has yet counts 0
     return sorted((v for v in values if v is not None), key=str)
 
 
