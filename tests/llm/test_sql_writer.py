@@ -3,6 +3,7 @@ model as one-line reasons, at most two repairs, and only guarded SQL ever runs."
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from winback.data.db import make_engine
 from winback.data.demo.seed import seed_demo
 from winback.data.fingerprint import database_fingerprint
 from winback.data.migrate import upgrade
-from winback.llm.sql_writer import SqlWriter, extract_sql
+from winback.llm.sql_writer import Expected, SqlWriter, extract_sql
 
 
 @pytest.fixture
@@ -73,3 +74,13 @@ def test_unknown_column_errors_list_the_real_columns() -> None:
         explain_failure("only SELECT queries are allowed", "DROP TABLE x", "sqlite")
         == "only SELECT queries are allowed"
     )
+
+
+def test_a_window_is_written_below_the_day_after_its_last_day() -> None:
+    """ "this year" up to 2026-10-31: `closed_at <= '2026-10-31'` drops that day's timestamps, so the hint
+    asks for `< '2026-11-01'`, and a query written that way keeps to the window."""
+    expected = Expected(window=("this year", date(2026, 1, 1), date(2026, 10, 31)))
+    assert ">= '2026-01-01' AND < '2026-11-01'" in expected.hint()
+    inside = "SELECT COUNT(*) FROM customers WHERE closed_at >= '2026-01-01' AND closed_at < '2026-11-01'"
+    assert expected.problem(inside, 1) is None
+    assert expected.problem("SELECT COUNT(*) FROM customers", 1) is not None

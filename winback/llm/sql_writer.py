@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import sqlglot
@@ -113,8 +113,10 @@ class Expected:
         if self.window is None:
             return ""
         words, first, last = self.window
+        after = last + timedelta(days=1)  # timestamps on the last day count: compare below the next day
         span = f"from {first:%Y-%m-%d} to {last:%Y-%m-%d}" if first else f"up to {last:%Y-%m-%d}"
-        return f" ({words} = {span}, both days included; use these dates, not the current date)"
+        bounds = (f">= '{first:%Y-%m-%d}' AND " if first else "") + f"< '{after:%Y-%m-%d}'"
+        return f" ({words} = {span}, both days included: write the time column {bounds}; not the current date)"
 
     def problem(self, sql: str, rows: int) -> str | None:
         """Why the query does not answer the question as asked, or None."""
@@ -122,7 +124,7 @@ class Expected:
             return f"the question asks for one number, but the query returned {rows} rows"
         if self.window is not None:
             words, first, last = self.window
-            wanted = [d for d in (first, last) if d is not None]
+            wanted = [d for d in (first, last, last + timedelta(days=1)) if d is not None]
             if not any(f"{d:%Y-%m-%d}" in sql for d in wanted):
                 span = f"{first:%Y-%m-%d} to {last:%Y-%m-%d}" if first else f"up to {last:%Y-%m-%d}"
                 return f"the query does not keep to the question's window ({words} = {span})"

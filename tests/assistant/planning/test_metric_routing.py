@@ -539,3 +539,33 @@ def test_windows_named_by_day_or_by_month_of_a_year(router: Router, question: st
 def test_no_order_since_a_date_is_an_inactivity_filter(router: Router) -> None:
     tool, args = only_call(router, "customers with the highest lifetime value who haven't ordered since 15 June")
     assert tool == "list_at_risk_customers" and args["inactive_days"] == (TODAY - date(2026, 6, 15)).days
+
+
+@pytest.mark.parametrize(
+    ("question", "cohort", "window"),
+    [
+        (
+            "average order value by acquisition channel, only customers who signed up in 2025",
+            {"dimension": "signup_year", "values": ["2025"], "exclude": False},
+            {"kind": "all"},
+        ),
+        (
+            "how many orders in 2025 were placed by the 2024 signups",
+            {"dimension": "signup_year", "values": ["2024"], "exclude": False},
+            {"kind": "year", "year": 2025},
+        ),
+        (
+            "revenue last year from customers who joined in March 2024",
+            {"dimension": "signup_month", "values": ["2024-03"], "exclude": False},
+            {"kind": "last_year"},
+        ),
+    ],
+)
+def test_a_signup_cohort_is_a_filter_not_the_window(
+    router: Router, question: str, cohort: dict[str, Any], window: dict[str, Any]
+) -> None:
+    """The customers' signup names who counts; the measure's own window stays its own ("orders in 2025")."""
+    tool, args = only_call(router, question)
+    assert tool == "metric_query" and cohort in args["filters"] and args["window"] == window, args
+    _, own = only_call(router, "how many customers signed up in 2025")  # customers' window is their signup
+    assert own["window"] == {"kind": "year", "year": 2025} and not own.get("filters")

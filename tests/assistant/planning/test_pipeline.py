@@ -192,3 +192,17 @@ def test_how_many_of_them_counts_among_the_last_list_or_asks_which_group(shop_se
     assert call.args["segment"] == ["gold"] and call.result.data["matching"] <= len(ids)
     other = assistant.ask("how many of those have written a review?", counted.session_id, role="manager")
     assert not other.tool_calls and "Among the customers I just listed" in other.answer, other.planner_detail
+
+
+def test_a_question_only_small_talk_words_explain_gets_what_winback_does(shop_settings: Settings) -> None:
+    """ "who won the champions league last year?": "who" would make it a list of people; every word it has
+    is unknown or known only from the off-topic examples, so the answer says what winback does."""
+    assistant, _ = _assistant(shop_settings, [])  # no model call: nothing is scripted
+    planner = assistant.planner()
+    for question in ("who won the champions league last year?", "recommend a good movie for tonight"):
+        plan = planner.plan(question, _ctx(assistant), ConversationState(), assistant.today(), "router+llm", [])
+        assert plan.intent == "respond" and not plan.calls, plan.trace
+    kept = planner.plan(
+        "who placed the most orders last month", _ctx(assistant), ConversationState(), assistant.today(), "router", []
+    )
+    assert "only off-topic words" not in " ".join(kept.trace)

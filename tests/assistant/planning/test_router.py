@@ -103,3 +103,12 @@ def test_a_campaign_question_gets_its_report(router: Router, question: str, camp
 def test_filters_without_a_campaign_word_list_customers_and_start_nothing(router: Router) -> None:
     plan = router.plan("platinum clients in Spain at critical risk", ConversationState(), TODAY)
     assert [c.tool for c in plan.calls] == ["list_at_risk_customers"]
+
+
+def test_an_ordinal_is_no_typo(router: Router) -> None:
+    """ "fourth" was mended into "four" (a close known word) before the slots read it."""
+    state = ConversationState(customer_ids=["C-1", "C-2", "C-3", "C-4", "C-5"])
+    opened = router.plan("open the fourth one", state, TODAY)
+    assert [(c.tool, c.args) for c in opened.calls] == [("get_customer_profile", {"customer_id": "C-4"})]
+    explained = router.plan("explain the second", state, TODAY)
+    assert [c.args for c in explained.calls] == [{"customer_id": "C-2"}], explained.intent

@@ -37,6 +37,8 @@ def test_references_channels_and_kinds() -> None:
     s = parse_slots("draft an SMS for the second customer", VOCAB, TODAY)
     assert s.ordinal == 2 and s.channel == "sms" and not s.customer_ids
     assert parse_slots("and the last one?", VOCAB, TODAY).ordinal == -1
+    assert parse_slots("explain the second", VOCAB, TODAY).ordinal == 2  # no noun after it
+    assert parse_slots("open the fourth one", VOCAB, TODAY).ordinal == 4
     her = parse_slots("and her tickets?", VOCAB, TODAY)
     assert her.pronoun and her.singular and her.kind == "ticket"
     their = parse_slots("what do customers say about their deliveries", VOCAB, TODAY)

@@ -50,8 +50,8 @@ def planning_words() -> frozenset[str]:
         for value in section.values():
             if isinstance(value, list):
                 texts += [str(v) for v in value]
-            elif isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
-                texts += list(value)  # languages, tones: the words people write
+            elif isinstance(value, dict):
+                texts += list(value)  # languages, tones, numbers, ordinals: the words people write
     known = {w for text in texts for w in words_of(text)}
     return frozenset(known | set(ENGLISH_STOP_WORDS))
 
@@ -88,6 +88,28 @@ def intent_words(intent: str) -> frozenset[str]:
                 fillers.add(name)
                 pending += frames["fillers"][name]
     return frozenset(f for text in texts for w in words_of(text) for f in _stem(w))
+
+
+def off_topic(text: str, values: list[str]) -> bool:
+    """Every content word the question has is unknown or known only from small talk and off-topic
+    examples ("who won the champions league last year?": "won" is only in "who won the match"): nothing
+    a tool could act on."""
+    words = [w for w in content_words(text) if w not in unexplained(text, values)]
+    if not words:
+        return False
+    frames, _ = bank_spec()
+    tools = [name for name in frames["intents"] if name != "respond"]
+    domain = _domain_words() | {f for t in tools for f in intent_words(t)}
+    return all(
+        any(f in intent_words("respond") for f in _stem(w)) and not any(f in domain for f in _stem(w)) for w in words
+    )
+
+
+@lru_cache(maxsize=1)
+def _domain_words() -> frozenset[str]:
+    """The catalog's words and its entities' verbs ("came back", "opened"), stemmed."""
+    verbs = [v for e in load_catalog().entities.values() for v in e.verbs]
+    return _catalog_words() | frozenset(f for text in verbs for w in words_of(text) for f in _stem(w))
 
 
 def unused_by(intent: str, text: str, values: list[str]) -> list[str]:

@@ -39,7 +39,7 @@ TOP_N = r"\b(?:top|first|bottom|worst|best)\s+" + NUMBER + r"\s+"
 TOP_GROUPS = re.compile(r"\b(?:top|first|best|worst|bottom)\s+" + NUMBER + r"\s+(\w+(?:\s\w+)?)", re.I)
 BY_WORDS = r"(?:by|per|for each|each|across|among|between|broken down by|split by|grouped by|in each)\s+(?:the\s+)?"
 QUANTITY = re.compile(
-    r"\b(how many|how much|number of|count|total|sum|average|avg|mean|median|share|rate|ratio|percent(?:age)?|"
+    r"\b(how many|how much|number of|count|total|sum|volume|average|avg|mean|median|share|rate|ratio|percent(?:age)?|"
     r"proportion|fraction|what(?:'s| is| was| are| were) (?:the|our)|by|per|across|each|compare|trend|"
     r"over time|highest|lowest|most|least|biggest|largest|smallest|fewest|top \d+)\b",
     re.I,
@@ -71,6 +71,7 @@ WINDOWS = [
     (re.compile(rf"\b(?:since|from|after)\s+{START_OF_MONTH}", re.I), "since_month"),
     (re.compile(r"\b(?:since|from|after)\s+(" + MONTHS + r")(?:\s+(20\d\d))?\b", re.I), "since_month"),
     (re.compile(r"\b(?:in|during|for)\s+(" + MONTHS + r")(?:\s+(20\d\d))?\b", re.I), "in_month"),
+    (re.compile(r"(?<![\w-])(" + MONTHS + r")\.?\s+(20\d\d)\b", re.I), "in_month"),  # "March 2026 sign-ups"
     (re.compile(r"\bH([12])(?:\s+|/|-)?(20\d\d)?\b|\b(first|second) half(?: of)?(?: (20\d\d))?\b", re.I), "half"),
     (
         re.compile(
@@ -563,7 +564,7 @@ def parse_metric(
     catalog = load_catalog()
     text = expand_abbreviations(text)
     slots = MetricSlots()
-    if said := _window(text, today):  # resolved the metrics layer's way, for free SQL's check too
+    if said := _window(SIGNED_UP.sub(" ", text), today) or _window(text, today):  # for free SQL's check too
         span = resolve(said[0], today)
         slots.span = (said[1], span.start, span.end) if span else None
     hit = find_measure(without_inactivity(text) if inactive_days is not None else text, catalog, values)
@@ -576,13 +577,19 @@ def parse_metric(
     entity = catalog.entity_of(measure)
     dimensions = catalog.dimensions_for(measure)
     groups = _group_by(rest, dimensions)
-    window = _window(without_inactivity(text) if inactive_days is not None else text, today)
+    timed = without_inactivity(text) if inactive_days is not None else text
+    cohort = _cohort(timed, entity.name, dimensions)
+    if cohort is not None:  # "orders of customers who signed up in 2025": a filter, not the orders' window
+        timed, rest = timed.replace(cohort[1], " "), rest.replace(cohort[1], " ")
+    window = _window(timed, today)
     if window and COMPARED_WINDOWS.search(text):  # "returns sept vs oct": the same figure for two windows
         other = _window(text.replace(window[1], " ", 1), today)
         if other and other[0] != window[0]:
             slots.other_window = other[0].model_dump(mode="json", exclude_none=True)
             rest = rest.replace(other[1], " ", 1)
     filters = _filters(_without_verbs(rest, entity.verbs), dimensions, values, groups, aliases or {})
+    if cohort is not None:
+        filters.append(cohort[0])
     sort: str | None = None
     top_k: int | None = None
     if not groups and (compared := _compared(rest, filters)):
@@ -644,6 +651,25 @@ def parse_metric(
     if window:
         slots.found.append(f"window {window[1]!r}")
     return slots
+
+
+SIGNED_UP = re.compile(
+    rf"\b(?:signed up|signed-up|sign-?ups?|joined|registered)\s+(?:in\s+|during\s+)?(?:({MONTHS})\.?\s+)?(20\d\d)\b"
+    rf"|\b(20\d\d)\s+(?:sign-?ups?|cohort|joiners)\b",
+    re.I,
+)
+
+
+def _cohort(text: str, entity: str, dimensions: list[Dimension]) -> tuple[Filter, str] | None:
+    """The signup cohort a question about another entity names ("AOV of customers who signed up in 2025",
+    "the 2024 signups"): a filter on the signup year or month, and the words that said it."""
+    m = SIGNED_UP.search(text)
+    names = {d.name for d in dimensions}
+    if m is None or entity == "customers" or not {"signup_year", "signup_month"} <= names:
+        return None  # customers' own window is their signup: "customers who signed up in 2025" is a window
+    if m.group(1):
+        return Filter(dimension="signup_month", values=[f"{m.group(2)}-{month_number(m.group(1)):02d}"]), m.group(0)
+    return Filter(dimension="signup_year", values=[m.group(2) or m.group(3)]), m.group(0)
 
 
 def _good(measure: Measure) -> str:

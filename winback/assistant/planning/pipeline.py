@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from winback.assistant.intents import Intent
 from winback.assistant.memory import ConversationState
-from winback.assistant.planning.accounting import content_words, empty_words, words_of
+from winback.assistant.planning.accounting import content_words, empty_words, off_topic, words_of
 from winback.assistant.planning.calls import CLARIFY, CONFIRM, RESPOND, Plan, PlannedCall
 from winback.assistant.planning.candidates import IntentScores
 from winback.assistant.planning.interpretation import phrases, understood
@@ -108,6 +108,9 @@ class Planner:
             return _finish(
                 Plan(CLARIFY, reply=reply), trace + ["decide: 'them' is not a group I can count: ask"], "rules"
             )
+        if not reading.slots.customer_ids and off_topic(reading.text, self.router.known_values):
+            plan = self.router.build(RESPOND, reading, state, scores)
+            return _finish(plan, trace + ["decide: only off-topic words: what winback does"], "rules")
         intent = self._for_role(self.router.decide(reading, scores, state), reading, scores, state, ctx)
         rules_plan = self.router.build(intent, reading, state, scores)  # also what every fallback below keeps
         if _nothing_to_act_on(reading, state, rules_plan):

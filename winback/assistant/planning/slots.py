@@ -27,13 +27,14 @@ NUMBER = r"(\d[\d,]*(?:\.\d+)?|" + "|".join(NUMBER_WORDS) + r")"
 LIMIT = re.compile(
     r"\b(?:top|first|best|worst|show(?: me)?|list|give me)\s+"
     + NUMBER
-    + r"\b|\b"
+    + r"\b|\b(?!(?:19|20)\d\d\b)"  # a year is no count: "orders in 2025 from customers who ..."
     + NUMBER
     + r"\s+(?:most\s+[\w-]+\s+|[a-z-]+\s+){0,3}(?:customers|clients|people|accounts|shoppers|members|buyers|names)\b",
     re.IGNORECASE,
 )
 ORDINAL_REF = re.compile(
     r"\b(?:the\s+)?(" + "|".join(ORDINALS) + r")\s+(?:one|customer|client|person|on the list|row)\b"
+    r"|\bthe\s+(" + "|".join(ORDINALS) + r")\s*[?.!]*\s*$"  # "explain the second"
     r"|\b(?:number|no\.?|#)\s*(\d{1,3})\b",
     re.IGNORECASE,
 )
@@ -282,7 +283,7 @@ def parse_slots(text: str, vocabulary: Vocabulary, today: date | datetime) -> Sl
     elif _word("negative|bad|low[- ]rated|unhappy|angry", text):
         slots.max_rating = 2
     if m := ORDINAL_REF.search(text):
-        slots.ordinal = ORDINALS[m[1].lower()] if m[1] else int(m[2])
+        slots.ordinal = ORDINALS[(m[1] or m[2]).lower()] if m[1] or m[2] else int(m[3])
     slots.pronoun = PRONOUN_REF.search(text) is not None
     slots.singular = SINGULAR_REF.search(text) is not None
     if _word("revenue at risk|money at risk|most revenue|biggest revenue", text):
