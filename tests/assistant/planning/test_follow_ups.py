@@ -204,3 +204,26 @@ def test_the_other_end_of_a_ranking(router: Router) -> None:
     }
     tool, args = call(router, "and the best one?", ConversationState(last_call=worst))
     assert tool == "metric_query" and args["sort"] == "asc" and args["top_k"] == 1 and args["group_by"] == ["country"]
+
+
+def test_a_new_figure_about_that_group_carries_the_last_answers_filters(router: Router) -> None:
+    """ "how much revenue is at risk in that group?" after a list of platinum customers in France: the new
+    measure, with the list's segment and country (its own filters first)."""
+    platinum = {
+        "intent": "list_at_risk_customers",
+        "tool": "list_at_risk_customers",
+        "args": {"segment": "platinum", "country": "France", "limit": 10},
+    }
+    tool, args = call(router, "how much revenue is at risk in that group?", ConversationState(last_call=platinum))
+    assert tool == "metric_query" and args["measure"] == "revenue_at_risk"
+    assert {(f["dimension"], tuple(f["values"])) for f in args["filters"]} == {
+        ("segment", ("platinum",)),
+        ("country", ("France",)),
+    }
+    _, own = call(router, "what is the revenue at risk of gold customers there?", ConversationState(last_call=platinum))
+    assert {(f["dimension"], tuple(f["values"])) for f in own["filters"]} == {
+        ("segment", ("gold",)),
+        ("country", ("France",)),
+    }
+    _, alone = call(router, "how much revenue is at risk?", ConversationState(last_call=platinum))
+    assert not alone.get("filters")

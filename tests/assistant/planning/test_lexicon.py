@@ -55,6 +55,9 @@ def test_every_lexicon_example_decides_as_written() -> None:
     consent = spec["consent"]["example"]
     assert lexicon.marketing_consent(consent["question"]) is consent["opt_in"]
     assert lexicon.marketing_consent("how many are opted in") is True
+    back = spec["follow_up"]["refer_back_example"]
+    assert lexicon.refers_back(back["question"]) is back["refers_back"]
+    assert not lexicon.refers_back("how many open tickets are there?")  # "are there" points at nothing
     new_request = spec["follow_up"]["new_request_example"]
     assert (NEW_REQUEST.search(new_request["question"]) is None) is new_request["follow_up"]
     personal = spec["personal"]["example"]

@@ -12,9 +12,10 @@ from typing import Any
 from winback.assistant.intents import Intent
 from winback.assistant.memory import ConversationState
 from winback.assistant.planning.candidates import IntentScores, load_intents
-from winback.assistant.planning.lexicon import asks_one_value
+from winback.assistant.planning.lexicon import asks_one_value, refers_back
 from winback.assistant.planning.metric_slots import MONTHS, MetricSlots
 from winback.assistant.planning.slots import Slots
+from winback.data.metrics import load_catalog
 
 NEEDS_CUSTOMER = {Intent.CUSTOMER_PROFILE, Intent.EXPLAIN_RISK, Intent.CUSTOMER_FEEDBACK, Intent.DRAFT_OFFER}
 MAX_CUSTOMERS_PER_TURN = 5
@@ -82,6 +83,36 @@ def resolve_customers(slots: Slots, state: ConversationState, intent: str, impli
     if (slots.pronoun or implicit) and state.focus:
         return [state.focus], "the customer this conversation is about"
     return [], ""
+
+
+LIST_FILTERS = {  # an at-risk list's arguments as the metrics layer's filters: (dimension, exclude)
+    "segment": ("segment", False),
+    "country": ("country", False),
+    "city": ("city", False),
+    "risk_bands": ("risk_band", False),
+    "not_segment": ("segment", True),
+    "not_country": ("country", True),
+    "not_city": ("city", True),
+}
+
+
+def carried_filters(args: dict[str, Any], last: dict[str, Any]) -> list[dict[str, Any]]:
+    """This query's filters plus the last answer's on dimensions it does not name itself and the measure has."""
+    catalog = load_catalog()
+    has = {d.name for d in catalog.dimensions_for(catalog.measure(args["measure"]))}
+    own = list(args.get("filters") or [])
+    if last.get("intent") == Intent.METRIC_QUERY:
+        earlier = list(last["args"].get("filters") or [])
+    elif last.get("intent") == Intent.LIST_AT_RISK:
+        earlier = [
+            {"dimension": dimension, "values": value if isinstance(value, list) else [value], "exclude": exclude}
+            for key, (dimension, exclude) in LIST_FILTERS.items()
+            if (value := last["args"].get(key))
+        ]
+    else:
+        earlier = []
+    named = {f["dimension"] for f in own}
+    return own + [f for f in earlier if f["dimension"] in has and f["dimension"] not in named]
 
 
 def build_plan(
@@ -181,7 +212,10 @@ def build_plan(
         ]
     elif intent == Intent.METRIC_QUERY:
         assert metric is not None
-        plan.calls = [PlannedCall(tool, dict(metric.args))]
+        args = dict(metric.args)
+        if refers_back(question) and state.last_call:  # "... in that group?": the last answer's filters
+            args["filters"] = carried_filters(args, state.last_call)
+        plan.calls = [PlannedCall(tool, args)]
         if metric.other_window:  # two windows compared: the same query for each, side by side
             plan.calls.append(PlannedCall(tool, {**metric.args, "window": metric.other_window}))
         plan.reason = "; ".join(metric.found)

@@ -120,6 +120,15 @@ def members_counted(text: str) -> bool:
     return members_asked(text) and re.search(rf"\b(?:{_alternatives(cues)})\b", text, re.I) is not None
 
 
+def refers_back(text: str) -> bool:
+    """The question is about the group the last answer showed ("in that group", "from there", "... there?")."""
+    words = lexicon()["follow_up"]["refer_back"]
+    return bool(
+        re.search(rf"\b(?:{_alternatives(words)})\b", text, re.I)
+        or re.search(r"(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )\bthere\s*[?.!]*\s*$", text, re.I)
+    )
+
+
 def follow_up_lead(text: str) -> bool:
     """The question starts like a follow-up that changes the last answer, or points back at its rows."""
     spec = lexicon()["follow_up"]
