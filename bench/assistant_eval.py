@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 RESULTS = ROOT / "bench" / "results" / "assistant_eval.jsonl"
 ASKED_INTENTS = {"ask_clarifying_question", "confirm"}
+# names a set's writer was given for two tools (the docs' older names): read as the registry's
+TOOL_ALIASES = {"customer_profile": "get_customer_profile", "feedback_themes": "complaint_themes"}
 REFUSAL_MARKS = ("I only read your data", "may not use", "can't see customers' personal details")
 NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
 CUSTOMER_ID = re.compile(r"\bC-\d+\b")
@@ -138,16 +140,16 @@ def check(record: dict[str, Any], turn: Turn, engine: Engine, today: str) -> str
             if not any(str(label).lower() in line.lower() and cell_shown(line, value, record) for line in lines):
                 return f"row {label!r} = {value} not shown"
         return None
-    if kind == "tool":
+    if kind == "tool":  # any one of the tools named answers the turn (the set's brief says so)
         ok = [c for c in turn.tool_calls if c.ok]
-        missing = [t for t in record["tools"] if t not in {c.name for c in ok}]
-        if missing:
-            return f"tools {[c.name for c in turn.tool_calls]} lack {missing}"
+        named = [TOOL_ALIASES.get(t, t) for t in record["tools"]]
+        if not any(t in {c.name for c in ok} for t in named):
+            return f"tools {[c.name for c in turn.tool_calls]} lack any of {named}"
         wanted = dict(record.get("args") or {})
         if rows:  # the reference names the customer the call must be about ("the 3rd one")
             wanted["customer_id"] = rows[0][0]
         for key, want in wanted.items():
-            if not any(str(c.args.get(key, "")).lower() == str(want).lower() for c in ok if c.name in record["tools"]):
+            if not any(str(c.args.get(key, "")).lower() == str(want).lower() for c in ok if c.name in named):
                 return f"no call with {key}={want}"
         absent = [m for m in record.get("mentions") or [] if str(m).lower() not in turn.answer.lower()]
         return f"does not mention {absent}" if absent else None

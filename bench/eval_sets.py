@@ -6,7 +6,8 @@ in order, in one conversation), question, `expect` (a check kind, below) with it
 database at evaluation time, `:today` bound to the data's own today) or `tools`/`args`/`mentions`, and a
 `note` in words. Optional: `intent`, the intent a correct plan has (for bench/intent_model.py).
 
-Check kinds: ids_ordered, ids, number, rows, tool, asks_back, refuses.
+Check kinds: ids_ordered, ids, number, rows, tool (any one of `tools` called, about the customer the
+reference SQL names, if any), asks_back, refuses.
 """
 
 from __future__ import annotations

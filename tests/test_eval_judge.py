@@ -25,3 +25,15 @@ def test_a_rounded_reference_stands_for_the_values_it_rounds() -> None:
 def test_a_text_cell_must_appear_on_the_line() -> None:
     assert cell_shown("ticket T-1 topic delivery_delay, open", "delivery_delay", {})
     assert not cell_shown("ticket T-1 topic damaged_item, open", "delivery_delay", {})
+
+
+def test_any_one_of_the_named_tools_answers_a_tool_turn() -> None:
+    from types import SimpleNamespace
+
+    from bench.assistant_eval import check
+
+    call = SimpleNamespace(name="get_customer_profile", ok=True, args={"customer_id": "C-1"})
+    turn = SimpleNamespace(tool_calls=[call], answer="", customer_ids=[])
+    record = {"expect": "tool", "tools": ["explain_churn_risk", "customer_profile"]}
+    assert check(record, turn, None, "2026-10-31") is None  # type: ignore[arg-type]
+    assert check({"expect": "tool", "tools": ["draft_offer"]}, turn, None, "2026-10-31") is not None  # type: ignore[arg-type]

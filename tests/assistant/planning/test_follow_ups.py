@@ -227,3 +227,11 @@ def test_a_new_figure_about_that_group_carries_the_last_answers_filters(router: 
     }
     _, alone = call(router, "how much revenue is at risk?", ConversationState(last_call=platinum))
     assert not alone.get("filters")
+
+
+def test_of_those_with_a_new_ranking_changes_the_list_and_keeps_its_filters(router: Router) -> None:
+    """ "list the top 5 of those by revenue at risk": no count among them, the same list re-ranked."""
+    state = ConversationState(customer_ids=["C-1", "C-2", "C-3"], last_call=LIST)
+    tool, args = call(router, "list the top 5 of those by revenue at risk", state)
+    assert tool == "list_at_risk_customers" and args["country"] == "France" and "customer_ids" not in args
+    assert args["limit"] == 5 and args["sort"] == "revenue_at_risk"

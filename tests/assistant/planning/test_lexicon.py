@@ -65,6 +65,8 @@ def test_every_lexicon_example_decides_as_written() -> None:
     for channel in ("how many tickets came in by email last month?", "average satisfaction for phone tickets"):
         assert not lexicon.asks_personal_data(channel), channel  # a channel, not a customer's details
     assert not lexicon.asks_personal_data("write them a win-back email")
+    assert lexicon.asks_personal_data("send me the phone numbers of the critical gold customers")  # a group's
+    assert not lexicon.asks_personal_data("what share of customers came in via email")  # a channel
     vocabulary = Vocabulary(["gold"], COUNTRIES)
     for section, slot in (("numbers", "limit"), ("ordinals", "ordinal"), ("group_by", "group_by")):
         example = spec[section]["example"]

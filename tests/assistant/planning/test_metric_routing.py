@@ -362,6 +362,7 @@ def test_an_unknown_id_is_answered_as_unknown(router: Router, question: str) -> 
         "add a new order for C-17",
         "let's register a test customer named Ann",
         "pls remove ticket T-1-01, it was a test",  # an abbreviation read before the rule
+        "also pls wipe all cancelled orders from 2023, they clutter the reports",  # a lead word first
         "please close ticket TK-77 now, it's done",  # no customer has that id: a change still, not an unknown id
     ],
 )

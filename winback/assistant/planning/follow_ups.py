@@ -62,13 +62,9 @@ def follow_up(
     `listed`: the customers the last list showed ("how many of them are in Spain" counts among them)."""
     if not last or last.get("intent") not in FOLLOWS:
         return None
-    if (
-        last["intent"] == Intent.LIST_AT_RISK
-        and listed
-        and members_asked(question)
-        and not NEW_REQUEST.search(question)
-    ):
-        return _among(last, listed, slots, question)
+    among = _among(last, listed, slots, question) if listed and members_asked(question) else None
+    if among is not None and not NEW_REQUEST.search(question):
+        return among  # "how many of them are in Spain": counted among the listed; else a change of the list
     words = question.split()
     of_them = last["intent"] == Intent.METRIC_QUERY and OF_THEM.search(question) is not None
     regroup = last["intent"] == Intent.METRIC_QUERY and metric.measure is None and WHICH.search(question) is not None
@@ -90,87 +86,103 @@ def follow_up(
     ):
         return None  # it names another measure: a new question
     intent, tool, args = last["intent"], last["tool"], dict(last["args"])
-    changed: list[str] = []
     today_day = today.date() if isinstance(today, datetime) else today
-    bands = _bands(question)
     if intent == Intent.METRIC_QUERY:
-        catalog = load_catalog()
-        measure = catalog.measure(args["measure"])
-        dimensions = catalog.dimensions_for(measure)
-        values = {"segment": vocabulary.segments, "country": vocabulary.countries} | vocabulary.metric_values
-        verbs = catalog.entity_of(measure).verbs
-        new_filters = _filters(_without_verbs(question, verbs), dimensions, values, [], vocabulary.aliases)
-        if bands and any(d.name == "risk_band" for d in dimensions):
-            new_filters = [f for f in new_filters if f.dimension != "risk_band"]
-            new_filters.append(Filter(dimension="risk_band", values=bands))
-        filters = [f for f in args.get("filters", []) if f["dimension"] not in {n.dimension for n in new_filters}]
-        filters += [filter_args(f) for f in new_filters]
-        if new_filters:
-            changed.append("filters " + ", ".join(f"{f.dimension}={'/'.join(f.values)}" for f in new_filters))
-        args["filters"] = filters
-        window = _window(question, today_day)
-        if window is None and (year := BARE_YEAR.search(question)):
-            window = (Window(kind="year", year=int(year.group(1))), year.group(0))
-        if window:
-            args["window"] = window[0].model_dump(mode="json", exclude_none=True)
-            changed.append(f"window {window[1]!r}")
-        groups = _group_by(question, dimensions)
-        direction = _direction(question, measure)
-        if not groups and args.get("group_by") and args.get("top_k") and direction and direction != args.get("sort"):
-            args["sort"] = direction  # "and the best one?" after the worst city: the other end of the ranking
-            changed.append(f"the other end ({direction})")
-        if groups:
-            args["group_by"] = groups
-            args["filters"] = [f for f in args["filters"] if f["dimension"] not in groups]
-            args.pop("sort", None)
-            args.pop("top_k", None)
-            changed.append("by " + ", ".join(groups))
-            if direction:  # "which topic came up most?": the top group
-                args["sort"] = direction
-                if WHICH.search(question):
-                    args["top_k"] = 1
+        changed = _metric_changes(question, args, vocabulary, today_day)
     else:
-        for name, plural in (("segment", "segments"), ("country", "countries"), ("city", "cities")):
-            if name not in _keys(intent):
-                continue
-            kept, left_out = getattr(slots, plural), getattr(slots, f"not_{plural}")
-            if kept and (len(kept) == 1 or intent == Intent.LIST_AT_RISK):
-                args[name] = kept[0] if len(kept) == 1 else kept
-                args.pop("customer_id", None)  # the offer policy asked for a segment, no longer one customer
-                changed.append(f"{name} {'/'.join(kept)}")
-            if left_out and intent == Intent.LIST_AT_RISK:  # "leave out bronze": kept with the last filters
-                args[f"not_{name}"] = list(dict.fromkeys([*args.get(f"not_{name}", []), *left_out]))
-                if args.get(name) in left_out:
-                    args.pop(name)
-                changed.append(f"{name} not {'/'.join(left_out)}")
-        if bands and intent == Intent.LIST_AT_RISK:
-            args["risk_bands"] = bands
-            changed.append("risk bands " + "/".join(bands))
-        if intent == Intent.LIST_AT_RISK:
-            for key, value in (
-                ("limit", slots.limit),
-                ("sort", slots.sort),
-                ("min_lifetime_value", slots.min_value),
-                ("inactive_days", slots.inactive_days),
-            ):
-                if value is not None:
-                    args[key] = value
-                    changed.append(f"{key.replace('_', ' ')} {value}")
-        if slots.since and "since" in _keys(intent):
-            args["since"] = slots.since.isoformat()
-            changed.append(f"since {slots.since}")
-        if slots.group_by and intent == Intent.SEGMENTS:
-            args["by"] = slots.group_by
-            changed.append(f"by {slots.group_by}")
+        changed = _other_changes(question, intent, args, slots)
     if not changed:
         return None
     return intent, tool, args, "; ".join(changed)
+
+
+def _metric_changes(question: str, args: dict[str, Any], vocabulary: Vocabulary, today: date) -> list[str]:
+    """The last metric query changed in place (filters, window, grouping, the other end); what changed."""
+    changed: list[str] = []
+    bands = _bands(question)
+    catalog = load_catalog()
+    measure = catalog.measure(args["measure"])
+    dimensions = catalog.dimensions_for(measure)
+    values = {"segment": vocabulary.segments, "country": vocabulary.countries} | vocabulary.metric_values
+    verbs = catalog.entity_of(measure).verbs
+    new_filters = _filters(_without_verbs(question, verbs), dimensions, values, [], vocabulary.aliases)
+    if bands and any(d.name == "risk_band" for d in dimensions):
+        new_filters = [f for f in new_filters if f.dimension != "risk_band"]
+        new_filters.append(Filter(dimension="risk_band", values=bands))
+    filters = [f for f in args.get("filters", []) if f["dimension"] not in {n.dimension for n in new_filters}]
+    filters += [filter_args(f) for f in new_filters]
+    if new_filters:
+        changed.append("filters " + ", ".join(f"{f.dimension}={'/'.join(f.values)}" for f in new_filters))
+    args["filters"] = filters
+    window = _window(question, today)
+    if window is None and (year := BARE_YEAR.search(question)):
+        window = (Window(kind="year", year=int(year.group(1))), year.group(0))
+    if window:
+        args["window"] = window[0].model_dump(mode="json", exclude_none=True)
+        changed.append(f"window {window[1]!r}")
+    groups = _group_by(question, dimensions)
+    direction = _direction(question, measure)
+    if not groups and args.get("group_by") and args.get("top_k") and direction and direction != args.get("sort"):
+        args["sort"] = direction  # "and the best one?" after the worst city: the other end of the ranking
+        changed.append(f"the other end ({direction})")
+    if groups:
+        args["group_by"] = groups
+        args["filters"] = [f for f in args["filters"] if f["dimension"] not in groups]
+        args.pop("sort", None)
+        args.pop("top_k", None)
+        changed.append("by " + ", ".join(groups))
+        if direction:  # "which topic came up most?": the top group
+            args["sort"] = direction
+            if WHICH.search(question):
+                args["top_k"] = 1
+    return changed
+
+
+def _other_changes(question: str, intent: str, args: dict[str, Any], slots: Slots) -> list[str]:
+    """The last list, drivers, segments, themes or policy call changed in place; what changed."""
+    changed: list[str] = []
+    bands = _bands(question)
+    for name, plural in (("segment", "segments"), ("country", "countries"), ("city", "cities")):
+        if name not in _keys(intent):
+            continue
+        kept, left_out = getattr(slots, plural), getattr(slots, f"not_{plural}")
+        if kept and (len(kept) == 1 or intent == Intent.LIST_AT_RISK):
+            args[name] = kept[0] if len(kept) == 1 else kept
+            args.pop("customer_id", None)  # the offer policy asked for a segment, no longer one customer
+            changed.append(f"{name} {'/'.join(kept)}")
+        if left_out and intent == Intent.LIST_AT_RISK:  # "leave out bronze": kept with the last filters
+            args[f"not_{name}"] = list(dict.fromkeys([*args.get(f"not_{name}", []), *left_out]))
+            if args.get(name) in left_out:
+                args.pop(name)
+            changed.append(f"{name} not {'/'.join(left_out)}")
+    if bands and intent == Intent.LIST_AT_RISK:
+        args["risk_bands"] = bands
+        changed.append("risk bands " + "/".join(bands))
+    if intent == Intent.LIST_AT_RISK:
+        for key, value in (
+            ("limit", slots.limit),
+            ("sort", slots.sort),
+            ("min_lifetime_value", slots.min_value),
+            ("inactive_days", slots.inactive_days),
+        ):
+            if value is not None:
+                args[key] = value
+                changed.append(f"{key.replace('_', ' ')} {value}")
+    if slots.since and "since" in _keys(intent):
+        args["since"] = slots.since.isoformat()
+        changed.append(f"since {slots.since}")
+    if slots.group_by and intent == Intent.SEGMENTS:
+        args["by"] = slots.group_by
+        changed.append(f"by {slots.group_by}")
+    return changed
 
 
 def _among(
     last: dict[str, Any], listed: list[str], slots: Slots, question: str
 ) -> tuple[str, str, dict[str, Any], str] | None:
     """The last list's rows that also match what the question names: their number is the answer."""
+    if last["intent"] != Intent.LIST_AT_RISK:
+        return None
     args: dict[str, Any] = {"customer_ids": listed, "limit": len(listed), "population": "all"}
     args["sort"] = last["args"].get("sort") or "probability"
     named = {

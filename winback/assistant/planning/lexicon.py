@@ -148,8 +148,16 @@ def asks_personal_data(text: str) -> bool:
     """The question asks for a customer's personal data ("what's C-17's e-mail address?", "her phone"),
     not about a channel ("tickets that came in by email", "phone tickets")."""
     named = re.search(rf"(?:{_alternatives(lexicon()['personal']['words'])})", text, re.I)
-    writing = re.search(r"\b(?:write|draft|compose|send|prepare)\b", text, re.I)  # "write them a win-back email"
-    return named is not None and writing is None and ABOUT_A_CUSTOMER.search(text) is not None
+    # "write them a win-back email" is writing to them; "send me their phone numbers" is not
+    writing = re.search(r"\b(?:write|draft|compose|prepare)\b|\bsend\s+(?!me\b|us\b|over\b)", text, re.I)
+    of_a_group = re.search(  # "names and phone numbers of the critical platinum customers"
+        rf"(?:{_alternatives(lexicon()['personal']['words'])})s?\s+(?:[\w-]+\s+){{0,4}}?(?:of|for)\s+"
+        r"(?:[\w-]+\s+){0,4}?(?:customers|clients|accounts|people)\b",
+        text,
+        re.I,
+    )
+    about = ABOUT_A_CUSTOMER.search(text) or of_a_group
+    return named is not None and writing is None and about is not None
 
 
 STATEMENT = re.compile(r"(?is)^(.{0,80}?[:\-–]\s*)?((?:select|with)\b.+\bfrom\b.*)$")

@@ -394,82 +394,104 @@ def _heads(dimensions: list[Dimension]) -> dict[str, str]:
     return heads
 
 
+RELATIVE = {"last_days", "last_weeks", "last_months", "last_years", "last_week", "last_quarter", "this_quarter"}
+RELATIVE |= {"past_month", "past_year", "last_month", "last_year", "this_month", "this_year"}
+SPANS = {"quarter", "months_between", "days_between", "half"}
+
+
 def _window(text: str, today: date) -> tuple[Window, str] | None:
+    """The first window the question names (WINDOWS in order), and the words that said it."""
     for pattern, kind in WINDOWS:
         m = pattern.search(text)
         if not m:
             continue
-        words = m.group(0).strip()
-        if kind in ("last_days", "last_weeks", "last_months", "last_years"):
-            n = int(_number(m.group(1)))
-            if kind == "last_days":
-                return Window(kind="last_days", n=n), words
-            if kind == "last_weeks":
-                return Window(kind="last_days", n=7 * n), words
-            return Window(kind="last_months", n=n * (12 if kind == "last_years" else 1)), words
-        if kind == "last_week":
-            return Window(kind="last_days", n=7), words
-        if kind in ("last_quarter", "this_quarter"):
-            return Window(kind=kind), words
-        if kind == "past_month":
-            return Window(kind="last_days", n=30), words
-        if kind == "past_year":
-            return Window(kind="last_months", n=12), words
-        if kind in ("last_month", "last_year", "this_month", "this_year"):
-            return Window(kind=kind), words
-        if kind == "quarter":
-            quarter = int(m.group(1))
-            year = int(m.group(2)) if m.group(2) else today.year - (3 * quarter - 2 > today.month)
-            if m.group(3):  # "Q2 this year", "Q4 last year"
-                year = today.year - (m.group(3).lower() == "last")
-            end_month = 3 * quarter
-            end = date(year + (end_month == 12), end_month % 12 + 1, 1) - timedelta(days=1)
-            return Window(kind="between", start=date(year, end_month - 2, 1), end=end), words
-        if kind == "months_between":
-            first, last = month_number(m.group(1)), month_number(m.group(2))
-            year = int(m.group(3)) if m.group(3) else (today.year if last <= today.month else today.year - 1)
-            if m.group(4):  # "between march and june this year"
-                year = today.year - (m.group(4).lower() == "last")
-            start = date(year - (first > last), first, 1)
-            end = date(year + (last == 12), last % 12 + 1, 1) - timedelta(days=1)
-            return Window(kind="between", start=start, end=min(end, today)), words
-        if kind == "days_between":
-            until = day_of_month(m.groups()[5:10], today)
-            opening = m.groups()[0:5]
-            since = day_of_month(opening, until or today) if not opening[4] and until else day_of_month(opening, today)
-            if since is None or until is None or since > until:
-                return None
-            return Window(kind="between", start=since, end=until), words
-        if kind == "since_day":
-            named = day_of_month(m.groups()[0:5], today)
-            return (Window(kind="between", start=named), words) if named else None
-        if kind == "month_of_year":
-            year = today.year - (m.group(2).lower() == "last")
-            return Window(kind="month", year=year, month=month_number(m.group(1))), words
-        if kind == "half":
-            half = int(m.group(1)) if m.group(1) else (1 if m.group(3).lower() == "first" else 2)
-            year = int(m.group(2) or m.group(4) or today.year)
-            start, end = date(year, 6 * half - 5, 1), date(year, 6, 30) if half == 1 else date(year, 12, 31)
-            return Window(kind="between", start=start, end=min(end, today)), words
-        if kind in ("since_month", "in_month"):
-            if m.group(1) is None:  # the "vs <month>" form keeps its month in the third group
-                month = month_number(m.group(3))
-                year = today.year if month <= today.month else today.year - 1
-                return Window(kind="month", year=year, month=month), words
-            month = month_number(m.group(1))
-            year = int(m.group(2)) if m.group(2) else (today.year if month <= today.month else today.year - 1)
-            if kind == "in_month":
-                return Window(kind="month", year=year, month=month), words
-            return Window(kind="between", start=date(year, month, 1)), words
-        if kind == "since_date":
-            try:
-                return Window(kind="between", start=date(int(m[1]), int(m[2]), int(m[3]))), words
-            except ValueError:
-                return None
-        if kind == "in_year":
-            return Window(kind="year", year=int(m.group(1))), words
-        if kind == "since_year":
-            return Window(kind="between", start=date(int(m.group(1)), 1, 1)), words
+        window: Window | None
+        if kind in RELATIVE:
+            window = _relative(kind, m)
+        else:
+            window = _span(kind, m, today) if kind in SPANS else _from_a_date(kind, m, today)
+        return (window, m.group(0).strip()) if window is not None else None
+    return None
+
+
+def _relative(kind: str, m: re.Match[str]) -> Window:
+    """A window counted back from the reference date ("last 30 days", "this quarter")."""
+    if kind in ("last_days", "last_weeks", "last_months", "last_years"):
+        n = int(_number(m.group(1)))
+        if kind == "last_days":
+            return Window(kind="last_days", n=n)
+        if kind == "last_weeks":
+            return Window(kind="last_days", n=7 * n)
+        return Window(kind="last_months", n=n * (12 if kind == "last_years" else 1))
+    if kind == "last_week":
+        return Window(kind="last_days", n=7)
+    if kind == "past_month":
+        return Window(kind="last_days", n=30)
+    if kind == "past_year":
+        return Window(kind="last_months", n=12)
+    return Window(kind=kind)  # last_quarter, this_quarter, last_month, last_year, this_month, this_year
+
+
+def _span(kind: str, m: re.Match[str], today: date) -> Window | None:
+    """A window between two calendar days ("Q2 this year", "between March and June", "H1")."""
+    if kind == "quarter":
+        quarter = int(m.group(1))
+        year = int(m.group(2)) if m.group(2) else today.year - (3 * quarter - 2 > today.month)
+        if m.group(3):  # "Q2 this year", "Q4 last year"
+            year = today.year - (m.group(3).lower() == "last")
+        end_month = 3 * quarter
+        end = date(year + (end_month == 12), end_month % 12 + 1, 1) - timedelta(days=1)
+        return Window(kind="between", start=date(year, end_month - 2, 1), end=end)
+    if kind == "months_between":
+        first, last = month_number(m.group(1)), month_number(m.group(2))
+        year = int(m.group(3)) if m.group(3) else (today.year if last <= today.month else today.year - 1)
+        if m.group(4):  # "between march and june this year"
+            year = today.year - (m.group(4).lower() == "last")
+        start = date(year - (first > last), first, 1)
+        end = date(year + (last == 12), last % 12 + 1, 1) - timedelta(days=1)
+        return Window(kind="between", start=start, end=min(end, today))
+    if kind == "days_between":
+        until = day_of_month(m.groups()[5:10], today)
+        opening = m.groups()[0:5]
+        since = day_of_month(opening, until or today) if not opening[4] and until else day_of_month(opening, today)
+        if since is None or until is None or since > until:
+            return None
+        return Window(kind="between", start=since, end=until)
+    if kind == "half":
+        half = int(m.group(1)) if m.group(1) else (1 if m.group(3).lower() == "first" else 2)
+        year = int(m.group(2) or m.group(4) or today.year)
+        start, end = date(year, 6 * half - 5, 1), date(year, 6, 30) if half == 1 else date(year, 12, 31)
+        return Window(kind="between", start=start, end=min(end, today))
+    return None
+
+
+def _from_a_date(kind: str, m: re.Match[str], today: date) -> Window | None:
+    """A window from a named day, month or year ("since May 1st", "nov last year", "in 2025")."""
+    if kind == "since_day":
+        named = day_of_month(m.groups()[0:5], today)
+        return Window(kind="between", start=named) if named else None
+    if kind == "month_of_year":
+        year = today.year - (m.group(2).lower() == "last")
+        return Window(kind="month", year=year, month=month_number(m.group(1)))
+    if kind in ("since_month", "in_month"):
+        if m.group(1) is None:  # the "vs <month>" form keeps its month in the third group
+            month = month_number(m.group(3))
+            year = today.year if month <= today.month else today.year - 1
+            return Window(kind="month", year=year, month=month)
+        month = month_number(m.group(1))
+        year = int(m.group(2)) if m.group(2) else (today.year if month <= today.month else today.year - 1)
+        if kind == "in_month":
+            return Window(kind="month", year=year, month=month)
+        return Window(kind="between", start=date(year, month, 1))
+    if kind == "since_date":
+        try:
+            return Window(kind="between", start=date(int(m[1]), int(m[2]), int(m[3])))
+        except ValueError:
+            return None
+    if kind == "in_year":
+        return Window(kind="year", year=int(m.group(1)))
+    if kind == "since_year":
+        return Window(kind="between", start=date(int(m.group(1)), 1, 1))
     return None
 
 

@@ -37,7 +37,10 @@ ABOUT_CLAUSE = re.compile(
 WHO_WORDS = re.compile(
     r"^\s*(who|whom|who'?s|which (?:\d+ )?(?:customers|clients|shoppers|people|accounts|ones))\b", re.IGNORECASE
 )
-_ASKING = r"(?:please\s+|can you\s+|could you\s+|would you\s+|i (?:want|need) (?:you )?to\s+|let'?s\s+)?"
+_ASKING = (  # "also please delete ...", "can you set ..."
+    r"(?:(?:also|and|ok|okay|now|then)\s+)?"
+    r"(?:please\s+|can you\s+|could you\s+|would you\s+|i (?:want|need) (?:you )?to\s+|let'?s\s+)?"
+)
 _RECORDS = r"(?:customers?|clients?|accounts?|orders?|reviews?|tickets?|records?|rows?|entries|columns?|tables?|users?)"
 CHANGE_REQUEST = re.compile(
     r"\b(?:delete\s+from|drop\s+(?:table|database|schema|view|index|role|user)|truncate\s+(?:table\s+)?\w+|"
