@@ -217,7 +217,7 @@ def build_plan(
             args["filters"] = carried_filters(args, state.last_call)
         plan.calls = [PlannedCall(tool, args)]
         if metric.other_window:  # two windows compared: the same query for each, side by side
-            plan.calls.append(PlannedCall(tool, {**metric.args, "window": metric.other_window}))
+            plan.calls.append(PlannedCall(tool, {**args, "window": metric.other_window}))
         plan.reason = "; ".join(metric.found)
     elif intent == Intent.SQL_QUESTION:
         span = metric.span if metric is not None else None

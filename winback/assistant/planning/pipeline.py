@@ -155,8 +155,10 @@ class Planner:
         if metric is not None and metric.measure is not None and asks_for_measure(reading.text, metric):
             whole = not (metric.unexplained or metric.conditions or metric.inexpressible)
             return Intent.METRIC_QUERY if whole else intent  # a figure the layer cannot read whole: refused
-        other = next((name for name, _ in scores.ranked if name not in (Intent.SQL_QUESTION, Intent.METRIC_QUERY)))
-        return self.router.decide(reading, scores, state, other)
+        other = next(
+            (name for name, _ in scores.ranked if name not in (Intent.SQL_QUESTION, Intent.METRIC_QUERY)), None
+        )
+        return self.router.decide(reading, scores, state, other) if other is not None else intent
 
     def unsure(self, reading: Reading, scores: IntentScores, intent: str, mode: str) -> Unsure | None:
         """Why the rules should not decide alone (None: they are sure)."""

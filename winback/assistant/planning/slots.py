@@ -192,14 +192,6 @@ def _word(pattern: str, text: str) -> bool:
     return re.search(rf"\b{pattern}\b", text, re.IGNORECASE) is not None
 
 
-def _month_start(month_name: str, year: str | None, today: date) -> date:
-    month = list(calendar.month_name).index(month_name.capitalize())
-    if year:
-        return date(int(year), month, 1)
-    candidate = date(today.year, month, 1)
-    return candidate if candidate <= today else date(today.year - 1, month, 1)
-
-
 def _since(text: str, today: date) -> date | None:
     if m := ISO_DATE.search(text):
         try:
@@ -207,7 +199,7 @@ def _since(text: str, today: date) -> date | None:
         except ValueError:
             return None
     if m := SINCE_MONTH.search(text):
-        return _month_start(m[1], m[2], today)
+        return past_date(m[2], month_number(m[1]), 1, today)
     if m := LAST_PERIOD.search(text):
         n = int(_number(m[1])) if m[1] else 1
         days = {"day": 1, "week": 7, "month": 30, "year": 365}[m[2].lower()] * n
