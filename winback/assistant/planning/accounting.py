@@ -90,26 +90,25 @@ def intent_words(intent: str) -> frozenset[str]:
     return frozenset(f for text in texts for w in words_of(text) for f in _stem(w))
 
 
-def off_topic(text: str, values: list[str]) -> bool:
-    """Every content word the question has is unknown or known only from small talk and off-topic
-    examples ("who won the champions league last year?": "won" is only in "who won the match"): nothing
-    a tool could act on."""
-    words = [w for w in content_words(text) if w not in unexplained(text, values)]
+def off_topic(text: str, unknown: list[str]) -> bool:
+    """Every content word the question has is unknown (`unknown`: its unexplained words) or known only from
+    small talk and off-topic examples ("who won the champions league last year?": "won" is only in "who won
+    the match"): nothing a tool could act on."""
+    words = [w for w in content_words(text) if w not in unknown]
     if not words:
         return False
-    frames, _ = bank_spec()
-    tools = [name for name in frames["intents"] if name != "respond"]
-    domain = _domain_words() | {f for t in tools for f in intent_words(t)}
-    return all(
-        any(f in intent_words("respond") for f in _stem(w)) and not any(f in domain for f in _stem(w)) for w in words
-    )
+    small_talk, domain = intent_words("respond"), _domain_words()
+    return all(any(f in small_talk for f in _stem(w)) and not any(f in domain for f in _stem(w)) for w in words)
 
 
 @lru_cache(maxsize=1)
 def _domain_words() -> frozenset[str]:
-    """The catalog's words and its entities' verbs ("came back", "opened"), stemmed."""
+    """Words a tool could act on, stemmed: the catalog's, its entities' verbs ("came back", "opened") and
+    every tool intent's frames and examples."""
+    frames, _ = bank_spec()
+    tools = frozenset(f for name in frames["intents"] if name != "respond" for f in intent_words(name))
     verbs = [v for e in load_catalog().entities.values() for v in e.verbs]
-    return _catalog_words() | frozenset(f for text in verbs for w in words_of(text) for f in _stem(w))
+    return _catalog_words() | tools | frozenset(f for text in verbs for w in words_of(text) for f in _stem(w))
 
 
 def unused_by(intent: str, text: str, values: list[str]) -> list[str]:

@@ -108,7 +108,7 @@ class Planner:
             return _finish(
                 Plan(CLARIFY, reply=reply), trace + ["decide: 'them' is not a group I can count: ask"], "rules"
             )
-        if not reading.slots.customer_ids and off_topic(reading.text, self.router.known_values):
+        if not reading.slots.customer_ids and off_topic(reading.text, reading.unexplained):
             plan = self.router.build(RESPOND, reading, state, scores)
             return _finish(plan, trace + ["decide: only off-topic words: what winback does"], "rules")
         intent = self._for_role(self.router.decide(reading, scores, state), reading, scores, state, ctx)
